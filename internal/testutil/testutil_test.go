@@ -1,0 +1,64 @@
+package testutil
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestRedisIsRealAndIsolated(t *testing.T) {
+	a, kind := Redis(t)
+	t.Logf("redis kind: %s", kind)
+	RequireRealRedis(t, kind)
+	ctx := context.Background()
+	info, err := a.Client.Info(ctx, "server").Result()
+	if err != nil || len(info) == 0 {
+		t.Fatalf("INFO server: %v", err)
+	}
+	if err := a.Client.Set(ctx, a.Key("x"), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var b = struct{ prefix string }{}
+	t.Run("other", func(t *testing.T) {
+		c, _ := Redis(t)
+		b.prefix = c.Prefix
+		if n, _ := c.Client.Exists(ctx, c.Key("x")).Result(); n != 0 {
+			t.Errorf("another test sees key x")
+		}
+	})
+	if b.prefix == a.Prefix {
+		t.Errorf("two tests share prefix %q", a.Prefix)
+	}
+}
+
+func TestRedisServerRestartKeepsAOFData(t *testing.T) {
+	srv := StartRedisServer(t, true)
+	c := srv.Conn(t)
+	ctx := context.Background()
+	if err := c.Client.Set(ctx, c.Key("k"), "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart(t)
+	got, err := c.Client.Get(ctx, c.Key("k")).Result()
+	if err != nil || got != "v" {
+		t.Fatalf("after restart got %q, %v; want v", got, err)
+	}
+}
+
+func TestPostgresGivesAFreshDatabase(t *testing.T) {
+	dsn := Postgres(t)
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("fresh database has %d tables", n)
+	}
+}
