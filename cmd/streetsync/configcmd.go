@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"streetsync/internal/config"
+)
+
+func newConfigCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "configuration commands"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "validate the configuration and print it with secrets masked",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := config.Load(a.configPath)
+			var ce *config.Error
+			if errors.As(err, &ce) {
+				if a.format == formatJSON {
+					_ = a.printJSON(map[string]any{"valid": false, "file": ce.File, "problems": ce.Problems})
+				}
+				return &exitError{code: exitUsage, err: err}
+			}
+			if err != nil {
+				return err
+			}
+			if a.format == formatJSON {
+				return a.printJSON(map[string]any{"valid": true, "file": a.configPath, "config": cfg})
+			}
+			out, err := yaml.Marshal(cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "# 配置有效：%s（以下为生效配置，密钥显示为 %s）\n%s", a.configPath, config.Masked, out)
+			return nil
+		},
+	})
+	return cmd
+}
