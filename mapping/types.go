@@ -8,7 +8,6 @@
 package mapping
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -319,10 +318,33 @@ func (d Date) AddDays(n int) Date {
 	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 0, 0, 0, 0, time.UTC))
 }
 
+// After reports whether d is strictly after e.
+func (d Date) After(e Date) bool { return e.Before(d) }
+
 // String renders yyyy-MM-dd, or "" for the zero date.
 func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	var b [10]byte
+	return string(appendDate(b[:0], d.Year, int(d.Month), d.Day))
+}
+
+// MarshalText writes yyyy-MM-dd ("" for the zero date), so that JSON and YAML carry dates the way
+// both platforms and the alert payloads write them.
+func (d Date) MarshalText() ([]byte, error) {
+	if d.IsZero() {
+		return []byte{}, nil
+	}
+	return appendDate(make([]byte, 0, 10), d.Year, int(d.Month), d.Day), nil
+}
+
+// UnmarshalText reads any form ParseDate accepts; "" is the zero date.
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }

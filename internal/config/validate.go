@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -157,7 +158,23 @@ type validator struct {
 }
 
 func (v *validator) add(key, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Line: v.lines[key], Key: key, Message: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, Problem{Line: v.line(key), Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// line finds the key's line, or that of its nearest parent present in the file (a missing key
+// is reported where its section is).
+func (v *validator) line(key string) int {
+	for key != "" {
+		if l, ok := v.lines[key]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
 }
 
 func (v *validator) required(key, val string) {
