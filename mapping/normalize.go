@@ -1,0 +1,318 @@
+package mapping
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Text normalization. Every rule is a named function with its own table test; the composite rules
+// (company names, person names, codes) run the shared one-pass rewriter with several rules at
+// once so that a messy field costs one allocation and a clean one none: a value that is already
+// canonical is returned unchanged (the same string, not a copy).
+
+// textRule selects what rewrite does to a string; rules combine.
+type textRule uint16
+
+const (
+	// ruleClean trims, collapses every run of white space (incl. U+3000 and NBSP) into one ASCII
+	// space, and removes zero-width, format and control characters and invalid UTF-8 bytes.
+	ruleClean textRule = 1 << iota
+	// ruleFold turns full-width ASCII forms (U+FF01–U+FF5E) and U+3000 into their ASCII forms.
+	ruleFold
+	// ruleUpper upper-cases ASCII letters.
+	ruleUpper
+	// ruleWideParens writes parentheses full-width （）, the Chinese convention in names.
+	ruleWideParens
+	// ruleDots unifies the middle-dot look-alikes into U+00B7 ·.
+	ruleDots
+	// ruleNoSpace removes every white space.
+	ruleNoSpace
+	// ruleTightHan removes a white space between two Han characters or middle dots (person names:
+	// 张 三 → 张三, but 张三 13800000000 keeps its space).
+	ruleTightHan
+	// ruleLooseHan removes a white space next to a Han character or CJK punctuation on either side
+	// (company names and addresses: 晋江市 ABC 鞋业 → 晋江市ABC鞋业).
+	ruleLooseHan
+	// ruleHanDots writes a '.' between two Han characters as '·' (名字.姓氏 typed with a period).
+	ruleHanDots
+	// ruleNoDashes removes hyphens and dashes.
+	ruleNoDashes
+	// ruleNoParens removes parentheses.
+	ruleNoParens
+)
+
+// The rule sets of the named normalizations.
+const (
+	rulesCompanyName = ruleClean | ruleFold | ruleWideParens | ruleLooseHan
+	rulesPersonName  = ruleClean | ruleFold | ruleDots | ruleTightHan | ruleHanDots
+	rulesCommunity   = ruleClean | ruleFold | ruleLooseHan
+	rulesCode        = ruleClean | ruleFold | ruleUpper | ruleNoSpace | ruleNoDashes
+	rulesPhone       = ruleClean | ruleFold | ruleNoSpace | ruleNoDashes | ruleNoParens
+	rulesText        = ruleClean | ruleFold
+	rulesKey         = ruleClean | ruleFold | ruleUpper | ruleNoSpace
+)
+
+// FoldWidth turns full-width letters, digits and punctuation (U+FF01–U+FF5E) and the ideographic
+// space U+3000 into their ASCII forms. CJK characters and CJK punctuation (、。「」) are kept.
+func FoldWidth(s string) string { return rewrite(s, ruleFold) }
+
+// CleanText trims s, collapses every run of white space (tabs, new lines, U+3000, NBSP …) into one
+// space, and removes zero-width, format and control characters (what copy and paste from web
+// pages and Word leaves behind). Invalid UTF-8 bytes are removed as well.
+func CleanText(s string) string { return rewrite(s, ruleClean) }
+
+// NormalizeMiddleDot writes every middle-dot look-alike (· • ‧ ・ ･ ∙ ⋅) as U+00B7 ·, the dot of
+// transliterated names such as 阿卜杜·热合曼.
+func NormalizeMiddleDot(s string) string { return rewrite(s, ruleDots) }
+
+// NormalizeCompanyName cleans a company name, folds full-width letters and digits, writes
+// parentheses full-width and drops spaces next to Chinese text (registered names have none there):
+// 晋江市 (灵源) 鞋业有限公司 → 晋江市（灵源）鞋业有限公司. Spaces between Latin words stay.
+func NormalizeCompanyName(s string) string { return rewrite(s, rulesCompanyName) }
+
+// NormalizeAddress cleans an address like a company name (full-width parentheses, ASCII digits, no
+// spaces next to Chinese text): 灵源街道 林格社区 128号 → 灵源街道林格社区128号.
+func NormalizeAddress(s string) string { return rewrite(s, rulesCompanyName) }
+
+// NormalizeCommunity cleans a community name; spaces next to Chinese text are dropped (林格 社区).
+func NormalizeCommunity(s string) string { return rewrite(s, rulesCommunity) }
+
+// NormalizePersonName cleans a person's name: no spaces inside Chinese names (张 三 → 张三), middle
+// dots unified and without spaces around them, a period between Chinese characters taken for a
+// middle dot. Latin names keep single spaces (John Smith).
+func NormalizePersonName(s string) string { return rewrite(s, rulesPersonName) }
+
+// NameMatchKey is the form two person names are compared in (alert rule NAME_MISMATCH): the
+// normalized name without any white space.
+func NameMatchKey(s string) string { return rewrite(s, rulesPersonName|ruleNoSpace) }
+
+// NormalizeUSCC folds, upper-cases and strips white space and dashes from a unified social credit
+// code. It does not correct look-alike letters (O for 0): validation reports them.
+func NormalizeUSCC(s string) string { return rewrite(s, rulesCode) }
+
+// NormalizeIDNumber folds, upper-cases (a final x becomes X) and strips white space and dashes from
+// a resident ID number, and converts a 15-digit first-generation number to 18 digits (birth year
+// 19yy, check digit computed).
+func NormalizeIDNumber(s string) string {
+	s = rewrite(s, rulesCode)
+	if len(s) == 15 && allDigits(s) {
+		return upgradeID15(s)
+	}
+	return s
+}
+
+// normalizeCode cleans a code-like value (item codes, platform ids, region codes).
+func normalizeCode(s string) string { return rewrite(s, rulesCode) }
+
+// localAreaCode is the area code of Quanzhou, the street's city.
+const localAreaCode = "0595"
+
+// NormalizePhone reduces a phone number to its digits:
+//   - white space, hyphens, dashes and parentheses go: (0595) 8888-1234 → 059588881234;
+//   - the country prefix +86, 0086, or a bare 86 before an 11-digit mobile number goes, and a
+//     landline written internationally gets its trunk 0 back: +86 595 88881234 → 059588881234;
+//   - an 8-digit local number starting 2–9 gets Quanzhou's area code 0595: every Quanzhou
+//     landline has 8 digits and a street sheet that omits the area code means its own city.
+//     Shorter local numbers are left alone and fail validation — their city is not certain.
+//
+// Anything else (letters, 转 extensions, two numbers in one cell) is kept so that validation
+// reports the cell instead of silently losing part of it.
+func NormalizePhone(s string) string {
+	s = rewrite(s, rulesPhone)
+	intl := false
+	switch {
+	case strings.HasPrefix(s, "+86"):
+		s, intl = s[3:], true
+	case strings.HasPrefix(s, "0086"):
+		s, intl = s[4:], true
+	case len(s) == 13 && strings.HasPrefix(s, "861") && allDigits(s):
+		return s[2:]
+	}
+	if s == "" || !allDigits(s) {
+		return s
+	}
+	switch {
+	case intl && s[0] != '0' && s[0] != '1':
+		return "0" + s
+	case !intl && len(s) == 8 && s[0] >= '2':
+		return localAreaCode + s
+	}
+	return s
+}
+
+// runeKind classifies a rune for cleaning.
+type runeKind uint8
+
+const (
+	kindVisible runeKind = iota
+	kindSpace
+	kindInvisible
+)
+
+// classify says whether r (decoded with size bytes) is visible, white space, or something
+// CleanText removes. CJK text takes the fast path.
+func classify(r rune, size int) runeKind {
+	if r < utf8.RuneSelf {
+		switch {
+		case r == ' ' || (r >= '\t' && r <= '\r'):
+			return kindSpace
+		case r < 0x20 || r == 0x7f:
+			return kindInvisible
+		}
+		return kindVisible
+	}
+	if r == utf8.RuneError && size == 1 {
+		return kindInvisible // an invalid byte
+	}
+	if r > 0x3000 && r < 0xFE00 {
+		return kindVisible // CJK, kana, Hangul: no spaces or format characters there
+	}
+	switch {
+	case r == 0x3000, r == 0x85, r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200A,
+		r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F:
+		return kindSpace
+	case r < 0xA0:
+		return kindInvisible // C1 controls
+	case unicode.Is(unicode.Cf, r):
+		return kindInvisible // zero-width, BOM, bidi marks, soft hyphen …
+	}
+	return kindVisible
+}
+
+// isMiddleDot reports the look-alikes ruleDots unifies.
+func isMiddleDot(r rune) bool {
+	switch r {
+	case '·', '•', '‧', '・', '･', '∙', '⋅', 0x0387:
+		return true
+	}
+	return false
+}
+
+func isDash(r rune) bool {
+	switch r {
+	case '-', '‐', '‑', '‒', '–', '—', '―', '−', '﹣':
+		return true
+	}
+	return false
+}
+
+// isHan reports a Chinese character (common blocks first).
+func isHan(r rune) bool {
+	if r >= 0x4E00 && r <= 0x9FFF {
+		return true
+	}
+	if r < 0x2E80 {
+		return false
+	}
+	return r == 0x3007 || unicode.Is(unicode.Han, r)
+}
+
+// isCJK reports a Han character or CJK punctuation, full-width forms included.
+func isCJK(r rune) bool {
+	return isHan(r) || r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFF60
+}
+
+// mapRune applies the character mappings of rules; -1 drops the rune.
+func mapRune(r rune, rules textRule) rune {
+	if rules&ruleFold != 0 {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFEE0
+		} else if r == 0x3000 {
+			r = ' '
+		}
+	}
+	if rules&ruleDots != 0 && isMiddleDot(r) {
+		return '·'
+	}
+	if rules&ruleUpper != 0 && r >= 'a' && r <= 'z' {
+		return r - ('a' - 'A')
+	}
+	if rules&ruleNoDashes != 0 && isDash(r) {
+		return -1
+	}
+	if r == '(' || r == ')' {
+		if rules&ruleNoParens != 0 {
+			return -1
+		}
+		if rules&ruleWideParens != 0 {
+			return r - '(' + '（'
+		}
+	}
+	return r
+}
+
+// nextVisible returns the next rune at or after i that cleaning keeps, or -1.
+func nextVisible(s string, i int) rune {
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if classify(r, size) == kindVisible {
+			return r
+		}
+		i += size
+	}
+	return -1
+}
+
+// rewrite applies rules to s in one pass. It returns s itself when nothing changes.
+func rewrite(s string, rules textRule) string {
+	var stack [128]byte
+	b := stack[:0]
+	clean := rules&ruleClean != 0
+	last := rune(-1) // the last rune written
+	pending := false // a white space run waits to be written
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		start := i
+		i += size
+		if clean {
+			switch classify(r, size) {
+			case kindSpace:
+				pending = len(b) > 0
+				continue
+			case kindInvisible:
+				continue
+			}
+		} else if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start]) // keep invalid bytes as they are when not cleaning
+			continue
+		}
+		if rules&ruleNoSpace != 0 && (r == ' ' || r == 0x3000) {
+			continue
+		}
+		r = mapRune(r, rules)
+		if r < 0 {
+			continue
+		}
+		if r == '.' && rules&ruleHanDots != 0 && isHan(last) && isHan(nextVisible(s, i)) {
+			r = '·'
+		}
+		if pending {
+			pending = false
+			tight := rules&ruleNoSpace != 0 ||
+				rules&ruleTightHan != 0 && (isHan(last) || last == '·') && (isHan(r) || r == '·') ||
+				rules&ruleLooseHan != 0 && (isCJK(last) || isCJK(r))
+			if !tight {
+				b = append(b, ' ')
+			}
+		}
+		b = utf8.AppendRune(b, r)
+		last = r
+	}
+	if string(b) == s {
+		return s
+	}
+	return string(b)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
