@@ -101,8 +101,8 @@ func TestLookupItem(t *testing.T) {
 		{"0102 低压电工", "0102"},
 		{"0102-低压电工作业", "0102"},
 		{"0102高压电工作业", ""}, // code and name disagree
-		{"高处作业", ""},         // category 03: two items
-		{"电工作业", ""},         // category 01: three items
+		{"高处作业", ""},       // category 03: two items
+		{"电工作业", ""},       // category 01: three items
 		{"电工", ""},
 		{"0199", ""},
 		{"", ""},
