@@ -166,15 +166,25 @@ func (p *Platform) Close() { p.closeOne.Do(func() { close(p.done) }) }
 // SetFaults replaces the faults.
 func (p *Platform) SetFaults(f fault.Faults) {
 	p.mu.Lock()
-	p.faults = f
+	p.setFaults(f)
 	p.mu.Unlock()
 }
 
 // UpdateFaults changes the faults in place, e.g. p.UpdateFaults(func(f *fault.Faults) { f.RateLimitBurst = 3 }).
 func (p *Platform) UpdateFaults(change func(*fault.Faults)) {
 	p.mu.Lock()
-	change(&p.faults)
+	f := p.faults
+	change(&f)
+	p.setFaults(f)
 	p.mu.Unlock()
+}
+
+// setFaults installs f; RevokeTokenEvery counts from when it is set. Caller holds p.mu.
+func (p *Platform) setFaults(f fault.Faults) {
+	if f.RevokeTokenEvery != p.faults.RevokeTokenEvery {
+		p.authCount = 0
+	}
+	p.faults = f
 }
 
 // Faults returns the current faults.

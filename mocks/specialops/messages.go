@@ -1,0 +1,46 @@
+package specialops
+
+// Error codes of the JSON error body and the messages sent with them.
+const (
+	errInvalidRequest   = "invalid_request"
+	errInvalidClient    = "invalid_client"
+	errUnsupportedGrant = "unsupported_grant_type"
+	errInvalidToken     = "invalid_token"
+	errRateLimited      = "rate_limited"
+	errCursorExpired    = "cursor_expired"
+	errNotFound         = "not_found"
+	errCertNotFound     = "certificate_not_found"
+	errHolderMismatch   = "holder_mismatch"
+	errCertNotValid     = "certificate_not_valid"
+	errValidation       = "validation_failed"
+	errInternal         = "internal_error"
+	errUnavailable      = "service_unavailable"
+)
+
+const (
+	msgBadBody        = "请求体格式错误"
+	msgFormRequired   = "请求体须为 application/x-www-form-urlencoded"
+	msgGrantMissing   = "缺少 grant_type"
+	msgGrantType      = "仅支持 client_credentials"
+	msgTwoAuthMethods = "客户端认证方式只能选择一种"
+	msgBadClient      = "客户端认证失败"
+	msgBadToken       = "访问令牌缺失、无效或已过期"
+	msgRateLimited    = "请求过于频繁"
+	msgIDCount        = "idNumbers 须为 1 至 50 个身份证号"
+	msgSinceRequired  = "首次调用须提供 since"
+	msgBadSince       = "since 须为 RFC 3339 时间"
+	msgBadLimit       = "limit 须在 1 至 500 之间"
+	msgBadCursor      = "cursor 无效"
+	msgCursorExpired  = "cursor 已过期，请从 since 重新开始"
+	msgNotFound       = "接口不存在"
+	msgCertNotFound   = "未找到该证书"
+	msgHolderMismatch = "身份证号与证书持证人不符"
+	msgCertNotValid   = "证书当前无效，不能登记或延长用工"
+	msgValidation     = "字段校验失败"
+	msgRequired       = "必填"
+	msgBadDate        = "日期格式须为 yyyy-MM-dd"
+	msgEndBeforeStart = "不能早于 startDate"
+	msgBadUSCC        = "统一社会信用代码格式错误"
+	msgInternal       = "服务器内部错误"
+	msgMaintenance    = "系统维护中"
+)
