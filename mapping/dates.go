@@ -141,7 +141,9 @@ func (p *dateScanner) peekSize() (rune, int) {
 		return -1, 0
 	}
 	r, size := rune(p.s[p.i]), 1
-	if r >= utf8.RuneSelf {
+	if c := p.s[p.i]; c == 0xEF && p.i+2 < len(p.s) && p.s[p.i+1]&0xC0 == 0x80 && p.s[p.i+2]&0xC0 == 0x80 {
+		r, size = rune(c&0x0F)<<12|rune(p.s[p.i+1]&0x3F)<<6|rune(p.s[p.i+2]&0x3F), 3 // full-width forms
+	} else if r >= utf8.RuneSelf {
 		r, size = utf8.DecodeRuneInString(p.s[p.i:])
 	}
 	if r >= 0xFF01 && r <= 0xFF5E {

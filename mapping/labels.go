@@ -12,8 +12,30 @@ import (
 // label back for display. Lookups are switch statements over a cleaned key: no maps to build,
 // no allocation for an already clean value.
 
-// labelKey is the form labels are looked up in: cleaned, folded, upper-case, no white space.
-func labelKey(s string) string { return rewrite(s, rulesKey) }
+// labelKey writes the form labels are looked up in — cleaned, folded, upper-case, no white
+// space — to buf and returns it. Callers pass a stack array's slice and switch on string(key),
+// which the compiler does without allocating.
+func labelKey(buf []byte, s string) []byte {
+	out, same, changed := rewriteTo(buf, s, rulesKey)
+	if changed {
+		return out
+	}
+	return append(buf, same...)
+}
+
+func trimSuffix(k []byte, suffix string) []byte {
+	if n := len(k) - len(suffix); n >= 0 && string(k[n:]) == suffix {
+		return k[:n]
+	}
+	return k
+}
+
+func trimPrefix(k []byte, prefix string) []byte {
+	if len(k) >= len(prefix) && string(k[:len(prefix)]) == prefix {
+		return k[len(prefix):]
+	}
+	return k
+}
 
 // The 行业类别 codes, in the contract's order.
 const (
@@ -35,10 +57,11 @@ func Industries() []Industry {
 
 // ParseIndustry reads a 行业类别 code or label: JX, jx, 机械, 机械行业, 机械类, 有色金属, 建筑材料, 轻工业 ….
 func ParseIndustry(s string) (Industry, bool) {
-	k := labelKey(s)
-	k = strings.TrimSuffix(k, "行业")
-	k = strings.TrimSuffix(k, "类")
-	switch k {
+	var buf [64]byte
+	k := labelKey(buf[:0], s)
+	k = trimSuffix(k, "行业")
+	k = trimSuffix(k, "类")
+	switch string(k) {
 	case "YJ", "冶金", "冶金工业", "钢铁":
 		return IndustryMetallurgy, true
 	case "YS", "有色", "有色金属":
@@ -168,11 +191,12 @@ func ParseKeyRisks(s string) (risks []KeyRisk, ok bool) {
 	for rest := s; rest != ""; {
 		var part string
 		part, rest = cutKeyRisk(rest)
-		k := labelKey(part)
-		if isNoneLabel(k) {
+		var buf [64]byte
+		k := labelKey(buf[:0], part)
+		if isNoneLabel(string(k)) {
 			continue
 		}
-		if n := keyRiskIndex(k); n >= 0 {
+		if n := keyRiskIndex(string(k)); n >= 0 {
 			set |= 1 << n
 			continue
 		}
@@ -288,17 +312,18 @@ const (
 // ParseGrade reads a 标准化等级: 1, 一级, 1级, Ⅰ级, I级, 安全生产标准化二级, 三级企业, 小微, 小微企业, 未达标,
 // 未评审, 无 …. Empty text is "" (not known), not GradeNone.
 func ParseGrade(s string) (Grade, bool) {
-	k := labelKey(s)
-	if k == "" {
+	var buf [64]byte
+	k := labelKey(buf[:0], s)
+	if len(k) == 0 {
 		return "", true
 	}
-	k = strings.TrimPrefix(k, "安全生产")
-	k = strings.TrimPrefix(k, "标准化")
-	k = strings.TrimSuffix(k, "企业")
-	k = strings.TrimSuffix(k, "达标")
-	k = strings.TrimSuffix(k, "标准化")
-	k = strings.TrimSuffix(k, "级")
-	switch k {
+	k = trimPrefix(k, "安全生产")
+	k = trimPrefix(k, "标准化")
+	k = trimSuffix(k, "企业")
+	k = trimSuffix(k, "达标")
+	k = trimSuffix(k, "标准化")
+	k = trimSuffix(k, "级")
+	switch string(k) {
 	case "1", "一", "Ⅰ", "I":
 		return GradeOne, true
 	case "2", "二", "Ⅱ", "II":
@@ -344,9 +369,9 @@ const (
 // ParseEnterpriseStatus reads 企业状态: 1–4, 在营/营业/正常/存续 → 1, 停产/停业/歇业 → 2,
 // 关闭/关停 → 3, 注销 → 4.
 func ParseEnterpriseStatus(s string) (EnterpriseStatus, bool) {
-	k := labelKey(s)
-	k = strings.TrimPrefix(k, "已")
-	switch k {
+	var buf [64]byte
+	k := trimPrefix(labelKey(buf[:0], s), "已")
+	switch string(k) {
 	case "1", "在营", "营业", "正常", "存续", "在业", "开业", "正常营业", "正常生产", "在产", "生产":
 		return StatusOperating, true
 	case "2", "停产", "停业", "歇业", "停产整顿", "停工":
@@ -380,7 +405,8 @@ func (s EnterpriseStatus) Label() string {
 // ParseYesNo reads 是/否, Y/N, yes/no, 1/0, true/false, 有/无, √/× (case-insensitive, any width).
 // ok is false for anything else, including empty text: the caller decides what empty means.
 func ParseYesNo(s string) (value, ok bool) {
-	switch labelKey(s) {
+	var buf [64]byte
+	switch string(labelKey(buf[:0], s)) {
 	case "是", "Y", "YES", "1", "TRUE", "有", "√", "✓", "✔", "T":
 		return true, true
 	case "否", "N", "NO", "0", "FALSE", "无", "×", "✗", "✘", "F":
@@ -400,8 +426,9 @@ func YesNoLabel(b bool) string {
 // ParseCertStatus reads a certificate status: the codes (any case), 有效/正常, 过期/失效, 撤销/吊销,
 // 注销, 暂扣. An unknown word is returned upper-cased with ok false, so that it is kept as sent.
 func ParseCertStatus(s string) (CertStatus, bool) {
-	k := labelKey(s)
-	switch strings.TrimPrefix(k, "已") {
+	var buf [64]byte
+	k := labelKey(buf[:0], s)
+	switch string(trimPrefix(k, "已")) {
 	case "VALID", "有效", "正常", "在有效期":
 		return CertValid, true
 	case "EXPIRED", "过期", "失效", "超期", "到期":
@@ -413,7 +440,7 @@ func ParseCertStatus(s string) (CertStatus, bool) {
 	case "SUSPENDED", "暂扣", "暂停", "扣押":
 		return CertSuspended, true
 	}
-	return CertStatus(k), false
+	return CertStatus(string(k)), false
 }
 
 // Known reports whether s is one of the five statuses.
@@ -438,7 +465,8 @@ func (s CertStatus) Label() string {
 
 // ParseGender reads 1/男/M/male → "1" and 2/女/F/female → "2".
 func ParseGender(s string) (string, bool) {
-	switch labelKey(s) {
+	var buf [64]byte
+	switch string(labelKey(buf[:0], s)) {
 	case "1", "男", "M", "MALE":
 		return "1", true
 	case "2", "女", "F", "FEMALE":

@@ -94,8 +94,10 @@ func NormalizeUSCC(s string) string { return rewrite(s, rulesCode) }
 // NormalizeIDNumber folds, upper-cases (a final x becomes X) and strips white space and dashes from
 // a resident ID number, and converts a 15-digit first-generation number to 18 digits (birth year
 // 19yy, check digit computed).
-func NormalizeIDNumber(s string) string {
-	s = rewrite(s, rulesCode)
+func NormalizeIDNumber(s string) string { return idForm(rewrite(s, rulesCode)) }
+
+// idForm upgrades a cleaned 15-digit ID number to 18 digits.
+func idForm(s string) string {
 	if len(s) == 15 && allDigits(s) {
 		return upgradeID15(s)
 	}
@@ -118,8 +120,10 @@ const localAreaCode = "0595"
 //
 // Anything else (letters, 转 extensions, two numbers in one cell) is kept so that validation
 // reports the cell instead of silently losing part of it.
-func NormalizePhone(s string) string {
-	s = rewrite(s, rulesPhone)
+func NormalizePhone(s string) string { return phoneForm(rewrite(s, rulesPhone)) }
+
+// phoneForm handles the prefixes of a phone number already cleaned by rulesPhone.
+func phoneForm(s string) string {
 	intl := false
 	switch {
 	case strings.HasPrefix(s, "+86"):
@@ -165,17 +169,23 @@ func classify(r rune, size int) runeKind {
 	if r == utf8.RuneError && size == 1 {
 		return kindInvisible // an invalid byte
 	}
-	if r > 0x3000 && r < 0xFE00 {
-		return kindVisible // CJK, kana, Hangul: no spaces or format characters there
-	}
 	switch {
+	case r > 0x3000 && r < 0xFE00, r >= 0xFF01 && r <= 0xFFEF:
+		return kindVisible // CJK, kana, Hangul, full-width forms: no spaces or format characters
 	case r == 0x3000, r == 0x85, r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200A,
 		r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F:
 		return kindSpace
 	case r < 0xA0:
 		return kindInvisible // C1 controls
+	case r >= 0x2000 && r <= 0x206F:
+		// general punctuation: zero-width characters, bidi marks and invisible operators are
+		// format characters (Cf), the rest visible
+		if r >= 0x200B && r <= 0x200F || r >= 0x202A && r <= 0x202E || r >= 0x2060 {
+			return kindInvisible
+		}
+		return kindVisible
 	case unicode.Is(unicode.Cf, r):
-		return kindInvisible // zero-width, BOM, bidi marks, soft hyphen …
+		return kindInvisible // soft hyphen, BOM, Arabic and Syriac marks, tags …
 	}
 	return kindVisible
 }
@@ -254,58 +264,169 @@ func nextVisible(s string, i int) rune {
 	return -1
 }
 
-// rewrite applies rules to s in one pass. It returns s itself when nothing changes.
+// rewrite applies rules to s in one pass. It returns s itself, or a substring of it when only
+// white space or invisible characters at its ends go, without allocating.
 func rewrite(s string, rules textRule) string {
 	var stack [128]byte
-	b := stack[:0]
+	out, same, changed := rewriteTo(stack[:0], s, rules)
+	if !changed {
+		return same
+	}
+	return string(out)
+}
+
+// rewriteTo is rewrite's engine. While the output is a substring of s it writes nothing and
+// returns that substring with changed false (dst untouched); once the output departs from s it
+// appends the whole output to dst and returns dst with changed true. Clean text, the common
+// case, thus costs one scan and no copy; CJK characters are decoded inline.
+func rewriteTo(dst []byte, s string, rules textRule) (out []byte, same string, changed bool) {
 	clean := rules&ruleClean != 0
-	last := rune(-1) // the last rune written
-	pending := false // a white space run waits to be written
+	copying := false   // the output is being appended to dst
+	from, upTo := 0, 0 // while not copying, the output so far is s[from:upTo]
+	empty := true      // nothing written yet
+	last := rune(-1)   // the last rune written
+	pending := false   // a white space run waits to be written
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
+		if !pending {
+			// The fast path: a run of characters no rule touches is taken whole.
+			if j := plainRun(s, i, rules); j > i {
+				if !copying && !empty && upTo != i {
+					copying = true // something between was dropped
+					dst = append(dst, s[from:upTo]...)
+				}
+				switch {
+				case copying:
+					dst = append(dst, s[i:j]...)
+				case empty:
+					from, upTo = i, j
+				default:
+					upTo = j
+				}
+				empty = false
+				if c := s[j-1]; c < utf8.RuneSelf {
+					last = rune(c)
+				} else { // plain runs only hold three-byte sequences
+					last = rune(s[j-3]&0x0F)<<12 | rune(s[j-2]&0x3F)<<6 | rune(c&0x3F)
+				}
+				i = j
+				continue
+			}
 		}
 		start := i
-		i += size
+		c := s[i]
+		var r rune
+		switch {
+		case c < utf8.RuneSelf:
+			r = rune(c)
+			i++
+		case c >= 0xE1 && c != 0xED && c <= 0xEF && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80:
+			// a three-byte sequence that cannot be overlong (E0) or a surrogate (ED): CJK text,
+			// full-width forms, general punctuation
+			r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+			i += 3
+		default:
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
 		if clean {
-			switch classify(r, size) {
+			switch classify(r, i-start) {
 			case kindSpace:
-				pending = len(b) > 0
+				pending = !empty
 				continue
 			case kindInvisible:
 				continue
 			}
-		} else if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start]) // keep invalid bytes as they are when not cleaning
-			continue
 		}
 		if rules&ruleNoSpace != 0 && (r == ' ' || r == 0x3000) {
 			continue
 		}
-		r = mapRune(r, rules)
-		if r < 0 {
+		m := mapRune(r, rules)
+		if m < 0 {
 			continue
 		}
-		if r == '.' && rules&ruleHanDots != 0 && isHan(last) && isHan(nextVisible(s, i)) {
-			r = '·'
+		if m == '.' && rules&ruleHanDots != 0 && isHan(last) && isHan(nextVisible(s, i)) {
+			m = '·'
 		}
+		space := false
 		if pending {
 			pending = false
-			tight := rules&ruleNoSpace != 0 ||
-				rules&ruleTightHan != 0 && (isHan(last) || last == '·') && (isHan(r) || r == '·') ||
-				rules&ruleLooseHan != 0 && (isCJK(last) || isCJK(r))
-			if !tight {
-				b = append(b, ' ')
+			space = !(rules&ruleNoSpace != 0 ||
+				rules&ruleTightHan != 0 && (isHan(last) || last == '·') && (isHan(m) || m == '·') ||
+				rules&ruleLooseHan != 0 && (isCJK(last) || isCJK(m)))
+		}
+		if !copying {
+			switch {
+			case m != r:
+				copying = true
+			case empty:
+				from, upTo = start, i // what went before is trimmed
+			case !space && upTo == start, space && upTo == start-1 && s[upTo] == ' ':
+				upTo = i
+			default:
+				copying = true
+			}
+			if copying {
+				dst = append(dst, s[from:upTo]...)
 			}
 		}
-		b = utf8.AppendRune(b, r)
-		last = r
+		if copying {
+			if space {
+				dst = append(dst, ' ')
+			}
+			if m == r {
+				dst = append(dst, s[start:i]...) // as it was, invalid bytes included
+			} else {
+				dst = utf8.AppendRune(dst, m)
+			}
+		}
+		empty = false
+		last = m
 	}
-	if string(b) == s {
-		return s
+	if !copying {
+		return dst, s[from:upTo], false
 	}
-	return string(b)
+	return dst, "", true
+}
+
+// asciiRules says, for each ASCII byte, which rules touch it; white space and control characters
+// are touched by all (cleaning, or the caller's own handling).
+var asciiRules = func() (t [utf8.RuneSelf]textRule) {
+	for c := range t {
+		switch {
+		case c <= ' ' || c == 0x7f:
+			t[c] = ^textRule(0)
+		case c >= 'a' && c <= 'z':
+			t[c] = ruleUpper
+		case c == '-':
+			t[c] = ruleNoDashes
+		case c == '(' || c == ')':
+			t[c] = ruleWideParens | ruleNoParens
+		case c == '.':
+			t[c] = ruleHanDots
+		}
+	}
+	return t
+}()
+
+// plainRun returns where the run of characters at s[i:] that no rule touches ends: ASCII
+// letters, digits and punctuation the rules leave alone, and CJK characters U+4000–U+9FFF.
+func plainRun(s string, i int, rules textRule) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiRules[c]&rules != 0 {
+				return i
+			}
+			i++
+			continue
+		}
+		if c < 0xE4 || c > 0xE9 || i+2 >= len(s) || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 {
+			return i
+		}
+		i += 3
+	}
+	return i
 }
 
 func allDigits(s string) bool {

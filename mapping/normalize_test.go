@@ -1,6 +1,10 @@
 package mapping
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 // normCase is one input of a text rule and its expected output.
 type normCase struct {
@@ -185,5 +189,53 @@ func TestCleanValuesDoNotAllocate(t *testing.T) {
 	messy := "晋江市(灵源)鞋业有限公司"
 	if n := testing.AllocsPerRun(100, func() { NormalizeCompanyName(messy) }); n != 1 {
 		t.Errorf("NormalizeCompanyName(%q): %v allocations, want 1", messy, n)
+	}
+}
+
+// TestClassifyMatchesUnicode checks the hand-made fast paths of classify against the Unicode
+// tables: white space is unicode.IsSpace, removed is a control or format character.
+func TestClassifyMatchesUnicode(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue // surrogates never come out of decoding
+		}
+		want := kindVisible
+		switch {
+		case unicode.IsSpace(r):
+			want = kindSpace
+		case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r):
+			want = kindInvisible
+		case r >= 0x2060 && r <= 0x206F:
+			want = kindInvisible // unassigned U+2065 is removed with its Cf neighbours
+		}
+		if got := classify(r, utf8.RuneLen(r)); got != want {
+			t.Errorf("classify(%U) = %d, want %d", r, got, want)
+		}
+	}
+}
+
+func TestRewriteReturnsSubstringsWithoutAllocating(t *testing.T) {
+	in := "  \u200b晋江市灵源街道\u3000"
+	if n := testing.AllocsPerRun(100, func() { CleanText(in) }); n != 0 {
+		t.Errorf("trimming allocates %v times", n)
+	}
+	if got := CleanText(in); got != "晋江市灵源街道" {
+		t.Errorf("CleanText(%q) = %q", in, got)
+	}
+}
+
+func TestLabelParsersDoNotAllocate(t *testing.T) {
+	for name, f := range map[string]func(){
+		"ParseIndustry":         func() { ParseIndustry(" 机械行业 ") },
+		"ParseEnterpriseStatus": func() { ParseEnterpriseStatus("已注销") },
+		"ParseGrade":            func() { ParseGrade("安全生产标准化Ⅲ级") },
+		"ParseYesNo":            func() { ParseYesNo("ｙｅｓ") },
+		"ParseCertStatus":       func() { ParseCertStatus("valid") },
+		"ParseGender":           func() { ParseGender("男") },
+		"parseEmployees":        func() { parseEmployees("１，２００人") },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s: %v allocations, want 0", name, n)
+		}
 	}
 }

@@ -1,8 +1,8 @@
 package mapping
 
 import (
+	"bytes"
 	"strconv"
-	"strings"
 )
 
 // Record-level normalization: each canonical record has one Normalize function that puts every
@@ -11,23 +11,64 @@ import (
 // catalog knows) is kept, cleaned, for validation to report with the value the person wrote.
 // Every Normalize function is idempotent.
 
+// textField is one text field a record normalization rewrites, with its rules.
+type textField struct {
+	dst   *string
+	rules textRule
+}
+
+// rewriteFields rewrites the text fields of one record into one shared buffer, so that a messy
+// record costs one string allocation for all its fields rather than one per field (the fields
+// then share one backing array). Clean fields are left as they are.
+func rewriteFields(fs []textField) {
+	var stack [512]byte
+	var ends [16]int
+	var changed uint16
+	buf := stack[:0]
+	for i := range fs {
+		out, same, ch := rewriteTo(buf, *fs[i].dst, fs[i].rules)
+		if ch {
+			buf = out
+			changed |= 1 << i
+		} else {
+			*fs[i].dst = same
+		}
+		ends[i] = len(buf)
+	}
+	if changed == 0 {
+		return
+	}
+	all := string(buf)
+	start := 0
+	for i := range fs {
+		if changed&(1<<i) != 0 {
+			*fs[i].dst = all[start:ends[i]]
+		}
+		start = ends[i]
+	}
+}
+
 // NormalizeEnterprise puts every field of e in canonical form, in place. A KeyRisks slice that is
 // not canonical is replaced by a new one (the old backing array is not written to).
 func NormalizeEnterprise(e *Enterprise) {
-	e.USCC = NormalizeUSCC(e.USCC)
-	e.Name = NormalizeCompanyName(e.Name)
-	e.LegalRep = NormalizePersonName(e.LegalRep)
-	e.Principal = NormalizePersonName(e.Principal)
-	e.PrincipalPhone = NormalizePhone(e.PrincipalPhone)
-	e.SafetyManager = NormalizePersonName(e.SafetyManager)
-	e.Address = NormalizeAddress(e.Address)
-	e.RegionCode = normalizeCode(e.RegionCode)
-	e.Community = NormalizeCommunity(e.Community)
+	fields := [...]textField{
+		{&e.USCC, rulesCode},
+		{&e.Name, rulesCompanyName},
+		{&e.LegalRep, rulesPersonName},
+		{&e.Principal, rulesPersonName},
+		{&e.PrincipalPhone, rulesPhone},
+		{&e.SafetyManager, rulesPersonName},
+		{&e.Address, rulesCompanyName},
+		{&e.RegionCode, rulesCode},
+		{&e.Community, rulesCommunity},
+		{&e.Remark, ruleClean},
+		{&e.PlatformID, rulesCode},
+	}
+	rewriteFields(fields[:])
+	e.PrincipalPhone = phoneForm(e.PrincipalPhone)
 	e.Industry, _ = ParseIndustry(string(e.Industry))
 	e.KeyRisks = normalizeKeyRisks(e.KeyRisks)
 	e.Status, _ = ParseEnterpriseStatus(string(e.Status))
-	e.Remark = CleanText(e.Remark)
-	e.PlatformID = normalizeCode(e.PlatformID)
 	e.Grade, _ = ParseGrade(string(e.Grade))
 	if !e.UpdatedAt.IsZero() {
 		e.UpdatedAt = e.UpdatedAt.In(beijing)
@@ -39,10 +80,16 @@ func NormalizeEnterprise(e *Enterprise) {
 // A nil catalog is the built-in one.
 func NormalizeOperator(o *Operator, cat *Catalog) {
 	cat = catalogOrDefault(cat)
-	o.Name = NormalizePersonName(o.Name)
-	o.IDNumber = NormalizeIDNumber(o.IDNumber)
-	o.Phone = NormalizePhone(o.Phone)
-	o.EnterpriseUSCC = NormalizeUSCC(o.EnterpriseUSCC)
+	fields := [...]textField{
+		{&o.Name, rulesPersonName},
+		{&o.IDNumber, rulesCode},
+		{&o.Phone, rulesPhone},
+		{&o.EnterpriseUSCC, rulesCode},
+		{&o.Remark, ruleClean},
+	}
+	rewriteFields(fields[:])
+	o.IDNumber = idForm(o.IDNumber)
+	o.Phone = phoneForm(o.Phone)
 	item, known := cat.LookupItem(o.ItemCode)
 	if known {
 		o.ItemCode = item.Code
@@ -54,7 +101,6 @@ func NormalizeOperator(o *Operator, cat *Catalog) {
 	} else if o.CategoryCode = rewrite(o.CategoryCode, rulesText); o.CategoryCode == "" && known {
 		o.CategoryCode = item.Category
 	}
-	o.Remark = CleanText(o.Remark)
 }
 
 // NormalizeCertificate puts every field of c in canonical form, in place. The item code is kept
@@ -62,14 +108,19 @@ func NormalizeOperator(o *Operator, cat *Catalog) {
 // from the catalog. A nil catalog is the built-in one.
 func NormalizeCertificate(c *Certificate, cat *Catalog) {
 	cat = catalogOrDefault(cat)
-	c.CertNo = normalizeCode(c.CertNo)
-	c.HolderName = NormalizePersonName(c.HolderName)
-	c.IDNumber = NormalizeIDNumber(c.IDNumber)
+	fields := [...]textField{
+		{&c.CertNo, rulesCode},
+		{&c.HolderName, rulesPersonName},
+		{&c.IDNumber, rulesCode},
+		{&c.CategoryCode, rulesCode},
+		{&c.CategoryName, rulesText},
+		{&c.ItemCode, rulesCode},
+		{&c.ItemName, rulesText},
+		{&c.Issuer, rulesText},
+	}
+	rewriteFields(fields[:])
+	c.IDNumber = idForm(c.IDNumber)
 	c.Gender, _ = ParseGender(c.Gender)
-	c.CategoryCode = normalizeCode(c.CategoryCode)
-	c.CategoryName = rewrite(c.CategoryName, rulesText)
-	c.ItemCode = normalizeCode(c.ItemCode)
-	c.ItemName = rewrite(c.ItemName, rulesText)
 	if item, ok := cat.Item(c.ItemCode); ok {
 		if c.CategoryCode == "" {
 			c.CategoryCode = item.Category
@@ -84,7 +135,6 @@ func NormalizeCertificate(c *Certificate, cat *Catalog) {
 		}
 	}
 	c.Status, _ = ParseCertStatus(string(c.Status))
-	c.Issuer = rewrite(c.Issuer, rulesText)
 	if !c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.UpdatedAt.In(beijing)
 	}
@@ -92,41 +142,61 @@ func NormalizeCertificate(c *Certificate, cat *Catalog) {
 
 // NormalizeAlarm puts every field of a in canonical form, in place.
 func NormalizeAlarm(a *Alarm) {
-	a.ID = normalizeCode(a.ID)
-	a.PlatformID = normalizeCode(a.PlatformID)
-	a.USCC = NormalizeUSCC(a.USCC)
-	a.EnterpriseName = NormalizeCompanyName(a.EnterpriseName)
-	a.PointCode = normalizeCode(a.PointCode)
-	a.PointName = rewrite(a.PointName, rulesText)
-	a.Quantity = rewrite(a.Quantity, rulesText)
-	a.Unit = CleanText(a.Unit)
-	a.Value = normalizeCode(a.Value)
-	a.Threshold = normalizeCode(a.Threshold)
-	a.Type = normalizeCode(a.Type)
-	a.HandlingStatus = normalizeCode(a.HandlingStatus)
-	a.HandlingNote = CleanText(a.HandlingNote)
-	a.Handler = NormalizePersonName(a.Handler)
+	fields := [...]textField{
+		{&a.ID, rulesCode},
+		{&a.PlatformID, rulesCode},
+		{&a.USCC, rulesCode},
+		{&a.EnterpriseName, rulesCompanyName},
+		{&a.PointCode, rulesCode},
+		{&a.PointName, rulesText},
+		{&a.Quantity, rulesText},
+		{&a.Unit, ruleClean},
+		{&a.Value, rulesCode},
+		{&a.Threshold, rulesCode},
+		{&a.Type, rulesCode},
+		{&a.HandlingStatus, rulesCode},
+		{&a.HandlingNote, ruleClean},
+		{&a.Handler, rulesPersonName},
+	}
+	rewriteFields(fields[:])
 }
 
 // parseEmployees reads 从业人数: 120, "120", １２０, 120人, 120名, 1,200, 120.0. Empty is 0.
 func parseEmployees(s string) (int, bool) {
-	k := labelKey(s)
-	k = strings.TrimSuffix(k, "人")
-	k = strings.TrimSuffix(k, "名")
-	if k == "" {
+	var buf [64]byte
+	k := labelKey(buf[:0], s)
+	k = trimSuffix(k, "人")
+	k = trimSuffix(k, "名")
+	if len(k) == 0 {
 		return 0, true
 	}
-	if strings.IndexByte(k, ',') >= 0 {
-		k = strings.ReplaceAll(k, ",", "")
+	if i := bytes.IndexByte(k, '.'); i > 0 && len(bytes.Trim(k[i+1:], "0")) == 0 {
+		k = k[:i] // 120.0
 	}
-	if i := strings.IndexByte(k, '.'); i > 0 && strings.Trim(k[i+1:], "0") == "" {
-		k = k[:i]
+	neg := len(k) > 0 && k[0] == '-'
+	if neg {
+		k = k[1:]
 	}
-	if !allDigits(strings.TrimPrefix(k, "-")) {
+	n, digits := 0, 0
+	for i, c := range k {
+		switch {
+		case c >= '0' && c <= '9':
+			if n <= maxEmployees {
+				n = n*10 + int(c-'0')
+			} // else saturated: validation reports it, and there is no overflow
+			digits++
+		case c == ',' && i > 0: // 1,200
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(k)
-	return n, err == nil
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // employeesText writes 从业人数 for the outside shapes; 0 (unknown) is "".
@@ -149,7 +219,7 @@ func (ps *Problems) parseEmployeesField(field, label, value string) int {
 // parseFlagField parses a yes/no field; empty is false.
 func (ps *Problems) parseFlagField(field, label, value string, sev Severity) bool {
 	b, ok := ParseYesNo(value)
-	if !ok && labelKey(value) != "" {
+	if !ok && CleanText(value) != "" {
 		ps.add(field, label, value, reasonYesNo, sev)
 	}
 	return b

@@ -115,7 +115,7 @@ func EmploymentFromTZ(t TZEmployment) (Employment, Problems) {
 	ps.required("certNo", labelCertNo, e.CertNo)
 	ps.required("itemCode", labelItem, e.ItemCode)
 	ps.required("enterpriseUscc", labelEnterpriseUSCC, e.EnterpriseUSCC)
-	ps.required("startDate", labelStartDate, e.StartDate.String())
+	ps.requiredDate("startDate", labelStartDate, e.StartDate)
 	if !e.EndDate.IsZero() && e.EndDate.Before(e.StartDate) {
 		ps.add("endDate", labelEndDate, e.EndDate.String(), reasonEndBeforeStart, SeverityError)
 	}

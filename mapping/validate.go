@@ -240,8 +240,11 @@ func plausibleDate(d Date) bool {
 // maxEmployees bounds 从业人数: more is a typo (an ID or phone number in the wrong column).
 const maxEmployees = 1000000
 
-// Option adjusts a conversion or validation.
-type Option func(*settings)
+// Option adjusts a conversion or validation. It is a plain value (not a function) so that
+// passing options costs no allocation on the hot path.
+type Option struct {
+	today Date
+}
 
 type settings struct {
 	today Date
@@ -249,12 +252,14 @@ type settings struct {
 
 // WithToday sets the day that bounds birth dates (default: the wall clock's day in Beijing). Jobs
 // with an injected clock and tests pass it.
-func WithToday(d Date) Option { return func(s *settings) { s.today = d } }
+func WithToday(d Date) Option { return Option{today: d} }
 
 func newSettings(opts []Option) settings {
 	var s settings
 	for _, o := range opts {
-		o(&s)
+		if !o.today.IsZero() {
+			s.today = o.today
+		}
 	}
 	return s
 }
@@ -281,6 +286,14 @@ func (ps *Problems) required(field, label, value string) bool {
 		}
 		ps.add(field, label, "", reasonRequired, SeverityError)
 		return false
+	}
+	return true
+}
+
+// requiredDate is required for a date field.
+func (ps *Problems) requiredDate(field, label string, d Date) bool {
+	if d.IsZero() {
+		return ps.required(field, label, "")
 	}
 	return true
 }
@@ -433,7 +446,7 @@ func (ps *Problems) validateOperator(o *Operator, cat *Catalog, s *settings) {
 			ps.add("categoryCode", labelCategory, o.CategoryCode, cat.categoryMismatchReason(item), SeverityError)
 		}
 	}
-	if ps.required("startDate", labelStartDate, o.StartDate.String()) {
+	if ps.requiredDate("startDate", labelStartDate, o.StartDate) {
 		ps.checkDate("startDate", labelStartDate, o.StartDate, SeverityError)
 	}
 	ps.checkDate("endDate", labelEndDate, o.EndDate, SeverityError)
@@ -475,7 +488,7 @@ func (ps *Problems) validateCertificate(c *Certificate, cat *Catalog, s *setting
 	}
 	ps.checkDate("firstIssueDate", labelFirstIssueDate, c.FirstIssueDate, SeverityError)
 	ps.checkDate("validFrom", labelValidFrom, c.ValidFrom, SeverityError)
-	if ps.required("validUntil", labelValidUntil, c.ValidUntil.String()) {
+	if ps.requiredDate("validUntil", labelValidUntil, c.ValidUntil) {
 		ps.checkDate("validUntil", labelValidUntil, c.ValidUntil, SeverityError)
 	}
 	ps.checkDate("reviewDueDate", labelReviewDueDate, c.ReviewDueDate, SeverityError)
