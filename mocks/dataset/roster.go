@@ -159,6 +159,11 @@ func (g *generator) roster() {
 			}
 		}
 	}
+	noise := g.p.NoisePeople
+	if noise == 0 {
+		noise = len(g.ds.Roster)/3 + 5
+	}
+	g.ds.Certificates = make([]Certificate, 0, len(people)*12/10+max(noise, 0)*3/2+16)
 	for _, p := range people {
 		g.certificates(p)
 	}

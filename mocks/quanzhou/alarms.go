@@ -78,7 +78,7 @@ func (p *Platform) listAlarms(req *request) *answer {
 		p.touchAlarm(p.alarms.Items[first+p.intn(n-first)], req.now.Unix())
 	}
 	from, to := lq.page(first, n)
-	b := make([]byte, 0, 64+(to-from)*600)
+	b := okStart(make([]byte, 0, 160+(to-from)*700))
 	b = appendPage(b, n-first, lq.pageNo, lq.pageSize)
 	for i := from; i < to; i++ {
 		if i > from {
@@ -86,7 +86,7 @@ func (p *Platform) listAlarms(req *request) *answer {
 		}
 		b = appendAlarm(b, p.alarms.Items[i])
 	}
-	return p.ok(append(b, "]}"...))
+	return p.okEnd(append(b, "]}"...))
 }
 
 // feedback is POST /risk/alarms/{bjid}/feedback: idempotent; a closed alarm (czzt 2) takes no

@@ -165,7 +165,7 @@ func (p *Platform) listEnterprises(req *request) *answer {
 		p.touchEnterprise(p.ents.Items[first+p.intn(n-first)], req.now.Unix())
 	}
 	from, to := lq.page(first, n)
-	b := make([]byte, 0, 64+(to-from)*520)
+	b := okStart(make([]byte, 0, 160+(to-from)*650))
 	b = appendPage(b, n-first, lq.pageNo, lq.pageSize)
 	for i := from; i < to; i++ {
 		if i > from {
@@ -173,7 +173,7 @@ func (p *Platform) listEnterprises(req *request) *answer {
 		}
 		b = appendEnterprise(b, p.ents.Items[i])
 	}
-	return p.ok(append(b, "]}"...))
+	return p.okEnd(append(b, "]}"...))
 }
 
 // getEnterprise is GET /enterprises/{tyshxydm}.

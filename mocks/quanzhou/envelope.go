@@ -36,6 +36,20 @@ func (p *Platform) ok(data []byte) *answer {
 	return a
 }
 
+// okStart begins a success envelope in b; okEnd closes it. Listings build their page between the
+// two, so the page is written once, straight into the answer.
+func okStart(b []byte) []byte {
+	return append(b, `{"code":0,"msg":"`+msgOK+`","data":`...)
+}
+
+func (p *Platform) okEnd(b []byte) *answer {
+	b = append(b, `,"requestId":"`...)
+	b = append(b, p.randomHex(16)...)
+	a := p.newAnswer(codeOK)
+	a.body = append(b, `"}`...)
+	return a
+}
+
 func (p *Platform) envelope(b []byte, code int, msg string, data []byte) []byte {
 	b = append(b, `{"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)
