@@ -38,8 +38,8 @@ func BenchmarkListEnterprises100k(b *testing.B) {
 	c.raw = true
 	type record struct {
 		Qyid, Tyshxydm, Qymc, Fddbr, Zyfzr, Zyfzrlxdh, Aqglry, Jydz, Xzqhdm, Sqmc, Hylb, Zdlx string
-		Cyrs                                                                             json.RawMessage
-		Qyzt, Sfczc, Bzhdj, Bzhyxq, Sfnrjcyj, Gxsj                                        string
+		Cyrs                                                                                  json.RawMessage
+		Qyzt, Sfczc, Bzhdj, Bzhyxq, Sfnrjcyj, Gxsj                                            string
 	}
 	b.ResetTimer()
 	start := time.Now()
