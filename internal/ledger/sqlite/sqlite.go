@@ -108,4 +108,3 @@ func Retryable(err error) bool {
 	}
 	return false
 }
-

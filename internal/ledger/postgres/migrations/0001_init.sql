@@ -41,7 +41,6 @@ CREATE TABLE enterprises (
     modified_at         BIGINT NOT NULL
 );
 CREATE INDEX enterprises_community ON enterprises (community);
-CREATE INDEX enterprises_platform_id ON enterprises (platform_id);
 
 -- The special-operator roster: one person doing one operation item at one enterprise.
 CREATE TABLE operators (
@@ -61,7 +60,6 @@ CREATE TABLE operators (
     PRIMARY KEY (id_number, enterprise_uscc, item_code)
 );
 CREATE INDEX operators_enterprise ON operators (enterprise_uscc);
-CREATE INDEX operators_end_date ON operators (end_date);
 
 -- The stored copy of special-operation certificates, identified by (cert_no, item_code).
 CREATE TABLE certificates (

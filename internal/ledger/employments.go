@@ -1,0 +1,95 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+
+	"streetsync/mapping"
+)
+
+func (s *sqlStore) RecordEmployments(ctx context.Context, batch []EmploymentRecord) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO employments (id_number, enterprise_uscc, item_code, cert_no,
+    start_date, end_date, status, accepted_at, modified_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id_number, enterprise_uscc, item_code) DO UPDATE SET
+    cert_no = excluded.cert_no, start_date = excluded.start_date, end_date = excluded.end_date,
+    status = excluded.status, accepted_at = excluded.accepted_at, modified_at = excluded.modified_at`))
+		if err != nil {
+			return fmt.Errorf("ledger record employments: %w", err)
+		}
+		defer stmt.Close()
+		now := millis(s.now())
+		for _, e := range batch {
+			if _, err := stmt.ExecContext(ctx, idKey(e.Key.IDNumber), e.Key.EnterpriseUSCC, e.Key.ItemCode, e.CertNo,
+				e.StartDate.String(), e.EndDate.String(), e.Status, millis(e.AcceptedAt), now); err != nil {
+				return fmt.Errorf("ledger record employments: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+const employmentCols = `cert_no, start_date, end_date, status, accepted_at`
+
+func scanEmploymentTail(e *EmploymentRecord, start, end string, accepted int64) error {
+	e.AcceptedAt = fromMillis(accepted)
+	var err1, err2 error
+	e.StartDate, err1 = parseDate(start)
+	e.EndDate, err2 = parseDate(end)
+	return errors.Join(err1, err2)
+}
+
+func (s *sqlStore) EmploymentByKey(ctx context.Context, key mapping.OperatorKey) (EmploymentRecord, error) {
+	e := EmploymentRecord{Key: mapping.OperatorKey{IDNumber: idKey(key.IDNumber), EnterpriseUSCC: key.EnterpriseUSCC, ItemCode: key.ItemCode}}
+	var start, end string
+	var accepted int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT `+employmentCols+` FROM employments
+WHERE id_number = ? AND enterprise_uscc = ? AND item_code = ?`), e.Key.IDNumber, e.Key.EnterpriseUSCC, e.Key.ItemCode).
+		Scan(&e.CertNo, &start, &end, &e.Status, &accepted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("employment registration: %w", ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("ledger read employment: %w", err)
+	}
+	if err := scanEmploymentTail(&e, start, end, accepted); err != nil {
+		return e, fmt.Errorf("ledger read employment: %w", err)
+	}
+	return e, nil
+}
+
+func (s *sqlStore) RegistrationsDue(ctx context.Context, day mapping.Date) iter.Seq2[RegistrationDue, error] {
+	onDuty, args := onDutyCond(day)
+	q := `SELECT ` + operatorCols + `, CASE WHEN e.id_number IS NULL THEN 0 ELSE 1 END, COALESCE(e.cert_no, ''),
+    COALESCE(e.start_date, ''), COALESCE(e.end_date, ''), COALESCE(e.status, ''), COALESCE(e.accepted_at, 0)
+FROM operators o
+LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.enterprise_uscc AND e.item_code = o.item_code
+WHERE (e.id_number IS NULL AND ` + onDuty + `)
+   OR (e.id_number IS NOT NULL AND (e.start_date <> o.start_date OR e.end_date <> o.end_date))
+ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
+	return stream(ctx, s, q, args, func(rows *sql.Rows) (RegistrationDue, error) {
+		var has, accepted int64
+		var e EmploymentRecord
+		var start, end string
+		o, err := scanOperator(rows, &has, &e.CertNo, &start, &end, &e.Status, &accepted)
+		if err != nil {
+			return RegistrationDue{}, err
+		}
+		due := RegistrationDue{Operator: o}
+		if has != 0 {
+			e.Key = o.Key()
+			if err := scanEmploymentTail(&e, start, end, accepted); err != nil {
+				return due, err
+			}
+			due.Last = &e
+		}
+		return due, nil
+	})
+}

@@ -1,0 +1,409 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"streetsync/mapping"
+)
+
+var enterpriseUpsert = upsertSpec{
+	table:   "enterprises",
+	keyCols: []string{"uscc"},
+	flagCol: "pending_review",
+	insert: `INSERT INTO enterprises (uscc, name, legal_rep, principal, principal_phone, safety_manager, address,
+    region_code, community, industry, key_risks, employees, status, factory_in_factory, remark, warnings,
+    content_hash, street_hash, pending_review, created_at, modified_at) VALUES`,
+	row: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+	conflict: `ON CONFLICT (uscc) DO UPDATE SET
+    name = excluded.name, legal_rep = excluded.legal_rep, principal = excluded.principal,
+    principal_phone = excluded.principal_phone, safety_manager = excluded.safety_manager,
+    address = excluded.address, region_code = COALESCE(NULLIF(excluded.region_code, ''), enterprises.region_code),
+    community = excluded.community, industry = excluded.industry, key_risks = excluded.key_risks,
+    employees = excluded.employees, status = excluded.status, factory_in_factory = excluded.factory_in_factory,
+    remark = excluded.remark, warnings = excluded.warnings, content_hash = excluded.content_hash,
+    street_hash = excluded.street_hash, pending_review = 0, modified_at = excluded.modified_at`,
+}
+
+func (s *sqlStore) UpsertEnterprises(ctx context.Context, batch []EnterpriseInput) ([]Outcome, error) {
+	return s.upsertEnterprises(ctx, batch, false)
+}
+
+func (s *sqlStore) CompareEnterprises(ctx context.Context, batch []EnterpriseInput) ([]Outcome, error) {
+	return s.upsertEnterprises(ctx, batch, true)
+}
+
+func (s *sqlStore) upsertEnterprises(ctx context.Context, batch []EnterpriseInput, dry bool) ([]Outcome, error) {
+	now := millis(s.now())
+	return s.upsertBatch(ctx, &enterpriseUpsert, len(batch),
+		func(i int) ([]any, string) {
+			return []any{batch[i].USCC}, enterpriseContentHash(&batch[i].Enterprise)
+		},
+		func(i int, hash string) []any {
+			e := &batch[i].Enterprise
+			return []any{e.USCC, e.Name, e.LegalRep, e.Principal, e.PrincipalPhone, e.SafetyManager, e.Address,
+				e.RegionCode, e.Community, string(e.Industry), keyRisks(e.KeyRisks), int64(e.Employees), string(e.Status),
+				flag(e.FactoryInFactory), e.Remark, encodeProblems(batch[i].Warnings),
+				hash, streetHash(e), now, now}
+		}, dry)
+}
+
+const enterpriseCols = `uscc, name, legal_rep, principal, principal_phone, safety_manager, address, region_code,
+    community, industry, key_risks, employees, status, factory_in_factory, remark, warnings, pending_review,
+    street_hash, accepted_hash, accepted_at, platform_street, platform_hash, platform_view_at, platform_id,
+    grade, grade_valid_until, risk_monitored, platform_updated_at, created_at, modified_at`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEnterprise(sc scanner) (EnterpriseRecord, error) {
+	var r EnterpriseRecord
+	e := &r.Enterprise
+	var industry, risks, status, warnings, platformStreet, grade, gradeUntil string
+	var employees, fif, pending, acceptedAt, viewAt, riskMon, platUpdated, created, modified int64
+	err := sc.Scan(&e.USCC, &e.Name, &e.LegalRep, &e.Principal, &e.PrincipalPhone, &e.SafetyManager, &e.Address,
+		&e.RegionCode, &e.Community, &industry, &risks, &employees, &status, &fif, &e.Remark, &warnings, &pending,
+		&r.StreetHash, &r.AcceptedHash, &acceptedAt, &platformStreet, &r.PlatformHash, &viewAt, &e.PlatformID,
+		&grade, &gradeUntil, &riskMon, &platUpdated, &created, &modified)
+	if err != nil {
+		return r, err
+	}
+	e.Industry = mapping.Industry(industry)
+	e.KeyRisks = parseKeyRisks(risks)
+	e.Employees = int(employees)
+	e.Status = mapping.EnterpriseStatus(status)
+	e.FactoryInFactory = fif != 0
+	e.Grade = mapping.Grade(grade)
+	e.RiskMonitored = riskMon != 0
+	e.UpdatedAt = fromMillis(platUpdated)
+	r.PendingReview = pending != 0
+	r.AcceptedAt = fromMillis(acceptedAt)
+	r.PlatformViewAt = fromMillis(viewAt)
+	r.CreatedAt = fromMillis(created)
+	r.ModifiedAt = fromMillis(modified)
+	var errs [3]error
+	e.GradeValidUntil, errs[0] = parseDate(gradeUntil)
+	r.Warnings, errs[1] = decodeProblems(warnings)
+	r.Platform, errs[2] = decodeStreetView(e.USCC, platformStreet)
+	if err := errors.Join(errs[:]...); err != nil {
+		return r, fmt.Errorf("enterprise %s: %w", e.USCC, err)
+	}
+	return r, nil
+}
+
+func (s *sqlStore) EnterpriseByUSCC(ctx context.Context, uscc string) (EnterpriseRecord, error) {
+	r, err := scanEnterprise(s.r.QueryRowContext(ctx, s.q(`SELECT `+enterpriseCols+` FROM enterprises WHERE uscc = ?`), uscc))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("enterprise %s: %w", uscc, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("ledger read enterprise: %w", err)
+	}
+	return r, nil
+}
+
+func (s *sqlStore) Enterprises(ctx context.Context, f EnterpriseFilter) iter.Seq2[EnterpriseRecord, error] {
+	var where []string
+	var args []any
+	if f.ChangedSinceAccepted {
+		where = append(where, "street_hash <> accepted_hash")
+	}
+	if f.PendingReview {
+		where = append(where, "pending_review = 1")
+	}
+	if f.Community != "" {
+		where = append(where, "community = ?")
+		args = append(args, f.Community)
+	}
+	return stream(ctx, s, `SELECT `+enterpriseCols+` FROM enterprises`+whereClause(where)+` ORDER BY uscc`, args,
+		func(rows *sql.Rows) (EnterpriseRecord, error) { return scanEnterprise(rows) })
+}
+
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+func (s *sqlStore) ConfirmEnterprise(ctx context.Context, uscc string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE enterprises SET pending_review = 0, modified_at = ? WHERE uscc = ?`), millis(s.now()), uscc)
+		if err != nil {
+			return fmt.Errorf("ledger confirm enterprise: %w", err)
+		}
+		if n, err := affected(res); err != nil || n == 0 {
+			if err == nil {
+				err = fmt.Errorf("enterprise %s: %w", uscc, ErrNotFound)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// platformState is what the platform-side methods read before writing.
+type platformState struct {
+	streetHash, acceptedHash, platformHash string
+	platformID, grade, gradeUntil          string
+	riskMonitored, platformUpdatedAt       int64
+}
+
+func (s *sqlStore) platformStates(ctx context.Context, q querier, usccs []string) (map[string]platformState, error) {
+	out := make(map[string]platformState, len(usccs))
+	for start := 0; start < len(usccs); start += lookupChunk {
+		chunk := usccs[start:min(start+lookupChunk, len(usccs))]
+		args := make([]any, len(chunk))
+		for i, u := range chunk {
+			args[i] = u
+		}
+		err := func() error {
+			rows, err := q.QueryContext(ctx, s.q(`SELECT uscc, street_hash, accepted_hash, platform_hash, platform_id, grade,
+    grade_valid_until, risk_monitored, platform_updated_at FROM enterprises WHERE uscc IN (`+placeholders(len(chunk), 1)+`)`), args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var u string
+				var st platformState
+				if err := rows.Scan(&u, &st.streetHash, &st.acceptedHash, &st.platformHash, &st.platformID, &st.grade,
+					&st.gradeUntil, &st.riskMonitored, &st.platformUpdatedAt); err != nil {
+					return err
+				}
+				out[u] = st
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("ledger read enterprises: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// platformOwned returns the platform-owned columns of e as stored, keeping the stored platform id
+// when e carries none.
+func platformOwned(e *mapping.Enterprise, st platformState) platformState {
+	p := st
+	if e.PlatformID != "" {
+		p.platformID = e.PlatformID
+	}
+	p.grade = string(e.Grade)
+	p.gradeUntil = e.GradeValidUntil.String()
+	p.riskMonitored = flag(e.RiskMonitored)
+	p.platformUpdatedAt = millis(e.UpdatedAt)
+	return p
+}
+
+func (p platformState) sameOwned(q platformState) bool {
+	return p.platformID == q.platformID && p.grade == q.grade && p.gradeUntil == q.gradeUntil &&
+		p.riskMonitored == q.riskMonitored && p.platformUpdatedAt == q.platformUpdatedAt
+}
+
+func usccsOf(batch []mapping.Enterprise) []string {
+	out := make([]string, len(batch))
+	for i := range batch {
+		out[i] = batch[i].USCC
+	}
+	return out
+}
+
+const adoptEnterprise = `INSERT INTO enterprises (uscc, name, legal_rep, principal, principal_phone, safety_manager, address,
+    region_code, community, industry, key_risks, employees, status, factory_in_factory, remark, warnings,
+    content_hash, street_hash, pending_review, platform_id, grade, grade_valid_until, risk_monitored,
+    platform_updated_at, accepted_hash, accepted_at, platform_street, platform_hash, platform_view_at,
+    created_at, modified_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (uscc) DO NOTHING`
+
+func (s *sqlStore) RecordPlatformEnterprises(ctx context.Context, batch []mapping.Enterprise, seenAt time.Time) ([]Comparison, error) {
+	out := make([]Comparison, len(batch))
+	if len(batch) == 0 {
+		return out, nil
+	}
+	seen := millis(seenAt)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		states, err := s.platformStates(ctx, tx, usccsOf(batch))
+		if err != nil {
+			return err
+		}
+		now := millis(s.now())
+		for i := range batch {
+			e := &batch[i]
+			ph := streetHash(e)
+			st, known := states[e.USCC]
+			if !known {
+				// A platform-only enterprise: pulled in flagged 待核实, what the platform holds
+				// being by definition what it accepted.
+				owned := platformOwned(e, platformState{})
+				_, err := tx.ExecContext(ctx, s.q(adoptEnterprise), e.USCC, e.Name, e.LegalRep, e.Principal,
+					e.PrincipalPhone, e.SafetyManager, e.Address, e.RegionCode, e.Community, string(e.Industry),
+					keyRisks(e.KeyRisks), int64(e.Employees), string(e.Status), flag(e.FactoryInFactory),
+					adoptedContentHash(e),
+					ph, owned.platformID, owned.grade, owned.gradeUntil, owned.riskMonitored, owned.platformUpdatedAt,
+					ph, seen, encodeStreetView(e), ph, seen, now, now)
+				if err != nil {
+					return fmt.Errorf("ledger adopt enterprise %s: %w", e.USCC, err)
+				}
+				out[i] = Comparison{Outcome: OutcomeInserted, State: StateInSync}
+				states[e.USCC] = platformState{streetHash: ph, acceptedHash: ph, platformHash: ph,
+					platformID: owned.platformID, grade: owned.grade, gradeUntil: owned.gradeUntil,
+					riskMonitored: owned.riskMonitored, platformUpdatedAt: owned.platformUpdatedAt}
+				continue
+			}
+			next := platformOwned(e, st)
+			next.platformHash = ph
+			acceptedAt := int64(-1) // keep
+			if st.streetHash == ph && st.acceptedHash != ph {
+				// Both sides came to the same values (the portal was edited to match the ledger,
+				// or an earlier push was accepted but its answer lost): that is the accepted
+				// version now.
+				next.acceptedHash = ph
+				acceptedAt = seen
+			}
+			out[i].State = syncState(next.streetHash, next.acceptedHash, next.platformHash)
+			if next == st {
+				out[i].Outcome = OutcomeUnchanged
+				continue
+			}
+			out[i].Outcome = OutcomeUpdated
+			viewAt := int64(-1)
+			view := ""
+			if st.platformHash != ph {
+				viewAt, view = seen, encodeStreetView(e)
+			}
+			if err := s.updatePlatformView(ctx, tx, e.USCC, next, view, viewAt, acceptedAt, now); err != nil {
+				return err
+			}
+			states[e.USCC] = next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// updatePlatformView writes the platform-side columns; view "" and the times -1 keep the stored
+// values.
+func (s *sqlStore) updatePlatformView(ctx context.Context, tx *sql.Tx, uscc string, p platformState, view string, viewAt, acceptedAt, now int64) error {
+	q := `UPDATE enterprises SET platform_id = ?, grade = ?, grade_valid_until = ?, risk_monitored = ?,
+    platform_updated_at = ?, platform_hash = ?, accepted_hash = ?, modified_at = ?`
+	args := []any{p.platformID, p.grade, p.gradeUntil, p.riskMonitored, p.platformUpdatedAt, p.platformHash, p.acceptedHash, now}
+	if view != "" {
+		q += `, platform_street = ?, platform_view_at = ?`
+		args = append(args, view, viewAt)
+	}
+	if acceptedAt >= 0 {
+		q += `, accepted_at = ?`
+		args = append(args, acceptedAt)
+	}
+	q += ` WHERE uscc = ?`
+	args = append(args, uscc)
+	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("ledger update enterprise %s: %w", uscc, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) SetPlatformFields(ctx context.Context, batch []mapping.Enterprise) ([]Outcome, error) {
+	out := make([]Outcome, len(batch))
+	if len(batch) == 0 {
+		return out, nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		states, err := s.platformStates(ctx, tx, usccsOf(batch))
+		if err != nil {
+			return err
+		}
+		now := millis(s.now())
+		for i := range batch {
+			e := &batch[i]
+			st, known := states[e.USCC]
+			if !known {
+				out[i] = OutcomeNotFound
+				continue
+			}
+			next := platformOwned(e, st)
+			if next.sameOwned(st) {
+				out[i] = OutcomeUnchanged
+				continue
+			}
+			out[i] = OutcomeUpdated
+			if err := s.updatePlatformView(ctx, tx, e.USCC, next, "", -1, -1, now); err != nil {
+				return err
+			}
+			states[e.USCC] = next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *sqlStore) MarkEnterprisesAccepted(ctx context.Context, batch []Acceptance) ([]Outcome, error) {
+	out := make([]Outcome, len(batch))
+	if len(batch) == 0 {
+		return out, nil
+	}
+	usccs := make([]string, len(batch))
+	for i := range batch {
+		usccs[i] = batch[i].Pushed.USCC
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		states, err := s.platformStates(ctx, tx, usccs)
+		if err != nil {
+			return err
+		}
+		now := millis(s.now())
+		for i := range batch {
+			a := &batch[i]
+			st, known := states[a.Pushed.USCC]
+			if !known {
+				out[i] = OutcomeNotFound
+				continue
+			}
+			h := streetHash(&a.Pushed)
+			next := st
+			if a.PlatformID != "" {
+				next.platformID = a.PlatformID
+			}
+			next.acceptedHash, next.platformHash = h, h
+			if next == st {
+				out[i] = OutcomeUnchanged
+				continue
+			}
+			out[i] = OutcomeUpdated
+			view, viewAt := "", int64(-1)
+			if st.platformHash != h {
+				view, viewAt = encodeStreetView(&a.Pushed), millis(a.At)
+			}
+			if err := s.updatePlatformView(ctx, tx, a.Pushed.USCC, next, view, viewAt, millis(a.At), now); err != nil {
+				return err
+			}
+			states[a.Pushed.USCC] = next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// adoptedContentHash is the content hash of an enterprise adopted from the platform: its remark
+// (the street's own) is empty.
+func adoptedContentHash(e *mapping.Enterprise) string {
+	c := *e
+	c.Remark = ""
+	return enterpriseContentHash(&c)
+}

@@ -1,0 +1,217 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// upsertSpec describes how one table is upserted by content hash.
+type upsertSpec struct {
+	table   string
+	keyCols []string
+	// flagCol, when set, names a 0/1 column whose 1 makes an otherwise unchanged record count
+	// as updated, because the upsert clears it (enterprises: pending_review).
+	flagCol string
+	// insert is "INSERT INTO t (…) VALUES", row one row's "(?, …)", conflict the
+	// "ON CONFLICT … DO UPDATE SET …" tail: a statement writes up to rowsPerStatement rows.
+	insert, row, conflict string
+}
+
+// rowsPerStatement is how many records one multi-row INSERT carries: per-statement overhead
+// (database/sql, binding, the VDBE program) dominates single-row inserts, and 50 rows of ~20
+// columns stay far below both databases' parameter limits.
+const rowsPerStatement = 50
+
+// statement returns the upsert of n rows.
+func (sp *upsertSpec) statement(n int) string {
+	var b strings.Builder
+	b.WriteString(sp.insert)
+	b.WriteByte('\n')
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(sp.row)
+	}
+	b.WriteByte('\n')
+	b.WriteString(sp.conflict)
+	return b.String()
+}
+
+// upsertBatch upserts n records in one transaction (or, with dry, only classifies them).
+// keyOf returns a record's key column values and content hash; args its statement arguments
+// (given the hash), built only for records that are written.
+//
+// The stored hashes of the batch's keys are read first, in chunks, inside the write transaction:
+// unchanged records then cost no write at all. Records are written in key order — two instances
+// upserting overlapping batches into one PostgreSQL then take row locks in the same order and do
+// not deadlock — and outcomes are reported in input order. A key repeated in the batch sees the
+// earlier occurrence. Records to write go out rowsPerStatement at a time; a statement never holds
+// one key twice (PostgreSQL refuses to update a row twice in one statement).
+func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, keyOf func(i int) ([]any, string), args func(i int, hash string) []any, dry bool) ([]Outcome, error) {
+	keys := make([][]any, n)
+	hashes := make([]string, n)
+	joined := make([]string, n)
+	for i := range n {
+		keys[i], hashes[i] = keyOf(i)
+		joined[i] = joinKey(keys[i])
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(joined[a], joined[b]) })
+	outs := make([]Outcome, n)
+	classify := func(cur map[string]current, i int) Outcome {
+		c, ok := cur[joined[i]]
+		cur[joined[i]] = current{hash: hashes[i]}
+		switch {
+		case !ok:
+			return OutcomeInserted
+		case c.hash != hashes[i] || c.flag:
+			return OutcomeUpdated
+		}
+		return OutcomeUnchanged
+	}
+	if n == 0 {
+		return outs, nil
+	}
+	if dry {
+		cur, err := s.currentHashes(ctx, s.r, spec, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range order {
+			outs[i] = classify(cur, i)
+		}
+		return outs, nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		cur, err := s.currentHashes(ctx, tx, spec, keys)
+		if err != nil {
+			return err
+		}
+		stmts := map[int]*sql.Stmt{}
+		defer func() {
+			for _, st := range stmts {
+				st.Close()
+			}
+		}()
+		var pending []int // records to write in the next statement
+		var vals []any
+		flush := func() error {
+			if len(pending) == 0 {
+				return nil
+			}
+			st := stmts[len(pending)]
+			if st == nil {
+				if st, err = tx.PrepareContext(ctx, s.q(spec.statement(len(pending)))); err != nil {
+					return fmt.Errorf("ledger upsert %s: %w", spec.table, err)
+				}
+				stmts[len(pending)] = st
+			}
+			vals = vals[:0]
+			for _, i := range pending {
+				vals = append(vals, args(i, hashes[i])...)
+			}
+			if _, err := st.ExecContext(ctx, vals...); err != nil {
+				return fmt.Errorf("ledger upsert %s: %w", spec.table, err)
+			}
+			pending = pending[:0]
+			return nil
+		}
+		for _, i := range order {
+			outs[i] = classify(cur, i)
+			if outs[i] == OutcomeUnchanged {
+				continue
+			}
+			if len(pending) == rowsPerStatement || (len(pending) > 0 && joined[pending[len(pending)-1]] == joined[i]) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			pending = append(pending, i)
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// current is a stored record's content hash and flag.
+type current struct {
+	hash string
+	flag bool
+}
+
+// currentHashes reads the stored content hash (and flag) of the given keys.
+func (s *sqlStore) currentHashes(ctx context.Context, q querier, spec *upsertSpec, keys [][]any) (map[string]current, error) {
+	out := make(map[string]current, len(keys))
+	flagExpr := "0"
+	if spec.flagCol != "" {
+		flagExpr = spec.flagCol
+	}
+	cols := strings.Join(spec.keyCols, ", ")
+	w := len(spec.keyCols)
+	for start := 0; start < len(keys); start += lookupChunk {
+		chunk := keys[start:min(start+lookupChunk, len(keys))]
+		args := make([]any, 0, len(chunk)*w)
+		for _, k := range chunk {
+			args = append(args, k...)
+		}
+		var where string
+		if w == 1 {
+			where = cols + " IN (" + placeholders(len(chunk), 1) + ")"
+		} else {
+			// SQLite wants a subquery on the right of a row-value IN; VALUES is one, in both.
+			where = "(" + cols + ") IN (VALUES " + placeholders(len(chunk), w) + ")"
+		}
+		err := func() error {
+			rows, err := q.QueryContext(ctx, s.q("SELECT "+cols+", content_hash, "+flagExpr+" FROM "+spec.table+" WHERE "+where), args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			keyVals := make([]string, w)
+			dest := make([]any, w+2)
+			for i := range keyVals {
+				dest[i] = &keyVals[i]
+			}
+			var c current
+			var fl int64
+			dest[w], dest[w+1] = &c.hash, &fl
+			for rows.Next() {
+				if err := rows.Scan(dest...); err != nil {
+					return err
+				}
+				c.flag = fl != 0
+				out[strings.Join(keyVals, "\x00")] = c
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("ledger read %s: %w", spec.table, err)
+		}
+	}
+	return out, nil
+}
+
+// joinKey renders key column values (all strings) as one map key.
+func joinKey(k []any) string {
+	if len(k) == 1 {
+		return k[0].(string)
+	}
+	parts := make([]string, len(k))
+	for i, v := range k {
+		parts[i] = v.(string)
+	}
+	return strings.Join(parts, "\x00")
+}
