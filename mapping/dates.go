@@ -289,13 +289,22 @@ func FormatBeijingTime(t time.Time) string {
 }
 
 // FormatRFC3339 writes t as the special-operations system wants it: RFC 3339 in Beijing time
-// (2024-05-21T09:30:00+08:00); the zero time is "".
+// (2024-05-21T09:30:00+08:00), with a fraction of a second only when there is one; the zero time
+// is "".
 func FormatRFC3339(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	var b [25]byte
-	return string(append(appendBeijingTime(b[:0], t, 'T'), "+08:00"...))
+	var b [35]byte
+	out := appendBeijingTime(b[:0], t, 'T')
+	if ns := t.Nanosecond(); ns != 0 {
+		out = append(out, '.')
+		for scale := 100000000; ns != 0; scale /= 10 {
+			out = append(out, byte('0'+ns/scale))
+			ns %= scale
+		}
+	}
+	return string(append(out, "+08:00"...))
 }
 
 func appendBeijingTime(b []byte, t time.Time, sep byte) []byte {

@@ -160,6 +160,12 @@ func TestFormatTimes(t *testing.T) {
 	if got := FormatRFC3339(tm); got != "2024-05-21T09:30:05+08:00" {
 		t.Errorf("FormatRFC3339 = %q, want 2024-05-21T09:30:05+08:00", got)
 	}
+	if got := FormatRFC3339(tm.Add(250 * time.Millisecond)); got != "2024-05-21T09:30:05.25+08:00" {
+		t.Errorf("FormatRFC3339 with a fraction = %q, want 2024-05-21T09:30:05.25+08:00", got)
+	}
+	if got := FormatRFC3339(tm.Add(7)); got != "2024-05-21T09:30:05.000000007+08:00" {
+		t.Errorf("FormatRFC3339 with nanoseconds = %q", got)
+	}
 	if FormatBeijingTime(time.Time{}) != "" || FormatRFC3339(time.Time{}) != "" {
 		t.Error("zero time does not format as \"\"")
 	}

@@ -34,6 +34,7 @@ func EnterpriseFromQZ(q QZEnterprise) (Enterprise, Problems) {
 	e.UpdatedAt = ps.parseTimeField("updatedAt", labelUpdatedAt, q.Gxsj, SeverityWarning)
 	NormalizeEnterprise(&e)
 	ps.validateEnterprise(&e)
+	ps.sortByField(enterpriseFieldOrder)
 	return e, ps
 }
 

@@ -66,8 +66,8 @@ func TestEnterpriseFromQZProblems(t *testing.T) {
 	q.Gxsj = "昨天"
 	q.Qyzt = ""
 	_, ps := EnterpriseFromQZ(q)
-	want := "employees:error factoryInFactory:error gradeValidUntil:warning updatedAt:warning " +
-		"uscc:error principalPhone:error industry:error keyRisks:error status:error grade:warning"
+	want := "uscc:error principalPhone:error industry:error keyRisks:error employees:error status:error " +
+		"factoryInFactory:error grade:warning gradeValidUntil:warning updatedAt:warning"
 	if got := fieldsOf(ps); got != want {
 		t.Errorf("problems = %q\nwant %q", got, want)
 	}

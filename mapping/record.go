@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -223,6 +224,34 @@ func (ps *Problems) parseFlagField(field, label, value string, sev Severity) boo
 		ps.add(field, label, value, reasonYesNo, sev)
 	}
 	return b
+}
+
+// The order problems are reported in: the order of the record's fields (and of the workbook's
+// columns), whatever order parsing and validation found them in.
+var (
+	enterpriseFieldOrder = []string{"uscc", "name", "legalRep", "principal", "principalPhone",
+		"safetyManager", "address", "regionCode", "community", "industry", "keyRisks", "employees",
+		"status", "factoryInFactory", "remark", "platformId", "grade", "gradeValidUntil",
+		"riskMonitored", "updatedAt"}
+	operatorFieldOrder = []string{"name", "idNumber", "phone", "enterpriseUscc", "categoryCode",
+		"itemCode", "startDate", "endDate", "remark"}
+	certificateFieldOrder = []string{"certNo", "holderName", "idNumber", "gender", "categoryCode",
+		"itemCode", "firstIssueDate", "validFrom", "validUntil", "reviewDueDate", "lastReviewDate",
+		"status", "issuer", "updatedAt"}
+)
+
+// sortByField orders problems by their field's place in order (stable; unknown fields last).
+func (ps Problems) sortByField(order []string) {
+	if len(ps) < 2 {
+		return
+	}
+	rank := func(f string) int {
+		if i := slices.Index(order, f); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int { return rank(a.Field) - rank(b.Field) })
 }
 
 // has reports whether a problem about field is already recorded (so that a field that failed to

@@ -32,6 +32,7 @@ func CertificateFromTZ(t TZCertificate, cat *Catalog, opts ...Option) (Certifica
 	c.UpdatedAt = ps.parseTimeField("updatedAt", labelUpdatedAt, t.UpdatedAt, SeverityWarning)
 	NormalizeCertificate(&c, cat)
 	ps.validateCertificate(&c, cat, &s)
+	ps.sortByField(certificateFieldOrder)
 	return c, ps
 }
 

@@ -68,11 +68,11 @@ func TestCertificateFromTZProblems(t *testing.T) {
 	tz.Status = "冻结"
 	tz.UpdatedAt = "yesterday"
 	_, ps := CertificateFromTZ(tz, nil, certToday)
-	want := "validFrom:error validUntil:error updatedAt:warning idNumber:error status:warning"
+	want := "idNumber:error validFrom:error validUntil:error status:warning updatedAt:warning"
 	if got := fieldsOf(ps); got != want {
 		t.Errorf("problems = %q, want %q", got, want)
 	}
-	if p := ps[1]; p.Reason != reasonNoSuchDate || p.Value != "2026-02-30" {
+	if p := ps[2]; p.Reason != reasonNoSuchDate || p.Value != "2026-02-30" {
 		t.Errorf("validUntil problem = %+v", p)
 	}
 }

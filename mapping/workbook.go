@@ -320,6 +320,7 @@ func EnterpriseFromRow(row map[string]string, cat *Catalog) (Enterprise, Problem
 		}
 	}
 	SheetEnterprises.relabel(ps, cells)
+	ps.sortByField(enterpriseFieldOrder)
 	return e, ps
 }
 
@@ -390,6 +391,7 @@ func OperatorFromRow(row map[string]string, cat *Catalog, opts ...Option) (Opera
 	NormalizeOperator(&o, cat)
 	ps.validateOperator(&o, cat, &s)
 	SheetOperators.relabel(ps, cells)
+	ps.sortByField(operatorFieldOrder)
 	return o, ps
 }
 

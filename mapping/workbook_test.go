@@ -168,13 +168,13 @@ func TestEnterpriseFromRowNamesTheColumn(t *testing.T) {
 	for _, p := range ps {
 		got = append(got, cellProblem{p.Label, p.Value, p.Reason})
 	}
-	want := []cellProblem{
-		{"从业人数（人）", "很多", reasonEmployees},
-		{"是否厂中厂", "可能", reasonYesNo},
+	want := []cellProblem{ // in column order
 		{"*信用代码", "91110108MA01ABCD1X", reasonCheckChar},
 		{"社区", " ", reasonRequired},
 		{"重点类型", "木工", reasonKeyRisk},
+		{"从业人数（人）", "很多", reasonEmployees},
 		{"企业状态", "", reasonRequired},
+		{"是否厂中厂", "可能", reasonYesNo},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\n got %q\nwant %q", got, want)
