@@ -22,7 +22,7 @@ type Params struct {
 	// Warnings assume a 60-day window (alerts.expiringWithinDays).
 	Reference Day
 	// NoisePeople is how many province-wide certificate holders not on the roster to add
-	// (default: a third of the roster's people; negative: none).
+	// (default: an eighth of the roster's entries; negative: none).
 	NoisePeople int
 	// BadRecords adds that many deliberately bad rows, listed in Dataset.Bad.
 	BadRecords int

@@ -161,7 +161,7 @@ func (g *generator) roster() {
 	}
 	noise := g.p.NoisePeople
 	if noise == 0 {
-		noise = len(g.ds.Roster)/3 + 5
+		noise = len(g.ds.Roster)/8 + 5
 	}
 	g.ds.Certificates = make([]Certificate, 0, len(people)*12/10+max(noise, 0)*3/2+16)
 	for _, p := range people {
@@ -565,7 +565,7 @@ func (g *generator) employments() {
 func (g *generator) noise() {
 	n := g.p.NoisePeople
 	if n == 0 {
-		n = len(g.ds.Roster)/3 + 5
+		n = len(g.ds.Roster)/8 + 5
 	}
 	statuses := []string{"VALID", "VALID", "VALID", "VALID", "VALID", "VALID", "EXPIRED", "EXPIRED", "REVOKED", "CANCELLED", "SUSPENDED"}
 	for i := 0; i < n; i++ {

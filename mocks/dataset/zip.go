@@ -40,7 +40,7 @@ func newSortedZip(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} }
 
 func (z *sortedZip) Create(name string) (io.Writer, error) {
 	e := &zipEntry{name: name, crc: crc32.NewIEEE()}
-	fw, err := flate.NewWriter(&e.buf, flate.DefaultCompression)
+	fw, err := flate.NewWriter(&e.buf, flate.BestSpeed)
 	if err != nil {
 		return nil, err
 	}

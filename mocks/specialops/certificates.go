@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +29,6 @@ type cert struct {
 	updated                              int64 // Unix nanoseconds
 }
 
-// certKey identifies a certificate: (certNo, itemCode), certNo with a final x folded to X.
-type certKey struct{ certNo, itemCode string }
-
 func foldX(s string) string {
 	if strings.HasSuffix(s, "x") {
 		return s[:len(s)-1] + "X"
@@ -40,7 +36,59 @@ func foldX(s string) string {
 	return s
 }
 
-func (c *cert) key() certKey { return certKey{foldX(c.certNo), c.itemCode} }
+// cmpFolded compares two strings as if a final x were X (ID numbers and the certificate numbers
+// made from them), without allocating: the indexes are sorted slices, far smaller than maps at
+// half a million certificates.
+func cmpFolded(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == 'x' && i == len(a)-1 {
+			ca = 'X'
+		}
+		if cb == 'x' && i == len(b)-1 {
+			cb = 'X'
+		}
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
+
+func cmpKey(a, b *cert) int {
+	if c := cmpFolded(a.certNo, b.certNo); c != 0 {
+		return c
+	}
+	return strings.Compare(a.itemCode, b.itemCode)
+}
+
+func cmpHolder(a, b *cert) int {
+	if c := cmpFolded(a.id, b.id); c != 0 {
+		return c
+	}
+	return cmpKey(a, b)
+}
+
+// lookup finds a certificate by (certNo, itemCode); caller holds p.mu.
+func (p *Platform) lookup(certNo, itemCode string) *cert {
+	c, _ := p.byKey.Find(&cert{certNo: certNo, itemCode: itemCode})
+	return c
+}
+
+// holderCerts returns the certificates of an ID number, by (certNo, itemCode); caller holds p.mu.
+func (p *Platform) holderCerts(id string) []*cert {
+	items := p.byHolder.Items
+	i := p.byHolder.Search(func(c *cert) bool { return cmpFolded(c.id, id) >= 0 })
+	j := i
+	for j < len(items) && cmpFolded(items[j].id, id) == 0 {
+		j++
+	}
+	return items[i:j]
+}
 
 // cmpCert is the change feed's order: (updatedAt, certNo, itemCode).
 func cmpCert(a, b *cert) int {
@@ -121,12 +169,12 @@ func (p *Platform) queryCertificates(req *request) *answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, id := range body.IDNumbers {
-		key := strings.ToUpper(strings.TrimSpace(id)) // a final x matches X
+		key := foldX(strings.TrimSpace(id)) // a final x matches X
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		certs := p.byID[key]
+		certs := p.holderCerts(key)
 		if len(certs) == 0 {
 			out.NotFound = append(out.NotFound, id)
 			continue
@@ -225,19 +273,6 @@ func (p *Platform) change(c *cert, now time.Time, inFeed bool) {
 	}
 	c.updated = t
 	p.feed.Insert(c)
-}
-
-func (p *Platform) index(c *cert) {
-	p.certs[c.key()] = c
-	id := strings.ToUpper(c.id)
-	list := append(p.byID[id], c)
-	slices.SortFunc(list, func(a, b *cert) int {
-		if x := strings.Compare(a.certNo, b.certNo); x != 0 {
-			return x
-		}
-		return strings.Compare(a.itemCode, b.itemCode)
-	})
-	p.byID[id] = list
 }
 
 func parseForm(body []byte) (url.Values, error) { return url.ParseQuery(string(body)) }

@@ -71,7 +71,7 @@ func (p *Platform) putEmployment(req *request) *answer {
 	today := dataset.DayOf(req.now)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.certs[certKey{foldX(b.CertNo), b.ItemCode}]
+	c := p.lookup(b.CertNo, b.ItemCode)
 	if c == nil {
 		return fail(http.StatusNotFound, errCertNotFound, msgCertNotFound)
 	}

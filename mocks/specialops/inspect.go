@@ -13,8 +13,8 @@ func (p *Platform) LoadDataset(ds *dataset.Dataset) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	certs := make([]cert, len(ds.Certificates)) // one allocation for all records
-	p.certs = make(map[certKey]*cert, len(certs))
-	p.byID = make(map[string][]*cert, len(certs))
+	p.byKey = order.New(cmpKey, len(certs))
+	p.byHolder = order.New(cmpHolder, len(certs))
 	p.feed = order.New(cmpCert, len(certs))
 	for i := range ds.Certificates {
 		d := &ds.Certificates[i]
@@ -29,9 +29,12 @@ func (p *Platform) LoadDataset(ds *dataset.Dataset) {
 		if c.updated > p.lastChange {
 			p.lastChange = c.updated
 		}
-		p.index(c)
+		p.byKey.Items = append(p.byKey.Items, c)
+		p.byHolder.Items = append(p.byHolder.Items, c)
 		p.feed.Items = append(p.feed.Items, c)
 	}
+	p.byKey.Sort()
+	p.byHolder.Sort()
 	p.feed.Sort()
 	p.emps = make(map[empKey]*employment, len(ds.Employments))
 	for i := range ds.Employments {
@@ -57,7 +60,7 @@ func (p *Platform) Certificates() []Certificate {
 func (p *Platform) Certificate(certNo, itemCode string) (Certificate, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.certs[certKey{foldX(certNo), itemCode}]
+	c := p.lookup(certNo, itemCode)
 	if c == nil {
 		return Certificate{}, false
 	}
@@ -97,10 +100,11 @@ func (p *Platform) PutCertificate(x Certificate) (Certificate, error) {
 	if err := c.assign(&x); err != nil {
 		return Certificate{}, err
 	}
-	if old := p.certs[c.key()]; old != nil {
-		if !strings.EqualFold(old.id, c.id) {
+	if old := p.lookup(c.certNo, c.itemCode); old != nil {
+		if cmpFolded(old.id, c.id) != 0 {
 			return Certificate{}, fmt.Errorf("special-ops mock: certificate %s belongs to another holder", x.CertNo)
 		}
+		// Keys are unchanged, so only the feed position moves.
 		p.feed.Remove(old)
 		c.updated = old.updated
 		*old = c
@@ -108,7 +112,8 @@ func (p *Platform) PutCertificate(x Certificate) (Certificate, error) {
 		return old.export(), nil
 	}
 	nc := &c
-	p.index(nc)
+	p.byKey.Insert(nc)
+	p.byHolder.Insert(nc)
 	p.change(nc, p.now(), false)
 	return nc.export(), nil
 }
@@ -117,7 +122,7 @@ func (p *Platform) PutCertificate(x Certificate) (Certificate, error) {
 // system would: updatedAt = now, so it appears in the change feed. It reports whether it exists.
 func (p *Platform) UpdateCertificate(certNo, itemCode string, change func(*Certificate)) (bool, error) {
 	p.mu.Lock()
-	c := p.certs[certKey{foldX(certNo), itemCode}]
+	c := p.lookup(certNo, itemCode)
 	if c == nil {
 		p.mu.Unlock()
 		return false, nil

@@ -83,11 +83,11 @@ type Platform struct {
 	clients    map[string]*clientState
 	tokens     map[string]*token
 	authCount  int
-	limited    int // 429s answered, for the alternating Retry-After
-	certs      map[certKey]*cert
-	byID       map[string][]*cert
-	feed       *order.Set[cert]
-	lastChange int64 // Unix nanoseconds of the newest change: changes are strictly increasing
+	limited    int              // 429s answered, for the alternating Retry-After
+	byKey      *order.Set[cert] // (certNo, itemCode), final x folded: lookups by identity
+	byHolder   *order.Set[cert] // (idNumber, certNo, itemCode), final x folded: queries by ID number
+	feed       *order.Set[cert] // (updatedAt, certNo, itemCode): the change feed
+	lastChange int64            // Unix nanoseconds of the newest change: changes are strictly increasing
 	emps       map[empKey]*employment
 	requests   map[RequestKey]int
 }
@@ -142,8 +142,8 @@ func New(cfg Config) (*Platform, error) {
 		faults:   cfg.Faults,
 		clients:  map[string]*clientState{},
 		tokens:   map[string]*token{},
-		certs:    map[certKey]*cert{},
-		byID:     map[string][]*cert{},
+		byKey:    order.New(cmpKey, 0),
+		byHolder: order.New(cmpHolder, 0),
 		feed:     order.New(cmpCert, 0),
 		emps:     map[empKey]*employment{},
 		requests: map[RequestKey]int{},

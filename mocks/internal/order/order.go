@@ -3,7 +3,10 @@
 // since updated records carry the newest time).
 package order
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Set is a sorted slice of *T under cmp, which must be a total order (keys unique).
 type Set[T any] struct {
@@ -49,8 +52,17 @@ func (s *Set[T]) Search(pred func(*T) bool) int {
 
 // Sort re-sorts the whole slice (after a bulk load).
 func (s *Set[T]) Sort() {
-	sort.Slice(s.Items, func(i, j int) bool { return s.cmp(s.Items[i], s.Items[j]) < 0 })
+	slices.SortFunc(s.Items, s.cmp)
 }
 
 // Len is the number of items.
 func (s *Set[T]) Len() int { return len(s.Items) }
+
+// Find returns the item equal to probe under the order, if any.
+func (s *Set[T]) Find(probe *T) (*T, bool) {
+	i := sort.Search(len(s.Items), func(i int) bool { return s.cmp(s.Items[i], probe) >= 0 })
+	if i < len(s.Items) && s.cmp(s.Items[i], probe) == 0 {
+		return s.Items[i], true
+	}
+	return nil, false
+}
