@@ -1,0 +1,263 @@
+package quanzhou
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"streetsync/connectors/httpx"
+	"streetsync/mapping"
+)
+
+// How a listing is read without missing a record.
+//
+// The platform evaluates GET /enterprises (and /risk/alarms) afresh at every request, sorted by
+// (gxsj, id), and a record updated meanwhile moves to the end: every record behind it shifts one
+// place towards the front. A walk from page 1 upwards then skips the record that shifted across
+// the page boundary it just passed. The only parameters are gxsjStart, pageNo and pageSize.
+//
+// A round therefore reads its pages from the LAST to the FIRST. A record that never changes
+// during the round only ever moves towards the front (everything that leaves the list before it
+// leaves for the end; nothing is inserted before it, because an update or a new record takes
+// gxsj = the platform's now). By induction over the pages, fetched at t_P < … < t_1: if such a
+// record r is not in window P at t_P, it sits below it, and since it can only move forward it is
+// still below window P−1's end at t_{P−1}, and so on, until window 1 covers position 0. So r
+// is seen. Records that change during the round, records created during it and records of the
+// platform's current second (where a same-second update can still be inserted before them by
+// qyid) all carry gxsj ≥ the largest gxsj of the first window fetched; the next round lists from
+// there. A round whose first page holds the whole rest of the listing (total ≤ pageSize) is one
+// consistent answer, and ends the walk.
+//
+// The next round skips what the previous one delivered: everything up to the largest (gxsj, id)
+// K it saw first, when K's second is certainly over on the platform (K.gxsj + 1 s + the
+// contract's 300 s timestamp window ≤ our clock when that page was asked for: the platform
+// accepted that timestamp, so its clock was past K's second), and stops its backward walk at the
+// first page that reaches back to K — ending the walk when that is the very first page and it
+// runs to the end of the listing. Otherwise (K's second may still be running, and a same-second
+// update with a smaller id may still be filed before K) it re-reads K's whole second, dropping
+// exact repeats of the records of that second it already delivered.
+//
+// Memory stays flat: one page, and the (gxsj, id) keys of three pages. A record may still be
+// delivered twice (the same version, or an older then a newer one, in the order they were
+// seen); callers upsert, and the last delivery is the newest.
+
+// skewWindow is the contract's timestamp tolerance: a request the platform accepted proves its
+// clock within this much of ours.
+const skewWindow = 300 * time.Second
+
+// maxRounds bounds a walk on a listing that changes faster than it can be read.
+const maxRounds = 64
+
+// Progress reports on a listing walk while and after it runs.
+type Progress struct {
+	// HighWater is the largest gxsj seen, as the platform wrote it and parsed. Pass it as since
+	// next time: since is inclusive, so that second is read again (nothing of it can be lost).
+	// It is a watermark only when Done.
+	HighWater     time.Time
+	HighWaterText string
+	// Done reports that the walk reached the end without error.
+	Done bool
+	// Requests, Rounds, Records (delivered) and Repeats (exact repeats dropped).
+	Requests, Rounds, Records, Repeats int
+}
+
+func (p *Progress) see(gxsj string) {
+	if gxsj > p.HighWaterText {
+		if t, err := mapping.ParseBeijingTime(gxsj); err == nil {
+			p.HighWaterText, p.HighWater = gxsj, t
+		}
+	}
+}
+
+// listing describes one gxsj-ordered listing endpoint.
+type listing[T any] struct {
+	endpoint string
+	key      func(*T) (gxsj, id string)
+}
+
+type page[T any] struct {
+	Total    int `json:"total"`
+	PageNo   int `json:"pageNo"`
+	PageSize int `json:"pageSize"`
+	List     []T `json:"list"`
+}
+
+type recordKey struct{ gxsj, id string }
+
+// after reports whether k sorts after o in the platform's (gxsj, id) order. gxsj is fixed-width
+// yyyy-MM-dd HH:mm:ss, so comparing the text compares the times.
+func (k recordKey) after(o recordKey) bool {
+	if k.gxsj != o.gxsj {
+		return k.gxsj > o.gxsj
+	}
+	return k.id > o.id
+}
+
+// walker is the state of one walk.
+type walker[T any] struct {
+	c     *Client
+	l     listing[T]
+	prog  *Progress
+	yield func(T, error) bool
+
+	start string      // gxsjStart of this round
+	skip  *recordKey  // records up to here were delivered by the previous round
+	tail  []recordKey // the previous round's records of K's second, when it re-reads that second
+	prev  []recordKey // the keys of the page fetched before, in listing order
+	cur   []recordKey
+	pg    page[T]
+}
+
+// contains reports whether sorted holds k exactly (the same record at the same gxsj: the same
+// version). Keys below sorted's first are answered without a search, which is every key of a
+// page that nothing shifted into.
+func contains(sorted []recordKey, k recordKey) bool {
+	if len(sorted) == 0 || sorted[0].after(k) {
+		return false
+	}
+	i, j := 0, len(sorted)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if k.after(sorted[h]) {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i < len(sorted) && sorted[i] == k
+}
+
+func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, prog *Progress, yield func(T, error) bool) {
+	w := &walker[T]{c: c, l: l, prog: prog, yield: yield, start: mapping.FormatBeijingTime(since)}
+	var zero T
+	for round := 1; ; round++ {
+		if round > maxRounds {
+			yield(zero, c.newError(&call{method: http.MethodGet, endpoint: l.endpoint}, 0, "", "",
+				httpx.KindTransient, ErrUnstable, nil))
+			return
+		}
+		prog.Rounds = round
+		if err := w.fetch(ctx, 1); err != nil {
+			yield(zero, err)
+			return
+		}
+		if w.pg.Total <= c.pageSize {
+			if w.emit() {
+				prog.Done = true
+			}
+			return
+		}
+		// The first page was only the count: it is stale by the time the others are read.
+		last := (w.pg.Total + c.pageSize - 1) / c.pageSize
+		var kmax recordKey
+		var kmaxAt time.Time
+		var nextTail []recordKey
+		for p := last; p >= 1; p-- {
+			asked := c.clock.Now()
+			if err := w.fetch(ctx, p); err != nil {
+				yield(zero, err)
+				return
+			}
+			if nextTail == nil && len(w.pg.List) > 0 {
+				g, id := l.key(&w.pg.List[len(w.pg.List)-1])
+				kmax, kmaxAt = recordKey{g, id}, asked
+				nextTail = []recordKey{}
+				for i := range w.pg.List {
+					if g2, id2 := l.key(&w.pg.List[i]); g2 == g {
+						nextTail = append(nextTail, recordKey{g2, id2})
+					}
+				}
+			}
+			reached := w.reachesSkip()
+			if !w.emit() {
+				return
+			}
+			if reached && p == last && w.pg.Total <= last*c.pageSize {
+				// The first page asked for already reaches back to what the previous round
+				// delivered and runs to the end of the listing: one consistent answer holds
+				// everything new. The walk is complete.
+				prog.Done = true
+				return
+			}
+			if reached {
+				break
+			}
+		}
+		if nextTail == nil {
+			prog.Done = true // every page came back empty: nothing left to read
+			return
+		}
+		w.start = kmax.gxsj
+		if settled(kmax.gxsj, kmaxAt) {
+			w.skip, w.tail = &kmax, nil
+		} else {
+			w.skip, w.tail = nil, nextTail
+		}
+	}
+}
+
+// settled reports whether the platform's clock was certainly past second gxsj at time asked.
+func settled(gxsj string, asked time.Time) bool {
+	t, err := mapping.ParseBeijingTime(gxsj)
+	return err == nil && !t.Add(time.Second+skewWindow).After(asked)
+}
+
+func (w *walker[T]) fetch(ctx context.Context, pageNo int) error {
+	q := url.Values{
+		"xzqhdm":   {w.c.region},
+		"pageNo":   {strconv.Itoa(pageNo)},
+		"pageSize": {strconv.Itoa(w.c.pageSize)},
+	}
+	if w.start != "" {
+		q.Set("gxsjStart", w.start)
+	}
+	// Reuse the page's records; zero them first, because the decoder does not clear a field the
+	// next record leaves out.
+	clear(w.pg.List[:cap(w.pg.List)])
+	w.pg = page[T]{List: w.pg.List[:0]}
+	w.prog.Requests++
+	cl := &call{method: http.MethodGet, endpoint: w.l.endpoint, path: w.l.endpoint, query: q, idempotent: true}
+	return w.c.do(ctx, cl, &w.pg)
+}
+
+// reachesSkip reports whether the page holds a record the previous round delivered, which means
+// the pages below hold nothing new.
+func (w *walker[T]) reachesSkip() bool {
+	if w.skip == nil {
+		return false
+	}
+	for i := range w.pg.List {
+		g, id := w.l.key(&w.pg.List[i])
+		if !(recordKey{g, id}).after(*w.skip) {
+			return true
+		}
+	}
+	return false
+}
+
+// emit delivers the page's new records; it reports false when the caller stopped.
+func (w *walker[T]) emit() bool {
+	w.cur = w.cur[:0]
+	for i := range w.pg.List {
+		r := &w.pg.List[i]
+		g, id := w.l.key(r)
+		k := recordKey{g, id}
+		w.prog.see(g)
+		if w.skip != nil && !k.after(*w.skip) {
+			continue
+		}
+		w.cur = append(w.cur, k)
+		if contains(w.prev, k) || contains(w.tail, k) {
+			w.prog.Repeats++
+			continue
+		}
+		w.prog.Records++
+		if !w.yield(*r, nil) {
+			return false
+		}
+	}
+	w.prev, w.cur = w.cur, w.prev
+	return true
+}

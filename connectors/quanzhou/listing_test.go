@@ -1,0 +1,318 @@
+package quanzhou
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+
+	"streetsync/connectors/httpx"
+	"streetsync/mapping"
+	"streetsync/mocks/dataset"
+	"streetsync/mocks/fault"
+	mockqz "streetsync/mocks/quanzhou"
+)
+
+// platformClock is one clock for the mock platform and the client that moves 100 ms every time
+// the platform reads it, so records touched during a walk get later and later gxsj, about ten
+// requests to a second, as on the real platform.
+type platformClock struct {
+	*stepClock
+	tick time.Duration
+}
+
+func (c platformClock) platformNow() time.Time {
+	c.Advance(c.tick)
+	return c.Now()
+}
+
+// mockFixture is a fixture whose listing endpoints are the stateful mock platform's Responder,
+// so that the unit tests and the integration tests never disagree about the platform.
+func mockFixture(t *testing.T, enterprises int, now func(*stepClock) func() time.Time, opts ...Option) (*fixture, *mockqz.Platform) {
+	t.Helper()
+	f := newFixture(t, opts...)
+	p, err := mockqz.New(mockqz.Config{BasePath: testPrefix, Apps: []mockqz.App{{Key: testKey, Secret: testSecret}},
+		Now: now(f.clk), Seed: 7, RatePerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enterprises > 0 {
+		ds, err := dataset.Generate(dataset.Params{Seed: 3, Enterprises: enterprises, NoisePeople: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.LoadDataset(ds)
+	}
+	f.mt.RegisterNoResponder(f.signed(p.Responder()))
+	f.mt.RegisterResponder(http.MethodPost, testBase+"/auth/token", f.signed(p.Responder()))
+	return f, p
+}
+
+func tickingClock(c *stepClock) func() time.Time {
+	// The dataset's records are dated around 2026-01-15; the platform's now is after them all.
+	c.Advance(time.Date(2026, 1, 15, 12, 0, 0, 0, mapping.Beijing()).Sub(c.Now()))
+	return platformClock{c, 100 * time.Millisecond}.platformNow
+}
+
+func frozenClock(c *stepClock) func() time.Time {
+	c.Advance(time.Date(2026, 1, 15, 12, 0, 0, 0, mapping.Beijing()).Sub(c.Now()))
+	return c.Now
+}
+
+// collect runs a walk and keeps the last delivery of every record.
+func collect(t *testing.T, f *fixture, since time.Time) (map[string]mapping.QZEnterprise, *Progress, int) {
+	t.Helper()
+	seq, prog := f.c.ListEnterprises(context.Background(), since)
+	got := map[string]mapping.QZEnterprise{}
+	n := 0
+	for e, err := range seq {
+		if err != nil {
+			t.Fatalf("after %d records: %v", n, err)
+		}
+		got[e.Qyid] = e
+		n++
+	}
+	return got, prog, n
+}
+
+// missing lists the platform's records whose current version was not the last one delivered.
+func missing(p *mockqz.Platform, got map[string]mapping.QZEnterprise) []string {
+	var out []string
+	for _, e := range p.Enterprises() {
+		g, ok := got[e.Qyid]
+		if !ok || g.Gxsj != e.Gxsj || g.Qymc != e.Qymc || string(g.Cyrs) != e.Cyrs {
+			out = append(out, fmt.Sprintf("%s@%s (got %q)", e.Qyid, e.Gxsj, g.Gxsj))
+		}
+	}
+	return out
+}
+
+// The contract's warning, as a test: while the walk runs, every page request moves a record to
+// the end (fault.MutateWhilePaging = 1). Every record must come back in the version the platform
+// holds when the walk ends.
+func TestListingMissesNoRecordWhileRecordsMove(t *testing.T) {
+	f, p := mockFixture(t, 3000, tickingClock, WithPageSize(50))
+	p.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = 1 })
+	got, prog, n := collect(t, f, time.Time{})
+	if miss := missing(p, got); len(miss) > 0 {
+		t.Fatalf("%d of %d records missed or stale, e.g. %v", len(miss), len(p.Enterprises()), miss[:min(5, len(miss))])
+	}
+	if !prog.Done || prog.Rounds < 2 || prog.Records != n {
+		t.Errorf("progress %+v after %d deliveries", *prog, n)
+	}
+	if hw := maxGxsj(p); prog.HighWaterText != hw {
+		t.Errorf("high-water %q, want the platform's latest gxsj %q", prog.HighWaterText, hw)
+	}
+	t.Logf("%d records, %d deliveries, %+v", len(p.Enterprises()), n, *prog)
+}
+
+// The same platform walked naively (pageNo 1, 2, 3, … at a fixed gxsjStart) does lose records:
+// the mutation knob bites, so the test above can fail.
+func TestNaiveWalkLosesRecordsUnderTheSameMutations(t *testing.T) {
+	f, p := mockFixture(t, 3000, tickingClock, WithPageSize(50))
+	p.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = 1 })
+	got := map[string]mapping.QZEnterprise{}
+	for pageNo := 1; ; pageNo++ {
+		var pg page[mapping.QZEnterprise]
+		q := url.Values{"xzqhdm": {testRegion}, "pageNo": {strconv.Itoa(pageNo)}, "pageSize": {"50"}}
+		if err := f.c.do(context.Background(), &call{method: "GET", endpoint: "/enterprises", path: "/enterprises", query: q, idempotent: true}, &pg); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range pg.List {
+			got[e.Qyid] = e
+		}
+		if len(pg.List) < 50 {
+			break
+		}
+	}
+	if miss := missing(p, got); len(miss) == 0 {
+		t.Fatal("the naive walk missed nothing: the mutation knob does not exercise the listing")
+	} else {
+		t.Logf("naive walk: %d of %d records missed or stale", len(miss), len(p.Enterprises()))
+	}
+}
+
+// With the platform's clock standing still, every touched record gets the same gxsj second and
+// is filed inside it by qyid — possibly before the largest key already seen. That second is
+// not over, so the next round re-reads all of it.
+func TestListingRereadsASecondThatIsNotOver(t *testing.T) {
+	f, p := mockFixture(t, 1000, frozenClock, WithPageSize(50))
+	p.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = 1 })
+	got, prog, _ := collect(t, f, time.Time{})
+	if miss := missing(p, got); len(miss) > 0 {
+		t.Fatalf("%d records missed or stale, e.g. %v", len(miss), miss[:min(5, len(miss))])
+	}
+	if !prog.Done || prog.HighWaterText != "2026-01-15 12:00:00" {
+		t.Errorf("progress %+v", *prog)
+	}
+}
+
+// Records sharing one second that is over: the next round starts inside that second, skips
+// what it saw, and ends at the first page because that page reaches back to the last key.
+func TestListingSkipsASettledSecondItHasRead(t *testing.T) {
+	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
+	for i := range 120 {
+		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
+	}
+	f.clk.Advance(time.Hour) // the bulk second is long over
+	got, prog, n := collect(t, f, time.Time{})
+	if miss := missing(p, got); len(miss) > 0 || n != 120 {
+		t.Fatalf("%d deliveries, missed %v", n, miss)
+	}
+	// Round 1: probe + pages 3, 2, 1. Round 2: probe + page 3, which holds the last key seen.
+	if prog.Requests != 6 || prog.Rounds != 2 || !prog.Done {
+		t.Errorf("progress %+v, want 6 requests in 2 rounds", *prog)
+	}
+	var pages []string
+	for _, r := range f.requests("/enterprises") {
+		q, _ := url.ParseQuery(r.query)
+		pages = append(pages, q.Get("pageNo"))
+	}
+	if fmt.Sprint(pages) != "[1 3 2 1 1 3]" {
+		t.Errorf("pages asked %v, want [1 3 2 1 1 3] (last to first)", pages)
+	}
+}
+
+func TestListingSinceIsInclusive(t *testing.T) {
+	f, p := mockFixture(t, 500, tickingClock)
+	all := p.Enterprises()
+	since, _ := mapping.ParseBeijingTime(all[len(all)-10].Gxsj)
+	got, prog, _ := collect(t, f, since)
+	want := 0
+	for _, e := range all {
+		if e.Gxsj >= all[len(all)-10].Gxsj {
+			want++
+			if _, ok := got[e.Qyid]; !ok {
+				t.Errorf("record %s at %s not delivered", e.Qyid, e.Gxsj)
+			}
+		}
+	}
+	if len(got) != want || prog.Requests != 1 {
+		t.Errorf("%d records in %d requests, want %d in 1", len(got), prog.Requests, want)
+	}
+}
+
+func TestListingFixtureCanonical(t *testing.T) {
+	f := newFixture(t)
+	f.on(http.MethodGet, "/enterprises", fileResponder(t, "enterprises_page.json"))
+	seq, prog := f.c.Enterprises(context.Background(), time.Time{})
+	var got []PulledEnterprise
+	for e, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d records", len(got))
+	}
+	if got[0].Enterprise.Employees != 120 || got[1].Enterprise.Employees != 35 {
+		t.Errorf("cyrs as string and as number: %d, %d", got[0].Enterprise.Employees, got[1].Enterprise.Employees)
+	}
+	if got[0].Enterprise.PlatformID != "QY35058200001234" || got[0].Wire.Qyid != "QY35058200001234" || !got[1].Enterprise.FactoryInFactory {
+		t.Errorf("conversion: %+v", got[0].Enterprise)
+	}
+	if !prog.Done || prog.HighWaterText != "2024-05-21 10:02:17" || prog.HighWater.Hour() != 10 {
+		t.Errorf("progress %+v", *prog)
+	}
+}
+
+func TestListingStopsWhenTheCallerStops(t *testing.T) {
+	f, _ := mockFixture(t, 500, tickingClock, WithPageSize(50))
+	seq, prog := f.c.ListEnterprises(context.Background(), time.Time{})
+	n := 0
+	for _, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+	if prog.Requests != 2 || prog.Done {
+		t.Errorf("progress %+v after stopping at the third record", *prog)
+	}
+}
+
+func TestListingErrorEndsTheSequence(t *testing.T) {
+	f, p := mockFixture(t, 500, tickingClock, WithPageSize(50))
+	var calls int
+	var mu sync.Mutex
+	f.mt.RegisterResponder(http.MethodGet, testBase+"/enterprises", f.signed(func(req *http.Request) (*http.Response, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 3 {
+			return codeResponder(200, 40301, "无权访问该区域")(req)
+		}
+		return p.Responder()(req)
+	}))
+	seq, prog := f.c.ListEnterprises(context.Background(), time.Time{})
+	var last error
+	for _, err := range seq {
+		if err != nil {
+			last = err
+		}
+	}
+	checkErr(t, last, ErrForbidden, httpx.KindAuth, 0)
+	if prog.Done {
+		t.Error("a failed walk reported Done")
+	}
+}
+
+func TestListingThatNeverSettlesGivesUp(t *testing.T) {
+	f := newFixture(t, WithPageSize(2))
+	// Every answer claims three records, the last one touched just now: the walk can never
+	// see the end in one answer.
+	f.on(http.MethodGet, "/enterprises", func(req *http.Request) (*http.Response, error) {
+		now := mapping.FormatBeijingTime(f.clk.Now())
+		f.clk.Advance(time.Second)
+		body := fmt.Sprintf(`{"code":0,"msg":"成功","data":{"total":3,"list":[{"qyid":"QY1","gxsj":%q},{"qyid":"QY2","gxsj":%q}]}}`, now, now)
+		return httpmock.NewStringResponse(200, body), nil
+	})
+	seq, _ := f.c.ListEnterprises(context.Background(), time.Time{})
+	var last error
+	for _, err := range seq {
+		last = err
+	}
+	checkErr(t, last, ErrUnstable, httpx.KindTransient, 0)
+	if n := len(f.requests("/enterprises")); n != maxRounds*3 {
+		t.Errorf("%d requests, want %d", n, maxRounds*3)
+	}
+}
+
+func TestContainsFindsExactKeys(t *testing.T) {
+	keys := []recordKey{{"2024-01-01 00:00:00", "QY1"}, {"2024-01-01 00:00:00", "QY3"}, {"2024-01-02 00:00:00", "QY2"}}
+	for _, k := range keys {
+		if !contains(keys, k) {
+			t.Errorf("%v not found", k)
+		}
+	}
+	for _, k := range []recordKey{{"2024-01-01 00:00:00", "QY2"}, {"2023-12-31 00:00:00", "QY1"}, {"2024-01-02 00:00:00", "QY1"}, {"2025-01-01 00:00:00", "QY9"}} {
+		if contains(keys, k) {
+			t.Errorf("%v found", k)
+		}
+	}
+	if contains(nil, keys[0]) {
+		t.Error("found in nothing")
+	}
+	if !errors.Is(ErrUnstable, httpx.ErrUnstable) {
+		t.Error("sentinel not shared")
+	}
+}
+
+func maxGxsj(p *mockqz.Platform) string {
+	hw := ""
+	for _, e := range p.Enterprises() {
+		hw = max(hw, e.Gxsj)
+	}
+	return hw
+}
