@@ -1,0 +1,34 @@
+package dataset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/workbook-seed77.sha256")
+
+// TestWorkbookGolden pins the workbook's bytes across processes and runs (excelize writes its
+// streamed sheets in map order; the sorted zip writer must hide that). Regenerate with -update
+// after a deliberate change to the generator or the pinned excelize version.
+func TestWorkbookGolden(t *testing.T) {
+	sum := sha256.Sum256(workbook(t, generate(t, Params{Seed: 77, Enterprises: 500, BadRecords: 4})))
+	got := hex.EncodeToString(sum[:])
+	path := filepath.Join("testdata", "workbook-seed77.sha256")
+	if *update {
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != strings.TrimSpace(string(want)) {
+		t.Errorf("workbook sha256 %s, want %s", got, strings.TrimSpace(string(want)))
+	}
+}
