@@ -8,8 +8,10 @@ import (
 
 // Text normalization. Every rule is a named function with its own table test; the composite rules
 // (company names, person names, codes) run the shared one-pass rewriter with several rules at
-// once so that a messy field costs one allocation and a clean one none: a value that is already
-// canonical is returned unchanged (the same string, not a copy).
+// once, so that a messy field costs one allocation and a clean one none: a value that is already
+// canonical comes back as the same string, and one that only loses white space or invisible
+// characters at its ends as a substring of it. Record normalization (record.go) goes further and
+// writes all messy fields of a record into one allocation.
 
 // textRule selects what rewrite does to a string; rules combine.
 type textRule uint16
@@ -122,27 +124,39 @@ const localAreaCode = "0595"
 // reports the cell instead of silently losing part of it.
 func NormalizePhone(s string) string { return phoneForm(rewrite(s, rulesPhone)) }
 
-// phoneForm handles the prefixes of a phone number already cleaned by rulesPhone.
+// phoneForm handles the prefixes of a phone number already cleaned by rulesPhone. It repeats
+// phoneStep until nothing changes, so that doubled prefixes (+86 0086 …) cannot make it
+// non-idempotent; every step shortens the number or ends with a trunk 0 no prefix rule matches.
 func phoneForm(s string) string {
-	intl := false
+	for {
+		next := phoneStep(s)
+		if next == s {
+			return s
+		}
+		s = next
+	}
+}
+
+func phoneStep(s string) string {
+	rest, intl := s, false
 	switch {
 	case strings.HasPrefix(s, "+86"):
-		s, intl = s[3:], true
+		rest, intl = s[3:], true
 	case strings.HasPrefix(s, "0086"):
-		s, intl = s[4:], true
+		rest, intl = s[4:], true
 	case len(s) == 13 && strings.HasPrefix(s, "861") && allDigits(s):
 		return s[2:]
 	}
-	if s == "" || !allDigits(s) {
-		return s
+	if rest == "" || !allDigits(rest) {
+		return s // +86 before something that is not a number: leave it for validation
 	}
 	switch {
-	case intl && s[0] != '0' && s[0] != '1':
-		return "0" + s
-	case !intl && len(s) == 8 && s[0] >= '2':
-		return localAreaCode + s
+	case intl && rest[0] != '0' && rest[0] != '1':
+		return "0" + rest
+	case !intl && len(rest) == 8 && rest[0] >= '2':
+		return localAreaCode + rest
 	}
-	return s
+	return rest
 }
 
 // runeKind classifies a rune for cleaning.

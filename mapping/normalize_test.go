@@ -164,6 +164,9 @@ func TestNormalizePhone(t *testing.T) {
 		{"extension kept for validation", "0595-88881234转801", "059588881234转801"},
 		{"two numbers kept for validation", "13805951234/13905951234", "13805951234/13905951234"},
 		{"words kept for validation", "暂无", "暂无"},
+		{"plus 86 before words kept", "+86 暂无", "+86暂无"},
+		{"plus 86 alone kept", "+86", "+86"},
+		{"doubled prefixes", "+86 0086 138 0595 1234", "13805951234"},
 		{"empty", "", ""},
 	})
 }

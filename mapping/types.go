@@ -5,6 +5,13 @@
 //
 // mapping does no I/O. Everything above it (connectors, ledger, sync, reconcile, alerts) speaks
 // in the canonical types defined here.
+//
+// Where things are: normalize.go (text rules), dates.go (dates and times), labels.go (Chinese
+// labels ↔ codes), catalog.go (the special-operations catalog), record.go (Normalize… for whole
+// records), validate.go (check characters, shapes, Validate…), messages.go (every Chinese string
+// of a Problem), quanzhou.go, specialops.go and workbook.go (one file per outside shape) and
+// hash.go (content hashes). Conversions from an outside shape parse, normalize and validate in one
+// call and return every problem of the record together.
 package mapping
 
 import (
