@@ -40,16 +40,18 @@ func (s *sqlStore) CompareEnterprises(ctx context.Context, batch []EnterpriseInp
 
 func (s *sqlStore) upsertEnterprises(ctx context.Context, batch []EnterpriseInput, dry bool) ([]Outcome, error) {
 	now := millis(s.now())
+	street := make([]string, len(batch)) // computed once per record: the costliest part of a row
 	return s.upsertBatch(ctx, &enterpriseUpsert, len(batch),
 		func(i int) ([]any, string) {
-			return []any{batch[i].USCC}, enterpriseContentHash(&batch[i].Enterprise)
+			street[i] = streetHash(&batch[i].Enterprise)
+			return []any{batch[i].USCC}, contentHashOf(street[i], batch[i].Remark)
 		},
 		func(i int, hash string) []any {
 			e := &batch[i].Enterprise
 			return []any{e.USCC, e.Name, e.LegalRep, e.Principal, e.PrincipalPhone, e.SafetyManager, e.Address,
 				e.RegionCode, e.Community, string(e.Industry), keyRisks(e.KeyRisks), int64(e.Employees), string(e.Status),
 				flag(e.FactoryInFactory), e.Remark, encodeProblems(batch[i].Warnings),
-				hash, streetHash(e), now, now}
+				hash, street[i], now, now}
 		}, dry)
 }
 

@@ -10,107 +10,56 @@ import (
 	"streetsync/mapping"
 )
 
-// Content hashes decide inserted/updated/unchanged and hold the three-way comparison. Each is
-// SHA-256 (first 16 bytes, hex) over a fixed-order encoding: every field as name=value, separated
-// by a unit separator that cannot occur in normalized values. The field name is part of the
-// encoding so that adding a field changes every hash once rather than silently aliasing.
+// Content hashes decide inserted/updated/unchanged and hold the three-way comparison. They are
+// mapping's (StreetHash, ContentHash: the canonical form in a fixed field order, versioned), so
+// that sync, reconcile and the ledger agree on what "changed" means. Two hashes mapping has no
+// use for are made here the same way: an enterprise's street content with its remark, and the
+// street's alarm feedback.
 
 type hasher struct{ b []byte }
 
 func (h *hasher) add(name, value string) {
+	h.b = append(h.b, 0x1e)
 	h.b = append(h.b, name...)
-	h.b = append(h.b, '=')
-	h.b = append(h.b, value...)
 	h.b = append(h.b, 0x1f)
+	h.b = append(h.b, value...)
 }
 
 func (h *hasher) sum() string {
 	s := sha256.Sum256(h.b)
-	return hex.EncodeToString(s[:16])
+	return hex.EncodeToString(s[:])
 }
 
 // streetHash hashes the street-owned fields of an enterprise — those the platform stores and the
-// three-way comparison is about (mapping.EnterpriseFields, owner street).
-func streetHash(e *mapping.Enterprise) string {
-	var h hasher
-	h.addStreetFields(e)
-	return h.sum()
-}
-
-// addStreetFields adds the street-owned fields in mapping's table order.
-func (h *hasher) addStreetFields(e *mapping.Enterprise) {
-	for i := range mapping.EnterpriseFields {
-		if f := &mapping.EnterpriseFields[i]; f.Owner == mapping.OwnerStreet {
-			h.add(f.Name, f.Get(e))
-		}
-	}
-}
+// three-way comparison is about.
+func streetHash(e *mapping.Enterprise) string { return e.StreetHash() }
 
 // enterpriseContentHash hashes everything the street writes: the street-owned fields plus the
 // remark, which is the street's own and never pushed.
 func enterpriseContentHash(e *mapping.Enterprise) string {
-	var h hasher
-	h.addStreetFields(e)
-	h.add("remark", e.Remark)
+	return contentHashOf(e.StreetHash(), e.Remark)
+}
+
+// contentHashOf is enterpriseContentHash given the street hash.
+func contentHashOf(street, remark string) string {
+	h := hasher{b: make([]byte, 0, 128)}
+	h.add("ledger.enterprise/v1", "")
+	h.add("street", street)
+	h.add("remark", mapping.CleanText(remark))
 	return h.sum()
 }
 
-func operatorHash(o *mapping.Operator) string {
-	var h hasher
-	h.add("name", o.Name)
-	h.add("phone", o.Phone)
-	h.add("category", o.CategoryCode)
-	h.add("start", o.StartDate.String())
-	h.add("end", o.EndDate.String())
-	h.add("remark", o.Remark)
-	return h.sum()
-}
+func operatorHash(o *mapping.Operator) string { return o.ContentHash() }
 
-// certificateHash leaves out UpdatedAt: a certificate resent with a new change time and the same
-// content is unchanged.
-func certificateHash(c *mapping.Certificate) string {
-	var h hasher
-	h.add("holder", c.HolderName)
-	h.add("id", c.IDNumber)
-	h.add("gender", c.Gender)
-	h.add("category", c.CategoryCode)
-	h.add("categoryName", c.CategoryName)
-	h.add("itemName", c.ItemName)
-	h.add("firstIssue", c.FirstIssueDate.String())
-	h.add("validFrom", c.ValidFrom.String())
-	h.add("validUntil", c.ValidUntil.String())
-	h.add("reviewDue", c.ReviewDueDate.String())
-	h.add("lastReview", c.LastReviewDate.String())
-	h.add("status", string(c.Status))
-	h.add("issuer", c.Issuer)
-	return h.sum()
-}
+// certificateHash leaves out UpdatedAt (mapping's rule): a certificate resent with a new change
+// time and the same content is unchanged.
+func certificateHash(c *mapping.Certificate) string { return c.ContentHash() }
 
-// alarmHash leaves out UpdatedAt, as certificateHash does.
-func alarmHash(a *mapping.Alarm) string {
-	var h hasher
-	h.add("qyid", a.PlatformID)
-	h.add("uscc", a.USCC)
-	h.add("name", a.EnterpriseName)
-	h.add("point", a.PointCode)
-	h.add("pointName", a.PointName)
-	h.add("quantity", a.Quantity)
-	h.add("unit", a.Unit)
-	h.add("value", a.Value)
-	h.add("threshold", a.Threshold)
-	h.add("type", a.Type)
-	h.add("level", strconv.Itoa(a.Level))
-	h.add("raised", strconv.FormatInt(millis(a.RaisedAt), 10))
-	h.add("recovered", strconv.FormatInt(millis(a.RecoveredAt), 10))
-	h.add("czzt", a.HandlingStatus)
-	h.add("czsm", a.HandlingNote)
-	h.add("czr", a.Handler)
-	h.add("czsj", strconv.FormatInt(millis(a.HandledAt), 10))
-	return h.sum()
-}
+func alarmHash(a *mapping.Alarm) string { return a.ContentHash() }
 
 func feedbackHash(f *mapping.AlarmFeedback) string {
-	var h hasher
+	h := hasher{b: make([]byte, 0, 128)}
+	h.add("ledger.feedback/v1", "")
 	h.add("status", f.Status)
 	h.add("note", f.Note)
 	h.add("handler", f.Handler)

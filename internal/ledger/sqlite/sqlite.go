@@ -40,7 +40,7 @@ func Open(ctx context.Context, dsn string) (writer, reader *sql.DB, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	common := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeoutMillis) + ")&_pragma=synchronous(NORMAL)"
+	common := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeoutMillis) + ")&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 	if query != "" {
 		common = query + "&" + common
 	}
