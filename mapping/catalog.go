@@ -157,7 +157,7 @@ func NewCatalog(extra []CatalogItem) (*Catalog, error) {
 	var catAliases, itemAliases [][2]string // (alias, code) from the config, in its order
 	for n, x := range extra {
 		code := normalizeCode(x.Code)
-		name := rewrite(x.Name, rulesText)
+		name := rewrite(x.Name, rulesCatalogName)
 		where := fmt.Sprintf("catalog.items[%d]", n)
 		if !allDigits(code) || (len(code) != 2 && len(code) != 4) {
 			return nil, fmt.Errorf("%s: code %q is neither a 2-digit category nor a 4-digit item code", where, x.Code)

@@ -49,6 +49,26 @@ func TestBuiltinCatalogMatchesContract(t *testing.T) {
 	}
 }
 
+func TestCatalogNamesAreCanonical(t *testing.T) {
+	for _, c := range builtinCategories {
+		if got := rewrite(c.Name, rulesCatalogName); got != c.Name {
+			t.Errorf("category name %q normalizes to %q", c.Name, got)
+		}
+	}
+	for _, it := range builtinItems {
+		if got := rewrite(it.Name, rulesCatalogName); got != it.Name {
+			t.Errorf("item name %q normalizes to %q", it.Name, got)
+		}
+	}
+	cat, err := NewCatalog([]CatalogItem{{Code: "0104", Name: " 电力电缆作业(新) "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, _ := cat.Item("0104"); it.Name != "电力电缆作业（新）" {
+		t.Errorf("configured name = %q, want it normalized", it.Name)
+	}
+}
+
 func TestBuiltinAliasesAreUnambiguous(t *testing.T) {
 	seen := map[string]string{}
 	for _, it := range builtinItems {

@@ -29,7 +29,7 @@ var (
 
 // ParseDate reads a date in every form the street's sheets and the platforms use:
 //
-//	2024-05-21  2024/5/21  2024.05.21  20240521  2024年5月21日  2024年5月21号
+//	2024-05-21  2024/5/21  2024.05.21  20240521  2024年5月21日  2024年5月21号  2024 年 5 月 21 日
 //	２０２４－０５－２１ (full-width)   45433 or 45433.5 (an Excel serial day number)
 //
 // Leading zeros are optional; a time after the date (2024-05-21 09:30:00, 2024-05-21T09:30:00+08:00,
@@ -56,6 +56,8 @@ func ParseDate(s string) (Date, error) {
 	case ny != 4:
 		return Date{}, ErrDateFormat
 	}
+	// White space around the separators is tolerated (2024 年 5 月 21 日, from Word documents).
+	p.skipSpace()
 	sep := p.next()
 	var sep2 rune
 	switch sep {
@@ -66,17 +68,24 @@ func ParseDate(s string) (Date, error) {
 	default:
 		return Date{}, ErrDateFormat
 	}
+	p.skipSpace()
 	m, nm := p.number(2)
+	p.skipSpace()
 	if nm == 0 || p.next() != sep2 {
 		return Date{}, ErrDateFormat
 	}
+	p.skipSpace()
 	d, nd := p.number(2)
 	if nd == 0 {
 		return Date{}, ErrDateFormat
 	}
 	chinese := sep == '年'
-	if chinese && (p.peek() == '日' || p.peek() == '号') {
-		p.next()
+	if q := p; chinese {
+		q.skipSpace()
+		if r := q.peek(); r == '日' || r == '号' {
+			q.next()
+			p = q
+		}
 	}
 	if !p.endOfDate(chinese) {
 		return Date{}, ErrDateFormat

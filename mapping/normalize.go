@@ -52,6 +52,7 @@ const (
 	rulesCode        = ruleClean | ruleFold | ruleUpper | ruleNoSpace | ruleNoDashes
 	rulesPhone       = ruleClean | ruleFold | ruleNoSpace | ruleNoDashes | ruleNoParens
 	rulesText        = ruleClean | ruleFold
+	rulesCatalogName = rulesCompanyName // 作业类别 and 操作项目 names: 冶金（有色）生产安全作业
 	rulesKey         = ruleClean | ruleFold | ruleUpper | ruleNoSpace
 )
 

@@ -20,11 +20,14 @@ type textField struct {
 
 // rewriteFields rewrites the text fields of one record into one shared buffer, so that a messy
 // record costs one string allocation for all its fields rather than one per field (the fields
-// then share one backing array). Clean fields are left as they are.
+// then share one backing array). Clean fields are left as they are. At most 16 fields.
 func rewriteFields(fs []textField) {
 	var stack [512]byte
 	var ends [16]int
 	var changed uint16
+	if len(fs) > len(ends) {
+		panic("mapping: rewriteFields takes at most 16 fields") // a programming error
+	}
 	buf := stack[:0]
 	for i := range fs {
 		out, same, ch := rewriteTo(buf, *fs[i].dst, fs[i].rules)
@@ -114,9 +117,9 @@ func NormalizeCertificate(c *Certificate, cat *Catalog) {
 		{&c.HolderName, rulesPersonName},
 		{&c.IDNumber, rulesCode},
 		{&c.CategoryCode, rulesCode},
-		{&c.CategoryName, rulesText},
+		{&c.CategoryName, rulesCatalogName},
 		{&c.ItemCode, rulesCode},
-		{&c.ItemName, rulesText},
+		{&c.ItemName, rulesCatalogName},
 		{&c.Issuer, rulesText},
 	}
 	rewriteFields(fields[:])
@@ -127,12 +130,12 @@ func NormalizeCertificate(c *Certificate, cat *Catalog) {
 			c.CategoryCode = item.Category
 		}
 		if c.ItemName == "" {
-			c.ItemName = item.Name
+			c.ItemName = rewrite(item.Name, rulesCatalogName)
 		}
 	}
 	if c.CategoryName == "" {
 		if category, ok := cat.Category(c.CategoryCode); ok {
-			c.CategoryName = category.Name
+			c.CategoryName = rewrite(category.Name, rulesCatalogName)
 		}
 	}
 	c.Status, _ = ParseCertStatus(string(c.Status))
