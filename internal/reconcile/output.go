@@ -1,0 +1,222 @@
+package reconcile
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// The office's words for the report: sheet names and column headers, together for review.
+const (
+	sheetSummary      = "概要"
+	sheetOnlyLedger   = "仅在台账"
+	sheetOnlyPlatform = "仅在平台"
+	sheetDifferent    = "字段差异"
+	sheetUnregistered = "未登记用工"
+	sheetUnknownItems = "未知操作项目"
+)
+
+var ownerLabel = map[string]string{"street": "街道", "platform": "平台"}
+
+// table is one kind of difference as rows under Chinese headers.
+type table struct {
+	name    string
+	headers []string
+	rows    [][]string
+}
+
+func (r *Report) tables() []table {
+	var ts []table
+	if e := r.Enterprises; e != nil {
+		t := table{name: sheetOnlyLedger, headers: []string{"统一社会信用代码", "企业名称", "所属社区"}}
+		for _, x := range e.OnlyInLedger {
+			t.rows = append(t.rows, []string{x.USCC, x.Name, x.Community})
+		}
+		ts = append(ts, t)
+		t = table{name: sheetOnlyPlatform, headers: []string{"统一社会信用代码", "企业名称", "平台企业ID", "所属社区", "台账状态"}}
+		for _, x := range e.OnlyOnPlatform {
+			state := "未入台账"
+			if x.InLedger {
+				state = "待核实"
+			}
+			t.rows = append(t.rows, []string{x.USCC, x.Name, x.Qyid, x.Community, state})
+		}
+		ts = append(ts, t)
+		t = table{name: sheetDifferent, headers: []string{"统一社会信用代码", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}}
+		for _, d := range e.Different {
+			for _, f := range d.Fields {
+				t.rows = append(t.rows, []string{d.USCC, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]})
+			}
+		}
+		ts = append(ts, t)
+	}
+	if o := r.Operators; o != nil {
+		t := table{name: sheetUnregistered, headers: []string{"身份证号", "姓名", "证号", "所在企业统一社会信用代码", "企业名称", "操作项目代码"}}
+		for _, u := range o.Unregistered {
+			t.rows = append(t.rows, []string{u.IDNumber, u.Name, u.CertNo, u.Enterprise, u.EnterpriseName, u.ItemCode})
+		}
+		ts = append(ts, t)
+		t = table{name: sheetUnknownItems, headers: []string{"证号", "操作项目代码", "操作项目名称"}}
+		for _, u := range o.UnknownItems {
+			t.rows = append(t.rows, []string{u.CertNo, u.ItemCode, u.ItemName})
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+func (r *Report) summaryRows() [][]string {
+	var rows [][]string
+	if e := r.Enterprises; e != nil {
+		rows = append(rows,
+			[]string{"仅在台账的企业（未上平台）", strconv.Itoa(len(e.OnlyInLedger))},
+			[]string{"仅在平台的企业", strconv.Itoa(len(e.OnlyOnPlatform))},
+			[]string{"字段不一致的企业", strconv.Itoa(len(e.Different))})
+	}
+	if o := r.Operators; o != nil {
+		rows = append(rows,
+			[]string{"未登记用工的在岗人员", strconv.Itoa(len(o.Unregistered))},
+			[]string{"无有效证书的在岗人员", strconv.Itoa(o.Uncertified)},
+			[]string{"操作项目不在目录中的证书", strconv.Itoa(len(o.UnknownItems))})
+	}
+	if len(r.Quarantined) > 0 {
+		rows = append(rows, []string{"平台数据校验未通过、无法比对的企业", strconv.Itoa(len(r.Quarantined))})
+	}
+	return rows
+}
+
+// WriteText prints the report for a person, in Chinese.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("对账结果\n")
+	for _, row := range r.summaryRows() {
+		fmt.Fprintf(&b, "  %s：%s\n", row[0], row[1])
+	}
+	for _, t := range r.tables() {
+		if len(t.rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n【%s】%d 条\n  %s\n", t.name, len(t.rows), strings.Join(t.headers, " | "))
+		for _, row := range t.rows {
+			b.WriteString("  " + strings.Join(row, " | ") + "\n")
+		}
+	}
+	for _, q := range r.Quarantined {
+		fmt.Fprintf(&b, "\n平台数据无法比对：%s：%s\n", q.USCC, q.Reason)
+	}
+	if r.Empty() {
+		b.WriteString("\n台账与平台一致，无需处理。\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteFile writes the report as .xlsx (a summary sheet, then one sheet per kind of difference)
+// or .csv (one table with the kind in its first column), chosen by the file's extension.
+func (r *Report) WriteFile(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		return r.writeXLSX(path)
+	case ".csv":
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := r.WriteCSV(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	return fmt.Errorf("对账报告只能写成 .xlsx 或 .csv 文件：%s", path)
+}
+
+// WriteCSV writes every table into one CSV: 类别 first, then the columns of that table. A UTF-8
+// byte order mark comes first so that Excel on Chinese Windows reads it right.
+func (r *Report) WriteCSV(w io.Writer) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	for _, t := range r.tables() {
+		if err := cw.Write(append([]string{"类别"}, t.headers...)); err != nil {
+			return err
+		}
+		for _, row := range t.rows {
+			if err := cw.Write(append([]string{t.name}, row...)); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteXLSX writes the workbook to w (the console's download).
+func (r *Report) WriteXLSX(w io.Writer) error {
+	f, err := r.workbook()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Write(w)
+}
+
+func (r *Report) writeXLSX(path string) error {
+	f, err := r.workbook()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.SaveAs(path)
+}
+
+func (r *Report) workbook() (*excelize.File, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
+		return nil, err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return nil, err
+	}
+	write := func(sheet string, headers []string, rows [][]string) error {
+		if err := f.SetSheetRow(sheet, "A1", &headers); err != nil {
+			return err
+		}
+		end, _ := excelize.CoordinatesToCellName(len(headers), 1)
+		if err := f.SetCellStyle(sheet, "A1", end, bold); err != nil {
+			return err
+		}
+		for i, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			vals := make([]any, len(row))
+			for j, v := range row {
+				vals[j] = v // text cells: codes and IDs must not become numbers
+			}
+			if err := f.SetSheetRow(sheet, cell, &vals); err != nil {
+				return err
+			}
+		}
+		last, _ := excelize.ColumnNumberToName(len(headers))
+		return f.SetColWidth(sheet, "A", last, 22)
+	}
+	if err := write(sheetSummary, []string{"项目", "数量"}, r.summaryRows()); err != nil {
+		return nil, err
+	}
+	for _, t := range r.tables() {
+		if _, err := f.NewSheet(t.name); err != nil {
+			return nil, err
+		}
+		if err := write(t.name, t.headers, t.rows); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,451 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"go.uber.org/zap"
+
+	"streetsync/connectors/quanzhou"
+	"streetsync/internal/alerts"
+	"streetsync/internal/config"
+	"streetsync/internal/ledger"
+	"streetsync/internal/testutil"
+	"streetsync/mapping"
+	"streetsync/mocks"
+	"streetsync/mocks/dataset"
+)
+
+// The reference day of the generated data: certificate situations are built around it.
+var refTime = time.Date(2026, 1, 15, 10, 0, 0, 0, mapping.Beijing())
+
+type fixture struct {
+	srv    *mocks.Server
+	client *quanzhou.Client
+	store  ledger.Store
+	ds     *dataset.Dataset
+	rec    *Reconciler
+}
+
+func newFixture(t *testing.T, driver string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	clk := &offsetClock{base: refTime, start: time.Now()}
+	now := clk.Now
+	srv, err := mocks.NewServer(mocks.Options{Seed: 11, Enterprises: 120, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, ep := srv.StartTest()
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	client, err := quanzhou.New(config.Quanzhou{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: config.Secret(ep.AppSecret),
+		RateLimit: 1000, Burst: 100, Timeout: config.Duration(10 * time.Second)}, ep.Region, zap.NewNop(), quanzhou.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := filepath.Join(t.TempDir(), "ledger.db")
+	if driver == "postgres" {
+		dsn = testutil.Postgres(t)
+	}
+	store, err := ledger.Open(ctx, config.Ledger{Driver: driver, DSN: config.Secret(dsn)}, ledger.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	loadLedger(t, store, srv.Dataset)
+	rec, err := New(store, client, mapping.DefaultCatalog(), alerts.RuleConfig{ExpiringWithinDays: 60}, mapping.Beijing(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{srv: srv, client: client, store: store, ds: srv.Dataset, rec: rec}
+}
+
+// loadLedger puts the generator's street data into the ledger, through mapping's normalization
+// as an import would.
+func loadLedger(t *testing.T, store ledger.Store, ds *dataset.Dataset) {
+	t.Helper()
+	ctx := context.Background()
+	var ents []ledger.EnterpriseInput
+	for _, e := range ds.Ledger {
+		m, ps := mapping.EnterpriseFromQZ(wire(e))
+		if ps.HasErrors() {
+			t.Fatalf("generated ledger enterprise %s does not validate: %v", e.USCC, ps)
+		}
+		m.PlatformID, m.Grade, m.GradeValidUntil, m.RiskMonitored, m.UpdatedAt = "", "", mapping.Date{}, false, time.Time{}
+		m.Remark = e.Remark
+		ents = append(ents, ledger.EnterpriseInput{Enterprise: m, Warnings: ps.Warnings()})
+	}
+	if _, err := store.UpsertEnterprises(ctx, ents); err != nil {
+		t.Fatal(err)
+	}
+	cat := mapping.DefaultCatalog()
+	var ops []ledger.OperatorInput
+	for _, o := range ds.Roster {
+		row := map[string]string{"姓名": o.Name, "身份证号": o.IDText, "联系电话": o.Phone, "所在企业统一社会信用代码": o.EnterpriseUSCC,
+			"作业类别": o.CategoryText, "操作项目": o.ItemText, "上岗日期": o.StartDate.String(), "备注": o.Remark}
+		if !o.EndDate.IsZero() {
+			row["离岗日期"] = o.EndDate.String()
+		}
+		m, ps := mapping.OperatorFromRow(row, cat, mapping.WithToday(mapping.DateOf(refTime)))
+		if ps.HasErrors() {
+			t.Fatalf("generated roster row does not validate: %v", ps)
+		}
+		ops = append(ops, ledger.OperatorInput{Operator: m, Warnings: ps.Warnings()})
+	}
+	if _, err := store.UpsertOperators(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	var certs []mapping.Certificate
+	for _, c := range ds.Certificates {
+		if !c.OnRoster {
+			continue
+		}
+		m, ps := mapping.CertificateFromTZ(tzWire(c), cat)
+		if ps.HasErrors() {
+			t.Fatalf("generated certificate does not validate: %v", ps)
+		}
+		certs = append(certs, m)
+	}
+	if _, err := store.UpsertCertificates(ctx, certs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wire(e dataset.Enterprise) mapping.QZEnterprise {
+	return mapping.QZEnterprise{Qyid: e.PlatformID, Tyshxydm: e.USCC, Qymc: e.Name, Fddbr: e.LegalRep, Zyfzr: e.Principal,
+		Zyfzrlxdh: e.Phone, Aqglry: e.SafetyManager, Jydz: e.Address, Xzqhdm: e.Region, Sqmc: e.Community, Hylb: e.Industry,
+		Zdlx: e.KeyRisks, Cyrs: mapping.FlexNumber(strconv.Itoa(e.Employees)), Qyzt: e.Status, Sfczc: flag(e.FactoryInFactory)}
+}
+
+func tzWire(c dataset.Certificate) mapping.TZCertificate {
+	w := mapping.TZCertificate{CertNo: c.CertNo, HolderName: c.HolderName, IDNumber: c.IDNumber, Gender: c.Gender,
+		CategoryCode: c.CategoryCode, CategoryName: c.CategoryName, ItemCode: c.ItemCode, ItemName: c.ItemName,
+		FirstIssueDate: c.FirstIssueDate.String(), ValidFrom: c.ValidFrom.String(), ValidUntil: c.ValidUntil.String(),
+		ReviewDueDate: c.ReviewDueDate.String(), Status: c.Status, Issuer: c.Issuer, UpdatedAt: c.UpdatedAt.Format(time.RFC3339)}
+	if !c.LastReviewDate.IsZero() {
+		s := c.LastReviewDate.String()
+		w.LastReviewDate = &s
+	}
+	return w
+}
+
+// offsetClock runs at real speed from the reference time, so that the mock, the client and the
+// ledger agree on the time while certificate situations stay those built for the reference day.
+type offsetClock struct{ base, start time.Time }
+
+func (c *offsetClock) Now() time.Time                         { return c.base.Add(time.Since(c.start)) }
+func (c *offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func usccs[T any](xs []T, key func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = key(x)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sorted(xs []string) []string {
+	out := slices.Clone(xs)
+	sort.Strings(out)
+	return out
+}
+
+func TestReconcileFindsEveryGap(t *testing.T) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			f := newFixture(t, driver)
+			rep, _, err := f.rec.Run(context.Background(), ScopeEnterprises)
+			if err != nil {
+				t.Fatal(err)
+			}
+			er := rep.Enterprises
+			if got, want := usccs(er.OnlyInLedger, func(x LedgerOnly) string { return x.USCC }), sorted(f.ds.Gaps.OnlyInLedger); !slices.Equal(got, want) {
+				t.Errorf("onlyInLedger = %v, want %v", got, want)
+			}
+			if got, want := usccs(er.OnlyOnPlatform, func(x PlatformOnly) string { return x.USCC }), sorted(f.ds.Gaps.OnlyOnPlatform); !slices.Equal(got, want) {
+				t.Errorf("onlyOnPlatform = %v, want %v", got, want)
+			}
+			// Before any sync the ledger has no platform-owned values: those differ everywhere
+			// the platform has any. Street-owned differences are exactly the portal edits.
+			var streetDiffs []string
+			for _, d := range er.Different {
+				for _, fd := range d.Fields {
+					if fd.Owner == "street" {
+						streetDiffs = append(streetDiffs, d.USCC)
+						break
+					}
+				}
+			}
+			if got, want := sorted(streetDiffs), sorted(f.ds.Gaps.Different); !slices.Equal(got, want) {
+				t.Errorf("street-owned differences in %v, want exactly the portal edits %v", got, want)
+			}
+		})
+	}
+}
+
+// Two spellings of one value are not a difference: the platform writes the name with half-width
+// parentheses, the phone with a dash and extra spaces; the ledger has the canonical forms.
+func TestSpellingVariantsAreNotDifferences(t *testing.T) {
+	led := mapping.Enterprise{USCC: "91350100M000100Y43", Name: "晋江市灵源某某鞋业（有限公司）", PrincipalPhone: "059585001234",
+		KeyRisks: []mapping.KeyRisk{"FCSB", "YXKJ"}, Industry: "QG", Status: "1"}
+	plat, _ := mapping.EnterpriseFromQZ(mapping.QZEnterprise{Tyshxydm: "91350100m000100y43", Qymc: " 晋江市灵源某某鞋业(有限公司) ",
+		Zyfzrlxdh: "0595-8500 1234", Zdlx: "YXKJ,FCSB", Hylb: "QG", Qyzt: "1", Sfczc: "0", Cyrs: "0"})
+	mapping.NormalizeEnterprise(&led)
+	if d := Diff(&led, &plat); len(d) != 0 {
+		t.Errorf("got differences %+v, want none", d)
+	}
+	plat.LegalRep = "王五"
+	d := Diff(&led, &plat)
+	if len(d) != 1 || d[0].Field != "legalRep" || d[0].Owner != "street" || d[0].Platform != "王五" {
+		t.Errorf("got %+v, want one street-owned legalRep difference", d)
+	}
+}
+
+func TestOperatorsReport(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	rep, _, err := f.rec.Run(context.Background(), ScopeOperators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	or := rep.Operators
+	day := mapping.DateOf(refTime)
+	wantUncertified := 0
+	critical := map[string]bool{"NO_CERTIFICATE": true, "ITEM_MISMATCH": true, "CERT_INVALID": true, "CERT_EXPIRED": true, "REVIEW_OVERDUE": true}
+	for _, o := range f.ds.Roster {
+		end := mapping.Date{}
+		if !o.EndDate.IsZero() {
+			end = mapping.MustDate(o.EndDate.String())
+		}
+		if !end.IsZero() && !day.Before(end) {
+			continue
+		}
+		if !o.StartDate.IsZero() && day.Before(mapping.MustDate(o.StartDate.String())) {
+			continue
+		}
+		for _, r := range o.Expect {
+			if critical[r] {
+				wantUncertified++
+				break
+			}
+		}
+	}
+	if or.Uncertified != wantUncertified {
+		t.Errorf("uncertified = %d, want %d (the generator's oracle)", or.Uncertified, wantUncertified)
+	}
+	// Nothing was ever registered by streetsync: every certified on-duty entry is unregistered.
+	if len(or.Unregistered) == 0 {
+		t.Fatal("no unregistered entries before any employment sync")
+	}
+	for _, u := range or.Unregistered {
+		if !strings.Contains(u.IDNumber, "********") || !strings.Contains(u.CertNo, "********") {
+			t.Errorf("ID or certificate number not masked: %+v", u)
+		}
+	}
+	wantUnknown := 0
+	for _, c := range f.ds.Certificates {
+		if _, ok := mapping.DefaultCatalog().Item(c.ItemCode); c.OnRoster && !ok {
+			wantUnknown++
+		}
+	}
+	if len(or.UnknownItems) != wantUnknown {
+		t.Errorf("unknownItems = %d, want %d", len(or.UnknownItems), wantUnknown)
+	}
+}
+
+// pushFixer pushes through the real client and records acceptance in the ledger: the part of
+// the sync jobs that Apply drives.
+type pushFixer struct {
+	store  ledger.Store
+	client *quanzhou.Client
+}
+
+func (p *pushFixer) PushEnterprises(ctx context.Context, usccs []string) (int, map[string]string, error) {
+	var recs []mapping.Enterprise
+	for _, u := range usccs {
+		r, err := p.store.EnterpriseByUSCC(ctx, u)
+		if err != nil {
+			return 0, nil, err
+		}
+		recs = append(recs, r.Enterprise)
+	}
+	res, err := p.client.SaveEnterprises(ctx, recs)
+	if err != nil {
+		return 0, nil, err
+	}
+	failed := map[string]string{}
+	var acc []ledger.Acceptance
+	for i, r := range res {
+		if r.Err != nil {
+			failed[r.USCC] = r.Err.Error()
+			continue
+		}
+		acc = append(acc, ledger.Acceptance{Pushed: recs[i], PlatformID: r.Qyid, At: refTime})
+	}
+	if _, err := p.store.MarkEnterprisesAccepted(ctx, acc); err != nil {
+		return 0, nil, err
+	}
+	return len(acc), failed, nil
+}
+
+func (p *pushFixer) RegisterEmployments(ctx context.Context, keys []mapping.OperatorKey) (int, map[string]string, error) {
+	return 0, nil, nil
+}
+
+func TestApplyMakesEachSideAgreeWithItsOwner(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	_, snap, err := f.rec.Run(ctx, ScopeEnterprises)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := f.rec.Apply(ctx, snap, &pushFixer{store: f.store, client: f.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied.Failed) != 0 {
+		t.Fatalf("apply failed for %+v", applied.Failed)
+	}
+	if want := len(f.ds.Gaps.OnlyInLedger) + len(f.ds.Gaps.Different); applied.Pushed != want {
+		t.Errorf("pushed %d, want %d (ledger-only and portal-edited)", applied.Pushed, want)
+	}
+	if len(applied.NeedsPerson) != len(f.ds.Gaps.OnlyOnPlatform) {
+		t.Errorf("needs a person: %d, want the %d platform-only enterprises", len(applied.NeedsPerson), len(f.ds.Gaps.OnlyOnPlatform))
+	}
+	after, _, err := f.rec.Run(ctx, ScopeEnterprises)
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := after.Enterprises
+	if len(er.OnlyInLedger) != 0 || len(er.Different) != 0 {
+		t.Errorf("after apply: onlyInLedger %v, different %+v; want none", er.OnlyInLedger, er.Different)
+	}
+	for _, po := range er.OnlyOnPlatform {
+		if !po.InLedger {
+			t.Errorf("platform-only %s not pulled into the ledger as 待核实", po.USCC)
+		}
+	}
+	// The platform now holds the ledger's street-owned values for a portal-edited enterprise.
+	for _, u := range f.ds.Gaps.Different {
+		p, ok := f.srv.Quanzhou.Enterprise(u)
+		l, err := f.store.EnterpriseByUSCC(ctx, u)
+		if !ok || err != nil {
+			t.Fatalf("enterprise %s: on platform %v, ledger err %v", u, ok, err)
+		}
+		pm, _ := mapping.EnterpriseFromQZ(wireOf(p))
+		if d := Diff(&l.Enterprise, &pm); len(d) != 0 {
+			t.Errorf("%s still differs after apply: %+v", u, d)
+		}
+	}
+}
+
+func wireOf(p any) mapping.QZEnterprise {
+	b, _ := json.Marshal(p)
+	var w mapping.QZEnterprise
+	_ = json.Unmarshal(b, &w)
+	return w
+}
+
+func TestOneEnterprise(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	edited := f.ds.Gaps.Different[0]
+	rep, _, err := f.rec.Enterprise(ctx, strings.ToLower(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Enterprises.Different) != 1 || rep.Enterprises.Different[0].USCC != edited {
+		t.Errorf("got %+v, want the one edited enterprise", rep.Enterprises)
+	}
+	rep, _, err = f.rec.Enterprise(ctx, f.ds.Gaps.OnlyInLedger[0])
+	if err != nil || len(rep.Enterprises.OnlyInLedger) != 1 {
+		t.Errorf("ledger-only enterprise: %+v, %v", rep, err)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	rep := &Report{
+		Enterprises: &EnterpriseReport{
+			OnlyInLedger:   []LedgerOnly{{USCC: "91350100M000100Y43", Name: "甲公司"}},
+			OnlyOnPlatform: []PlatformOnly{},
+			Different: []Difference{{USCC: "91350582MA2XXXXXX1", Name: "乙公司", Fields: []FieldDiff{
+				{Field: "legalRep", Label: "法定代表人", Ledger: "张三", Platform: "李四", Owner: "street"}}}},
+		},
+		Operators: &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{{CertNo: "T350582********123X", ItemCode: "0199"}}, Uncertified: 2},
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"仅在台账的企业（未上平台）：1", "法定代表人 | 张三 | 李四 | 街道", "无有效证书的在岗人员：2"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	_ = json.NewEncoder(&js).Encode(rep)
+	var generic map[string]map[string]any
+	if err := json.Unmarshal(js.Bytes(), &generic); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"onlyInLedger", "onlyOnPlatform", "different"} {
+		if _, ok := generic["enterprises"][k]; !ok {
+			t.Errorf("JSON lacks enterprises.%s", k)
+		}
+	}
+	for _, k := range []string{"unregistered", "uncertified", "unknownItems"} {
+		if _, ok := generic["operators"][k]; !ok {
+			t.Errorf("JSON lacks operators.%s", k)
+		}
+	}
+	dir := t.TempDir()
+	xlsx := filepath.Join(dir, "对账.xlsx")
+	if err := rep.WriteFile(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if got, want := wb.GetSheetList(), []string{sheetSummary, sheetOnlyLedger, sheetOnlyPlatform, sheetDifferent, sheetUnregistered, sheetUnknownItems}; !slices.Equal(got, want) {
+		t.Errorf("sheets %v, want %v", got, want)
+	}
+	if v, _ := wb.GetCellValue(sheetDifferent, "C2"); v != "法定代表人" {
+		t.Errorf("字段差异!C2 = %q, want 法定代表人", v)
+	}
+	csvPath := filepath.Join(dir, "对账.csv")
+	if err := rep.WriteFile(csvPath); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(csvPath)
+	if !bytes.HasPrefix(raw, []byte("\ufeff类别,")) || !strings.Contains(string(raw), "字段差异,91350582MA2XXXXXX1") {
+		t.Errorf("csv:\n%s", raw)
+	}
+	if err := rep.WriteFile(filepath.Join(dir, "x.pdf")); err == nil {
+		t.Error("a .pdf report was accepted")
+	}
+	if rep.Empty() {
+		t.Error("a report with differences is empty")
+	}
+	if !(&Report{Enterprises: &EnterpriseReport{}, Operators: &OperatorReport{}}).Empty() {
+		t.Error("an empty report is not empty")
+	}
+}
