@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Dates and times as the three outside shapes write them. Parsing is hand-written: it is on the
@@ -149,12 +148,7 @@ func (p *dateScanner) peekSize() (rune, int) {
 	if p.done() {
 		return -1, 0
 	}
-	r, size := rune(p.s[p.i]), 1
-	if c := p.s[p.i]; c == 0xEF && p.i+2 < len(p.s) && p.s[p.i+1]&0xC0 == 0x80 && p.s[p.i+2]&0xC0 == 0x80 {
-		r, size = rune(c&0x0F)<<12|rune(p.s[p.i+1]&0x3F)<<6|rune(p.s[p.i+2]&0x3F), 3 // full-width forms
-	} else if r >= utf8.RuneSelf {
-		r, size = utf8.DecodeRuneInString(p.s[p.i:])
-	}
+	r, size := decodeRune(p.s, p.i)
 	if r >= 0xFF01 && r <= 0xFF5E {
 		r -= 0xFEE0
 	} else if r == 0x3000 {

@@ -3,7 +3,6 @@ package mapping
 import (
 	"math/bits"
 	"strings"
-	"unicode/utf8"
 )
 
 // Labels ↔ codes. The platforms speak codes (JX, FCSB, "1"), people speak Chinese labels in
@@ -170,10 +169,7 @@ func isKeyRiskSeparator(r rune, size int) bool {
 // cutKeyRisk splits s at its first separator.
 func cutKeyRisk(s string) (part, rest string) {
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
+		r, size := decodeRune(s, i)
 		if isKeyRiskSeparator(r, size) {
 			return s[:i], s[i+size:]
 		}

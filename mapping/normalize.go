@@ -224,14 +224,10 @@ func isDash(r rune) bool {
 
 // isHan reports a Chinese character (common blocks first).
 func isHan(r rune) bool {
-	if r >= 0x4E00 && r <= 0x9FFF {
-		return true
-	}
-	if r < 0x2E80 {
-		return false
-	}
-	return r == 0x3007 || unicode.Is(unicode.Han, r)
+	return r >= 0x4E00 && r <= 0x9FFF || r >= 0x2E80 && isRareHan(r)
 }
+
+func isRareHan(r rune) bool { return r == 0x3007 || unicode.Is(unicode.Han, r) }
 
 // isCJK reports a Han character or CJK punctuation, full-width forms included.
 func isCJK(r rune) bool {
@@ -267,10 +263,24 @@ func mapRune(r rune, rules textRule) rune {
 	return r
 }
 
+// decodeRune decodes the rune at s[i] like utf8.DecodeRuneInString, with the common cases —
+// ASCII, and three-byte sequences (CJK text, full-width forms, general punctuation) — inline.
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	// a three-byte sequence that cannot be overlong (E0) or a surrogate (ED)
+	if c >= 0xE1 && c != 0xED && c <= 0xEF && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+		return rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
 // nextVisible returns the next rune at or after i that cleaning keeps, or -1.
 func nextVisible(s string, i int) rune {
 	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s, i)
 		if classify(r, size) == kindVisible {
 			return r
 		}
@@ -328,18 +338,14 @@ func rewriteTo(dst []byte, s string, rules textRule) (out []byte, same string, c
 			}
 		}
 		start := i
-		c := s[i]
 		var r rune
-		switch {
-		case c < utf8.RuneSelf:
+		if c := s[i]; c < utf8.RuneSelf {
 			r = rune(c)
 			i++
-		case c >= 0xE1 && c != 0xED && c <= 0xEF && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80:
-			// a three-byte sequence that cannot be overlong (E0) or a surrogate (ED): CJK text,
-			// full-width forms, general punctuation
-			r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+		} else if c >= 0xE1 && c != 0xED && c <= 0xEF && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F) // decodeRune, inline
 			i += 3
-		default:
+		} else {
 			var size int
 			r, size = utf8.DecodeRuneInString(s[i:])
 			i += size
