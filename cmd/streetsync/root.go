@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	wiring "streetsync/internal/app"
 	"streetsync/internal/config"
 	"streetsync/internal/logging"
 )
@@ -55,18 +56,15 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	cfg *config.Config
-	log *zap.Logger
-	ctx context.Context
+	cfg  *config.Config
+	log  *zap.Logger
+	ctx  context.Context
+	deps *wiring.App // built on first use by wiring(); closed when the command ends
 }
 
+// run is main's body: SIGINT or SIGTERM cancels the command's context (a long command stops
+// cleanly); a second signal kills the process the default way.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	root := newRootCmd(a)
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs, stop := notifySignals()
@@ -74,12 +72,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	go func() {
 		select {
 		case <-sigs:
+			stop()
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
+	return runContext(ctx, args, stdin, stdout, stderr)
+}
+
+// runContext runs one command line until it ends or ctx is cancelled; tests call it directly.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	a.ctx = ctx
 	err := root.ExecuteContext(ctx)
+	if a.deps != nil {
+		if cerr := a.deps.Close(); cerr != nil {
+			a.logger().Warn("closing", zap.Error(cerr))
+		}
+	}
 	if a.log != nil {
 		_ = a.log.Sync()
 	}
@@ -135,7 +150,7 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: log.level)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newMockCmd(a), newQueueCmd(a))
 	return root
 }
 
@@ -176,6 +191,20 @@ func (a *app) buildLogger(l config.Log, secrets []string) error {
 	}
 	a.log = log
 	return nil
+}
+
+// wiring loads the configuration and returns the dependencies built from it (each part on first
+// use); runContext closes them when the command ends.
+func (a *app) wiring() (*wiring.App, error) {
+	if a.deps != nil {
+		return a.deps, nil
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	a.deps = wiring.New(cfg, a.log)
+	return a.deps, nil
 }
 
 // logger returns the app's logger, building a default one when no config was loaded.

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// pinger is what readiness checks: Redis and the ledger both have it.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readyTimeout bounds one readiness check: a hung dependency is not ready.
+const readyTimeout = 3 * time.Second
+
+// Handler is the daemon's HTTP surface: /healthz (the process is alive), /readyz (Redis and the
+// ledger answer), /metrics (Prometheus), and everything else to console (the operator console and
+// API, which checks its own token); console may be nil.
+func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, error) {
+	conn, err := a.Redis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newMux(map[string]pinger{"redis": conn, "ledger": st}, a.metrics.Handler(), console), nil
+}
+
+func newMux(deps map[string]pinger, metrics, console http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		status, checks := http.StatusOK, make(map[string]string, len(deps))
+		for name, d := range deps {
+			if err := d.Ping(ctx); err != nil {
+				// The error's text can carry an address; it never carries a secret (the
+				// clients do not put passwords in errors), and /readyz is for the operator.
+				checks[name] = err.Error()
+				status = http.StatusServiceUnavailable
+				continue
+			}
+			checks[name] = "ok"
+		}
+		writeJSON(w, status, checks)
+	})
+	mux.Handle("GET /metrics", metrics)
+	if console != nil {
+		mux.Handle("/", console)
+	}
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
