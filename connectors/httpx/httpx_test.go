@@ -383,3 +383,15 @@ func (c *stepClock) After(d time.Duration) <-chan time.Time {
 	ch <- c.Now()
 	return ch
 }
+
+func TestLimiterWaitPastTheDeadlineIsTheDeadline(t *testing.T) {
+	l := NewLimiter(1, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := l.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want context.DeadlineExceeded", err)
+	}
+}

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	err := l.lim.Wait(ctx)
 	d := time.Since(start)
+	if err != nil && ctx.Err() == nil {
+		// rate refuses early when the wait would outlast ctx's deadline; to callers that is the
+		// deadline, not a failure of its own.
+		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
 	if d > 50*time.Microsecond { // a free token is not a wait
 		l.waited.Add(int64(d))
 		l.waits.Add(1)

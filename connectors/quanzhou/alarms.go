@@ -15,6 +15,7 @@ import (
 var alarmListing = listing[mapping.QZAlarm]{
 	endpoint: "/risk/alarms",
 	key:      func(a *mapping.QZAlarm) (string, string) { return a.Gxsj, a.Bjid },
+	field:    alarmField,
 }
 
 // ListAlarms walks GET /risk/alarms for the client's region like ListEnterprises: every alarm

@@ -326,6 +326,22 @@ func (c *Client) readAnswer(cl *call, resp *http.Response, body io.Reader, out a
 		return e
 	}
 
+	if pr, ok := out.(envelopeReader); ok {
+		head, err := pr.readEnvelope(body, c.maxBody)
+		switch {
+		case err != nil:
+			return c.decodeError(cl, status, resp.Header.Get("Content-Type"), err)
+		case head.code != 0:
+			e := c.classifyCode(cl, status, &envelope{Code: head.code, Msg: head.msg, RequestID: head.requestID})
+			if e.Wait == 0 {
+				e.Wait = wait
+			}
+			return e
+		case !head.hasData:
+			return c.newError(cl, status, "0", "answer without data", httpx.KindTransient, ErrMalformed, nil)
+		}
+		return nil
+	}
 	env := envelope{Data: out}
 	dec := json.NewDecoder(&httpx.LimitedReader{R: body, Limit: c.maxBody})
 	if err := dec.Decode(&env); err != nil {
@@ -355,12 +371,14 @@ func (c *Client) decodeError(cl *call, status int, contentType string, err error
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		e.Message = "truncated answer"
 	default:
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			e.Message = "answer is not JSON"
-		}
+		e.Message = "answer is not the platform's JSON"
 	}
 	return e
+}
+
+// envelopeReader is a destination that reads the whole envelope itself (listing pages).
+type envelopeReader interface {
+	readEnvelope(body io.Reader, limit int64) (pageHead, error)
 }
 
 func (c *Client) newError(cl *call, status int, code, msg string, kind httpx.Kind, sentinel, cause error) *APIError {

@@ -16,6 +16,7 @@ import (
 var enterpriseListing = listing[mapping.QZEnterprise]{
 	endpoint: "/enterprises",
 	key:      func(e *mapping.QZEnterprise) (string, string) { return e.Gxsj, e.Qyid },
+	field:    enterpriseField,
 }
 
 // ListEnterprises walks GET /enterprises for the client's region: every record with gxsj ≥ since

@@ -1,7 +1,9 @@
 package quanzhou
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -75,6 +77,25 @@ func (p *Progress) see(gxsj string) {
 type listing[T any] struct {
 	endpoint string
 	key      func(*T) (gxsj, id string)
+	field    recordField[T] // the page decoder's field map (decode.go)
+}
+
+// pageReader reads one listing answer with the page decoder, reusing its buffer across pages.
+type pageReader[T any] struct {
+	pg    *page[T]
+	field recordField[T]
+	buf   bytes.Buffer
+}
+
+func (r *pageReader[T]) readEnvelope(body io.Reader, limit int64) (pageHead, error) {
+	r.buf.Reset()
+	var head pageHead
+	if _, err := r.buf.ReadFrom(&httpx.LimitedReader{R: body, Limit: limit}); err != nil {
+		return head, err
+	}
+	// One copy per page; every field of every record is a slice of it.
+	err := decodePage(string(r.buf.Bytes()), r.field, r.pg, &head)
+	return head, err
 }
 
 type page[T any] struct {
@@ -108,6 +129,7 @@ type walker[T any] struct {
 	prev  []recordKey // the keys of the page fetched before, in listing order
 	cur   []recordKey
 	pg    page[T]
+	rd    pageReader[T]
 }
 
 // contains reports whether sorted holds k exactly (the same record at the same gxsj: the same
@@ -131,6 +153,7 @@ func contains(sorted []recordKey, k recordKey) bool {
 
 func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, prog *Progress, yield func(T, error) bool) {
 	w := &walker[T]{c: c, l: l, prog: prog, yield: yield, start: mapping.FormatBeijingTime(since)}
+	w.rd = pageReader[T]{pg: &w.pg, field: l.field}
 	var zero T
 	for round := 1; ; round++ {
 		if round > maxRounds {
@@ -219,7 +242,7 @@ func (w *walker[T]) fetch(ctx context.Context, pageNo int) error {
 	w.pg = page[T]{List: w.pg.List[:0]}
 	w.prog.Requests++
 	cl := &call{method: http.MethodGet, endpoint: w.l.endpoint, path: w.l.endpoint, query: q, idempotent: true}
-	return w.c.do(ctx, cl, &w.pg)
+	return w.c.do(ctx, cl, &w.rd)
 }
 
 // reachesSkip reports whether the page holds a record the previous round delivered, which means

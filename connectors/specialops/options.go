@@ -1,0 +1,64 @@
+package specialops
+
+import (
+	"net/http"
+
+	"streetsync/connectors/httpx"
+	"streetsync/mapping"
+)
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	transport  http.RoundTripper
+	clock      httpx.Clock
+	limiter    *httpx.Limiter
+	rate       *rateOverride
+	observer   httpx.Observer
+	retry      httpx.RetryPolicy
+	feedLimit  int
+	maxBody    int64
+	catalog    *mapping.Catalog
+}
+
+type rateOverride struct {
+	perSecond float64
+	burst     int
+}
+
+// WithHTTPClient sends requests through hc (its transport and timeout); the configured CA file
+// and timeout are then not used.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithTransport sends requests through rt (an httpmock transport in unit tests); the configured
+// CA file is then not used.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithClock injects the clock for token expiry, Retry-After dates and retry waits.
+func WithClock(c httpx.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithRateLimit overrides the configured rate limit; perSecond ≤ 0 lifts it (benchmarks).
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(o *options) { o.rate = &rateOverride{perSecond, burst} }
+}
+
+// WithLimiter shares l with other clients of the same credentials (the retry workers).
+func WithLimiter(l *httpx.Limiter) Option { return func(o *options) { o.limiter = l } }
+
+// WithObserver reports every HTTP attempt and limiter wait to obs (metrics).
+func WithObserver(obs httpx.Observer) Option { return func(o *options) { o.observer = obs } }
+
+// WithRetryPolicy replaces the in-call retry policy (httpx.DefaultRetryPolicy).
+func WithRetryPolicy(p httpx.RetryPolicy) Option { return func(o *options) { o.retry = p } }
+
+// WithFeedLimit sets the change feed's page size, 1–500 (default 500).
+func WithFeedLimit(n int) Option { return func(o *options) { o.feedLimit = n } }
+
+// WithMaxBody bounds the size of one answer (default httpx.MaxBody, 32 MiB).
+func WithMaxBody(n int64) Option { return func(o *options) { o.maxBody = n } }
+
+// WithCatalog is the special-operations catalog the canonical conversions normalize against
+// (default: the built-in one).
+func WithCatalog(cat *mapping.Catalog) Option { return func(o *options) { o.catalog = cat } }
