@@ -28,7 +28,9 @@ type syntaxError struct {
 	offset int
 }
 
-func (e *syntaxError) Error() string { return fmt.Sprintf("invalid JSON at offset %d: %s", e.offset, e.msg) }
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at offset %d: %s", e.offset, e.msg)
+}
 
 // pageHead is the envelope around a page.
 type pageHead struct {
