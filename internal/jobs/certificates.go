@@ -1,0 +1,280 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"streetsync/connectors/specialops"
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+)
+
+// The certificate job (special-ops.md). Two ways in, both kept to the street's roster:
+//
+//   - the query by ID number, for roster people without a recent answer (never asked first, then
+//     the oldest answer), 50 to a request — a new person on the roster is asked the day they
+//     appear, everyone else again after AnswerMaxAge as a safety net;
+//   - the province-wide change feed, from its stored position, keeping the changes of people on
+//     the roster.
+//
+// A new installation (no feed position) first queries its whole roster and starts the feed at
+// the time of that query, so that nothing changed meanwhile is missed. Every certificate of a
+// roster person is stored (one per item); records that fail validation are quarantined.
+
+const (
+	queryChunk     = 50   // the query's maximum
+	certFlushBatch = 1000 // certificates per ledger transaction
+	feedFlushBatch = 500
+)
+
+func (r *Runner) syncCertificates(ctx context.Context, t *tally, full bool, fc fence) error {
+	fs, err := r.feedState(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.clock.Now()
+	if !fs.started() {
+		// Everything is due (answeredBefore now): a lost feed position means changes may have
+		// been missed, so every holder is asked again.
+		if err := r.queryDue(ctx, t, now, fc); err != nil {
+			return err
+		}
+		// Holders whose query failed are still "never asked" (or stale) and are asked by the
+		// queued retry; what changed for the others after the query, the feed delivers.
+		fs = feedState{Since: now}
+		if err := r.setFeedState(ctx, fc, fs); err != nil {
+			return err
+		}
+	} else {
+		before := now.Add(-r.answerMaxAge)
+		if full {
+			before = now
+		}
+		if err := r.queryDue(ctx, t, before, fc); err != nil {
+			return err
+		}
+	}
+	return r.followFeed(ctx, t, fs, fc)
+}
+
+func (r *Runner) queryJobPart(ctx context.Context, t *tally, fc fence) error {
+	return r.queryDue(ctx, t, r.clock.Now().Add(-r.answerMaxAge), fc)
+}
+
+func (r *Runner) feedJobPart(ctx context.Context, t *tally, fc fence) error {
+	fs, err := r.feedState(ctx)
+	if err != nil || !fs.started() {
+		return err // not started: the next certificate run starts it, with a query
+	}
+	return r.followFeed(ctx, t, fs, fc)
+}
+
+type queryAnswer struct {
+	ids      []string
+	at       time.Time // when the question was asked: the answer is true as of then
+	certs    []specialops.PulledCertificate
+	notFound []string
+	err      error
+}
+
+// queryDue asks for the certificates of every roster ID number whose last answer is older than
+// answeredBefore, several requests in flight, and stores them with the time of each answer.
+func (r *Runner) queryDue(ctx context.Context, t *tally, answeredBefore time.Time, fc fence) error {
+	var ids []string
+	for id, err := range r.store.IDNumbersDueForCertificateQuery(ctx, answeredBefore, mapping.Date{}) {
+		if err != nil {
+			return fmt.Errorf("read roster ID numbers: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindCertificate)
+	if err != nil {
+		return err
+	}
+	r.progress.Begin(Certificates, phaseQuery, len(ids))
+	defer r.progress.End()
+
+	var br breaker
+	answeredTotal := 0
+	var lastErr error
+	var certs []mapping.Certificate
+	var bad []*ledger.QuarantineEntry
+	var answered []string
+	var answeredAt time.Time // the earliest question among them: safe to record for all
+	flush := func() error {
+		if err := r.storeCertificates(ctx, t, certs, bad); err != nil {
+			return err
+		}
+		if len(answered) > 0 {
+			if err := r.store.RecordCertificateAnswers(ctx, answered, answeredAt); err != nil {
+				return fmt.Errorf("record certificate answers: %w", err)
+			}
+		}
+		certs, bad, answered, answeredAt = certs[:0], bad[:0], answered[:0], time.Time{}
+		return nil
+	}
+	produce := func(send func([]string) bool) error {
+		for from := 0; from < len(ids); from += queryChunk {
+			if !send(ids[from:min(from+queryChunk, len(ids))]) {
+				return nil
+			}
+		}
+		return nil
+	}
+	work := func(ctx context.Context, chunk []string) queryAnswer {
+		a := queryAnswer{ids: chunk, at: r.clock.Now()}
+		a.certs, a.notFound, a.err = r.tz.Certificates(ctx, chunk)
+		return a
+	}
+	consume := func(a queryAnswer) (bool, error) {
+		r.progress.Advance(1, len(a.ids))
+		if a.err != nil {
+			if judge(ctx, a.err) != verdictRetry {
+				return false, a.err
+			}
+			lastErr = a.err
+			return br.record(a.err), nil
+		}
+		br.record(nil)
+		for i := range a.certs {
+			if q := r.screenCertificate(&a.certs[i], cq, t); q != nil {
+				bad = append(bad, q)
+			} else if !a.certs[i].Problems.HasErrors() {
+				certs = append(certs, a.certs[i].Certificate)
+			}
+		}
+		answered = append(answered, a.ids...)
+		answeredTotal += len(a.ids)
+		if answeredAt.IsZero() || a.at.Before(answeredAt) {
+			answeredAt = a.at
+		}
+		if len(certs) >= certFlushBatch || len(answered) >= certFlushBatch {
+			return false, flush()
+		}
+		return false, nil
+	}
+	err = fanOut(ctx, r.concurrency, produce, work, consume)
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	if left := len(ids) - answeredTotal; left > 0 {
+		// Unanswered holders stay due in the ledger; one queued item asks them again.
+		t.queued.Add(int64(left))
+		return r.queueJob(ctx, t, fc, KindCertificateQuery, lastErr)
+	}
+	return nil
+}
+
+// screenCertificate quarantines a certificate that failed validation (it is not stored) and
+// returns its entry (nil: nothing new to record).
+func (r *Runner) screenCertificate(pc *specialops.PulledCertificate, cq *quarantineIndex, t *tally) *ledger.QuarantineEntry {
+	if !pc.Problems.HasErrors() {
+		return nil
+	}
+	t.quarantined.Add(1)
+	raw, _ := json.Marshal(pc.Wire) // plain fields: cannot fail
+	return cq.entry(pc.Wire.CertNo+"/"+pc.Wire.ItemCode, string(raw), pc.Problems.Errors())
+}
+
+// storeCertificates upserts certificates and quarantines the rejected ones.
+func (r *Runner) storeCertificates(ctx context.Context, t *tally, certs []mapping.Certificate, bad []*ledger.QuarantineEntry) error {
+	if len(certs) > 0 {
+		outs, err := r.store.UpsertCertificates(ctx, certs)
+		if err != nil {
+			return fmt.Errorf("store certificates: %w", err)
+		}
+		c := ledger.Tally(outs)
+		t.pulled.Add(int64(c.Inserted + c.Updated))
+		t.unchanged.Add(int64(c.Unchanged))
+	}
+	return r.quarantine(ctx, bad...)
+}
+
+// followFeed reads the change feed from fs and stores the changes of roster people; the position
+// is stored after each ledger commit, never ahead of it.
+func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fence) error {
+	cq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindCertificate)
+	if err != nil {
+		return err
+	}
+	r.progress.Begin(Certificates, phaseFeed, 0)
+	defer r.progress.End()
+	seq, pos := r.tz.CertificateChanges(ctx, fs.Since, fs.Cursor)
+	roster := map[string]bool{}
+	var certs []mapping.Certificate
+	var bad []*ledger.QuarantineEntry
+	requests, records := 0, 0
+	flush := func() error {
+		if err := r.storeCertificates(ctx, t, certs, bad); err != nil {
+			return err
+		}
+		certs, bad = certs[:0], bad[:0]
+		r.progress.Advance(pos.Requests-requests, records)
+		requests, records = pos.Requests, 0
+		// The position moves after a whole page has been handed over, so it never covers a
+		// record that is not committed by now.
+		if pos.Cursor == fs.Cursor && pos.Since.Equal(fs.Since) {
+			return nil
+		}
+		fs = feedState{Cursor: pos.Cursor, Since: pos.Since}
+		return r.setFeedState(ctx, fc, fs)
+	}
+	for pc, err := range seq {
+		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			if judge(ctx, err) == verdictRetry {
+				return r.queueJob(ctx, t, fc, KindCertificateFeed, err)
+			}
+			return err
+		}
+		records++
+		on, err := r.onRoster(ctx, pc.Certificate.IDNumber, roster)
+		if err != nil {
+			return err
+		}
+		if !on {
+			continue // province-wide: only the street's people are kept
+		}
+		if q := r.screenCertificate(&pc, cq, t); q != nil {
+			bad = append(bad, q)
+		} else if !pc.Problems.HasErrors() {
+			certs = append(certs, pc.Certificate)
+		}
+		if len(certs) >= feedFlushBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// onRoster reports whether anyone with this ID number is on the roster (cached for the run).
+func (r *Runner) onRoster(ctx context.Context, id string, cache map[string]bool) (bool, error) {
+	id = strings.ToUpper(id) // a final x is X in the ledger
+	if on, ok := cache[id]; ok {
+		return on, nil
+	}
+	on := false
+	for _, err := range r.store.Operators(ctx, ledger.OperatorFilter{IDNumber: id}) {
+		if err != nil {
+			return false, fmt.Errorf("read roster: %w", err)
+		}
+		on = true
+		break
+	}
+	cache[id] = on
+	return on, nil
+}

@@ -1,0 +1,94 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"streetsync/mapping"
+)
+
+// Watermarks. Each is written only after the ledger has committed everything it covers, and in
+// a retry handler only while the handler still holds its item (the fence): a watermark that runs
+// ahead of the ledger would lose records, one that lags only makes the next run read again.
+//
+//	enterprises         the enterprise listing's high-water gxsj, as the platform wrote it
+//	alarms              the alarm listing's high-water gxsj
+//	certificates.feed   the change feed's position: {"cursor": "…", "since": RFC 3339}
+//
+// The listings' gxsjStart is inclusive, so the high-water second is read again next time:
+// nothing of that second can be lost, and what is read twice is recorded as unchanged.
+
+// watermark reads a listing's high-water mark; full (or none stored) lists from the beginning.
+func (r *Runner) watermark(ctx context.Context, name string, full bool) (time.Time, error) {
+	if full {
+		return time.Time{}, nil
+	}
+	v, err := r.cursors.Get(ctx, name)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read watermark %s: %w", name, err)
+	}
+	return parseWatermark(v), nil
+}
+
+// parseWatermark reads a stored gxsj; anything unreadable lists from the beginning (safe: only
+// slower).
+func parseWatermark(v string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := mapping.ParseBeijingTime(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// advance stores a listing's high-water mark ("" keeps the stored one).
+func (r *Runner) advance(ctx context.Context, fc fence, name, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := fc.check(ctx); err != nil {
+		return err
+	}
+	if err := r.cursors.Set(ctx, name, value); err != nil {
+		return fmt.Errorf("store watermark %s: %w", name, err)
+	}
+	return nil
+}
+
+const cursorFeed = "certificates.feed"
+
+// feedState is where the certificate change feed stands.
+type feedState struct {
+	Cursor string    `json:"cursor,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+// started reports whether the feed was ever started (a new installation's is not).
+func (f feedState) started() bool { return f.Cursor != "" || !f.Since.IsZero() }
+
+func (r *Runner) feedState(ctx context.Context) (feedState, error) {
+	var f feedState
+	v, err := r.cursors.Get(ctx, cursorFeed)
+	if err != nil {
+		return f, fmt.Errorf("read watermark %s: %w", cursorFeed, err)
+	}
+	if v == "" {
+		return f, nil
+	}
+	if err := json.Unmarshal([]byte(v), &f); err != nil {
+		return feedState{}, fmt.Errorf("watermark %s %q: %w", cursorFeed, v, err)
+	}
+	return f, nil
+}
+
+func (r *Runner) setFeedState(ctx context.Context, fc fence, f feedState) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return r.advance(ctx, fc, cursorFeed, string(b))
+}

@@ -1,0 +1,420 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+	"streetsync/scheduler/retry"
+)
+
+// The employment job (special-ops.md, "Employment registration"). The ledger knows each roster
+// entry's registration as last accepted; RegistrationsDue lists the entries whose registration is
+// missing (on duty today) or differs from the roster's dates. For each:
+//
+//   - a registration that only ends, ends earlier or starts later than the one accepted is PUT
+//     under the certificate it was made with: the system always accepts that, whatever became of
+//     the certificate;
+//   - anything that creates or extends a registration needs a certificate for the item that is
+//     valid today (schedule.timezone) by the ledger's copy — the best one: valid first, then the
+//     latest validUntil, then the latest reviewDueDate. Without one nothing is sent (the system
+//     would answer 409; the alert rules report the person); the entry stays due and is decided
+//     afresh every run.
+//
+// A roster entry with a future 离岗日期 is registered with that endDate. Every comparison is
+// against the ledger's record of what was accepted, so --full changes nothing here: there is no
+// watermark, and the system offers no listing to compare with.
+
+const employmentGroup = 500 // roster entries decided per certificate lookup, and per ledger write
+
+// employmentPlan is one registration to PUT.
+type employmentPlan struct {
+	key mapping.OperatorKey
+	emp mapping.Employment
+	// raw is what a refusal is remembered by: the payload and the content of the certificate it
+	// relied on. The same plan is not sent again while its refusal is in quarantine.
+	raw string
+}
+
+// planEmployment decides one due roster entry; false: nothing can be sent now (no certificate
+// valid today for a registration that needs one).
+func planEmployment(due *ledger.RegistrationDue, certs []mapping.Certificate, today mapping.Date, enterpriseName string) (employmentPlan, bool) {
+	o := &due.Operator.Operator
+	p := employmentPlan{key: o.Key()}
+	if last := due.Last; last != nil && last.CertNo != "" && !extends(last, o) {
+		p.emp = mapping.NewEmployment(o, last.CertNo, enterpriseName)
+		p.raw = planRaw(&p.emp, "")
+		return p, true
+	}
+	best, ok := bestCertificate(certs, o.ItemCode, today)
+	if !ok || !best.ValidOn(today) {
+		return p, false
+	}
+	p.emp = mapping.NewEmployment(o, best.CertNo, enterpriseName)
+	p.raw = planRaw(&p.emp, best.ContentHash())
+	return p, true
+}
+
+func planRaw(e *mapping.Employment, certHash string) string {
+	b, _ := json.Marshal(struct {
+		Employment  mapping.TZEmployment `json:"employment"`
+		Certificate string               `json:"certificate,omitempty"`
+	}{mapping.EmploymentToTZ(e), certHash}) // plain fields: cannot fail
+	return string(b)
+}
+
+// extends reports whether the roster's dates create or extend the accepted registration (which
+// needs a valid certificate) rather than only end it, end it earlier or start it later (which the
+// system always accepts).
+func extends(last *ledger.EmploymentRecord, o *mapping.Operator) bool {
+	if o.StartDate.Before(last.StartDate) {
+		return true
+	}
+	switch {
+	case o.EndDate.IsZero():
+		return !last.EndDate.IsZero() // reopening an ended registration
+	case last.EndDate.IsZero():
+		return false // ending it
+	}
+	return o.EndDate.After(last.EndDate)
+}
+
+// bestCertificate picks the certificate for item that decides (operator contract, alert rules):
+// valid on day before invalid, then the latest validUntil, then the latest reviewDueDate.
+func bestCertificate(certs []mapping.Certificate, item string, day mapping.Date) (mapping.Certificate, bool) {
+	var best mapping.Certificate
+	found, bestValid := false, false
+	for i := range certs {
+		c := &certs[i]
+		if c.ItemCode != item {
+			continue
+		}
+		valid := c.ValidOn(day)
+		better := !found ||
+			(valid && !bestValid) ||
+			(valid == bestValid && (c.ValidUntil.After(best.ValidUntil) ||
+				(c.ValidUntil == best.ValidUntil && c.ReviewDueDate.After(best.ReviewDueDate))))
+		if better {
+			best, found, bestValid = *c, true, valid
+		}
+	}
+	return best, found
+}
+
+type employmentAnswer struct {
+	plan   employmentPlan
+	status string
+	err    error
+}
+
+func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error {
+	eq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindEmployment)
+	if err != nil {
+		return err
+	}
+	today := r.today()
+	names := map[string]string{}
+	r.progress.Begin(Employments, phaseRegister, 0)
+	defer r.progress.End()
+
+	produce := func(send func(employmentPlan) bool) error {
+		group := make([]ledger.RegistrationDue, 0, employmentGroup)
+		decide := func() (bool, error) {
+			ids := make([]string, 0, len(group))
+			for i := range group {
+				if i == 0 || group[i].Operator.IDNumber != group[i-1].Operator.IDNumber {
+					ids = append(ids, group[i].Operator.IDNumber)
+				}
+			}
+			certs, err := r.store.CertificatesByIDNumbers(ctx, ids)
+			if err != nil {
+				return false, fmt.Errorf("read certificates: %w", err)
+			}
+			for i := range group {
+				due := &group[i]
+				name, err := r.enterpriseName(ctx, names, due.Operator.EnterpriseUSCC)
+				if err != nil {
+					return false, err
+				}
+				p, ok := planEmployment(due, certs[due.Operator.IDNumber], today, name)
+				if !ok {
+					t.unchanged.Add(1) // waiting for a valid certificate
+					continue
+				}
+				if eq.refused(p.key.String(), p.raw) {
+					t.quarantined.Add(1) // refused as it is: not sent again until something changes
+					continue
+				}
+				if !send(p) {
+					return false, nil
+				}
+			}
+			group = group[:0]
+			return true, nil
+		}
+		for due, err := range r.store.RegistrationsDue(ctx, today) {
+			if err != nil {
+				return fmt.Errorf("read due registrations: %w", err)
+			}
+			group = append(group, due)
+			if len(group) == employmentGroup {
+				if more, err := decide(); !more || err != nil {
+					return err
+				}
+			}
+		}
+		_, err := decide()
+		return err
+	}
+	work := func(ctx context.Context, p employmentPlan) employmentAnswer {
+		stored, _, _, err := r.tz.RegisterEmployment(ctx, p.emp)
+		return employmentAnswer{plan: p, status: stored.Status, err: err}
+	}
+
+	var br breaker
+	var records []ledger.EmploymentRecord
+	var bad []*ledger.QuarantineEntry
+	var reqs []retry.Request
+	var resolved []string
+	flush := func() error {
+		if len(records) > 0 {
+			if err := r.store.RecordEmployments(ctx, records); err != nil {
+				return fmt.Errorf("record employments: %w", err)
+			}
+		}
+		for _, k := range resolved {
+			if err := r.resolve(ctx, eq, k); err != nil {
+				return err
+			}
+		}
+		if err := r.quarantine(ctx, bad...); err != nil {
+			return err
+		}
+		if err := r.enqueue(ctx, reqs); err != nil {
+			return err
+		}
+		records, bad, reqs, resolved = records[:0], bad[:0], reqs[:0], resolved[:0]
+		return nil
+	}
+	consume := func(a employmentAnswer) (bool, error) {
+		r.progress.Advance(1, 1)
+		key := a.plan.key.String()
+		if a.err != nil {
+			switch judge(ctx, a.err) {
+			case verdictAbort:
+				return false, errors.Join(a.err, flush())
+			case verdictReject:
+				t.quarantined.Add(1)
+				bad = append(bad, eq.entry(key, a.plan.raw, platformRefusal(labelSpecialOps, a.err)))
+			default:
+				t.queued.Add(1)
+				reqs = append(reqs, retry.Request{Kind: KindEmploymentPut, Key: key, Cause: a.err})
+			}
+			stop := br.record(a.err)
+			if len(bad)+len(reqs) >= employmentGroup {
+				return stop, flush()
+			}
+			return stop, nil
+		}
+		br.record(nil)
+		t.pushed.Add(1)
+		records = append(records, acceptedEmployment(&a.plan, a.status, r.clock.Now()))
+		if eq.has(key) {
+			resolved = append(resolved, key)
+		}
+		if len(records) >= employmentGroup {
+			return false, flush()
+		}
+		return false, nil
+	}
+	err = fanOut(ctx, r.concurrency, produce, work, consume)
+	if ferr := flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return err
+	}
+	if br.open {
+		return r.queueJob(ctx, t, fc, KindEmploymentSync, errPlatformDown)
+	}
+	return nil
+}
+
+func (r *Runner) employmentJobPart(ctx context.Context, t *tally, fc fence) error {
+	return r.syncEmployments(ctx, t, fc)
+}
+
+// acceptedEmployment is the ledger's record of an accepted registration: the dates as sent.
+func acceptedEmployment(p *employmentPlan, status string, at time.Time) ledger.EmploymentRecord {
+	return ledger.EmploymentRecord{Key: p.key, CertNo: p.emp.CertNo, StartDate: p.emp.StartDate, EndDate: p.emp.EndDate,
+		Status: status, AcceptedAt: at}
+}
+
+// enterpriseName is the registration's enterprise name, from the ledger (cached for the run; ""
+// when the ledger lacks the enterprise — the system then refuses the registration, which is
+// quarantined).
+func (r *Runner) enterpriseName(ctx context.Context, cache map[string]string, uscc string) (string, error) {
+	if n, ok := cache[uscc]; ok {
+		return n, nil
+	}
+	rec, err := r.store.EnterpriseByUSCC(ctx, uscc)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return "", fmt.Errorf("read enterprise: %w", err)
+	}
+	cache[uscc] = rec.Name
+	return rec.Name, nil
+}
+
+// parseOperatorKey reads a queue item's key (mapping.OperatorKey.String).
+func parseOperatorKey(s string) (mapping.OperatorKey, bool) {
+	parts := strings.Split(s, "|")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return mapping.OperatorKey{}, false
+	}
+	return mapping.OperatorKey{IDNumber: parts[0], EnterpriseUSCC: parts[1], ItemCode: parts[2]}, true
+}
+
+// planState is where one roster entry stands, decided afresh from the ledger.
+type planState int
+
+const (
+	planReady   planState = iota // a registration to send
+	planGone                     // not on the roster (any more)
+	planCurrent                  // its registration is as the roster says
+	planWaiting                  // it needs a certificate valid today, and has none
+)
+
+// planOne decides one roster entry from the ledger (retry handler, reconcile).
+func (r *Runner) planOne(ctx context.Context, key mapping.OperatorKey) (employmentPlan, planState, error) {
+	var p employmentPlan
+	o, err := r.store.OperatorByKey(ctx, key)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return p, planGone, nil
+	}
+	if err != nil {
+		return p, 0, err
+	}
+	today := r.today()
+	due := ledger.RegistrationDue{Operator: o}
+	last, err := r.store.EmploymentByKey(ctx, key)
+	switch {
+	case err == nil:
+		if last.StartDate == o.StartDate && last.EndDate == o.EndDate {
+			return p, planCurrent, nil
+		}
+		due.Last = &last
+	case errors.Is(err, ledger.ErrNotFound):
+		if !o.OnDuty(today) {
+			return p, planCurrent, nil // never registered and not on duty: nothing to register
+		}
+	default:
+		return p, 0, err
+	}
+	certs, err := r.store.CertificatesByIDNumbers(ctx, []string{o.IDNumber})
+	if err != nil {
+		return p, 0, err
+	}
+	name, err := r.enterpriseName(ctx, map[string]string{}, o.EnterpriseUSCC)
+	if err != nil {
+		return p, 0, err
+	}
+	p, ok := planEmployment(&due, certs[o.IDNumber], today, name)
+	if !ok {
+		return p, planWaiting, nil
+	}
+	return p, planReady, nil
+}
+
+// putOne sends one plan and records the answer; the verdict says what became of a failure
+// (0 on success).
+func (r *Runner) putOne(ctx context.Context, p employmentPlan, eq *quarantineIndex, fc fence) (verdict, error) {
+	stored, _, _, err := r.tz.RegisterEmployment(ctx, p.emp)
+	key := p.key.String()
+	if err != nil {
+		v := judge(ctx, err)
+		if v == verdictReject {
+			if qerr := r.quarantine(ctx, eq.entry(key, p.raw, platformRefusal(labelSpecialOps, err))); qerr != nil {
+				return v, qerr
+			}
+		}
+		return v, err
+	}
+	if err := fc.check(ctx); err != nil {
+		return 0, err
+	}
+	if err := r.store.RecordEmployments(ctx, []ledger.EmploymentRecord{acceptedEmployment(&p, stored.Status, r.clock.Now())}); err != nil {
+		return 0, fmt.Errorf("record employment: %w", err)
+	}
+	return 0, r.resolve(ctx, eq, key)
+}
+
+func (r *Runner) handleEmploymentPut(ctx context.Context, it *retry.Item) error {
+	key, ok := parseOperatorKey(it.Key)
+	if !ok {
+		return retry.Permanent(errors.New("employment item key is not ID number|USCC|item"))
+	}
+	p, state, err := r.planOne(ctx, key)
+	if err != nil || state != planReady {
+		return err // nothing to send now; a roster change or a new certificate makes it due again
+	}
+	eq, err := r.quarantineOf(ctx, ledger.SourceSpecialOps, ledger.KindEmployment, p.key.String())
+	if err != nil {
+		return err
+	}
+	if eq.refused(p.key.String(), p.raw) {
+		return nil
+	}
+	v, err := r.putOne(ctx, p, eq, it.CheckFence)
+	if v == verdictReject {
+		return queuedQuarantine(err)
+	}
+	return err
+}
+
+// RegisterEmployments registers (or ends) these roster entries' employments now, through the
+// same decisions as the sync (`reconcile --apply`, internal/reconcile's Fixer). It reports how
+// many the system accepted and, for the others, why not (Chinese; keys are
+// mapping.OperatorKey.String, carrying whole ID numbers — mask them before showing).
+func (r *Runner) RegisterEmployments(ctx context.Context, keys []mapping.OperatorKey) (registered int, failed map[string]string, err error) {
+	failed = map[string]string{}
+	eq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindEmployment)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, k := range keys {
+		p, state, err := r.planOne(ctx, k)
+		if err != nil {
+			return registered, failed, err
+		}
+		switch state {
+		case planGone:
+			failed[k.String()] = msgOperatorNotInLedger
+			continue
+		case planWaiting:
+			failed[k.String()] = msgNoValidCertificate
+			continue
+		case planCurrent:
+			continue
+		}
+		v, err := r.putOne(ctx, p, eq, nil)
+		switch {
+		case err == nil:
+			registered++
+		case v == verdictReject:
+			failed[k.String()] = platformRefusal(labelSpecialOps, err).Error()
+		case v == verdictRetry:
+			failed[k.String()] = fmt.Sprintf(msgQueued, summaryOf(err))
+			if err := r.enqueue(ctx, []retry.Request{{Kind: KindEmploymentPut, Key: p.key.String(), Cause: err}}); err != nil {
+				return registered, failed, err
+			}
+		default:
+			return registered, failed, err
+		}
+	}
+	return registered, failed, nil
+}

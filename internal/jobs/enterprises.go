@@ -1,0 +1,526 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"streetsync/connectors/quanzhou"
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+	"streetsync/scheduler/retry"
+)
+
+// The enterprise job (quanzhou-platform.md, "Enterprises"; MISSION's data-flow table).
+//
+// Pull first, then push. The pull records what the platform holds — its own fields, and its view
+// of the street-owned ones — so that the three-way comparison the ledger keeps per record
+// (ledger now, last accepted version, platform now) decides each push: only the ledger changed,
+// or never accepted → push; only the platform changed (a portal edit) → drift, left for an
+// operator's `reconcile --apply`; both changed → conflict, reported like drift. Enterprises only
+// the platform knows come into the ledger flagged 待核实; street-owned data is never overwritten.
+// After pushing, the records the pushes touched are read back (their gxsj moved), so the next
+// run finds nothing new.
+
+const (
+	cursorEnterprises = "enterprises"
+	pullBatch         = 500 // platform records recorded in the ledger per transaction
+	saveBatch         = 100 // batchSave's maximum
+)
+
+func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fence) error {
+	pq, err := r.openQuarantine(ctx, ledger.SourceQuanzhou, ledger.KindEnterprise)
+	if err != nil {
+		return err
+	}
+	since, err := r.watermark(ctx, cursorEnterprises, full)
+	if err != nil {
+		return err
+	}
+	var seen map[string]struct{}
+	if full {
+		seen = map[string]struct{}{} // a full pull also tells which accepted records the platform lost
+	}
+	hw, err := r.pullEnterprises(ctx, t, since, pq, seen, true)
+	if err != nil {
+		if judge(ctx, err) == verdictRetry {
+			// The push waits for the pull: without the platform's current values it could
+			// overwrite a portal edit it has not seen. The whole job is retried.
+			return r.queueJob(ctx, t, fc, KindEnterpriseSync, err)
+		}
+		return err
+	}
+	if err := r.advance(ctx, fc, cursorEnterprises, hw); err != nil {
+		return err
+	}
+	touched, err := r.pushChangedEnterprises(ctx, t, full, seen, fc)
+	if err != nil || touched == 0 {
+		return err
+	}
+	back, err := r.pullEnterprises(ctx, t, parseWatermark(hw), pq, nil, false)
+	if err != nil {
+		if judge(ctx, err) == verdictRetry {
+			return r.queueJob(ctx, t, fc, KindEnterpriseSync, err)
+		}
+		return err
+	}
+	return r.advance(ctx, fc, cursorEnterprises, back)
+}
+
+// errListingIncomplete: a listing ended without error before its end (it cannot, unless the
+// connector changes); its watermark is not trusted.
+var errListingIncomplete = retry.Transient(errors.New("listing ended before its end"), 0)
+
+// pullEnterprises reads the listing from since and records it in the ledger; it returns the
+// listing's high-water mark (gxsj text) once everything is committed. countUpdates: count records
+// whose platform side changed as pulled (the read-back after pushing counts only new ones).
+func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time, pq *quarantineIndex, seen map[string]struct{}, countUpdates bool) (string, error) {
+	r.progress.Begin(Enterprises, phasePull, 0)
+	defer r.progress.End()
+	seq, prog := r.qz.Enterprises(ctx, since)
+	seenAt := r.clock.Now()
+	batch := make([]mapping.Enterprise, 0, pullBatch)
+	var owned []mapping.Enterprise // records with street-owned errors: their platform-owned fields only
+	var bad []*ledger.QuarantineEntry
+	requests := 0
+	flush := func() error {
+		if len(batch) > 0 {
+			comps, err := r.store.RecordPlatformEnterprises(ctx, batch, seenAt)
+			if err != nil {
+				return fmt.Errorf("record platform enterprises: %w", err)
+			}
+			for i, c := range comps {
+				if c.Outcome == ledger.OutcomeInserted || (countUpdates && c.Outcome == ledger.OutcomeUpdated) {
+					t.pulled.Add(1)
+				}
+				if c.State.Drifted() {
+					t.drift(batch[i].USCC)
+				}
+				if err := r.resolve(ctx, pq, batch[i].USCC); err != nil {
+					return err
+				}
+			}
+		}
+		if len(owned) > 0 {
+			if _, err := r.store.SetPlatformFields(ctx, owned); err != nil {
+				return fmt.Errorf("record platform fields: %w", err)
+			}
+		}
+		if err := r.quarantine(ctx, bad...); err != nil {
+			return err
+		}
+		r.progress.Advance(prog.Requests-requests, len(batch)+len(owned))
+		requests = prog.Requests
+		batch, owned, bad = batch[:0], owned[:0], bad[:0]
+		return nil
+	}
+	for p, err := range seq {
+		if err != nil {
+			// What was read is the platform's truth all the same: keep it.
+			return "", errors.Join(err, flush())
+		}
+		uscc := p.Enterprise.USCC
+		if seen != nil {
+			seen[uscc] = struct{}{}
+		}
+		if p.Problems.HasErrors() {
+			// A street-owned field the platform holds does not pass validation (a portal edit, an
+			// old record): quarantined for a person; the ledger keeps its own values.
+			key := uscc
+			if key == "" {
+				key = "qyid:" + p.Wire.Qyid
+			}
+			raw, _ := json.Marshal(p.Wire) // plain strings: cannot fail
+			bad = append(bad, pq.entry(key, string(raw), p.Problems.Errors()))
+			t.quarantined.Add(1)
+			if uscc != "" {
+				owned = append(owned, p.Enterprise)
+			}
+			continue
+		}
+		batch = append(batch, p.Enterprise)
+		if len(batch) >= pullBatch {
+			if err := flush(); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return "", err
+	}
+	if !prog.Done {
+		return "", errListingIncomplete
+	}
+	return prog.HighWaterText, nil
+}
+
+// pushChunk is what the producer hands the workers: records to save, and the quarantine entries
+// it found on the way (written by the consumer, which owns the ledger writes).
+type pushChunk struct {
+	records []mapping.Enterprise
+	bad     []*ledger.QuarantineEntry
+}
+
+type pushAnswer struct {
+	chunk   pushChunk
+	results []quanzhou.SaveResult
+	err     error
+}
+
+// pushChangedEnterprises pushes every enterprise the three-way comparison says to push (full:
+// every enterprise is examined), in batches, several in flight. It returns how many records the
+// platform created or updated.
+func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool, seen map[string]struct{}, fc fence) (int, error) {
+	sq, err := r.openQuarantine(ctx, ledger.SourceSyncPush, ledger.KindEnterprise)
+	if err != nil {
+		return 0, err
+	}
+	r.progress.Begin(Enterprises, phasePush, 0)
+	defer r.progress.End()
+	var br breaker
+	touched := 0
+	produce := func(send func(pushChunk) bool) error {
+		c := pushChunk{records: make([]mapping.Enterprise, 0, saveBatch)}
+		for rec, err := range r.store.Enterprises(ctx, ledger.EnterpriseFilter{ChangedSinceAccepted: !full}) {
+			if err != nil {
+				return fmt.Errorf("read enterprises: %w", err)
+			}
+			if !r.shouldPush(&rec, t, full, seen) {
+				continue
+			}
+			e := r.outgoing(&rec)
+			if ps := mapping.ValidateEnterprise(&e); ps.HasErrors() {
+				// Never pushed: a person fixes the ledger (warnings stay with the record).
+				t.quarantined.Add(1)
+				if q := sq.entry(e.USCC, wireJSON(&e), ps.Errors()); q != nil {
+					c.bad = append(c.bad, q)
+				}
+				continue
+			}
+			if sq.has(e.USCC) && sq.refused(e.USCC, wireJSON(&e)) {
+				t.quarantined.Add(1) // refused as it is: not sent again until it changes
+				continue
+			}
+			c.records = append(c.records, e)
+			if len(c.records) == saveBatch {
+				if !send(c) {
+					return nil
+				}
+				c = pushChunk{records: make([]mapping.Enterprise, 0, saveBatch)}
+			}
+		}
+		if len(c.records) > 0 || len(c.bad) > 0 {
+			send(c)
+		}
+		return nil
+	}
+	work := func(ctx context.Context, c pushChunk) pushAnswer {
+		if len(c.records) == 0 {
+			return pushAnswer{chunk: c}
+		}
+		res, err := r.qz.SaveEnterprises(ctx, c.records)
+		return pushAnswer{chunk: c, results: res, err: err}
+	}
+	consume := func(a pushAnswer) (bool, error) {
+		if err := r.quarantine(ctx, a.chunk.bad...); err != nil {
+			return false, err
+		}
+		if len(a.chunk.records) == 0 {
+			return false, nil
+		}
+		r.progress.Advance(1, len(a.chunk.records))
+		if a.err != nil {
+			if v := judge(ctx, a.err); v != verdictRetry {
+				return false, a.err // the whole call refused: credentials, or a request no record can fix
+			}
+			reqs := make([]retry.Request, len(a.chunk.records))
+			for i := range a.chunk.records {
+				reqs[i] = retry.Request{Kind: KindEnterprisePush, Key: a.chunk.records[i].USCC, Cause: a.err}
+			}
+			t.queued.Add(int64(len(reqs)))
+			return br.record(a.err), r.enqueue(ctx, reqs)
+		}
+		br.record(nil)
+		outs, err := r.settleSaves(ctx, a.chunk.records, a.results, sq, nil, KindEnterprisePush)
+		for _, o := range outs {
+			switch {
+			case o.result == quanzhou.ResultUnchanged:
+				t.unchanged.Add(1)
+			case o.result != "":
+				t.pushed.Add(1)
+				touched++
+			case o.verdict == verdictReject:
+				t.quarantined.Add(1)
+			case o.verdict == verdictRetry:
+				t.queued.Add(1)
+			}
+		}
+		return false, err
+	}
+	if err := fanOut(ctx, r.concurrency, produce, work, consume); err != nil {
+		return touched, err
+	}
+	if br.open {
+		// The platform is down: what was not read yet stays due in the ledger; one queued run
+		// of the job sends it, in batches, when the platform is back.
+		r.log.Warn("enterprise push stopped: the platform keeps failing; the rest is queued as one job retry")
+		return touched, r.queueJob(ctx, t, fc, KindEnterpriseSync, errPlatformDown)
+	}
+	return touched, nil
+}
+
+var errPlatformDown = retry.Transient(errors.New("platform kept failing; push stopped"), 0)
+
+// shouldPush decides one record by the three-way comparison, and counts the records it holds back.
+func (r *Runner) shouldPush(rec *ledger.EnterpriseRecord, t *tally, full bool, seen map[string]struct{}) bool {
+	if rec.PendingReview {
+		return false // the platform's own record, not yet confirmed by the street: nothing to push
+	}
+	state := rec.SyncState()
+	switch {
+	case state.Drifted():
+		t.drift(rec.USCC) // a portal edit: left for an operator, never overwritten
+		return false
+	case state.NeedsPush():
+		return true
+	}
+	if seen != nil && rec.AcceptedHash != "" {
+		if _, ok := seen[rec.USCC]; !ok {
+			return true // accepted once, gone from the platform's full listing: send it again
+		}
+	}
+	if full {
+		t.unchanged.Add(1)
+	}
+	return false
+}
+
+// outgoing is the record as pushed: the street's region where the ledger holds none.
+func (r *Runner) outgoing(rec *ledger.EnterpriseRecord) mapping.Enterprise {
+	e := rec.Enterprise
+	if e.RegionCode == "" {
+		e.RegionCode = r.region
+	}
+	return e
+}
+
+// wireJSON is the payload a push sends: what a platform refusal is remembered by.
+func wireJSON(e *mapping.Enterprise) string {
+	b, _ := json.Marshal(mapping.EnterpriseToQZ(e)) // plain strings: cannot fail
+	return string(b)
+}
+
+// saveOutcome is what became of one pushed record.
+type saveOutcome struct {
+	uscc    string
+	result  string  // CREATED, UPDATED or UNCHANGED; "" when it failed
+	verdict verdict // for a failure: verdictRetry or verdictReject
+	err     error
+}
+
+// settleSaves records batchSave's per-item answers: accepted records in the ledger (after the
+// fence), refused ones in quarantine with the platform's message, transient ones in the retry
+// queue under queueKind ("" — a retry handler — leaves that to the caller).
+func (r *Runner) settleSaves(ctx context.Context, records []mapping.Enterprise, results []quanzhou.SaveResult, sq *quarantineIndex, fc fence, queueKind string) ([]saveOutcome, error) {
+	now := r.clock.Now()
+	outs := make([]saveOutcome, len(records))
+	acc := make([]ledger.Acceptance, 0, len(records))
+	var bad []*ledger.QuarantineEntry
+	var reqs []retry.Request
+	for i := range records {
+		e := &records[i]
+		res := results[i]
+		outs[i] = saveOutcome{uscc: e.USCC, err: res.Err}
+		if res.Err == nil {
+			outs[i].result = res.Result
+			acc = append(acc, ledger.Acceptance{Pushed: *e, PlatformID: res.Qyid, At: now})
+			continue
+		}
+		switch v := judge(ctx, res.Err); v {
+		case verdictAbort:
+			return outs, res.Err
+		case verdictReject:
+			outs[i].verdict = v
+			bad = append(bad, sq.entry(e.USCC, wireJSON(e), platformRefusal(labelQuanzhou, res.Err)))
+		default:
+			outs[i].verdict = verdictRetry
+			if queueKind != "" {
+				reqs = append(reqs, retry.Request{Kind: queueKind, Key: e.USCC, Cause: res.Err})
+			}
+		}
+	}
+	if len(acc) > 0 {
+		if err := fc.check(ctx); err != nil {
+			return outs, err
+		}
+		if _, err := r.store.MarkEnterprisesAccepted(ctx, acc); err != nil {
+			return outs, fmt.Errorf("record accepted enterprises: %w", err)
+		}
+		for _, a := range acc {
+			if err := r.resolve(ctx, sq, a.Pushed.USCC); err != nil {
+				return outs, err
+			}
+		}
+	}
+	if err := r.quarantine(ctx, bad...); err != nil {
+		return outs, err
+	}
+	return outs, r.enqueue(ctx, reqs)
+}
+
+// PushEnterprises pushes the ledger's street-owned fields of these enterprises now, whatever the
+// three-way comparison says — drifted and conflicting ones included: an operator decided
+// (`reconcile --apply`, internal/reconcile's Fixer). It reports how many the platform accepted
+// and, for the others, why not (Chinese, for the report): not in the ledger, failing
+// validation (quarantined), refused by the platform (quarantined), or failed for now (queued
+// for retry, still pushed whatever the comparison says).
+func (r *Runner) PushEnterprises(ctx context.Context, usccs []string) (pushed int, failed map[string]string, err error) {
+	failed = map[string]string{}
+	sq, err := r.openQuarantine(ctx, ledger.SourceSyncPush, ledger.KindEnterprise)
+	if err != nil {
+		return 0, nil, err
+	}
+	var records []mapping.Enterprise
+	var bad []*ledger.QuarantineEntry
+	for _, u := range usccs {
+		rec, err := r.store.EnterpriseByUSCC(ctx, u)
+		if errors.Is(err, ledger.ErrNotFound) {
+			failed[u] = msgNotInLedger
+			continue
+		}
+		if err != nil {
+			return pushed, failed, err
+		}
+		e := r.outgoing(&rec)
+		if ps := mapping.ValidateEnterprise(&e); ps.HasErrors() {
+			bad = append(bad, sq.entry(u, wireJSON(&e), ps.Errors()))
+			failed[u] = ps.Errors().Error()
+			continue
+		}
+		records = append(records, e)
+	}
+	if err := r.quarantine(ctx, bad...); err != nil {
+		return pushed, failed, err
+	}
+	for from := 0; from < len(records); from += saveBatch {
+		chunk := records[from:min(from+saveBatch, len(records))]
+		res, err := r.qz.SaveEnterprises(ctx, chunk)
+		if err != nil {
+			if judge(ctx, err) != verdictRetry {
+				return pushed, failed, err
+			}
+			reqs := make([]retry.Request, len(chunk))
+			for i := range chunk {
+				reqs[i] = retry.Request{Kind: KindEnterpriseForcePush, Key: chunk[i].USCC, Cause: err}
+				failed[chunk[i].USCC] = fmt.Sprintf(msgQueued, summaryOf(err))
+			}
+			if err := r.enqueue(ctx, reqs); err != nil {
+				return pushed, failed, err
+			}
+			continue
+		}
+		outs, err := r.settleSaves(ctx, chunk, res, sq, nil, KindEnterpriseForcePush)
+		for _, o := range outs {
+			switch {
+			case o.result != "":
+				pushed++
+			case o.verdict == verdictReject:
+				failed[o.uscc] = platformRefusal(labelQuanzhou, o.err).Error()
+			case o.verdict == verdictRetry:
+				failed[o.uscc] = fmt.Sprintf(msgQueued, summaryOf(o.err))
+			}
+		}
+		if err != nil {
+			return pushed, failed, err
+		}
+	}
+	return pushed, failed, nil
+}
+
+// PullPlatformFields reads these enterprises from the platform one by one and records what it
+// holds — platform-owned fields and its view of the street-owned ones, an unknown enterprise
+// flagged 待核实 — exactly as the sync's pull does. It reports how many were read and, for the
+// others, why not.
+func (r *Runner) PullPlatformFields(ctx context.Context, usccs []string) (pulled int, failed map[string]string, err error) {
+	failed = map[string]string{}
+	var batch []mapping.Enterprise
+	for _, u := range usccs {
+		w, err := r.qz.GetEnterprise(ctx, u)
+		if errors.Is(err, quanzhou.ErrNotFound) {
+			failed[u] = msgNotOnPlatform
+			continue
+		}
+		if err != nil {
+			if judge(ctx, err) == verdictAbort {
+				return pulled, failed, err
+			}
+			failed[u] = summaryOf(err)
+			continue
+		}
+		e, ps := mapping.EnterpriseFromQZ(w)
+		if ps.HasErrors() {
+			if _, err := r.store.SetPlatformFields(ctx, []mapping.Enterprise{e}); err != nil {
+				return pulled, failed, err
+			}
+			failed[u] = ps.Errors().Error()
+			continue
+		}
+		batch = append(batch, e)
+	}
+	if len(batch) > 0 {
+		if _, err := r.store.RecordPlatformEnterprises(ctx, batch, r.clock.Now()); err != nil {
+			return pulled, failed, fmt.Errorf("record platform enterprises: %w", err)
+		}
+	}
+	return len(batch), failed, nil
+}
+
+// handleEnterprisePush is the retry handler of KindEnterprisePush (force: KindEnterpriseForcePush,
+// an operator's decision). It reads the record as the ledger holds it now and decides afresh:
+// a record that is in sync now, or drifted (not forced), is finished without sending.
+func (r *Runner) handleEnterprisePush(force bool) retry.Handler {
+	return func(ctx context.Context, it *retry.Item) error {
+		rec, err := r.store.EnterpriseByUSCC(ctx, it.Key)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		state := rec.SyncState()
+		if rec.PendingReview || (!force && !state.NeedsPush()) {
+			r.log.Debug("queued push no longer needed", zap.String("uscc", it.Key), zap.Stringer("state", state))
+			return nil
+		}
+		sq, err := r.quarantineOf(ctx, ledger.SourceSyncPush, ledger.KindEnterprise, it.Key)
+		if err != nil {
+			return err
+		}
+		e := r.outgoing(&rec)
+		if ps := mapping.ValidateEnterprise(&e); ps.HasErrors() {
+			if err := r.quarantine(ctx, sq.entry(e.USCC, wireJSON(&e), ps.Errors())); err != nil {
+				return err
+			}
+			return queuedQuarantine(ps.Errors())
+		}
+		res, err := r.qz.SaveEnterprises(ctx, []mapping.Enterprise{e})
+		if err != nil {
+			return err
+		}
+		outs, err := r.settleSaves(ctx, []mapping.Enterprise{e}, res, sq, it.CheckFence, "")
+		if err != nil {
+			return err
+		}
+		switch o := outs[0]; o.verdict {
+		case verdictReject:
+			return queuedQuarantine(o.err)
+		case verdictRetry:
+			return o.err
+		}
+		return nil
+	}
+}

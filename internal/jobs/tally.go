@@ -1,0 +1,182 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"streetsync/connectors/httpx"
+	"streetsync/connectors/quanzhou"
+	"streetsync/scheduler/retry"
+)
+
+// tally counts one job run's outcomes; the pipeline's goroutines add to it concurrently.
+type tally struct {
+	job                                            string
+	pulled, pushed, unchanged, quarantined, queued atomic.Int64
+
+	mu      sync.Mutex
+	drifted map[string]struct{} // by record key: a record counts once, whichever phase saw it
+}
+
+func newTally(job string) *tally { return &tally{job: job, drifted: map[string]struct{}{}} }
+
+func (t *tally) drift(key string) {
+	t.mu.Lock()
+	t.drifted[key] = struct{}{}
+	t.mu.Unlock()
+}
+
+func (t *tally) summary(d time.Duration) Summary {
+	t.mu.Lock()
+	drifted := len(t.drifted)
+	t.mu.Unlock()
+	return Summary{
+		Job: t.job, Pulled: int(t.pulled.Load()), Pushed: int(t.pushed.Load()), Unchanged: int(t.unchanged.Load()),
+		Drifted: drifted, Quarantined: int(t.quarantined.Load()), Queued: int(t.queued.Load()),
+		DurationMs: d.Milliseconds(),
+	}
+}
+
+// What to do about a failed platform call, decided once from the connectors' classification.
+type verdict int
+
+const (
+	// verdictRetry: transient (or unclassified: the queue gives those a few attempts) — queue it.
+	verdictRetry verdict = iota + 1
+	// verdictReject: the platform refused the data for good — quarantine it for a person.
+	verdictReject
+	// verdictAbort: credentials, signature, clock or region refused, or the run was cancelled —
+	// no record can succeed; the job stops with the error.
+	verdictAbort
+)
+
+func judge(ctx context.Context, err error) verdict {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return verdictAbort
+	}
+	var ae *httpx.APIError
+	if errors.As(err, &ae) {
+		switch ae.Kind {
+		case httpx.KindAuth:
+			return verdictAbort
+		case httpx.KindPermanent:
+			return verdictReject
+		}
+		return verdictRetry
+	}
+	var ie *quanzhou.ItemError
+	if errors.As(err, &ie) {
+		// batchSave's per-item verdict: 40901 and 50001 may succeed later, 40011–40014 never.
+		if ie.Temporary() {
+			return verdictRetry
+		}
+		return verdictReject
+	}
+	switch c, _ := retry.Classify(err); c {
+	case retry.ClassPermanent, retry.ClassQuarantined:
+		return verdictReject
+	}
+	return verdictRetry
+}
+
+// breaker stops sending after the platform has shown it is down: a maintenance window, or
+// several whole calls in a row failing. The rest waits in the retry queue rather than hammering
+// the platform or blocking the run.
+type breaker struct {
+	failures int
+	open     bool
+}
+
+const breakerThreshold = 3
+
+// record notes a whole call's outcome; it reports whether the breaker is open now.
+func (b *breaker) record(err error) bool {
+	switch {
+	case err == nil:
+		b.failures = 0
+	case errors.Is(err, httpx.ErrMaintenance):
+		b.open = true
+	default:
+		b.failures++
+		if b.failures >= breakerThreshold {
+			b.open = true
+		}
+	}
+	return b.open
+}
+
+// fanOut runs work for every input produce sends, on n goroutines, and hands each result to
+// consume on the calling goroutine (so consume needs no locking and owns the ledger writes).
+// consume returns stop to end production early (the breaker) — inputs already sent are still
+// worked and consumed — or an error, which cancels everything. fanOut returns once every
+// goroutine it started has ended.
+func fanOut[In, Out any](ctx context.Context, n int,
+	produce func(send func(In) bool) error,
+	work func(ctx context.Context, in In) Out,
+	consume func(out Out) (stop bool, err error),
+) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan struct{})
+	ins := make(chan In, n)
+	outs := make(chan Out, n)
+	var prodErr error
+	go func() {
+		defer close(ins)
+		prodErr = produce(func(v In) bool {
+			select {
+			case <-stopped:
+				return false
+			case <-ctx.Done():
+				return false
+			default:
+			}
+			select {
+			case ins <- v:
+				return true
+			case <-stopped:
+				return false
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range ins {
+				outs <- work(ctx, v)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(outs) }()
+	var err error
+	isStopped := false
+	for o := range outs {
+		if err != nil {
+			continue // drain: every worker must be able to hand over its result
+		}
+		stop, cerr := consume(o)
+		if cerr != nil {
+			err = cerr
+			cancel()
+			continue
+		}
+		if stop && !isStopped {
+			isStopped = true
+			close(stopped)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if prodErr != nil {
+		return prodErr
+	}
+	return ctx.Err()
+}
