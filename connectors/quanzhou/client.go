@@ -307,6 +307,8 @@ func (c *Client) readAnswer(cl *call, resp *http.Response, body io.Reader, out a
 		switch {
 		case status == http.StatusTooManyRequests:
 			e = c.newError(cl, status, "", "", httpx.KindTransient, ErrRateLimited, nil)
+		case status == http.StatusUnauthorized && cl.noToken:
+			e = c.newError(cl, status, "", "", httpx.KindAuth, ErrAuth, nil) // the credentials themselves
 		case status == http.StatusUnauthorized:
 			e = c.newError(cl, status, "", "", httpx.KindTransient, ErrTokenExpired, nil)
 		case status == http.StatusForbidden:

@@ -96,8 +96,9 @@ type changesPage struct {
 
 // Changes follows GET /api/v2/certificates/changes from cursor, or from since (inclusive) when
 // cursor is "": every certificate change in (updatedAt, certNo, itemCode) order, page after page
-// while hasMore. An expired cursor (400 cursor_expired) restarts the feed once from the latest
-// updatedAt consumed, or from since; with neither it is an error (ErrCursorExpired). The
+// while hasMore. An expired cursor (400 cursor_expired) restarts the feed from the latest
+// updatedAt consumed, or from since; with neither, or when nothing was consumed since the last
+// restart, it is an error (ErrCursorExpired: drop the stored cursor). The
 // position is updated after each whole page, so the caller can store it even after stopping
 // early. An error ends the sequence.
 func (c *Client) Changes(ctx context.Context, since time.Time, cursor string) (iter.Seq2[mapping.TZCertificate, error], *FeedPosition) {
@@ -110,6 +111,7 @@ func (c *Client) Changes(ctx context.Context, since time.Time, cursor string) (i
 func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapping.TZCertificate, error) bool) {
 	cur := pos.Cursor
 	var pg changesPage
+	var restartedAt time.Time
 	for {
 		q := url.Values{"limit": {strconv.Itoa(c.feedLimit)}}
 		if cur != "" {
@@ -127,10 +129,13 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 		cl := &call{method: http.MethodGet, endpoint: "/api/v2/certificates/changes", path: "/api/v2/certificates/changes",
 			query: q, idempotent: true}
 		err := c.do(ctx, cl, &pg)
-		if errors.Is(err, ErrCursorExpired) && cur != "" && !pos.Restarted && !pos.Since.IsZero() {
-			c.log.Info("change-feed cursor expired; restarting from the last position",
-				zap.Time("since", pos.Since))
-			cur, pos.Restarted = "", true
+		// Restart from the latest updatedAt consumed — again after a later expiry, but only
+		// when pages were consumed since the last restart, so that a feed whose cursors
+		// always expire cannot loop.
+		if errors.Is(err, ErrCursorExpired) && cur != "" && !pos.Since.IsZero() &&
+			(!pos.Restarted || pos.Since.After(restartedAt)) {
+			c.log.Info("change-feed cursor expired; restarting from the last position", zap.Time("since", pos.Since))
+			cur, pos.Restarted, restartedAt = "", true, pos.Since
 			continue
 		}
 		if err != nil {

@@ -102,3 +102,22 @@ func TestChangesFeedErrorEndsTheSequence(t *testing.T) {
 		t.Errorf("%d records, position %+v", len(got), *pos)
 	}
 }
+
+func TestChangesRestartsAgainOnlyAfterProgress(t *testing.T) {
+	f := newFixture(t)
+	expired := fileResponder(t, 400, "cursor_expired.json")
+	// since-query → page 1; its cursor expires; since-query from page 1's updatedAt → page 1
+	// again; its cursor expires again without progress → error.
+	f.on(http.MethodGet, "/api/v2/certificates/changes", func(req *http.Request) (*http.Response, error) {
+		if req.URL.Query().Has("cursor") {
+			return expired(req)
+		}
+		return fileResponder(t, 200, "changes_page1.json")(req)
+	})
+	seq, pos := f.c.Changes(context.Background(), time.Date(2024, 5, 20, 0, 0, 0, 0, mapping.Beijing()), "")
+	got, err := drain(t, seq)
+	checkErr(t, err, ErrCursorExpired, httpx.KindPermanent, 0)
+	if len(got) != 2 || !pos.Restarted || len(f.requests("/api/v2/certificates/changes")) != 4 {
+		t.Errorf("%d records, %d requests, position %+v", len(got), len(f.requests("/api/v2/certificates/changes")), *pos)
+	}
+}

@@ -94,6 +94,16 @@ func TestStatusTable(t *testing.T) {
 	}
 }
 
+func TestOversizedAnswerFailsCleanly(t *testing.T) {
+	f := newFixture(t, WithMaxBody(512))
+	f.on(http.MethodPost, "/api/v2/certificates:query", fileResponder(t, 200, "certificates_query.json"))
+	_, _, err := f.c.QueryCertificates(context.Background(), []string{holderID})
+	checkErr(t, err, ErrMalformed, httpx.KindTransient, 0)
+	if !errors.Is(err, httpx.ErrBodyTooLarge) || len(f.requests("/api/v2/certificates:query")) != 3 {
+		t.Errorf("err = %v after %d calls", err, len(f.requests("/api/v2/certificates:query")))
+	}
+}
+
 func TestValidationFieldsReachTheCaller(t *testing.T) {
 	f := newFixture(t)
 	f.on(http.MethodPut, "/api/v2/employments", fileResponder(t, 422, "validation.json"))
