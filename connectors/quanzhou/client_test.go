@@ -319,7 +319,7 @@ func toString(v any) string {
 }
 
 func TestObserverSeesEveryAttempt(t *testing.T) {
-	f := newFixture(t, WithRateLimit(1000, 1))
+	f := newFixture(t, WithRateLimit(200, 1))
 	f.on(http.MethodGet, "/enterprises/X1", sequence(codeResponder(200, 50000, "内部错误"), fileResponder(t, "enterprise.json")))
 	for range 3 {
 		if _, err := f.c.GetEnterprise(context.Background(), "X1"); err != nil {
@@ -411,5 +411,30 @@ func checkErr(t *testing.T, err, want error, kind httpx.Kind, wait time.Duration
 	}
 	if !errors.As(err, &ra) || ra.RetryAfter() != wait {
 		t.Errorf("RetryAfter() = %v, want %v", ra.RetryAfter(), wait)
+	}
+}
+
+func TestClientsShareALimiter(t *testing.T) {
+	shared := httpx.NewLimiter(200, 1)
+	a := newFixture(t, WithLimiter(shared))
+	b := newFixture(t, WithLimiter(shared))
+	for _, f := range []*fixture{a, b} {
+		f.on(http.MethodGet, "/enterprises/X1", fileResponder(t, "enterprise.json"))
+	}
+	if a.c.Limiter() != shared || b.c.Limiter() != shared {
+		t.Fatal("the clients do not use the shared limiter")
+	}
+	for range 3 {
+		for _, f := range []*fixture{a, b} {
+			if _, err := f.c.GetEnterprise(context.Background(), "X1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, n := shared.Waited(); n < 6 {
+		t.Errorf("%d waits on the shared limiter for 8 requests at burst 1, want ≥ 6", n)
+	}
+	if err := a.c.Wait(context.Background()); err != nil {
+		t.Error(err)
 	}
 }
