@@ -62,10 +62,10 @@ type runner struct {
 	w     Worker
 	log   *zap.Logger
 	sem   chan struct{} // one token per item in hand: being handled or claimed ahead
-	ready chan *Item    // claimed, waiting for a handler goroutine
+	ready chan *flight  // claimed, waiting for a handler goroutine
 	acks  chan ackReq
 
-	flights sync.Map // id → *flight: every item in hand, for lease renewal
+	flights sync.Map // fencing token → *flight: every item in hand, for lease renewal
 	added   signal   // an item came in hand (wakes the renewer)
 
 	stopping      context.Context // Run's ctx: once it ends, items claimed ahead go back unhandled
@@ -107,7 +107,7 @@ func (q *Queue) newRunner(w Worker) (*runner, error) {
 		w:     w,
 		log:   q.log.With(zap.String("kind", w.Kind)),
 		sem:   make(chan struct{}, inHand),
-		ready: make(chan *Item, inHand),
+		ready: make(chan *flight, inHand),
 		acks:  make(chan ackReq, inHand),
 	}, nil
 }
@@ -190,8 +190,9 @@ func (r *runner) fetch(ctx context.Context) {
 		backoff = 50 * time.Millisecond
 		for _, it := range items {
 			ictx, cancel := context.WithCancelCause(r.handlerCtx)
-			r.flights.Store(it.ID, &flight{it: it, ctx: ictx, cancel: cancel})
-			r.ready <- it // never blocks: ready holds as many as sem
+			f := &flight{it: it, ctx: ictx, cancel: cancel}
+			r.flights.Store(it.Token, f)
+			r.ready <- f // never blocks: ready holds as many as sem
 		}
 		if len(items) > 0 {
 			r.added.fire()
@@ -248,16 +249,14 @@ func (q *Queue) nextDue(ctx context.Context, kind string) (time.Time, bool) {
 // handleLoop is one of the Concurrency goroutines that handle items. A successful item is
 // handed to the acker and the goroutine goes on with the next one while the ack travels.
 func (r *runner) handleLoop() {
-	for it := range r.ready {
-		v, _ := r.flights.Load(it.ID)
-		f := v.(*flight)
+	for f := range r.ready {
 		if r.stopping.Err() != nil {
 			// Claimed ahead but not started when the worker stopped: back to the queue.
-			r.release(it)
+			r.release(f.it)
 			r.done(f)
 			continue
 		}
-		if !r.finish(f, r.handle(f.ctx, it)) {
+		if !r.finish(f, r.handle(f.ctx, f.it)) {
 			r.done(f)
 		}
 	}
@@ -266,7 +265,7 @@ func (r *runner) handleLoop() {
 // done lets go of an item in hand.
 func (r *runner) done(f *flight) {
 	f.cancel(nil)
-	r.flights.Delete(f.it.ID)
+	r.flights.Delete(f.it.Token)
 	<-r.sem
 }
 

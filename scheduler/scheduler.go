@@ -1,0 +1,585 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"streetsync/internal/config"
+	"streetsync/internal/redisconn"
+	"streetsync/scheduler/clock"
+)
+
+// Errors callers decide on with errors.Is.
+var (
+	ErrJobRunning = errors.New("scheduler: job is already running")
+	ErrUnknownJob = errors.New("scheduler: no such job")
+	ErrStopped    = errors.New("scheduler: stopped")
+	// ErrLockLost is the cause of a run's ctx cancellation when another instance took its lock
+	// (this instance could not renew it in time).
+	ErrLockLost = errors.New("scheduler: lock lost")
+)
+
+// Observer is told about every recorded run — the daemon's Prometheus series (*metrics.Metrics
+// satisfies it).
+type Observer interface {
+	JobRun(job, outcome string, d time.Duration, end time.Time)
+}
+
+// Scheduler runs streetsync's jobs on their cron schedules, once per tick across every instance
+// that shares the Redis.
+type Scheduler struct {
+	rdb      redis.UniversalClient
+	keys     keys
+	loc      *time.Location
+	parser   cron.Parser
+	clock    clock.Clock
+	log      *zap.Logger
+	obs      Observer
+	instance string
+	lockTTL  time.Duration
+	limit    int
+	catchUp  bool
+	maxLate  time.Duration
+	onRecord func(Run) // tests only
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	order   []string
+	state   int // stateNew, stateStarted, stateStopped
+
+	stopLoops  context.CancelFunc
+	loops      sync.WaitGroup
+	runs       sync.WaitGroup
+	runBase    context.Context // parent of every run's ctx; cancelled at Stop's deadline
+	cancelRuns context.CancelFunc
+	running    atomic.Int32 // runs starting or in progress
+}
+
+const (
+	stateNew = iota
+	stateStarted
+	stateStopped
+)
+
+type entry struct {
+	name  string
+	spec  string
+	sched cron.Schedule // nil: off ("-" or "")
+	job   Job
+}
+
+// Option configures a Scheduler.
+type Option func(*Scheduler)
+
+// WithLocation sets the time zone of the schedules (default: config's schedule.timezone default,
+// Asia/Shanghai).
+func WithLocation(loc *time.Location) Option { return func(s *Scheduler) { s.loc = loc } }
+
+// WithClock sets the clock that decides when ticks are due and whether a tick was missed.
+func WithClock(c clock.Clock) Option { return func(s *Scheduler) { s.clock = c } }
+
+// WithLogger sets the logger.
+func WithLogger(l *zap.Logger) Option { return func(s *Scheduler) { s.log = l.Named("scheduler") } }
+
+// WithObserver reports every recorded run, e.g. to Prometheus.
+func WithObserver(o Observer) Option { return func(s *Scheduler) { s.obs = o } }
+
+// WithInstance names this process in run histories and slot markers (default host:pid).
+func WithInstance(name string) Option { return func(s *Scheduler) { s.instance = name } }
+
+// WithLockTTL sets how long a running lock outlives its owner's last renewal (default 60s); the
+// owner renews it every third of that while the job runs.
+func WithLockTTL(d time.Duration) Option { return func(s *Scheduler) { s.lockTTL = d } }
+
+// WithHistoryLimit sets how many runs each job's history keeps (default 100).
+func WithHistoryLimit(n int) Option { return func(s *Scheduler) { s.limit = n } }
+
+// WithoutCatchUp turns off running missed ticks at Start.
+func WithoutCatchUp() Option { return func(s *Scheduler) { s.catchUp = false } }
+
+// New returns a scheduler keeping its locks and history in conn's Redis.
+func New(conn *redisconn.Conn, opts ...Option) (*Scheduler, error) {
+	if conn == nil || conn.Client == nil {
+		return nil, errors.New("scheduler: no redis connection")
+	}
+	s := &Scheduler{
+		rdb:     conn.Client,
+		keys:    keys{conn},
+		loc:     config.Default().Schedule.Location(),
+		parser:  config.CronParser(),
+		clock:   clock.Real(),
+		log:     zap.NewNop(),
+		obs:     nopObserver{},
+		lockTTL: 60 * time.Second,
+		limit:   100,
+		catchUp: true,
+		maxLate: time.Minute,
+		entries: map[string]*entry{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.instance == "" {
+		host, _ := os.Hostname()
+		s.instance = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if s.loc == nil {
+		return nil, errors.New("scheduler: no time zone")
+	}
+	if s.lockTTL < 30*time.Millisecond {
+		return nil, fmt.Errorf("scheduler: lock TTL %s: want at least 30ms", s.lockTTL)
+	}
+	if s.limit < 1 {
+		return nil, fmt.Errorf("scheduler: history limit %d: want at least 1", s.limit)
+	}
+	s.runBase, s.cancelRuns = context.WithCancel(context.Background())
+	return s, nil
+}
+
+type nopObserver struct{}
+
+func (nopObserver) JobRun(string, string, time.Duration, time.Time) {}
+
+// Add registers a job with its cron spec (six fields with seconds, in the scheduler's time zone).
+// A spec of "-" or "" registers the job switched off: it never runs on its own, RunNow still
+// runs it. Jobs are added before Start.
+func (s *Scheduler) Add(name, spec string, job Job) error {
+	var sched cron.Schedule
+	if spec = strings.TrimSpace(spec); spec != "" && spec != "-" {
+		var err error
+		if sched, err = s.parser.Parse(spec); err != nil {
+			return fmt.Errorf("scheduler: job %s: spec %q: %w", name, spec, err)
+		}
+	}
+	return s.add(&entry{name: name, spec: spec, sched: sched, job: job})
+}
+
+// AddSchedule registers a job on any cron.Schedule (cron.Every(d), a parsed spec, …).
+func (s *Scheduler) AddSchedule(name string, sched cron.Schedule, job Job) error {
+	if sched == nil {
+		return fmt.Errorf("scheduler: job %s: no schedule", name)
+	}
+	return s.add(&entry{name: name, spec: fmt.Sprintf("%v", sched), sched: sched, job: job})
+}
+
+// AddConfigured registers the jobs of the `schedule` section: each configured name gets the job
+// of that name from jobs. A job that is switched on but has no implementation is an error.
+func (s *Scheduler) AddConfigured(cfg config.Schedule, jobs map[string]Job) error {
+	for _, j := range cfg.Jobs() {
+		job, ok := jobs[j.Name]
+		if !ok {
+			if j.Spec == "" || j.Spec == "-" {
+				continue
+			}
+			return fmt.Errorf("scheduler: job %s is scheduled (%q) but not implemented", j.Name, j.Spec)
+		}
+		if err := s.Add(j.Name, j.Spec, job); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) add(e *entry) error {
+	if e.job == nil {
+		return fmt.Errorf("scheduler: job %s: nil job", e.name)
+	}
+	if e.name == "" || strings.ContainsFunc(e.name, func(r rune) bool {
+		return r == '{' || r == '}' || unicode.IsSpace(r) || unicode.IsControl(r)
+	}) {
+		return fmt.Errorf("scheduler: job name %q: want no braces, spaces or control characters", e.name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return fmt.Errorf("scheduler: job %s added after Start", e.name)
+	}
+	if _, dup := s.entries[e.name]; dup {
+		return fmt.Errorf("scheduler: job %s added twice", e.name)
+	}
+	s.entries[e.name] = e
+	s.order = append(s.order, e.name)
+	return nil
+}
+
+// Entry describes a registered job.
+type Entry struct {
+	Name    string    `json:"name"`
+	Spec    string    `json:"spec"`
+	Enabled bool      `json:"enabled"`
+	Next    time.Time `json:"next,omitzero"` // the next tick (enabled jobs)
+}
+
+// Entries lists the registered jobs in the order they were added.
+func (s *Scheduler) Entries() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now().In(s.loc)
+	out := make([]Entry, 0, len(s.order))
+	for _, name := range s.order {
+		e := s.entries[name]
+		en := Entry{Name: name, Spec: e.spec, Enabled: e.sched != nil}
+		if e.sched != nil {
+			en.Next = e.sched.Next(now)
+		}
+		out = append(out, en)
+	}
+	return out
+}
+
+// Start begins the schedules. First, for each job whose last successful run is older than its
+// latest tick (a tick missed while no instance was up, or a job that never ran), it runs that
+// missed tick once, now — unless another instance does the same at the same time. Start returns
+// once the schedules are running; ctx only bounds the catch-up checks.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return errors.New("scheduler: started twice")
+	}
+	now := s.clock.Now().In(s.loc)
+	var catchUp []func()
+	for _, name := range s.order {
+		e := s.entries[name]
+		if e.sched == nil || !s.catchUp {
+			continue
+		}
+		prev := previous(e.sched, now)
+		if prev.IsZero() {
+			continue
+		}
+		last, ok, err := s.LastSuccess(ctx, name)
+		if err != nil {
+			return err
+		}
+		if ok && !last.Slot.Before(prev) {
+			continue
+		}
+		s.log.Info("catching up a missed tick", zap.String("job", name), zap.Time("slot", prev))
+		catchUp = append(catchUp, func() { s.fire(e, prev, TriggerCatchUp) })
+	}
+	s.state = stateStarted
+	loopCtx, stop := context.WithCancel(context.Background())
+	s.stopLoops = stop
+	for _, f := range catchUp {
+		s.spawn(f)
+	}
+	for _, name := range s.order {
+		if e := s.entries[name]; e.sched != nil {
+			s.loops.Add(1)
+			go func() { defer s.loops.Done(); s.loop(loopCtx, e, now) }()
+		}
+	}
+	return nil
+}
+
+// Stop stops the schedules: no new run starts; runs in progress may finish until ctx ends, then
+// their ctx is cancelled and Stop waits for them to return. Locks are released by their runs. It
+// returns ctx's error if runs had to be cancelled.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state == stateStarted {
+		s.stopLoops()
+	}
+	s.state = stateStopped
+	s.mu.Unlock()
+	s.loops.Wait()
+	done := make(chan struct{})
+	go func() { s.runs.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.log.Warn("stop deadline reached: cancelling the jobs still running")
+		s.cancelRuns()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// spawn runs f as a run of this scheduler (Stop waits for it).
+func (s *Scheduler) spawn(f func()) {
+	s.running.Add(1)
+	s.runs.Add(1)
+	go func() {
+		defer s.runs.Done()
+		defer s.running.Add(-1)
+		f()
+	}()
+}
+
+// loop fires e's ticks after from (Start's now: a tick due while the goroutine was starting is
+// not lost). Each tick is named by its planned time from the schedule, never by the
+// time this instance woke up, so that instances whose clocks differ still name it alike.
+func (s *Scheduler) loop(ctx context.Context, e *entry, from time.Time) {
+	next := e.sched.Next(from)
+	for !next.IsZero() {
+		if clock.SleepUntil(ctx, s.clock, next) != nil {
+			return
+		}
+		slot := next
+		s.spawn(func() { s.fire(e, slot, TriggerSchedule) })
+		now := s.clock.Now().In(s.loc)
+		next = e.sched.Next(slot)
+		if !next.IsZero() && now.Sub(next) > s.maxLate {
+			// Far behind (the machine was suspended): skip what is long past.
+			next = e.sched.Next(now)
+		}
+	}
+}
+
+// fire tries to run e's tick slot.
+func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	token := newToken()
+	res, err := acquireScript.Run(ctx, s.rdb,
+		[]string{s.keys.lock(e.name), s.keys.slot(e.name, slotName(slot, trigger))},
+		token, s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance).Int()
+	if err != nil {
+		s.log.Error("cannot take a tick: redis unavailable", zap.String("job", e.name), zap.Time("slot", slot), zap.Error(err))
+		return
+	}
+	switch res {
+	case 0:
+		s.log.Debug("tick taken by another instance", zap.String("job", e.name), zap.Time("slot", slot))
+	case 1:
+		now := s.clock.Now()
+		s.record(Run{Job: e.name, Trigger: trigger, Slot: slot, Start: now, End: now, Outcome: OutcomeSkipped,
+			Error: msgSkipped, Instance: s.instance})
+	default:
+		runCtx, cancel := context.WithCancelCause(s.runBase)
+		defer cancel(nil)
+		s.execute(runCtx, cancel, e, slot, trigger, token)
+	}
+}
+
+// slotTTL is how long a slot marker lives: long enough for any instance, however late its clock,
+// to see that the tick was taken.
+func slotTTL(sched cron.Schedule, slot time.Time) time.Duration {
+	period := time.Hour
+	if sched != nil {
+		if n := sched.Next(slot); !n.IsZero() {
+			period = n.Sub(slot)
+		}
+	}
+	return min(max(2*period, 10*time.Minute), 7*24*time.Hour)
+}
+
+// RunNow runs a job at once (`streetsync sync JOB`, the console), under the same lock as its
+// schedule: if the job is running, the request is recorded as skipped and ErrJobRunning returned.
+// The run is recorded with trigger "manual"; the job's error, if any, is returned with it.
+func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
+	s.mu.Lock()
+	e, ok := s.entries[name]
+	switch {
+	case !ok:
+		s.mu.Unlock()
+		return Run{}, fmt.Errorf("%w: %s", ErrUnknownJob, name)
+	case s.state == stateStopped:
+		s.mu.Unlock()
+		return Run{}, ErrStopped
+	}
+	s.running.Add(1)
+	s.runs.Add(1)
+	s.mu.Unlock()
+	defer s.runs.Done()
+	defer s.running.Add(-1)
+
+	token := newToken()
+	now := s.clock.Now()
+	got, err := s.rdb.SetNX(ctx, s.keys.lock(name), token, s.lockTTL).Result()
+	if err != nil {
+		return Run{}, fmt.Errorf("scheduler: lock %s: %w", name, err)
+	}
+	if !got {
+		run := Run{Job: name, Trigger: TriggerManual, Slot: now, Start: now, End: now, Outcome: OutcomeSkipped,
+			Error: msgSkipped, Instance: s.instance}
+		s.record(run)
+		return run, fmt.Errorf("%w: %s", ErrJobRunning, name)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.runBase, func() { cancel(context.Canceled) })
+	defer stop()
+	run := s.execute(runCtx, cancel, e, now, TriggerManual, token)
+	if run.Outcome == OutcomeFailed {
+		return run, fmt.Errorf("job %s: %s", name, run.Error)
+	}
+	return run, nil
+}
+
+// execute runs the job holding the lock (renewing it), records the run and releases the lock.
+func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc, e *entry, slot time.Time, trigger Trigger, token string) Run {
+	renewDone := make(chan struct{})
+	var renewer sync.WaitGroup
+	renewer.Add(1)
+	go func() { defer renewer.Done(); s.renew(e.name, token, renewDone, cancel) }()
+
+	log := s.log.With(zap.String("job", e.name), zap.String("trigger", string(trigger)), zap.Time("slot", slot))
+	log.Info("job started")
+	start := s.clock.Now()
+	counts, err := s.call(ctx, e, log)
+	end := s.clock.Now()
+	close(renewDone)
+	renewer.Wait()
+
+	run := Run{Job: e.name, Trigger: trigger, Slot: slot, Start: start, End: end, Outcome: OutcomeOK,
+		Counts: counts, Instance: s.instance}
+	if err != nil {
+		run.Outcome = OutcomeFailed
+		run.Error = err.Error()
+		if cause := context.Cause(ctx); errors.Is(cause, ErrLockLost) {
+			run.Error += "（" + msgLockLost + "）"
+		}
+		log.Error("job failed", zap.Duration("duration", run.Duration()), zap.Error(err))
+	} else {
+		log.Info("job finished", zap.Duration("duration", run.Duration()), zap.Any("counts", counts))
+	}
+	s.record(run)
+
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer rcancel()
+	if err := releaseScript.Run(rctx, s.rdb, []string{s.keys.lock(e.name)}, token).Err(); err != nil {
+		log.Warn("releasing the job lock failed; it expires on its own", zap.Error(err))
+	}
+	return run
+}
+
+// call runs the job, turning a panic into an error.
+func (s *Scheduler) call(ctx context.Context, e *entry, log *zap.Logger) (counts map[string]int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("job panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			counts, err = nil, fmt.Errorf("job panicked: %v", p)
+		}
+	}()
+	return e.job.Run(ctx)
+}
+
+// renew keeps the lock alive while the job runs, in real time (Redis counts the TTL in its
+// own time); if another instance owns it, the run's ctx is cancelled with ErrLockLost.
+func (s *Scheduler) renew(job, token string, done <-chan struct{}, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(s.lockTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		ctx, c := context.WithTimeout(context.Background(), s.lockTTL/3)
+		n, err := renewScript.Run(ctx, s.rdb, []string{s.keys.lock(job)}, token, s.lockTTL.Milliseconds()).Int()
+		c()
+		switch {
+		case err != nil:
+			s.log.Warn("renewing the job lock failed; trying again", zap.String("job", job), zap.Error(err))
+		case n == 0:
+			s.log.Error("job lock lost to another instance: cancelling the run", zap.String("job", job))
+			cancel(ErrLockLost)
+			return
+		}
+	}
+}
+
+// record appends a run to the job's history (and remembers a successful one).
+func (s *Scheduler) record(run Run) {
+	if s.onRecord != nil {
+		defer s.onRecord(run)
+	}
+	s.obs.JobRun(run.Job, string(run.Outcome), run.Duration(), run.End)
+	b, err := json.Marshal(run)
+	if err != nil {
+		s.log.Error("encoding a run", zap.Error(err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, s.keys.history(run.Job), b)
+		p.LTrim(ctx, s.keys.history(run.Job), 0, int64(s.limit-1))
+		if run.Outcome == OutcomeOK {
+			p.Set(ctx, s.keys.lastOK(run.Job), b, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("recording a run failed", zap.String("job", run.Job), zap.Error(err))
+	}
+}
+
+// History returns a job's last runs, newest first (at most limit; 0: all kept).
+func (s *Scheduler) History(ctx context.Context, job string, limit int) ([]Run, error) {
+	stop := int64(limit - 1)
+	if limit <= 0 {
+		stop = -1
+	}
+	raw, err := s.rdb.LRange(ctx, s.keys.history(job), 0, stop).Result()
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: history %s: %w", job, err)
+	}
+	runs := make([]Run, 0, len(raw))
+	for _, r := range raw {
+		var run Run
+		if err := json.Unmarshal([]byte(r), &run); err != nil {
+			return nil, fmt.Errorf("scheduler: history %s: %w", job, err)
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// LastSuccess returns a job's last successful run (false: none yet).
+func (s *Scheduler) LastSuccess(ctx context.Context, job string) (Run, bool, error) {
+	raw, err := s.rdb.Get(ctx, s.keys.lastOK(job)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, fmt.Errorf("scheduler: last success of %s: %w", job, err)
+	}
+	var run Run
+	if err := json.Unmarshal(raw, &run); err != nil {
+		return Run{}, false, fmt.Errorf("scheduler: last success of %s: %w", job, err)
+	}
+	return run, true, nil
+}
+
+// previous is the latest tick of sched at or before now (zero if none within a year).
+func previous(sched cron.Schedule, now time.Time) time.Time {
+	for _, back := range []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour} {
+		t := sched.Next(now.Add(-back))
+		if t.IsZero() || t.After(now) {
+			continue
+		}
+		for {
+			n := sched.Next(t)
+			if n.IsZero() || n.After(now) {
+				return t
+			}
+			t = n
+		}
+	}
+	return time.Time{}
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
