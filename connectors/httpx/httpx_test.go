@@ -292,16 +292,18 @@ func TestTokenCacheWaiterOutlivesCancelledLeader(t *testing.T) {
 }
 
 func TestLimiterCountsWaits(t *testing.T) {
-	l := NewLimiter(1000, 1)
+	l := NewLimiter(2, 1) // a request every 500 ms
 	ctx := context.Background()
-	for range 5 {
-		if _, err := l.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+	if d, err := l.Wait(ctx); err != nil || d != 0 {
+		t.Fatalf("the burst waited %v (%v)", d, err)
+	}
+	d, err := l.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	total, n := l.Waited()
-	if n < 3 || total < 2*time.Millisecond {
-		t.Errorf("waited %v in %d waits; want at least 3 waits of ~1 ms after the burst", total, n)
+	if n != 1 || total != d || d < 250*time.Millisecond {
+		t.Errorf("waited %v; counters %v in %d waits; want one wait of ~500 ms", d, total, n)
 	}
 	lifted := NewLimiter(0, 0)
 	for range 1000 {

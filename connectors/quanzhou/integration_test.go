@@ -250,7 +250,7 @@ func TestIntegrationMaintenanceDoesNotBlock(t *testing.T) {
 	if !errors.Is(err, quanzhou.ErrMaintenance) || !errors.As(err, &ra) || ra.RetryAfter() != 1800*time.Second {
 		t.Fatalf("err = %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("a 1800 s maintenance blocked the call for %v", d)
 	}
 }
