@@ -150,7 +150,9 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn, error (default: log.level)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newMockCmd(a), newQueueCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newMockCmd(a), newQueueCmd(a), newSyncCmd(a),
+		newAlertsCmd(a), newImportCmd(a), newExportCmd(a), newAlarmsCmd(a), newReconcileCmd(a),
+		newRunCmd(a), newDemoCmd(a))
 	return root
 }
 
@@ -195,7 +197,7 @@ func (a *app) buildLogger(l config.Log, secrets []string) error {
 
 // wiring loads the configuration and returns the dependencies built from it (each part on first
 // use); runContext closes them when the command ends.
-func (a *app) wiring() (*wiring.App, error) {
+func (a *app) wiring(opts ...wiring.Option) (*wiring.App, error) {
 	if a.deps != nil {
 		return a.deps, nil
 	}
@@ -203,8 +205,16 @@ func (a *app) wiring() (*wiring.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.deps = wiring.New(cfg, a.log)
+	a.deps = wiring.New(cfg, a.log, opts...)
 	return a.deps, nil
+}
+
+// buildLoggerLevel builds the logger without a configuration, at level unless --log-level says
+// otherwise (the demo).
+func (a *app) buildLoggerLevel(level string) error {
+	l := config.Default().Log
+	l.Level = level
+	return a.buildLogger(l, nil)
 }
 
 // logger returns the app's logger, building a default one when no config was loaded.

@@ -22,11 +22,14 @@ import (
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/quanzhou"
 	"streetsync/connectors/specialops"
+	"streetsync/internal/alerts"
 	"streetsync/internal/config"
+	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/metrics"
 	"streetsync/internal/redisconn"
 	"streetsync/mapping"
+	"streetsync/scheduler"
 	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
@@ -47,6 +50,13 @@ type App struct {
 	qz      *quanzhou.Client
 	tz      *specialops.Client
 	queue   *retry.Queue
+
+	runner     *jobs.Runner
+	sched      *scheduler.Scheduler
+	alertStore *alerts.Store
+	checker    *alerts.Checker
+
+	progress jobs.Progress
 }
 
 type closer struct {
@@ -62,6 +72,9 @@ func WithClock(c clock.Clock) Option { return func(a *App) { a.clock = c } }
 
 // WithMetrics shares a metrics registry (default: a new one per App).
 func WithMetrics(m *metrics.Metrics) Option { return func(a *App) { a.metrics = m } }
+
+// WithProgress shows the sync jobs' progress (the CLI at a terminal); default none.
+func WithProgress(p jobs.Progress) Option { return func(a *App) { a.progress = p } }
 
 // New returns an App for cfg; it builds nothing yet.
 func New(cfg *config.Config, log *zap.Logger, opts ...Option) *App {
@@ -106,6 +119,7 @@ func (a *App) Close() error {
 	}
 	a.closers = nil
 	a.redis, a.store, a.qz, a.tz, a.queue = nil, nil, nil, nil, nil
+	a.runner, a.sched, a.alertStore, a.checker = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"streetsync/internal/jobs"
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+)
+
+func newAlarmsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "alarms", Short: "监测预警报警：记录街道的处置情况（闭环）"}
+	cmd.AddCommand(newAlarmsFeedbackCmd(a))
+	return cmd
+}
+
+// feedbackResult is `alarms feedback --format json`.
+type feedbackResult struct {
+	AlarmID   string    `json:"alarmId"`
+	Status    string    `json:"status"`
+	Note      string    `json:"note"`
+	Handler   string    `json:"handler"`
+	HandledAt time.Time `json:"handledAt"`
+	// State is where the feedback stands with the platform: accepted, pending (queued) or
+	// rejected (Message says why).
+	State   ledger.PushState `json:"state"`
+	Message string           `json:"message,omitempty"`
+	Created bool             `json:"created"`
+	Queued  bool             `json:"queued"`
+}
+
+var feedbackStatusText = map[string]string{"1": "处置中", "2": "已处置"}
+
+func newAlarmsFeedbackCmd(a *app) *cobra.Command {
+	var status, note, handler, at string
+	cmd := &cobra.Command{
+		Use:   "feedback BJID --status 1|2 --note TEXT --handler NAME",
+		Short: "记录街道对一条报警的处置（1 处置中，2 已处置）并推送到泉州市平台；平台暂时不可达时进入重试队列",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if feedbackStatusText[status] == "" {
+				return usageErr("--status must be 1 (处置中) or 2 (已处置), got %q", status)
+			}
+			if note == "" || handler == "" {
+				return usageErr("--note and --handler are required")
+			}
+			w, err := a.wiring()
+			if err != nil {
+				return err
+			}
+			handledAt := w.Clock().Now()
+			if at != "" {
+				loc := w.Config().Schedule.Location()
+				if handledAt, err = parseUntil(at, handledAt, loc); err != nil || handledAt.After(w.Clock().Now()) {
+					return usageErr("--at: want a past time like \"2026-11-28 09:30\"")
+				}
+			}
+			st, err := w.Ledger(a.ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := st.AlarmByID(a.ctx, args[0]); errors.Is(err, ledger.ErrNotFound) {
+				return usageErr("台账中没有报警 %s（先运行 sync alarms 拉取报警）", args[0])
+			} else if err != nil {
+				return err
+			}
+			r, err := w.Jobs(a.ctx)
+			if err != nil {
+				return err
+			}
+			out, err := r.RecordFeedback(a.ctx, mapping.AlarmFeedback{AlarmID: args[0], Status: status, Note: note, Handler: handler, HandledAt: handledAt})
+			var inv *jobs.InvalidFeedbackError
+			if errors.As(err, &inv) {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if err != nil && out.Feedback.ID == 0 {
+				return err
+			}
+			fb := out.Feedback
+			res := feedbackResult{AlarmID: fb.AlarmID, Status: fb.Status, Note: fb.Note, Handler: fb.Handler, HandledAt: fb.HandledAt,
+				State: fb.State, Message: fb.Message, Created: out.Created, Queued: out.Queued}
+			if a.format == formatJSON {
+				if perr := a.printJSON(res); perr != nil {
+					return perr
+				}
+			} else {
+				a.printFeedback(res)
+			}
+			if err != nil {
+				return err
+			}
+			if fb.State == ledger.PushRejected {
+				return fmt.Errorf("平台拒绝了处置反馈：%s", fb.Message)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&status, "status", "", "1 (处置中, in hand) or 2 (已处置, handled)")
+	fl.StringVar(&note, "note", "", "what was done (required)")
+	fl.StringVar(&handler, "handler", "", "who handled it (required)")
+	fl.StringVar(&at, "at", "", "when it was handled (default: now), e.g. \"2026-11-28 09:30\"")
+	return cmd
+}
+
+func (a *app) printFeedback(r feedbackResult) {
+	state := map[ledger.PushState]string{
+		ledger.PushAccepted: "平台已接收", ledger.PushPending: "等待推送", ledger.PushRejected: "平台拒绝",
+	}[r.State]
+	if r.Queued {
+		state = "平台暂时不可达，已进入重试队列"
+	}
+	dup := ""
+	if !r.Created {
+		dup = "（与之前记录的反馈相同）"
+	}
+	fmt.Fprintf(a.stdout, "已记录报警 %s 的处置：%s，%s，处置人 %s%s。%s。\n",
+		r.AlarmID, feedbackStatusText[r.Status], r.Note, r.Handler, dup, state)
+	if r.Message != "" {
+		fmt.Fprintf(a.stdout, "平台说明：%s\n", r.Message)
+	}
+}

@@ -1,0 +1,328 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"streetsync/internal/console"
+	"streetsync/internal/jobs"
+	"streetsync/internal/ledger"
+	"streetsync/internal/reconcile"
+	"streetsync/internal/workbook"
+	"streetsync/mapping"
+	"streetsync/scheduler"
+)
+
+// Console builds the operator console and API over this App's parts. The caller mounts
+// Handler() (Serve does it through DaemonOptions.Console) and closes the console before the App.
+func (a *App) Console(ctx context.Context) (*console.Server, error) {
+	st, err := a.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := a.Queue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	alertStore, err := a.AlertStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runner, err := a.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := a.Scheduler(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.Reconciler(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := a.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	deps := console.Deps{
+		Jobs:       syncRunner{a},
+		History:    runHistory{s: sched},
+		Reconciler: &consoleReconciler{r: rec, fixer: runner},
+		Queue:      q,
+		Alerts:     alertStore,
+		Alarms:     alarmsWithPush{Store: st, runner: runner},
+		Ledger:     st,
+		Workbook:   consoleWorkbook{store: st, catalog: cat},
+	}
+	return console.New(deps, console.Options{
+		Token: a.cfg.Console.Token, Region: a.cfg.Region.Name, Location: a.cfg.Schedule.Location(),
+		Catalog: cat, Now: a.clock.Now, Logger: a.log,
+	})
+}
+
+// syncRunner runs the console's sync requests through the scheduler (lock, run history).
+type syncRunner struct{ a *App }
+
+func (s syncRunner) Run(ctx context.Context, job string, full bool) ([]jobs.Summary, error) {
+	return s.a.Sync(ctx, job, full)
+}
+
+// runHistory reads the scheduler's run history in the console's shape.
+type runHistory struct{ s *scheduler.Scheduler }
+
+func (h runHistory) Runs(ctx context.Context, job string, limit int) ([]console.Run, error) {
+	names := []string{job}
+	if job == "" {
+		names = names[:0]
+		for _, e := range h.s.Entries() {
+			names = append(names, e.Name)
+		}
+	}
+	var out []console.Run
+	for _, name := range names {
+		runs, err := h.s.History(ctx, name, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			out = append(out, console.Run{Job: r.Job, Trigger: string(r.Trigger), StartedAt: r.Start, FinishedAt: r.End,
+				Outcome: string(r.Outcome), Error: r.Error, Counts: r.Counts})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y console.Run) int { return y.StartedAt.Compare(x.StartedAt) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// alarmsWithPush records the street's alarm feedback through the sync runner, which sends it to
+// the platform at once (queued for retry when the platform is unreachable).
+type alarmsWithPush struct {
+	ledger.Store
+	runner *jobs.Runner
+}
+
+func (a alarmsWithPush) RecordAlarmFeedback(ctx context.Context, fb mapping.AlarmFeedback) (ledger.FeedbackRecord, bool, error) {
+	out, err := a.runner.RecordFeedback(ctx, fb)
+	return out.Feedback, out.Created, err
+}
+
+// consoleWorkbook loads an uploaded workbook through a temporary file (the workbook package
+// reads by path: xlsx needs random access) and writes the export the same way.
+type consoleWorkbook struct {
+	store   ledger.Store
+	catalog *mapping.Catalog
+}
+
+func (w consoleWorkbook) Import(ctx context.Context, name string, r io.Reader, dryRun bool) (*console.ImportResult, error) {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext != ".xlsx" && ext != ".csv" {
+		return nil, &workbook.FileError{File: filepath.Base(name), Reason: "只能导入 .xlsx 或 .csv 文件"}
+	}
+	dir, err := os.MkdirTemp("", "streetsync-import-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	// The base name survives: reports name the file the operator uploaded.
+	path := filepath.Join(dir, filepath.Base(name))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("receive %s: %w", filepath.Base(name), err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	rep, err := workbook.Import(ctx, w.store, path, workbook.Options{DryRun: dryRun, Catalog: w.catalog})
+	if err != nil {
+		return nil, err
+	}
+	out := &console.ImportResult{Enterprises: rep.Enterprises, Operators: rep.Operators, DryRun: dryRun,
+		Rejected: make([]console.Rejection, len(rep.Rejected))}
+	for i, x := range rep.Rejected {
+		out.Rejected[i] = console.Rejection(x)
+	}
+	return out, nil
+}
+
+func (w consoleWorkbook) Export(ctx context.Context, dst io.Writer) error {
+	dir, err := os.MkdirTemp("", "streetsync-export-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "企业台账.xlsx")
+	if err := workbook.Export(ctx, w.store, path, workbook.Options{Catalog: w.catalog}); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(dst, f)
+	return err
+}
+
+// consoleReconciler runs reconciliations for the console and converts reports to its shape. It
+// keeps the last reports it made, so that the console's download is written from the full report.
+type consoleReconciler struct {
+	r     *reconcile.Reconciler
+	fixer reconcile.Fixer
+
+	mu   sync.Mutex
+	last []reportPair
+}
+
+type reportPair struct {
+	shown *console.Report
+	full  *reconcile.Report
+}
+
+// keepReports is how many reports the console can still download in full.
+const keepReports = 8
+
+func (c *consoleReconciler) run(ctx context.Context, scope console.Scope) (*reconcile.Report, *reconcile.Snapshot, error) {
+	if scope.USCC != "" {
+		// One enterprise: its platform record against its ledger record.
+		return c.r.Enterprise(ctx, scope.USCC)
+	}
+	sc, err := reconcile.ParseScope(scope.What)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.r.Run(ctx, sc)
+}
+
+func (c *consoleReconciler) Reconcile(ctx context.Context, scope console.Scope) (*console.Report, error) {
+	full, _, err := c.run(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	shown := toConsoleReport(full)
+	c.mu.Lock()
+	c.last = append(c.last, reportPair{shown, full})
+	if len(c.last) > keepReports {
+		c.last = slices.Delete(c.last, 0, len(c.last)-keepReports)
+	}
+	c.mu.Unlock()
+	return shown, nil
+}
+
+func (c *consoleReconciler) Apply(ctx context.Context, scope console.Scope) (*console.ApplyResult, error) {
+	_, snap, err := c.run(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	ap, err := c.r.Apply(ctx, snap, c.fixer)
+	if err != nil {
+		return nil, err
+	}
+	out := &console.ApplyResult{Pushed: ap.Pushed, Pulled: ap.Pulled, Registered: ap.Registered}
+	for _, x := range ap.Failed {
+		out.Problems = append(out.Problems, x.Key+"："+x.Reason)
+	}
+	for _, x := range ap.NeedsPerson {
+		out.Problems = append(out.Problems, x.Reason)
+	}
+	return out, nil
+}
+
+func (c *consoleReconciler) WriteXLSX(w io.Writer, r *console.Report) error {
+	c.mu.Lock()
+	var full *reconcile.Report
+	for _, p := range c.last {
+		if p.shown == r {
+			full = p.full
+		}
+	}
+	c.mu.Unlock()
+	if full == nil {
+		full = fromConsoleReport(r)
+	}
+	return full.WriteXLSX(w)
+}
+
+func toConsoleReport(r *reconcile.Report) *console.Report {
+	out := &console.Report{}
+	if e := r.Enterprises; e != nil {
+		ce := &console.EnterpriseReport{
+			OnlyInLedger:   make([]console.EnterpriseRef, len(e.OnlyInLedger)),
+			OnlyOnPlatform: make([]console.PlatformEnterprise, len(e.OnlyOnPlatform)),
+			Different:      make([]console.Difference, len(e.Different)),
+		}
+		for i, x := range e.OnlyInLedger {
+			ce.OnlyInLedger[i] = console.EnterpriseRef{USCC: x.USCC, Name: x.Name}
+		}
+		for i, x := range e.OnlyOnPlatform {
+			ce.OnlyOnPlatform[i] = console.PlatformEnterprise{USCC: x.USCC, Name: x.Name, QYID: x.Qyid}
+		}
+		for i, x := range e.Different {
+			d := console.Difference{USCC: x.USCC, Name: x.Name, Fields: make([]console.FieldDiff, len(x.Fields))}
+			for j, f := range x.Fields {
+				d.Fields[j] = console.FieldDiff{Field: f.Field, Ledger: f.Ledger, Platform: f.Platform}
+			}
+			ce.Different[i] = d
+		}
+		out.Enterprises = ce
+	}
+	if o := r.Operators; o != nil {
+		co := &console.OperatorReport{
+			Unregistered: make([]console.Unregistered, len(o.Unregistered)),
+			Uncertified:  o.Uncertified,
+			UnknownItems: make([]console.UnknownItem, len(o.UnknownItems)),
+		}
+		for i, x := range o.Unregistered {
+			co.Unregistered[i] = console.Unregistered{IDNumber: x.IDNumber, CertNo: x.CertNo, Enterprise: x.Enterprise}
+		}
+		for i, x := range o.UnknownItems {
+			co.UnknownItems[i] = console.UnknownItem{CertNo: x.CertNo, ItemCode: x.ItemCode}
+		}
+		out.Operators = co
+	}
+	return out
+}
+
+// fromConsoleReport is the way back, for a report the console kept longer than this adapter.
+func fromConsoleReport(r *console.Report) *reconcile.Report {
+	out := &reconcile.Report{}
+	if e := r.Enterprises; e != nil {
+		re := &reconcile.EnterpriseReport{OnlyInLedger: []reconcile.LedgerOnly{}, OnlyOnPlatform: []reconcile.PlatformOnly{}, Different: []reconcile.Difference{}}
+		for _, x := range e.OnlyInLedger {
+			re.OnlyInLedger = append(re.OnlyInLedger, reconcile.LedgerOnly{USCC: x.USCC, Name: x.Name})
+		}
+		for _, x := range e.OnlyOnPlatform {
+			re.OnlyOnPlatform = append(re.OnlyOnPlatform, reconcile.PlatformOnly{USCC: x.USCC, Name: x.Name, Qyid: x.QYID})
+		}
+		for _, x := range e.Different {
+			d := reconcile.Difference{USCC: x.USCC, Name: x.Name}
+			for _, f := range x.Fields {
+				d.Fields = append(d.Fields, reconcile.FieldDiff{Field: f.Field, Ledger: f.Ledger, Platform: f.Platform})
+			}
+			re.Different = append(re.Different, d)
+		}
+		out.Enterprises = re
+	}
+	if o := r.Operators; o != nil {
+		ro := &reconcile.OperatorReport{Unregistered: []reconcile.Unregistered{}, Uncertified: o.Uncertified, UnknownItems: []reconcile.UnknownItem{}}
+		for _, x := range o.Unregistered {
+			ro.Unregistered = append(ro.Unregistered, reconcile.Unregistered{IDNumber: x.IDNumber, CertNo: x.CertNo, Enterprise: x.Enterprise})
+		}
+		for _, x := range o.UnknownItems {
+			ro.UnknownItems = append(ro.UnknownItems, reconcile.UnknownItem{CertNo: x.CertNo, ItemCode: x.ItemCode})
+		}
+		out.Operators = ro
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"streetsync/scheduler/clock"
+)
+
+// DaemonOptions adjust Serve.
+type DaemonOptions struct {
+	// Console is the operator console and API, mounted at "/" (it checks its own token).
+	Console http.Handler
+	// Listener, when set, is served instead of listening on console.listen (tests, the demo).
+	Listener net.Listener
+	// Ready is called once the HTTP server listens, with its address.
+	Ready func(addr net.Addr)
+	// StopGrace is how long running jobs and retry items may finish after the stop (default
+	// 30s); then they are cancelled, and the retry items handed back to the queue.
+	StopGrace time.Duration
+	// QueueDepthEvery is how often /metrics' queue depth is refreshed (default 15s).
+	QueueDepthEvery time.Duration
+}
+
+// Serve is the daemon (`streetsync run`): it serves /healthz, /readyz, /metrics and the console,
+// starts the scheduler (sync jobs and alert checks on their cron specs, catching up a missed
+// tick) and one retry worker per job kind, and keeps the queue-depth gauges fresh. Everything is
+// built before anything starts, so a broken part fails at start, not at 01:30.
+//
+// When ctx ends it stops in order: no new runs start; running jobs and the workers' items get
+// StopGrace to finish, then are cancelled (the workers hand back what they hold); the HTTP server
+// shuts down. It returns nil after a clean stop.
+func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 30 * time.Second
+	}
+	if opts.QueueDepthEvery <= 0 {
+		opts.QueueDepthEvery = 15 * time.Second
+	}
+	handler, err := a.Handler(ctx, opts.Console)
+	if err != nil {
+		return err
+	}
+	q, err := a.Queue(ctx)
+	if err != nil {
+		return err
+	}
+	workers, err := a.Workers(ctx)
+	if err != nil {
+		return err
+	}
+	sched, err := a.Scheduler(ctx)
+	if err != nil {
+		return err
+	}
+	l := opts.Listener
+	if l == nil {
+		if l, err = net.Listen("tcp", a.cfg.Console.Listen); err != nil {
+			return fmt.Errorf("listen on console.listen %s: %w", a.cfg.Console.Listen, err)
+		}
+	}
+	log := a.log.Named("daemon")
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Info("listening", zap.String("addr", l.Addr().String()))
+	if opts.Ready != nil {
+		opts.Ready(l.Addr())
+	}
+
+	// Workers and the depth gauge stop on their own context, cancelled in the stop sequence
+	// below, so that the order of the stop is decided here.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		w.StopGrace = opts.StopGrace
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := q.Run(bg, w); err != nil {
+				log.Error("retry worker could not start", zap.String("kind", w.Kind), zap.Error(err))
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.refreshQueueDepth(bg, opts.QueueDepthEvery, log) }()
+
+	var runErr error
+	if err := sched.Start(ctx); err != nil {
+		runErr = fmt.Errorf("start scheduler: %w", err)
+	} else {
+		log.Info("daemon started", zap.Int("workers", len(workers)), zap.Any("schedule", sched.Entries()))
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: no new runs; running jobs get a deadline", zap.Duration("grace", opts.StopGrace))
+		case err := <-served:
+			runErr = fmt.Errorf("http server: %w", err)
+			served <- err
+		}
+	}
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), opts.StopGrace)
+	defer cancel()
+	var stopWG sync.WaitGroup
+	stopWG.Add(1)
+	go func() {
+		defer stopWG.Done()
+		if err := sched.Stop(stopCtx); err != nil {
+			log.Warn("jobs still running at the deadline were cancelled", zap.Error(err))
+		}
+	}()
+	stopBackground() // workers: claim nothing more, finish within StopGrace, hand back the rest
+	wg.Wait()
+	stopWG.Wait()
+
+	hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer hcancel()
+	if err := srv.Shutdown(hctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && runErr == nil {
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	if runErr == nil {
+		log.Info("stopped cleanly")
+	}
+	return runErr
+}
+
+// refreshQueueDepth keeps streetsync_queue_items current until ctx ends.
+func (a *App) refreshQueueDepth(ctx context.Context, every time.Duration, log *zap.Logger) {
+	for {
+		if err := a.RefreshQueueDepth(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reading the retry queue's depth failed", zap.Error(err))
+		}
+		if clock.Sleep(ctx, a.clock, every) != nil {
+			return
+		}
+	}
+}
+
+// RefreshQueueDepth sets the queue-depth gauges from the queue's stats now.
+func (a *App) RefreshQueueDepth(ctx context.Context) error {
+	q, err := a.Queue(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := q.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	a.metrics.QueueDepth(int64(st.Pending), int64(st.Scheduled), int64(st.Dead))
+	return nil
+}
