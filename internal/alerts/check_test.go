@@ -573,10 +573,10 @@ func TestAlarmUnhandled(t *testing.T) {
 	h := newHarness(t, nil)
 	al := &alarmList{list: []AlarmEntry{
 		alarm("BJ1", 1, t0.Add(-3*time.Hour), "0"),
-		alarm("BJ2", 3, t0.Add(-3*time.Hour), "0"),    // level 3: not severe enough
-		alarm("BJ3", 2, t0.Add(-time.Hour), "0"),      // not yet two hours
-		alarm("BJ4", 2, t0.Add(-5*time.Hour), "2"),    // handled
-		alarm("BJ5", 2, t0.Add(-2*time.Hour), ""),     // exactly two hours, status never set
+		alarm("BJ2", 3, t0.Add(-3*time.Hour), "0"), // level 3: not severe enough
+		alarm("BJ3", 2, t0.Add(-time.Hour), "0"),   // not yet two hours
+		alarm("BJ4", 2, t0.Add(-5*time.Hour), "2"), // handled
+		alarm("BJ5", 2, t0.Add(-2*time.Hour), ""),  // exactly two hours, status never set
 	}}
 	h.alarms = al
 	res := h.check()
