@@ -30,7 +30,8 @@ import (
 // platform's current second (where a same-second update can still be inserted before them by
 // qyid) all carry gxsj ≥ the largest gxsj of the first window fetched; the next round lists from
 // there. A round whose first page holds the whole rest of the listing (total ≤ pageSize) is one
-// consistent answer, and ends the walk.
+// consistent answer, and ends the walk. (A round asks for page 1 first, to learn total, and again
+// last: one request more than it has pages.)
 //
 // The next round skips what the previous one delivered: everything up to the largest (gxsj, id)
 // K it saw first, when K's second is certainly over on the platform (K.gxsj + 1 s + the
@@ -124,6 +125,7 @@ type walker[T any] struct {
 	yield func(T, error) bool
 
 	start string      // gxsjStart of this round
+	size  int         // pageSize of this round
 	skip  *recordKey  // records up to here were delivered by the previous round
 	tail  []recordKey // the previous round's records of K's second, when it re-reads that second
 	prev  []recordKey // the keys of the page fetched before, in listing order
@@ -162,18 +164,27 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 			return
 		}
 		prog.Rounds = round
+		w.size = c.pageSize
 		if err := w.fetch(ctx, 1); err != nil {
 			yield(zero, err)
 			return
 		}
-		if w.pg.Total <= c.pageSize {
+		if w.pg.Total <= w.size && len(w.pg.List) >= w.pg.Total {
 			if w.emit() {
 				prog.Done = true
 			}
 			return
 		}
+		// A platform that serves smaller pages than asked (and says so, or shows it) is paged by
+		// its own size, or the windows would not meet.
+		if n := len(w.pg.List); n > 0 && n < min(w.pg.Total, w.size) {
+			w.size = n
+		}
+		if w.pg.PageSize > 0 && w.pg.PageSize < w.size {
+			w.size = w.pg.PageSize
+		}
 		// The first page was only the count: it is stale by the time the others are read.
-		last := (w.pg.Total + c.pageSize - 1) / c.pageSize
+		last := (w.pg.Total + w.size - 1) / w.size
 		var kmax recordKey
 		var kmaxAt time.Time
 		var nextTail []recordKey
@@ -197,7 +208,7 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 			if !w.emit() {
 				return
 			}
-			if reached && p == last && w.pg.Total <= last*c.pageSize {
+			if reached && p == last && w.pg.Total <= last*w.size {
 				// The first page asked for already reaches back to what the previous round
 				// delivered and runs to the end of the listing: one consistent answer holds
 				// everything new. The walk is complete.
@@ -231,7 +242,7 @@ func (w *walker[T]) fetch(ctx context.Context, pageNo int) error {
 	q := url.Values{
 		"xzqhdm":   {w.c.region},
 		"pageNo":   {strconv.Itoa(pageNo)},
-		"pageSize": {strconv.Itoa(w.c.pageSize)},
+		"pageSize": {strconv.Itoa(w.size)},
 	}
 	if w.start != "" {
 		q.Set("gxsjStart", w.start)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -315,4 +316,34 @@ func maxGxsj(p *mockqz.Platform) string {
 		hw = max(hw, e.Gxsj)
 	}
 	return hw
+}
+
+// A platform that silently serves 2 records a page when asked for 500 is paged by 2.
+func TestListingFollowsTheServedPageSize(t *testing.T) {
+	f := newFixture(t)
+	recs := []string{"QY1", "QY2", "QY3", "QY4", "QY5"}
+	f.on(http.MethodGet, "/enterprises", func(req *http.Request) (*http.Response, error) {
+		q := req.URL.Query()
+		pageNo, _ := strconv.Atoi(q.Get("pageNo"))
+		from := min((pageNo-1)*2, len(recs))
+		var items []string
+		for _, id := range recs[from:min(from+2, len(recs))] {
+			items = append(items, fmt.Sprintf(`{"qyid":%q,"gxsj":"2024-05-21 09:00:00"}`, id))
+		}
+		body := fmt.Sprintf(`{"code":0,"msg":"成功","data":{"total":5,"pageNo":%d,"list":[%s]}}`, pageNo, strings.Join(items, ","))
+		return httpmock.NewStringResponse(200, body), nil
+	})
+	got, prog, _ := collect(t, f, time.Time{})
+	if len(got) != 5 || !prog.Done {
+		t.Fatalf("%d records, progress %+v", len(got), *prog)
+	}
+	var asked []string
+	for _, r := range f.requests("/enterprises") {
+		q, _ := url.ParseQuery(r.query)
+		asked = append(asked, q.Get("pageNo")+"/"+q.Get("pageSize"))
+	}
+	// Each round asks for 500 first, then pages by what was served.
+	if want := "[1/500 3/2 2/2 1/2 1/500 3/2]"; fmt.Sprint(asked) != want {
+		t.Errorf("asked %v, want %s", asked, want)
+	}
 }
