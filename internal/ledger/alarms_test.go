@@ -164,7 +164,7 @@ func TestQuarantineKeepsOneOpenEntryPerKeyAndMarksIDNumbers(t *testing.T) {
 		if err := s.ResolveQuarantine(ctx, q[0].ID, "again"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("resolving a closed entry: %v, want ErrNotFound", err)
 		}
-		n, err := s.ResolveQuarantineKey(ctx, ledger.SourceWorkbook, ledger.KindOperator, "特种作业人员!7", "重新导入成功")
+		n, err := s.ResolveQuarantineKeys(ctx, ledger.SourceWorkbook, ledger.KindOperator, []string{"特种作业人员!7", "特种作业人员!8"}, "重新导入成功")
 		if err != nil || n != 1 {
 			t.Errorf("resolve by key: %d, %v; want 1", n, err)
 		}

@@ -128,9 +128,10 @@ type Store interface {
 	// ResolveQuarantine closes one open entry with a note, or returns an error wrapping
 	// ErrNotFound.
 	ResolveQuarantine(ctx context.Context, id int64, resolution string) error
-	// ResolveQuarantineKey closes the open entry of (source, kind, key), if any, and reports
-	// how many it closed (0 or 1): a record that loads fine later resolves its old rejection.
-	ResolveQuarantineKey(ctx context.Context, source Source, kind Kind, key, resolution string) (int, error)
+	// ResolveQuarantineKeys closes the open entries of (source, kind, key) for the given keys,
+	// if any, and reports how many it closed: a record that loads fine later resolves its old
+	// rejection.
+	ResolveQuarantineKeys(ctx context.Context, source Source, kind Kind, keys []string, resolution string) (int, error)
 
 	// Overview counts what the console's front page shows; day decides who is on duty (the
 	// zero date: today in Beijing).
@@ -424,8 +425,10 @@ type QuarantineEntry struct {
 	// alarm id) or its position (企业台账!12) when it has none.
 	Key     string
 	Reasons mapping.Problems
-	// Raw is the input as given. The ledger keeps ID numbers whole; HasIDNumber (set by the
-	// store) marks payloads that carry one, so that they are masked before leaving the ledger.
+	// Raw is the input as given. The ledger keeps ID numbers whole; HasIDNumber marks entries
+	// that carry one, so that they are masked before leaving the ledger. The caller may set it
+	// (a malformed ID number is still one); the store also sets it when it finds a valid ID
+	// number in the key, the reasons or Raw.
 	Raw         string
 	HasIDNumber bool
 	Occurrences int

@@ -28,9 +28,10 @@ ON CONFLICT (source, kind, record_key) WHERE resolved_at = 0 DO UPDATE SET
 		defer stmt.Close()
 		now := millis(s.now())
 		for _, e := range entries {
-			// An ID number anywhere in the payload or the reasons marks the entry.
+			// The caller's mark, or a valid ID number anywhere in the payload, the reasons or the
+			// key, marks the entry.
 			reasons := encodeProblems(e.Reasons)
-			hasID := logging.MaskIDsInText(e.Raw) != e.Raw || logging.MaskIDsInText(reasons) != reasons ||
+			hasID := e.HasIDNumber || logging.MaskIDsInText(e.Raw) != e.Raw || logging.MaskIDsInText(reasons) != reasons ||
 				logging.MaskIDsInText(e.Key) != e.Key
 			if _, err := stmt.ExecContext(ctx, string(e.Source), string(e.Kind), e.Key, reasons, e.Raw, flag(hasID), now, now); err != nil {
 				return fmt.Errorf("ledger quarantine: %w", err)
@@ -98,16 +99,32 @@ func (s *sqlStore) ResolveQuarantine(ctx context.Context, id int64, resolution s
 	})
 }
 
-func (s *sqlStore) ResolveQuarantineKey(ctx context.Context, source Source, kind Kind, key, resolution string) (int, error) {
+func (s *sqlStore) ResolveQuarantineKeys(ctx context.Context, source Source, kind Kind, keys []string, resolution string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE quarantine SET resolved_at = ?, resolution = ?
-WHERE source = ? AND kind = ? AND record_key = ? AND resolved_at = 0`), millis(s.now()), resolution, string(source), string(kind), key)
+		n = 0
+		stmt, err := tx.PrepareContext(ctx, s.q(`UPDATE quarantine SET resolved_at = ?, resolution = ?
+WHERE source = ? AND kind = ? AND record_key = ? AND resolved_at = 0`))
 		if err != nil {
 			return fmt.Errorf("ledger resolve quarantine: %w", err)
 		}
-		n, err = affected(res)
-		return err
+		defer stmt.Close()
+		now := millis(s.now())
+		for _, key := range keys {
+			res, err := stmt.ExecContext(ctx, now, resolution, string(source), string(kind), key)
+			if err != nil {
+				return fmt.Errorf("ledger resolve quarantine: %w", err)
+			}
+			m, err := affected(res)
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		return nil
 	})
 	return int(n), err
 }

@@ -1,0 +1,190 @@
+package workbook
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+)
+
+// Export writes the whole ledger to path (.xlsx) in the workbook layout: sheet 企业台账 with the
+// read-only platform columns filled, then sheet 特种作业人员, canonical Chinese headers, every
+// cell text (numbers as typed would lose an ID number's digits) except 从业人数. ID numbers are
+// written whole: the workbook is the ledger's own copy. One more column, 核实状态, shows 待核实
+// for enterprises pulled from the platform; import ignores it.
+//
+// Rows stream from the ledger into excelize's StreamWriter, so memory stays bounded whatever the
+// ledger's size. The file appears complete or not at all (written beside it, then renamed).
+func Export(ctx context.Context, store Exporter, path string, opts Options) (err error) {
+	file := filepath.Base(path)
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".xlsx" {
+		return &FileError{File: file, Reason: reasonExportExt}
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName(f.GetSheetName(0), string(mapping.SheetEnterprises)); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if _, err := f.NewSheet(string(mapping.SheetOperators)); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	if err := exportEnterprises(ctx, store, f, st); err != nil {
+		return err
+	}
+	if err := exportOperators(ctx, store, f, st, opts.Catalog); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*.xlsx")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = f.Write(tmp); err != nil {
+		return fmt.Errorf("export: write %s: %w", file, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("export: write %s: %w", file, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+type styles struct{ header, text int }
+
+func newStyles(f *excelize.File) (styles, error) {
+	var s styles
+	var err error
+	// Number format 49 is "@", text: what a person types later stays as typed.
+	if s.text, err = f.NewStyle(&excelize.Style{NumFmt: 49}); err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	s.header, err = f.NewStyle(&excelize.Style{
+		NumFmt: 49,
+		Font:   &excelize.Font{Bold: true},
+		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+	})
+	if err != nil {
+		return s, fmt.Errorf("export: %w", err)
+	}
+	return s, nil
+}
+
+// sheetWriter writes one sheet row by row.
+type sheetWriter struct {
+	sw  *excelize.StreamWriter
+	row int
+	st  styles
+}
+
+func newSheetWriter(f *excelize.File, sheet mapping.Sheet, headers []string, st styles) (*sheetWriter, error) {
+	sw, err := f.NewStreamWriter(string(sheet))
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	// Column settings come before the first row (a StreamWriter rule).
+	if err := sw.SetColWidth(1, len(headers), 18); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := sw.SetColStyle(1, len(headers), st.text); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	w := &sheetWriter{sw: sw, st: st}
+	cells := make([]any, len(headers))
+	for i, h := range headers {
+		cells[i] = excelize.Cell{StyleID: st.header, Value: h}
+	}
+	return w, w.write(cells)
+}
+
+func (w *sheetWriter) write(cells []any) error {
+	w.row++
+	axis, err := excelize.CoordinatesToCellName(1, w.row)
+	if err != nil {
+		return err
+	}
+	if err := w.sw.SetRow(axis, cells); err != nil {
+		return fmt.Errorf("export: row %d: %w", w.row, err)
+	}
+	return nil
+}
+
+// cell is a text cell; "" stays empty.
+func (w *sheetWriter) cell(v string) any {
+	if v == "" {
+		return nil
+	}
+	return excelize.Cell{StyleID: w.st.text, Value: v}
+}
+
+func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st styles) error {
+	headers := append(mapping.SheetEnterprises.Headers(), headerReview)
+	w, err := newSheetWriter(f, mapping.SheetEnterprises, headers, st)
+	if err != nil {
+		return err
+	}
+	cells := make([]any, len(headers))
+	employees := slices.Index(headers, headerEmployees)
+	for r, err := range store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+		if err != nil {
+			return fmt.Errorf("export enterprises: %w", err)
+		}
+		m := mapping.EnterpriseToRow(&r.Enterprise)
+		if r.PendingReview {
+			m[headerReview] = textReviewFlag
+		}
+		for i, h := range headers {
+			cells[i] = w.cell(m[h])
+		}
+		if n, err := strconv.Atoi(m[headerEmployees]); err == nil && employees >= 0 {
+			cells[employees] = n // 从业人数 is the one numeric column
+		}
+		if err := w.write(cells); err != nil {
+			return err
+		}
+	}
+	return w.sw.Flush()
+}
+
+func exportOperators(ctx context.Context, store Exporter, f *excelize.File, st styles, cat *mapping.Catalog) error {
+	headers := mapping.SheetOperators.Headers()
+	w, err := newSheetWriter(f, mapping.SheetOperators, headers, st)
+	if err != nil {
+		return err
+	}
+	cells := make([]any, len(headers))
+	for r, err := range store.Operators(ctx, ledger.OperatorFilter{}) {
+		if err != nil {
+			return fmt.Errorf("export operators: %w", err)
+		}
+		m := mapping.OperatorToRow(&r.Operator, cat)
+		for i, h := range headers {
+			cells[i] = w.cell(m[h])
+		}
+		if err := w.write(cells); err != nil {
+			return err
+		}
+	}
+	return w.sw.Flush()
+}

@@ -1,0 +1,31 @@
+package sheets
+
+// Every sentence a person in the office reads, together so that it can be reviewed at a glance.
+
+const (
+	keyHeaderEnterprise = "统一社会信用代码"
+	keyHeaderOperator   = "身份证号"
+
+	reasonNotWorkbook   = "不是有效的 Excel 工作簿（.xlsx），也不是 CSV 文件"
+	reasonBrokenXLSX    = "无法读取工作簿，文件可能已损坏、加密或不是 .xlsx 格式"
+	reasonOldXLS        = "是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再导入"
+	reasonNoKnownSheet  = "中没有可识别的工作表：应有“企业台账”（含“统一社会信用代码”列）或“特种作业人员”（含“身份证号”列）"
+	reasonCSVNoHeader   = "无法识别表头：前10行中应有含“统一社会信用代码”（企业台账）或“身份证号”（特种作业人员）的表头行"
+	reasonNoHeaderRow   = "前10行中找不到含“%s”列的表头行"
+	reasonMissingColumn = "缺少必填列：%s"
+	reasonUnreadable    = "读取第%d行时出错：%v"
+)
+
+// FileError is a problem with the file as a whole.
+type FileError struct {
+	File   string
+	Sheet  string // "" when the problem is not one sheet's
+	Reason string // Chinese, for the office
+}
+
+func (e *FileError) Error() string {
+	if e.Sheet != "" {
+		return e.File + "：工作表「" + e.Sheet + "」" + e.Reason
+	}
+	return e.File + "：" + e.Reason
+}
