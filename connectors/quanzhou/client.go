@@ -232,17 +232,18 @@ func (c *Client) logFailure(cl *call, err error) {
 
 // attempt sends the call once. It returns the token it used, for invalidation.
 func (c *Client) attempt(ctx context.Context, cl *call, out any) (string, error) {
+	// The limiter first, so that the token is as fresh as possible when the request leaves.
+	if d, err := c.limiter.Wait(ctx); err != nil {
+		return "", err
+	} else if d > 0 {
+		c.obs.ObserveLimiterWait(system, d)
+	}
 	tok := ""
 	if !cl.noToken {
 		var err error
 		if tok, err = c.tokens.Token(ctx); err != nil {
 			return "", tokenFailure{err}
 		}
-	}
-	if d, err := c.limiter.Wait(ctx); err != nil {
-		return tok, err
-	} else if d > 0 {
-		c.obs.ObserveLimiterWait(system, d)
 	}
 
 	req := c.http.R().SetContext(ctx).SetDoNotParseResponse(true).SetHeader("Accept", "application/json")
