@@ -684,6 +684,8 @@ func (c *Checker) deliver(ctx context.Context, states []*state, now time.Time, s
 				}
 				continue
 			}
+			c.log.Info("alerts delivered", zap.String("channel", ch.Name), zap.String("community", community),
+				zap.Int("alerts", len(won)))
 			for _, it := range won {
 				if it.notice == notify.NoticeResolved {
 					resolvedSent[it.st.pub] = true
@@ -880,7 +882,8 @@ func (s *Store) pipelined(ctx context.Context, n int, call func(redis.Pipeliner,
 var errLockLost = errors.New("alerts: the check run lost its lock")
 
 // lock takes the check run's lock, waiting up to lockWait for another instance's run. The
-// returned context is cancelled if the lock is lost; release stops renewing and deletes it.
+// returned context is cancelled if the lock is lost; release (idempotent) stops renewing and
+// deletes it if it is still ours.
 // Waiting and renewal are in real time: the lock's TTL runs on the Redis server's clock anyway.
 func (c *Checker) lock(ctx context.Context) (context.Context, func(), error) {
 	s := c.store
@@ -928,15 +931,18 @@ func (c *Checker) lock(ctx context.Context) (context.Context, func(), error) {
 			}
 		}
 	})
+	var once sync.Once
 	release := func() {
-		close(stop)
-		wg.Wait()
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer rcancel()
-		if err := releaseLockScript.Run(rctx, s.conn.Client, []string{key}, token).Err(); err != nil {
-			c.log.Warn("cannot release the alert check lock (it expires by itself)", zap.Error(err))
-		}
-		cancel(nil)
+		once.Do(func() {
+			close(stop)
+			wg.Wait()
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer rcancel()
+			if err := releaseLockScript.Run(rctx, s.conn.Client, []string{key}, token).Err(); err != nil {
+				c.log.Warn("cannot release the alert check lock (it expires by itself)", zap.Error(err))
+			}
+			cancel(nil)
+		})
 	}
 	return runCtx, release, nil
 }

@@ -785,3 +785,62 @@ func TestListFilters(t *testing.T) {
 		t.Errorf("bad status: %v", err)
 	}
 }
+
+// TestARenameIsStoredWithoutANotice: what an alert shows may change without the alert changing
+// (an enterprise renamed): the stored alert follows, nobody is told at once, the next repeat
+// shows the new name, and an acknowledgement stays.
+func TestARenameIsStoredWithoutANotice(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	id := testID(70)
+	e := entry(id)
+	h.led.add(e, cert(id, validUntil("2026-01-01")))
+	h.check()
+	h.expectSent("all", "CERT_EXPIRED/new")
+
+	h.led.roster[0].EnterpriseName = "晋江市灵源新名字鞋业有限公司"
+	h.clock.Advance(time.Hour)
+	res := h.check()
+	h.expectSent("all")
+	if res.Firing[0].Enterprise.Name != "晋江市灵源新名字鞋业有限公司" {
+		t.Errorf("result shows %q", res.Firing[0].Enterprise.Name)
+	}
+	key := KeyOf(RuleCertExpired, id, usccA, "0102")
+	rec, events, err := h.store().History(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Enterprise.Name != "晋江市灵源新名字鞋业有限公司" || events[0].Type != EventDelivered {
+		t.Errorf("stored name %q, last event %+v", rec.Enterprise.Name, events[0])
+	}
+	h.clock.Set(t0.Add(168 * time.Hour))
+	h.check()
+	msgs := h.expectSent("all", "CERT_EXPIRED/repeat")
+	if len(msgs) == 1 && msgs[0].Alerts[0].Enterprise.Name != "晋江市灵源新名字鞋业有限公司" {
+		t.Errorf("repeat shows %q", msgs[0].Alerts[0].Enterprise.Name)
+	}
+}
+
+func TestALostLockCancelsTheRun(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.checker(WithLock(time.Second, 0))
+	ctx, release, err := c.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// Another instance took over (our lock expired while we stalled).
+	h.conn.Client.Set(context.Background(), keys{h.conn}.lock(), "someone-else", time.Minute)
+	select {
+	case <-ctx.Done():
+		if !errors.Is(context.Cause(ctx), errLockLost) {
+			t.Errorf("cause %v, want errLockLost", context.Cause(ctx))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run went on without its lock")
+	}
+	release()
+	if v := h.conn.Client.Get(context.Background(), keys{h.conn}.lock()).Val(); v != "someone-else" {
+		t.Errorf("release deleted another owner's lock: %q", v)
+	}
+}
