@@ -9,56 +9,62 @@ import (
 	"streetsync/internal/ledger"
 )
 
-// BenchmarkUpsertEnterprises upserts batches of 1 000 enterprises into SQLite, one transaction per
-// batch: new ones (insert), the same ones again (unchanged: hashes only) and every one changed
-// (update). The rows/s metric is the figure the issue asks for (≥ 50 000).
+// BenchmarkUpsertEnterprises upserts batches of 1 000 enterprises, one transaction per batch: new
+// ones (insert), the same ones again (unchanged: hashes only) and every one changed (update),
+// into SQLite and (when available) PostgreSQL. The sqlite rows/s figure is the one the issue
+// asks for (≥ 50 000).
 func BenchmarkUpsertEnterprises(b *testing.B) {
-	const batch = 1000
-	for _, mode := range []string{"insert", "unchanged", "update"} {
-		b.Run("sqlite/"+mode, func(b *testing.B) {
-			s := open(b, backends[0].cfg(b), newClock())
-			ctx := context.Background()
-			make := func(from int, remark string) []ledger.EnterpriseInput {
-				in := make([]ledger.EnterpriseInput, batch)
-				for i := range in {
-					e := enterprise(from + i)
-					e.Remark = remark
-					in[i] = ledger.EnterpriseInput{Enterprise: e}
-				}
-				return in
-			}
-			fixed := make(0, "")
-			if mode != "insert" {
-				if _, err := s.UpsertEnterprises(ctx, fixed); err != nil {
-					b.Fatal(err)
-				}
-			}
-			remarks := [2][]ledger.EnterpriseInput{make(0, "甲"), make(0, "乙")}
-			cpu := cpuTime()
-			var built time.Duration // CPU spent building inputs, not upserting
-			b.ResetTimer()
-			for n := 0; b.Loop(); n++ {
-				var in []ledger.EnterpriseInput
-				switch mode {
-				case "insert":
-					b.StopTimer()
-					t0 := cpuTime()
-					in = make(n*batch, "")
-					built += cpuTime() - t0
-					b.StartTimer()
-				case "unchanged":
-					in = fixed
-				case "update":
-					in = remarks[n%2]
-				}
-				if _, err := s.UpsertEnterprises(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(b.N*batch)/(cpuTime()-cpu-built).Seconds(), "rows/cpu-s")
-		})
+	for _, bk := range backends {
+		for _, mode := range []string{"insert", "unchanged", "update"} {
+			b.Run(bk.name+"/"+mode, func(b *testing.B) { benchmarkUpsertEnterprises(b, bk, mode) })
+		}
 	}
+}
+
+func benchmarkUpsertEnterprises(b *testing.B, bk backend, mode string) {
+	const batch = 1000
+	s := open(b, bk.cfg(b), newClock())
+	ctx := context.Background()
+	build := func(from int, remark string) []ledger.EnterpriseInput {
+		in := make([]ledger.EnterpriseInput, batch)
+		for i := range in {
+			e := enterprise(from + i)
+			e.Remark = remark
+			in[i] = ledger.EnterpriseInput{Enterprise: e}
+		}
+		return in
+	}
+	fixed := build(0, "")
+	if mode != "insert" {
+		if _, err := s.UpsertEnterprises(ctx, fixed); err != nil {
+			b.Fatal(err)
+		}
+	}
+	remarks := [2][]ledger.EnterpriseInput{build(0, "甲"), build(0, "乙")}
+	cpu := cpuTime()
+	var built time.Duration // CPU spent building inputs, not upserting
+	b.ResetTimer()
+	for n := 0; b.Loop(); n++ {
+		var in []ledger.EnterpriseInput
+		switch mode {
+		case "insert":
+			b.StopTimer()
+			t0 := cpuTime()
+			in = build(n*batch, "")
+			built += cpuTime() - t0
+			b.StartTimer()
+		case "unchanged":
+			in = fixed
+		case "update":
+			in = remarks[n%2]
+		}
+		if _, err := s.UpsertEnterprises(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+	// For PostgreSQL the server's CPU is another process's: this is the client side only.
+	b.ReportMetric(float64(b.N*batch)/(cpuTime()-cpu-built).Seconds(), "rows/cpu-s")
 }
 
 // cpuTime is the process's user+system CPU time: on a shared, loaded machine rows per CPU

@@ -310,7 +310,8 @@ type Acceptance struct {
 // EnterpriseFilter selects enterprises; the zero filter selects all.
 type EnterpriseFilter struct {
 	// ChangedSinceAccepted keeps enterprises whose street-owned fields differ from the version
-	// the platform last accepted (never accepted included): the candidates for a push.
+	// the platform last accepted (never accepted included): the candidates for a push. Ask each
+	// its SyncState: a conflict is among them and is not pushed.
 	ChangedSinceAccepted bool
 	// PendingReview keeps only enterprises flagged 待核实.
 	PendingReview bool
