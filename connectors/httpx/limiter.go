@@ -31,26 +31,34 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	return &Limiter{lim: rate.NewLimiter(r, burst)}
 }
 
-// Wait blocks until the next request may go, or ctx ends. It returns how long it waited.
+// Wait blocks until the next request may go, or ctx ends. It returns how long the limiter held
+// the caller: the delay of its reservation, exact rather than measured, so that a free slot
+// never counts as a wait however busy the machine is.
 func (l *Limiter) Wait(ctx context.Context) (time.Duration, error) {
-	if l.lim.Limit() == rate.Inf {
-		return 0, ctx.Err()
+	if err := ctx.Err(); err != nil || l.lim.Limit() == rate.Inf {
+		return 0, err
 	}
-	start := time.Now()
-	err := l.lim.Wait(ctx)
-	d := time.Since(start)
-	if err != nil && ctx.Err() == nil {
-		// rate refuses early when the wait would outlast ctx's deadline; to callers that is the
-		// deadline, not a failure of its own.
-		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	r := l.lim.Reserve()
+	d := r.Delay()
+	if d == 0 {
+		return 0, nil
 	}
-	if d > 50*time.Microsecond { // a free token is not a wait
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		// The wait would outlast ctx's deadline: to callers that is the deadline.
+		r.Cancel()
+		return 0, fmt.Errorf("%w (rate limit wait of %v)", context.DeadlineExceeded, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
 		l.waited.Add(int64(d))
 		l.waits.Add(1)
-	} else {
-		d = 0
+		return d, nil
+	case <-ctx.Done():
+		r.Cancel()
+		return 0, ctx.Err()
 	}
-	return d, err
 }
 
 // Waited is the total time callers spent waiting for the limiter, and how many waits that was.
