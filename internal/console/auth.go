@@ -1,0 +1,242 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// sessionCookie names the console's session cookie.
+const sessionCookie = "streetsync_session"
+
+// maxSessions bounds the in-memory session table; the oldest are dropped first.
+const maxSessions = 1000
+
+// session is one logged-in browser. The ID and the CSRF token are 128-bit random values; the
+// table lives in memory, so a restart logs everyone out (the token logs them in again).
+type session struct {
+	id       string
+	csrf     string
+	operator string
+	created  time.Time
+	expires  time.Time
+
+	// Guarded by the store's mutex.
+	flashes    []flash
+	lastImport *ImportResult
+}
+
+// flash is a one-time message shown on the next page.
+type flash struct {
+	Kind string // ok, error
+	Text string
+}
+
+type sessionStore struct {
+	mu  sync.Mutex
+	m   map[string]*session
+	ttl time.Duration
+	now func() time.Time
+}
+
+func newSessionStore(ttl time.Duration, now func() time.Time) *sessionStore {
+	return &sessionStore{m: map[string]*session{}, ttl: ttl, now: now}
+}
+
+// randomToken is a 128-bit random value (crypto/rand.Text), for session IDs and CSRF tokens.
+func randomToken() string { return rand.Text() }
+
+// create starts a session for operator, dropping expired sessions and, past maxSessions, the
+// oldest.
+func (s *sessionStore) create(operator string) *session {
+	now := s.now()
+	sess := &session{id: randomToken(), csrf: randomToken(), operator: operator, created: now, expires: now.Add(s.ttl)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, o := range s.m {
+		if !now.Before(o.expires) {
+			delete(s.m, id)
+		}
+	}
+	for len(s.m) >= maxSessions {
+		var oldest *session
+		for _, o := range s.m {
+			if oldest == nil || o.created.Before(oldest.created) {
+				oldest = o
+			}
+		}
+		delete(s.m, oldest.id)
+	}
+	s.m[sess.id] = sess
+	return sess
+}
+
+// get returns the live session with this ID.
+func (s *sessionStore) get(id string) (*session, bool) {
+	if id == "" {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.m[id]
+	if !ok {
+		return nil, false
+	}
+	if !s.now().Before(sess.expires) {
+		delete(s.m, id)
+		return nil, false
+	}
+	return sess, true
+}
+
+func (s *sessionStore) delete(id string) {
+	s.mu.Lock()
+	delete(s.m, id)
+	s.mu.Unlock()
+}
+
+func (s *sessionStore) addFlash(sess *session, kind, text string) {
+	s.mu.Lock()
+	sess.flashes = append(sess.flashes, flash{Kind: kind, Text: text})
+	s.mu.Unlock()
+}
+
+func (s *sessionStore) takeFlashes(sess *session) []flash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := sess.flashes
+	sess.flashes = nil
+	return f
+}
+
+func (s *sessionStore) setImport(sess *session, r *ImportResult) {
+	s.mu.Lock()
+	sess.lastImport = r
+	s.mu.Unlock()
+}
+
+func (s *sessionStore) takeImport(sess *session) *ImportResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := sess.lastImport
+	sess.lastImport = nil
+	return r
+}
+
+// tokenChecker compares presented tokens with console.token in constant time: both sides are
+// hashed first, so neither the content nor the length of the token leaks through timing.
+type tokenChecker struct{ sum [32]byte }
+
+func newTokenChecker(token string) tokenChecker { return tokenChecker{sha256.Sum256([]byte(token))} }
+
+func (t tokenChecker) ok(presented string) bool {
+	got := sha256.Sum256([]byte(presented))
+	return subtle.ConstantTimeCompare(got[:], t.sum[:]) == 1
+}
+
+// bearer returns the token of an "Authorization: Bearer …" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// failureLimiter slows down token guessing: every client address has a budget of failed
+// attempts (login form and API alike) that refills slowly; a client out of budget is refused
+// before its token is even compared. Successful attempts cost nothing, so scripts calling the API
+// with the right token are never throttled. Behind a reverse proxy every client shares the
+// proxy's address, and so one budget.
+type failureLimiter struct {
+	mu      sync.Mutex
+	clients map[string]*rate.Limiter
+	every   time.Duration
+	burst   int
+	now     func() time.Time
+}
+
+const (
+	failureBurst  = 10               // failed attempts allowed at once
+	failureRefill = 30 * time.Second // one more allowed per this long
+	maxClients    = 10000            // tracked addresses before full (refilled) ones are forgotten
+)
+
+func newFailureLimiter(now func() time.Time) *failureLimiter {
+	return &failureLimiter{clients: map[string]*rate.Limiter{}, every: failureRefill, burst: failureBurst, now: now}
+}
+
+func (l *failureLimiter) limiter(client string) *rate.Limiter {
+	lim, ok := l.clients[client]
+	if ok {
+		return lim
+	}
+	if len(l.clients) >= maxClients {
+		now := l.now()
+		for c, o := range l.clients {
+			if o.TokensAt(now) >= float64(l.burst) {
+				delete(l.clients, c)
+			}
+		}
+	}
+	lim = rate.NewLimiter(rate.Every(l.every), l.burst)
+	l.clients[client] = lim
+	return lim
+}
+
+// blocked reports whether client has used up its failures.
+func (l *failureLimiter) blocked(client string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.clients[client]
+	return ok && lim.TokensAt(l.now()) < 1
+}
+
+// fail records a failed attempt.
+func (l *failureLimiter) fail(client string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.limiter(client).AllowN(l.now(), 1)
+}
+
+// clientAddr is the remote host of a request, without its port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sameOrigin checks a state-changing browser request's Origin (or, without one, its Referer)
+// against the host it was sent to. Browsers send Origin on every form POST; a request with
+// neither header (some privacy proxies strip both) is left to the CSRF token.
+func sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		if o == "null" {
+			return false
+		}
+		u, err := url.Parse(o)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	return true
+}
+
+// csrfOK compares the form's synchronizer token with the session's in constant time.
+func csrfOK(sess *session, presented string) bool {
+	return presented != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(sess.csrf)) == 1
+}

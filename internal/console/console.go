@@ -1,0 +1,237 @@
+// Package console is streetsync's operator surface over HTTP: a JSON API under /api/ for
+// everything an operator triggers from the CLI (run a job, reconcile and apply, the retry queue,
+// alerts, alarm feedback, workbook import and export, run history), and a web console in Chinese
+// under / for the street office and the community grid workers.
+//
+// The API takes "Authorization: Bearer <console.token>". The console logs in with the same token
+// into a server-side session (HttpOnly, SameSite=Strict cookie); every form that changes
+// something carries a synchronizer CSRF token and is checked for its Origin. Pages are
+// server-rendered html/template with plain forms, embedded CSS and a few lines of vanilla JS; the
+// overview's charts are inline SVG drawn here (svg.go). Nothing is fetched from the internet: the
+// office network may have none.
+//
+// The console owns no data: everything goes through the small interfaces of deps.go. It masks
+// every ID number on the way out, explicitly where it shows one and again as a safety net over
+// every JSON and HTML body; the workbook export, which the operator contract calls the ledger's
+// own copy, is the one thing that leaves whole.
+package console
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"streetsync/internal/config"
+	"streetsync/internal/logging"
+	"streetsync/mapping"
+)
+
+// Options configure the console.
+type Options struct {
+	// Token is console.token, required: the API's bearer token and the console's login.
+	Token config.Secret
+	// Region is the street's name shown in the header (region.name).
+	Region string
+	// Location is schedule.timezone: times are shown and days counted in it (default Beijing).
+	Location *time.Location
+	// Catalog names the operation items (default: the built-in catalog).
+	Catalog *mapping.Catalog
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives the console's logs (default: none).
+	Logger *zap.Logger
+	// SessionTTL is how long a login lasts (default 12h).
+	SessionTTL time.Duration
+	// SecureCookie marks the session cookie Secure; set it when the console is served over
+	// HTTPS (directly or behind a proxy).
+	SecureCookie bool
+	// MaxJSONBytes bounds JSON and form bodies (default 1 MiB).
+	MaxJSONBytes int64
+	// MaxUploadBytes bounds an uploaded workbook (default 20 MiB).
+	MaxUploadBytes int64
+	// FormWait is how long a form that starts a task waits for it before showing its progress
+	// (default 3s).
+	FormWait time.Duration
+}
+
+// Defaults.
+const (
+	defaultSessionTTL = 12 * time.Hour
+	defaultMaxJSON    = 1 << 20
+	defaultMaxUpload  = 20 << 20
+	defaultFormWait   = 3 * time.Second
+)
+
+// Server is the console: call Handler to mount it, Close at shutdown.
+type Server struct {
+	deps     Deps
+	opt      Options
+	log      *zap.Logger
+	loc      *time.Location
+	now      func() time.Time
+	catalog  *mapping.Catalog
+	token    tokenChecker
+	sessions *sessionStore
+	failures *failureLimiter
+	tasks    *taskRunner
+	dir      *directoryCache
+	pages    map[string]*template.Template
+	static   http.Handler
+	assetVer string
+	handler  http.Handler
+
+	reportMu sync.Mutex
+	report   *reportState // the last reconciliation, masked
+}
+
+// New builds the console over deps. Every dependency and the token are required.
+func New(deps Deps, opts Options) (*Server, error) {
+	var missing []string
+	for name, nilDep := range map[string]bool{
+		"Jobs": deps.Jobs == nil, "History": deps.History == nil, "Reconciler": deps.Reconciler == nil,
+		"Queue": deps.Queue == nil, "Alerts": deps.Alerts == nil, "Alarms": deps.Alarms == nil,
+		"Ledger": deps.Ledger == nil, "Workbook": deps.Workbook == nil,
+	} {
+		if nilDep {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("console: missing dependencies: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+	}
+	if strings.TrimSpace(opts.Token.Reveal()) == "" {
+		return nil, errors.New("console: console.token is empty (the API and the console need a token)")
+	}
+	if opts.Location == nil {
+		opts.Location = mapping.Beijing()
+	}
+	if opts.Catalog == nil {
+		opts.Catalog = mapping.DefaultCatalog()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = defaultSessionTTL
+	}
+	if opts.MaxJSONBytes <= 0 {
+		opts.MaxJSONBytes = defaultMaxJSON
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = defaultMaxUpload
+	}
+	if opts.FormWait <= 0 {
+		opts.FormWait = defaultFormWait
+	}
+	if opts.Region == "" {
+		opts.Region = "街道"
+	}
+	log := opts.Logger.Named("console")
+	s := &Server{
+		deps: deps, opt: opts, log: log, loc: opts.Location, now: opts.Now, catalog: opts.Catalog,
+		token:    newTokenChecker(opts.Token.Reveal()),
+		sessions: newSessionStore(opts.SessionTTL, opts.Now),
+		failures: newFailureLimiter(opts.Now),
+		tasks:    newTaskRunner(opts.Now, log),
+	}
+	s.dir = newDirectoryCache(deps.Ledger, opts.Now)
+	static, err := fs.Sub(assets, "assets/static")
+	if err != nil {
+		return nil, fmt.Errorf("console: assets: %w", err)
+	}
+	s.assetVer, err = assetVersion(static)
+	if err != nil {
+		return nil, fmt.Errorf("console: assets: %w", err)
+	}
+	s.static = http.StripPrefix("/static/", http.FileServerFS(static))
+	if s.pages, err = s.parseTemplates(); err != nil {
+		return nil, fmt.Errorf("console: templates: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler serves the console under / and the API under /api/.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the tasks the console started (sync runs, reconciliations) and waits for them.
+func (s *Server) Close() error {
+	s.tasks.close()
+	return nil
+}
+
+// assetVersion hashes the static files, so that their URLs change when they do and they can be
+// cached.
+func assetVersion(static fs.FS) (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(static, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12], err
+}
+
+// securityHeaders sets the headers every response carries: a CSP without inline scripts or
+// styles, no framing, no sniffing, and no caching of anything but the static files.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a 500 and a log line instead of a dropped
+// connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("console handler panicked", zap.String("path", r.URL.Path), zap.Any("panic", v), zap.Stack("stack"))
+				http.Error(w, msgInternal, http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maskBody is the last line of defence: any valid ID number in a JSON or HTML body is masked.
+func maskBody(b []byte) []byte {
+	masked := logging.MaskIDsInText(string(b))
+	if len(masked) == len(b) && masked == string(b) {
+		return b
+	}
+	return []byte(masked)
+}

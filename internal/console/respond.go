@@ -1,0 +1,144 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"streetsync/internal/alerts"
+	"streetsync/internal/ledger"
+	"streetsync/internal/logging"
+	"streetsync/scheduler/retry"
+)
+
+// Writing responses, reading request bodies, and turning errors into what a person reads.
+
+// writeJSON writes v with the ID-number safety net over the encoded body.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("console: encode response", zap.Error(err))
+		status, b = http.StatusInternalServerError, []byte(`{"error":"`+msgInternal+`"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(maskBody(b), '\n'))
+}
+
+// apiError is the body of every API error.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func (s *Server) writeAPIError(w http.ResponseWriter, status int, msg string) {
+	s.writeJSON(w, status, apiError{Error: msg})
+}
+
+// fail answers an API request that failed with err.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := s.classify(r, err)
+	s.writeAPIError(w, status, msg)
+}
+
+// classify turns an error from the dependencies into a status and a Chinese message; internal
+// errors are logged (masked) and shown as a generic message.
+func (s *Server) classify(r *http.Request, err error) (int, string) {
+	var in *InputError
+	var ain *alerts.InputError
+	var mbe *http.MaxBytesError
+	var busy *busyError
+	switch {
+	case errors.As(err, &busy):
+		return http.StatusConflict, busy.Error()
+	case errors.As(err, &in):
+		return http.StatusBadRequest, logging.MaskIDsInText(in.Reason)
+	case errors.As(err, &ain):
+		return http.StatusBadRequest, logging.MaskIDsInText(ain.Reason)
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(mbe.Limit))
+	case errors.Is(err, alerts.ErrNotFound):
+		return http.StatusNotFound, alerts.ErrNotFound.Error()
+	case errors.Is(err, alerts.ErrNotFiring), errors.Is(err, alerts.ErrCheckRunning):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, retry.ErrBusy):
+		return http.StatusConflict, "条目正在处理中，无法丢弃：" + logging.MaskIDsInText(err.Error())
+	case isNotFound(err):
+		return http.StatusNotFound, fmt.Sprintf(msgNotFound, logging.MaskIDsInText(err.Error()))
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return 499, msgUnavailable // the client went away; nobody reads this
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, msgUnavailable
+	}
+	s.log.Error("console request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path),
+		zap.String("error", logging.MaskIDsInText(err.Error())))
+	return http.StatusInternalServerError, msgInternal
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, ledger.ErrNotFound) || errors.Is(err, retry.ErrNotFound) || errors.Is(err, alerts.ErrNotFound)
+}
+
+// sizeText renders a byte limit for a person: 1 MiB, 20 MiB, 512 KiB.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d 字节", n)
+}
+
+// decodeJSON reads a JSON request body into v, strictly: at most MaxJSONBytes, no unknown
+// fields, nothing after the value. On failure it has answered (400 or 413) and returns false.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength > s.opt.MaxJSONBytes {
+		s.writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(s.opt.MaxJSONBytes)))
+		return false
+	}
+	body := http.MaxBytesReader(w, r.Body, s.opt.MaxJSONBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errTrailing
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var mbe *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	msg := ""
+	switch {
+	case errors.As(err, &mbe):
+		s.writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(s.opt.MaxJSONBytes)))
+		return false
+	case errors.Is(err, io.EOF):
+		msg = msgJSONEmpty
+	case errors.Is(err, errTrailing):
+		msg = msgJSONTrailing
+	case errors.As(err, &syn):
+		msg = fmt.Sprintf(msgBadJSON, fmt.Sprintf("第 %d 个字节附近有语法错误", syn.Offset))
+	case errors.As(err, &typ):
+		msg = fmt.Sprintf(msgBadJSON, fmt.Sprintf("字段 %s 的类型应为 %s", typ.Field, typ.Type))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		msg = fmt.Sprintf(msgJSONUnknown, strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = fmt.Sprintf(msgBadJSON, "内容不完整")
+	default:
+		msg = fmt.Sprintf(msgBadJSON, "无法解析")
+	}
+	s.writeAPIError(w, http.StatusBadRequest, msg)
+	return false
+}
+
+var errTrailing = errors.New("trailing data after JSON value")
