@@ -83,9 +83,11 @@ var rulesForBench = alerts.RuleConfig{ExpiringWithinDays: 60}
 type nopPlatform struct{}
 
 func (nopPlatform) Enterprises(context.Context, time.Time) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress) {
-	panic("not called")
+	return func(yield func(quanzhou.PulledEnterprise, error) bool) {
+		yield(quanzhou.PulledEnterprise{}, errors.New("the benchmark does not fetch"))
+	}, &quanzhou.Progress{}
 }
 
 func (nopPlatform) GetEnterprise(context.Context, string) (mapping.QZEnterprise, error) {
-	panic("not called")
+	return mapping.QZEnterprise{}, errors.New("the benchmark does not fetch")
 }
