@@ -294,10 +294,6 @@ func (c *Checker) apply(ctx context.Context, ev *evaluation, now time.Time) (*Re
 	if err := s.loadScripts(ctx); err != nil {
 		return nil, err
 	}
-	fired, changed, err := c.observe(ctx, ev.findings, now)
-	if err != nil {
-		return nil, err
-	}
 	pubs, err := s.conn.Client.SMembers(ctx, s.k.open()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("alerts: read open alerts: %w", err)
@@ -305,6 +301,23 @@ func (c *Checker) apply(ctx context.Context, ev *evaluation, now time.Time) (*Re
 	states, err := s.loadStates(ctx, pubs, c.channels)
 	if err != nil {
 		return nil, err
+	}
+	byKey := make(map[string]*state, len(states))
+	for _, st := range states {
+		byKey[st.pub] = st
+	}
+	fired, changed, fresh, err := c.observe(ctx, ev.findings, byKey, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(fresh) > 0 {
+		// Alerts new to the open set: read them whole (one that fires again after it was closed
+		// still has its delivery stamps).
+		more, err := s.loadStates(ctx, fresh, c.channels)
+		if err != nil {
+			return nil, err
+		}
+		states = append(states, more...)
 	}
 	resolved, err := c.resolveGone(ctx, states, ev, now)
 	if err != nil {
@@ -325,17 +338,11 @@ func (c *Checker) apply(ctx context.Context, ev *evaluation, now time.Time) (*Re
 	if err := c.finalize(ctx, states, now, sls); err != nil {
 		return nil, err
 	}
-	// Tidy the index of stored alerts: members long past their retention have expired states.
-	cut := now.Add(-s.retention - 30*24*time.Hour).UnixMilli()
-	if err := s.conn.Client.ZRemRangeByScore(ctx, s.k.all(), "-inf", fmt.Sprint(cut)).Err(); err != nil {
-		return nil, fmt.Errorf("alerts: tidy index: %w", err)
+	if err := s.tidyIndex(ctx, now); err != nil {
+		return nil, err
 	}
 
 	res := &Result{Evaluated: ev.evaluated, Firing: make([]Alert, 0, ev.count), Delivered: sent}
-	byKey := make(map[string]*state, len(states))
-	for _, st := range states {
-		byKey[st.pub] = st
-	}
 	for _, chunk := range ev.findings {
 		for i := range chunk {
 			a := chunk[i].Alert
@@ -356,90 +363,74 @@ func (c *Checker) apply(ctx context.Context, ev *evaluation, now time.Time) (*Re
 	return res, nil
 }
 
-// observe records every finding as firing, one chunk at a time: it reads what the state holds
-// (status, fingerprint, hash of the alert JSON), touches the alerts that fire unchanged
-// (touchScript: the JSON is not sent again) and observes the others (observeScript).
-func (c *Checker) observe(ctx context.Context, chunks [][]Finding, now time.Time) (fired, changed int, err error) {
+// observe records every finding as firing, one pipeline per chunk, keeps byKey (the open
+// alerts' states, read just before) up to date with what it changed, and returns the keys of the
+// alerts that were not in it (fresh: the caller reads them). An alert firing as it did
+// (same status, fingerprint and alert JSON hash) only gets its last evaluation time: one HSET, its
+// JSON is not sent again. The others go through observeScript, whose answer (episode, version,
+// since) updates the state in memory. Only a check run changes status, fingerprint or JSON, and
+// runs hold the lock, so what was read stands; should it not, a HSET of one field is harmless and
+// the claims re-check status, episode and version before anything is delivered.
+func (c *Checker) observe(ctx context.Context, chunks [][]Finding, byKey map[string]*state, now time.Time) (fired, changed int, fresh []string, err error) {
 	s := c.store
 	nowMs := now.UnixMilli()
 	evFired := s.event(Event{At: now, Type: EventFired})
 	evChanged := s.event(Event{At: now, Type: EventChanged})
-	bodies := make([][]byte, pipelineBatch)
 	hashes := make([]string, pipelineBatch)
-	var full []int
 	for _, batch := range chunks {
-		// Phase 1: what the state holds.
 		pipe := s.conn.Client.Pipeline()
-		reads := make([]*redis.SliceCmd, len(batch))
-		for i := range batch {
-			reads[i] = pipe.HMGet(ctx, s.k.state(batch[i].Alert.Key), fStatus, fFP, fAlertHash)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return 0, 0, fmt.Errorf("alerts: read firing alerts: %w", err)
-		}
-		// Phase 2: touch the unchanged ones, observe the rest; a touch refused (the state moved
-		// since phase 1) is observed in phase 3.
-		full = full[:0]
-		var touched []int
-		pipe = s.conn.Client.Pipeline()
 		cmds := make([]*redis.Cmd, len(batch))
 		for i := range batch {
 			f := &batch[i]
 			hashes[i] = alertHash(&f.Alert)
-			v := reads[i].Val()
-			if v[0] == notify.StatusFiring && v[1] == f.fp && v[2] == hashes[i] {
-				cmds[i] = touchScript.EvalSha(ctx, pipe, []string{s.k.state(f.Alert.Key), s.k.all()}, f.Alert.Key, f.fp, hashes[i], nowMs)
-				touched = append(touched, i)
-			} else {
-				if bodies[i], err = alertJSON(&f.Alert); err != nil {
-					return 0, 0, err
-				}
-				cmds[i] = c.observeCmd(ctx, pipe, f, bodies[i], hashes[i], nowMs, evFired, evChanged)
-				full = append(full, i)
+			if st := byKey[f.Alert.Key]; st != nil && st.status == notify.StatusFiring && st.fp == f.fp && st.ah == hashes[i] {
+				pipe.HSet(ctx, s.k.state(f.Alert.Key), fSeen, nowMs)
+				st.seen = nowMs
+				continue
 			}
+			body, err := alertJSON(&f.Alert)
+			if err != nil {
+				return 0, 0, nil, err
+			}
+			cmds[i] = observeScript.EvalSha(ctx, pipe,
+				[]string{s.k.state(f.Alert.Key), s.k.history(f.Alert.Key), s.k.open(), s.k.all()},
+				f.Alert.Key, f.fp, body, f.Alert.Community, f.Alert.Rule, f.Alert.Severity, f.idh, nowMs,
+				evFired, evChanged, historyCap, hashes[i])
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return 0, 0, fmt.Errorf("alerts: record firing alerts: %w", err)
+			return 0, 0, nil, fmt.Errorf("alerts: record firing alerts: %w", err)
 		}
-		var retry []int
-		for _, i := range touched {
-			if n, _ := cmds[i].Int(); n == 0 {
-				retry = append(retry, i)
+		for i, cmd := range cmds {
+			if cmd == nil {
+				continue
 			}
-		}
-		if len(retry) > 0 {
-			pipe = s.conn.Client.Pipeline()
-			for _, i := range retry {
-				if bodies[i], err = alertJSON(&batch[i].Alert); err != nil {
-					return 0, 0, err
-				}
-				cmds[i] = c.observeCmd(ctx, pipe, &batch[i], bodies[i], hashes[i], nowMs, evFired, evChanged)
+			v, err := cmd.Slice()
+			if err != nil || len(v) != 4 {
+				return 0, 0, nil, fmt.Errorf("alerts: record firing alerts: unexpected answer %v (%v)", v, err)
 			}
-			if _, err := pipe.Exec(ctx); err != nil {
-				return 0, 0, fmt.Errorf("alerts: record firing alerts: %w", err)
+			f := &batch[i]
+			st := byKey[f.Alert.Key]
+			if st == nil {
+				fresh = append(fresh, f.Alert.Key)
+				continue
 			}
-			full = append(full, retry...)
-		}
-		for _, i := range full {
-			if v, err := cmds[i].Slice(); err == nil && len(v) > 0 {
-				switch v[0] {
-				case "fired":
-					fired++
-				case "changed":
-					changed++
-				}
+			outcome, _ := v[0].(string)
+			switch outcome {
+			case "fired":
+				fired++
+				st.resolvedAt, st.escAt = 0, 0
+			case "changed":
+				changed++
 			}
+			ep, _ := v[1].(int64)
+			ver, _ := v[2].(int64)
+			since, _ := v[3].(string)
+			st.status, st.ep, st.ver, st.fp, st.ah, st.seen = notify.StatusFiring, int(ep), int(ver), f.fp, hashes[i], nowMs
+			st.since, _ = strconv.ParseInt(since, 10, 64)
+			st.comm, st.rule, st.sev, st.idh = f.Alert.Community, f.Alert.Rule, f.Alert.Severity, f.idh
 		}
 	}
-	return fired, changed, nil
-}
-
-func (c *Checker) observeCmd(ctx context.Context, pipe redis.Pipeliner, f *Finding, body []byte, hash string, nowMs int64, evFired, evChanged string) *redis.Cmd {
-	s := c.store
-	a := &f.Alert
-	return observeScript.EvalSha(ctx, pipe,
-		[]string{s.k.state(a.Key), s.k.history(a.Key), s.k.open(), s.k.all()},
-		a.Key, f.fp, body, a.Community, a.Rule, a.Severity, f.idh, nowMs, evFired, evChanged, historyCap, hash)
+	return fired, changed, fresh, nil
 }
 
 // alertJSON is the alert as stored: without what the state keeps in its own fields.
@@ -540,8 +531,8 @@ func (c *Checker) resolveGone(ctx context.Context, states []*state, ev *evaluati
 	n := 0
 	err := s.pipelined(ctx, len(gone), func(pipe redis.Pipeliner, i int) *redis.Cmd {
 		st := gone[i]
-		return resolveScript.EvalSha(ctx, pipe, []string{s.k.state(st.pub), s.k.history(st.pub)},
-			st.ep, now.UnixMilli(), evResolved, historyCap)
+		return resolveScript.EvalSha(ctx, pipe, []string{s.k.state(st.pub), s.k.history(st.pub), s.k.all()},
+			st.ep, now.UnixMilli(), evResolved, historyCap, st.pub)
 	}, func(i int, cmd *redis.Cmd) {
 		if v, _ := cmd.Int(); v == 1 {
 			gone[i].status, gone[i].resolvedAt = notify.StatusResolved, now.UnixMilli()

@@ -844,3 +844,23 @@ func TestALostLockCancelsTheRun(t *testing.T) {
 		t.Errorf("release deleted another owner's lock: %q", v)
 	}
 }
+
+func TestExpiredAlertsLeaveTheIndex(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	long, gone := testID(80), testID(81)
+	h.led.add(entry(long))
+	h.led.add(entry(gone))
+	h.check()
+	h.led.roster = h.led.roster[:1]
+	h.check() // gone resolves and, its notice out, is closed: its state expires after 90 days
+	k := keys{h.conn}
+	goneKey := KeyOf(RuleNoCertificate, gone, usccA, "0102")
+	h.conn.Client.Del(ctx, k.state(goneKey)) // what the expiry does, 90 days on
+	h.clock.Advance(91 * 24 * time.Hour)
+	h.check()
+	members := h.conn.Client.ZRange(ctx, k.all(), 0, -1).Val()
+	if !slices.Equal(members, []string{KeyOf(RuleNoCertificate, long, usccA, "0102")}) {
+		t.Errorf("index %v: want only the alert that has been firing all along", members)
+	}
+}

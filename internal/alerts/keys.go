@@ -10,7 +10,8 @@ import "streetsync/internal/redisconn"
 //	{alerts}:s:<key>    HASH   one alert's state (fields below), <key> the public key
 //	{alerts}:h:<key>    LIST   its history, newest first, capped at historyCap events (JSON)
 //	{alerts}:open       SET    public keys firing, or resolved with a resolution still to deliver
-//	{alerts}:all        ZSET   every stored alert, scored by its last evaluation (ms)
+//	{alerts}:all        ZSET   every stored alert, scored by its last change: fired, changed or
+//	                           resolved (ms); a member whose state expired is dropped lazily
 //	{alerts}:silences   HASH   silence id → silence (JSON)
 //	{alerts}:lock       STRING the check run's lock: the owner's token, with a TTL
 type keys struct{ conn *redisconn.Conn }

@@ -42,29 +42,17 @@ redis.call('HSET', KEYS[1], 'status', 'firing', 'ep', ep, 'ver', ver, 'fp', ARGV
   'pub', ARGV[1], 'alert', ARGV[3], 'comm', ARGV[4], 'rule', ARGV[5], 'sev', ARGV[6], 'idh', ARGV[7],
   'seen', ARGV[8], 'ah', ARGV[12])
 redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[8], ARGV[1])
+if outcome ~= 'same' then
+  redis.call('ZADD', KEYS[4], ARGV[8], ARGV[1])
+end
 return {outcome, ep, ver, since}
-`)
-
-// touchScript records that an alert fires as it did, without sending it again: when it is
-// firing with this fingerprint and this alert JSON (by hash), only its last evaluation moves.
-//
-//	KEYS[1] state hash, KEYS[2] all zset
-//	ARGV[1] public key, ARGV[2] fingerprint, ARGV[3] hash of the alert JSON, ARGV[4] now (ms)
-//
-// Returns 1 when touched, 0 when the alert is not in that state (the caller observes it).
-var touchScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'status', 'fp', 'ah')
-if st[1] ~= 'firing' or st[2] ~= ARGV[2] or st[3] ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], 'seen', ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-return 1
 `)
 
 // resolveScript marks a firing alert resolved, unless it is no longer the episode the caller saw.
 //
-//	KEYS[1] state, KEYS[2] history
-//	ARGV[1] episode as read, ARGV[2] now (ms), ARGV[3] "resolved" event, ARGV[4] history cap
+//	KEYS[1] state, KEYS[2] history, KEYS[3] all zset
+//	ARGV[1] episode as read, ARGV[2] now (ms), ARGV[3] "resolved" event, ARGV[4] history cap,
+//	ARGV[5] public key
 //
 // Returns 1 when resolved, 0 otherwise.
 var resolveScript = redis.NewScript(`
@@ -73,6 +61,7 @@ if st[1] ~= 'firing' or st[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolvedAt', ARGV[2])
 redis.call('LPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[5])
 return 1
 `)
 
@@ -185,4 +174,4 @@ return 0
 `)
 
 // pipelined are the scripts run inside pipelines (EVALSHA only): loaded before each phase.
-var pipelined = []*redis.Script{observeScript, touchScript, resolveScript, escalateScript, claimScript, finishScript, finalizeScript}
+var pipelined = []*redis.Script{observeScript, resolveScript, escalateScript, claimScript, finishScript, finalizeScript}

@@ -239,7 +239,8 @@ func (s *Store) event(e Event) string {
 // state is one alert's state hash, decoded.
 type state struct {
 	pub, rule, sev, comm, idh, fp string
-	alert                         string // JSON
+	ah                            string // hash of the alert JSON
+	alert                         string // JSON (only when being delivered)
 	status                        string
 	ep, ver                       int
 	since, seen, resolvedAt       int64
@@ -251,7 +252,7 @@ type state struct {
 func parseState(m map[string]string) *state {
 	st := &state{
 		pub: m[fPub], rule: m[fRule], sev: m[fSeverity], comm: m[fCommunity], idh: m[fIDHash],
-		fp: m[fFP], alert: m[fAlert], status: m[fStatus],
+		fp: m[fFP], ah: m[fAlertHash], alert: m[fAlert], status: m[fStatus],
 		ackRev: m[fAckRev], ackBy: m[fAckBy], ackNote: m[fAckNote],
 	}
 	st.ep, _ = strconv.Atoi(m[fEpisode])
@@ -411,8 +412,8 @@ func (s *Store) loadScripts(ctx context.Context) error {
 
 // stateFields are the fields a check reads of every open alert; the alert JSON is left out
 // (only the alerts being delivered need it: claimScript returns it).
-var stateFields = []string{fStatus, fEpisode, fVersion, fFP, fSince, fSeen, fResolvedAt, fEscAt,
-	fCommunity, fRule, fSeverity, fIDHash, fAckRev, fAckBy, fAckNote, fAckAt}
+var stateFields = []string{fStatus, fEpisode, fVersion, fFP, fAlertHash, fSince, fSeen, fResolvedAt,
+	fEscAt, fCommunity, fRule, fSeverity, fIDHash, fAckRev, fAckBy, fAckNote, fAckAt}
 
 // loadStates reads the states of pubs with the stamps of channels; keys without a state are
 // dropped from the open set.
@@ -456,6 +457,34 @@ func (s *Store) loadStates(ctx context.Context, pubs []string, channels []Channe
 		}
 	}
 	return out, nil
+}
+
+// tidyIndex drops from the index of stored alerts the members unchanged for longer than the
+// retention whose state has expired (a member that old may still be firing: it is kept).
+func (s *Store) tidyIndex(ctx context.Context, now time.Time) error {
+	cut := strconv.FormatInt(now.Add(-s.retention).UnixMilli(), 10)
+	old, err := s.conn.Client.ZRangeByScore(ctx, s.k.all(), &redis.ZRangeBy{Min: "-inf", Max: cut, Count: 10000}).Result()
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	pipe := s.conn.Client.Pipeline()
+	exists := make([]*redis.IntCmd, len(old))
+	for i, p := range old {
+		exists[i] = pipe.Exists(ctx, s.k.state(p))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("alerts: tidy index: %w", err)
+	}
+	var gone []any
+	for i, e := range exists {
+		if e.Val() == 0 {
+			gone = append(gone, old[i])
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return s.conn.Client.ZRem(ctx, s.k.all(), gone...).Err()
 }
 
 // Ack acknowledges a firing alert (已督促): by is who, note what was done. Repeats of this
