@@ -267,8 +267,8 @@ func (c *Checker) preview(ctx context.Context, ev *evaluation, now time.Time) (*
 		for i := range batch {
 			m := map[string]string{}
 			for j, v := range cmds[i].Val() {
-				if s, ok := v.(string); ok {
-					m[fields[j]] = s
+				if str, ok := v.(string); ok {
+					m[fields[j]] = str
 				}
 			}
 			st := parseState(m)
@@ -316,6 +316,9 @@ func (c *Checker) apply(ctx context.Context, ev *evaluation, now time.Time) (*Re
 		more, err := s.loadStates(ctx, fresh, c.channels)
 		if err != nil {
 			return nil, err
+		}
+		for _, st := range more {
+			byKey[st.pub] = st
 		}
 		states = append(states, more...)
 	}
@@ -409,18 +412,20 @@ func (c *Checker) observe(ctx context.Context, chunks [][]Finding, byKey map[str
 				return 0, 0, nil, fmt.Errorf("alerts: record firing alerts: unexpected answer %v (%v)", v, err)
 			}
 			f := &batch[i]
+			outcome, _ := v[0].(string)
+			switch outcome {
+			case "fired":
+				fired++
+			case "changed":
+				changed++
+			}
 			st := byKey[f.Alert.Key]
 			if st == nil {
 				fresh = append(fresh, f.Alert.Key)
 				continue
 			}
-			outcome, _ := v[0].(string)
-			switch outcome {
-			case "fired":
-				fired++
+			if outcome == "fired" { // a new episode: what observeScript cleared
 				st.resolvedAt, st.escAt = 0, 0
-			case "changed":
-				changed++
 			}
 			ep, _ := v[1].(int64)
 			ver, _ := v[2].(int64)
