@@ -117,6 +117,7 @@ func (im *importer) enterprise(t *sheets.Table, num int, row map[string]string) 
 func (im *importer) operator(t *sheets.Table, num int, row map[string]string) {
 	o, ps := mapping.OperatorFromRow(row, im.opts.Catalog, im.mapOpts...)
 	if ps.HasErrors() {
+		explainNumericID(ps)
 		im.reject(t, num, row, ledger.KindOperator, operatorKey(&o), ps.Errors())
 		return
 	}
@@ -240,4 +241,31 @@ func (im *importer) resolve(ctx context.Context, kind ledger.Kind) error {
 	}
 	_, err := im.store.ResolveQuarantineKeys(ctx, ledger.SourceWorkbook, kind, im.loadedKeys, resolvedByImport)
 	return err
+}
+
+// explainNumericID replaces the reason of an ID number that Excel stored as a number
+// (3.50582198001011E+17): its last digits are already lost, and the fix is in Excel, not in
+// the digits shown.
+func explainNumericID(ps mapping.Problems) {
+	for i := range ps {
+		if ps[i].Field == "idNumber" && looksLikeExcelNumber(ps[i].Value) {
+			ps[i].Reason = reasonIDAsNumber
+		}
+	}
+}
+
+// looksLikeExcelNumber reports whether v is a number in the exponent form Excel stores for
+// values beyond 15 significant digits.
+func looksLikeExcelNumber(v string) bool {
+	v = strings.TrimSpace(v)
+	mant, exp, ok := strings.Cut(strings.ToUpper(v), "E+")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	for _, r := range mant + exp {
+		if (r < '0' || r > '9') && r != '.' {
+			return false
+		}
+	}
+	return true
 }

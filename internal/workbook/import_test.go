@@ -383,3 +383,16 @@ func TestImportFiveThousandRowSheetAndAgainUnchanged(t *testing.T) {
 		t.Errorf("second import %+v, want 5000 unchanged", rep.Enterprises)
 	}
 }
+
+// Excel turns an ID number typed without a leading ' into 3.50582198001011E+17: the reason
+// says so, instead of a misleading check-digit complaint.
+func TestIDNumberStoredAsANumberByExcelIsExplained(t *testing.T) {
+	s := newStore(t)
+	r := operatorRow(1, 1)
+	r[1] = "3.50582198001011E+17"
+	path := writeXLSX(t, filepath.Join(t.TempDir(), "a.xlsx"), sheet{name: "特种作业人员", rows: rows(operatorHeaders, r)})
+	rep := mustImport(t, s, path, opts())
+	if len(rep.Rejected) != 1 || !strings.Contains(rep.Rejected[0].Reason, "存成了数字") || strings.Contains(rep.Rejected[0].Value, "0101") {
+		t.Errorf("rejections %+v, want one explaining Excel's number conversion, value masked", rep.Rejected)
+	}
+}

@@ -6,6 +6,7 @@ const (
 	reasonDuplicate   = "与第%d行重复"
 	reasonDuplicateIn = "与工作表「%s」第%d行重复"
 	reasonExportExt   = "导出文件应为 .xlsx"
+	reasonIDAsNumber  = "身份证号被 Excel 存成了数字，后几位已丢失：请把该列设为“文本”格式后重新输入"
 
 	resolvedByImport = "已由台账导入更正"
 
