@@ -113,6 +113,15 @@ func (r *Runner) pullAlarms(ctx context.Context, t *tally, full bool, fc fence) 
 	return r.advance(ctx, fc, cursorAlarms, prog.HighWaterText)
 }
 
+// refreshAlarms reads the alarms changed since the watermark, under the job's lock; a failure for
+// now is queued.
+func (r *Runner) refreshAlarms(ctx context.Context) error {
+	mu := r.locks[Alarms]
+	mu.Lock()
+	defer mu.Unlock()
+	return r.pullAlarms(ctx, newTally(Alarms), false, nil)
+}
+
 // pushPendingFeedback sends every alarm's pending feedback; an alarm whose send failed for now is
 // queued, its later feedback waiting behind it.
 func (r *Runner) pushPendingFeedback(ctx context.Context, t *tally) error {
@@ -229,6 +238,12 @@ func (r *Runner) handleFeedbackPush(ctx context.Context, it *retry.Item) error {
 	if err != nil {
 		return err
 	}
+	if res.accepted > 0 {
+		// The platform changed the alarm: read it into the ledger.
+		if err := r.enqueue(ctx, []retry.Request{{Kind: KindAlarmPull, Key: keyJob}}); err != nil {
+			return err
+		}
+	}
 	return res.retryErr
 }
 
@@ -271,11 +286,17 @@ func (r *Runner) RecordFeedback(ctx context.Context, fb mapping.AlarmFeedback) (
 	if err != nil {
 		return out, fmt.Errorf("send feedback: %w", err)
 	}
-	if res.retryErr != nil {
+	switch {
+	case res.retryErr != nil:
 		if err := r.enqueue(ctx, []retry.Request{{Kind: KindFeedbackPush, Key: fb.AlarmID, Cause: res.retryErr}}); err != nil {
 			return out, err
 		}
 		out.Queued = true
+	case res.accepted > 0:
+		// The platform changed the alarm: read it into the ledger now (or by the queue).
+		if err := r.refreshAlarms(ctx); err != nil {
+			return out, err
+		}
 	}
 	list, err := r.store.AlarmFeedback(ctx, fb.AlarmID)
 	if err != nil {

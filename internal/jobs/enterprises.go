@@ -25,11 +25,19 @@ import (
 // the platform knows come into the ledger flagged 待核实; street-owned data is never overwritten.
 // After pushing, the records the pushes touched are read back (their gxsj moved), so the next
 // run finds nothing new.
+//
+// Summary.Drifted counts the drifted records this run came across: portal edits the pull saw for
+// the first time, and ledger changes held back because the platform changed too (a conflict is
+// a push candidate, so it is reported every run until an operator decides); with --full every
+// record is compared, so every drifted one is counted.
 
 const (
 	cursorEnterprises = "enterprises"
 	pullBatch         = 500 // platform records recorded in the ledger per transaction
 	saveBatch         = 100 // batchSave's maximum
+	// readBackLimit: pushes up to this many records are read back in the same run. More would
+	// crowd the platform's current second beyond one listing page (500).
+	readBackLimit = 400
 )
 
 func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fence) error {
@@ -58,7 +66,10 @@ func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fe
 		return err
 	}
 	touched, err := r.pushChangedEnterprises(ctx, t, full, seen, fc)
-	if err != nil || touched == 0 {
+	if err != nil || touched == 0 || touched > readBackLimit {
+		// Past the limit, the read-back is left to the next run: the listing cannot be read to
+		// its end while more than a page of records carry the platform's current second (see
+		// connectors/quanzhou's listing.go), and a big push puts thousands there.
 		return err
 	}
 	back, err := r.pullEnterprises(ctx, t, parseWatermark(hw), pq, nil, false)
@@ -97,8 +108,8 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 				if c.Outcome == ledger.OutcomeInserted || (countUpdates && c.Outcome == ledger.OutcomeUpdated) {
 					t.pulled.Add(1)
 				}
-				if c.State.Drifted() {
-					t.drift(batch[i].USCC)
+				if c.State.Drifted() && c.Outcome != ledger.OutcomeUnchanged {
+					t.drift(batch[i].USCC) // newly seen; a record read again unchanged is not news
 				}
 				if err := r.resolve(ctx, pq, batch[i].USCC); err != nil {
 					return err
@@ -162,6 +173,7 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 // it found on the way (written by the consumer, which owns the ledger writes).
 type pushChunk struct {
 	records []mapping.Enterprise
+	unseen  []bool // the ledger never saw the record on the platform: read it back even if UNCHANGED
 	bad     []*ledger.QuarantineEntry
 }
 
@@ -172,8 +184,8 @@ type pushAnswer struct {
 }
 
 // pushChangedEnterprises pushes every enterprise the three-way comparison says to push (full:
-// every enterprise is examined), in batches, several in flight. It returns how many records the
-// platform created or updated.
+// every enterprise is examined), in batches, several in flight. It returns how many records need
+// reading back: created or updated by the platform, or found there unread.
 func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool, seen map[string]struct{}, fc fence) (int, error) {
 	sq, err := r.openQuarantine(ctx, ledger.SourceSyncPush, ledger.KindEnterprise)
 	if err != nil {
@@ -206,6 +218,7 @@ func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool
 				continue
 			}
 			c.records = append(c.records, e)
+			c.unseen = append(c.unseen, rec.PlatformHash == "")
 			if len(c.records) == saveBatch {
 				if !send(c) {
 					return nil
@@ -246,10 +259,13 @@ func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool
 		}
 		br.record(nil)
 		outs, err := r.settleSaves(ctx, a.chunk.records, a.results, sq, nil, KindEnterprisePush)
-		for _, o := range outs {
+		for i, o := range outs {
 			switch {
 			case o.result == quanzhou.ResultUnchanged:
 				t.unchanged.Add(1)
+				if a.chunk.unseen[i] {
+					touched++ // already there (a push whose answer was lost), but never read
+				}
 			case o.result != "":
 				t.pushed.Add(1)
 				touched++
@@ -424,10 +440,14 @@ func (r *Runner) PushEnterprises(ctx context.Context, usccs []string) (pushed in
 			continue
 		}
 		outs, err := r.settleSaves(ctx, chunk, res, sq, nil, KindEnterpriseForcePush)
+		var touched []string
 		for _, o := range outs {
 			switch {
 			case o.result != "":
 				pushed++
+				if o.result != quanzhou.ResultUnchanged {
+					touched = append(touched, o.uscc)
+				}
 			case o.verdict == verdictReject:
 				failed[o.uscc] = platformRefusal(labelQuanzhou, o.err).Error()
 			case o.verdict == verdictRetry:
@@ -436,6 +456,11 @@ func (r *Runner) PushEnterprises(ctx context.Context, usccs []string) (pushed in
 		}
 		if err != nil {
 			return pushed, failed, err
+		}
+		if len(touched) <= readBackLimit {
+			if err := r.readBack(ctx, touched); err != nil {
+				return pushed, failed, err
+			}
 		}
 	}
 	return pushed, failed, nil
@@ -515,12 +540,24 @@ func (r *Runner) handleEnterprisePush(force bool) retry.Handler {
 		if err != nil {
 			return err
 		}
-		switch o := outs[0]; o.verdict {
-		case verdictReject:
+		switch o := outs[0]; {
+		case o.verdict == verdictReject:
 			return queuedQuarantine(o.err)
-		case verdictRetry:
+		case o.verdict == verdictRetry:
 			return o.err
+		case o.result == quanzhou.ResultCreated || o.result == quanzhou.ResultUpdated:
+			// The platform set gxsj (and, on create, its own fields): read them back.
+			return r.readBack(ctx, []string{e.USCC})
 		}
 		return nil
 	}
+}
+
+// readBack reads pushed records from the platform one by one and records the platform's side of
+// them (its own fields, gxsj), as a pull would. A failure is left to the next pull.
+func (r *Runner) readBack(ctx context.Context, usccs []string) error {
+	if _, failed, err := r.PullPlatformFields(ctx, usccs); err != nil || len(failed) > 0 {
+		r.log.Debug("read-back after push incomplete; the next pull catches up", zap.Int("failed", len(failed)), zap.Error(err))
+	}
+	return ctx.Err()
 }

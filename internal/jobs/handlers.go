@@ -81,6 +81,10 @@ func (r *Runner) handleJob(job string, part jobPart) retry.Handler {
 		start := time.Now()
 		t := newTally(job)
 		err := part(ctx, t, it.CheckFence)
+		if err == nil && job == Certificates && t.pulled.Load() > 0 {
+			// New certificates can make waiting registrations possible: decide them now.
+			err = r.enqueue(ctx, []retry.Request{{Kind: KindEmploymentSync, Key: keyJob}})
+		}
 		s := t.summary(time.Since(start))
 		r.report(s)
 		r.log.Info("queued job part finished", zap.String("kind", it.Kind), zap.Int("pulled", s.Pulled),

@@ -75,9 +75,9 @@ func (p *lineProgress) End() {
 
 // finish draws the phase's last state and moves to a new line; the caller holds p.mu.
 func (p *lineProgress) finish() {
+	p.active = false
 	p.draw(p.now())
 	_, _ = io.WriteString(p.w, "\n")
-	p.active = false
 }
 
 // draw rewrites the status line; the caller holds p.mu.
@@ -106,12 +106,12 @@ func (p *lineProgress) line(now time.Time) string {
 	if elapsed >= time.Second && p.records > 0 {
 		rate := float64(p.records) / elapsed.Seconds()
 		b.WriteString(fmt.Sprintf("  %s 条/秒", group(int(rate+0.5))))
-		if p.total > p.records {
+		if p.active && p.total > p.records {
 			left := time.Duration(float64(p.total-p.records) / rate * float64(time.Second))
 			b.WriteString("  剩余约 " + chineseDuration(left))
 		}
 	}
-	if !p.active || (p.total > 0 && p.records >= p.total) {
+	if !p.active {
 		b.WriteString("  用时 " + chineseDuration(elapsed))
 	}
 	return b.String()
