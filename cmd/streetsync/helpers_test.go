@@ -164,3 +164,36 @@ func (e *env) jsonCLI(t *testing.T, want int, v any, args ...string) string {
 	}
 	return out
 }
+
+// workbookOf writes the env's generated street workbook (企业台账.xlsx) and returns its path.
+func workbookOf(t *testing.T, e *env) string {
+	t.Helper()
+	path := filepath.Join(e.dir, "企业台账.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.mocks.Dataset.WriteWorkbook(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

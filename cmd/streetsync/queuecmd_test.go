@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"streetsync/internal/jobs"
 	"streetsync/scheduler/retry"
 )
 
@@ -125,5 +126,32 @@ func TestQueueErrors(t *testing.T) {
 	bad.writeConfig(t, "")
 	if code, _, _ := bad.cli(t, "queue", "stats"); code != exitRuntime {
 		t.Errorf("redis down: exit %d, want 3", code)
+	}
+}
+
+func TestQueueDrainWorksTheItemsNow(t *testing.T) {
+	e := newEnv(t, 5, "")
+	if code, _, errOut := e.cli(t, "import", workbookOf(t, e)); code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	q, err := retry.New(e.redis, retry.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A push that failed earlier waits in the queue; drain sends it now.
+	for _, ent := range e.mocks.Dataset.Ledger[:2] {
+		if _, err := q.Enqueue(context.Background(), jobs.KindEnterprisePush, ent.USCC, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st map[string]int
+	e.jsonCLI(t, exitOK, &st, "queue", "drain", "--timeout", "30s")
+	if len(st) != 3 || st["pending"] != 0 || st["scheduled"] != 0 || st["dead"] != 0 {
+		t.Fatalf("queue drain: got %v, want an empty queue", st)
+	}
+	for _, ent := range e.mocks.Dataset.Ledger[:2] {
+		if len(e.mocks.Quanzhou.Pushes(ent.USCC)) == 0 {
+			t.Errorf("drain did not push %s to the platform", ent.USCC)
+		}
 	}
 }

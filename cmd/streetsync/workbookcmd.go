@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +14,7 @@ import (
 // extension) exit status 2: the operator named the wrong file.
 func workbookErr(err error) error {
 	var fe *workbook.FileError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return &exitError{code: exitUsage, err: err}
 	}
 	return err

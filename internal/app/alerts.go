@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/alerts/notify"
+	"streetsync/internal/config"
 	"streetsync/internal/metrics"
 )
 
@@ -39,7 +42,18 @@ func (a *App) alertsLocked(ctx context.Context) (*alerts.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	chans, err := alerts.BuildChannels(a.cfg.Alerts.Channels, notify.WithLogger(a.log.Named("notify")))
+	nopts := []notify.Option{notify.WithLogger(a.log.Named("notify"))}
+	if !slices.ContainsFunc(a.cfg.Alerts.Channels, func(ch config.Channel) bool { return ch.CAFile != "" }) {
+		// One client for every HTTP channel, owned here so that Close releases its connections
+		// (a channel with its own CA file builds its own).
+		hc, err := notify.NewHTTPClient("", 15*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose("alert channel connections", func() error { hc.CloseIdleConnections(); return nil })
+		nopts = append(nopts, notify.WithHTTPClient(hc))
+	}
+	chans, err := alerts.BuildChannels(a.cfg.Alerts.Channels, nopts...)
 	if err != nil {
 		return nil, err
 	}

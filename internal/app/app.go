@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -205,8 +206,12 @@ func (a *App) quanzhouLocked() (*quanzhou.Client, error) {
 	if a.qz != nil {
 		return a.qz, nil
 	}
+	hc, err := a.httpClient("quanzhou", a.cfg.Quanzhou.CAFile, a.cfg.Quanzhou.Timeout.D())
+	if err != nil {
+		return nil, err
+	}
 	c, err := quanzhou.New(a.cfg.Quanzhou, a.cfg.Region.Code, a.log.Named("quanzhou"),
-		quanzhou.WithObserver(httpObserver{a.metrics}))
+		quanzhou.WithObserver(httpObserver{a.metrics}), quanzhou.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -229,13 +234,31 @@ func (a *App) specialOpsLocked() (*specialops.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	hc, err := a.httpClient("specialops", a.cfg.SpecialOps.CAFile, a.cfg.SpecialOps.Timeout.D())
+	if err != nil {
+		return nil, err
+	}
 	c, err := specialops.New(a.cfg.SpecialOps, a.log.Named("specialops"),
-		specialops.WithObserver(httpObserver{a.metrics}), specialops.WithCatalog(cat))
+		specialops.WithObserver(httpObserver{a.metrics}), specialops.WithCatalog(cat), specialops.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
 	a.tz = c
 	return c, nil
+}
+
+// httpClient builds a platform client's HTTP client (TLS verification always on, the configured
+// extra CA); the App owns its transport, so that Close releases its idle connections.
+func (a *App) httpClient(name, caFile string, timeout time.Duration) (*http.Client, error) {
+	t, err := httpx.NewTransport(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s client: %w", name, err)
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	a.onClose(name+" connections", func() error { t.CloseIdleConnections(); return nil })
+	return &http.Client{Transport: t, Timeout: timeout}, nil
 }
 
 // Queue is the retry queue in Redis.

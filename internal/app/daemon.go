@@ -95,7 +95,9 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 
 	var runErr error
 	if err := sched.Start(ctx); err != nil {
-		runErr = fmt.Errorf("start scheduler: %w", err)
+		if ctx.Err() == nil { // a stop during the start is a stop, not a failure
+			runErr = fmt.Errorf("start scheduler: %w", err)
+		}
 	} else {
 		log.Info("daemon started", zap.Int("workers", len(workers)), zap.Any("schedule", sched.Entries()))
 		select {

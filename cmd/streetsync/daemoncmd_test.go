@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"streetsync/internal/alerts"
+	wiring "streetsync/internal/app"
+	"streetsync/internal/jobs"
+)
+
+// webhookReceiver counts the alert messages a webhook channel delivers.
+func webhookReceiver(t *testing.T) (url string, messages *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		n.Add(1)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL + "/hook", &n
+}
+
+var listeningRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+
+func TestRunServesHealthReadinessMetricsAndStopsCleanly(t *testing.T) {
+	hook, delivered := webhookReceiver(t)
+	// The Quanzhou client is held to a low rate so that its limiter makes the jobs wait: the
+	// rate-limit series must show it.
+	e := newEnv(t, 20, "alerts: {channels: [{type: webhook, name: 测试, url: \""+hook+"\"}]}\n")
+	writeFile(t, e.config, strings.Replace(readFile(t, e.config), "appSecret: \""+e.ep.AppSecret+"\", rateLimit: 200, burst: 50",
+		"appSecret: \""+e.ep.AppSecret+"\", rateLimit: 4, burst: 1", 1))
+	if code, _, errOut := e.cli(t, "import", workbookOf(t, e)); code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	s := startCLI(t, "--config", e.config, "run", "--stop-grace", "5s")
+	var base string
+	waitFor(t, 30*time.Second, "the daemon to listen", func() bool {
+		m := listeningRE.FindStringSubmatch(s.err.String())
+		if m != nil {
+			base = "http://" + m[1]
+		}
+		return m != nil
+	})
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	code, body := get("/readyz")
+	var ready map[string]string
+	if err := json.Unmarshal([]byte(body), &ready); code != http.StatusOK || err != nil || ready["redis"] != "ok" || ready["ledger"] != "ok" {
+		t.Errorf("/readyz: got %d %s, want 200 with redis and ledger ok", code, body)
+	}
+	if code, _ := get("/api/overview"); code != http.StatusUnauthorized && code != http.StatusNotFound {
+		t.Errorf("console API without a token: got HTTP %d, want 401", code)
+	}
+
+	// The daemon catches up every job's missed tick at start (none ever ran): wait until every
+	// job's run is in /metrics.
+	var metrics string
+	waitFor(t, 60*time.Second, "the catch-up runs in /metrics", func() bool {
+		_, metrics = get("/metrics")
+		for _, job := range append(slices.Clone(jobs.Names), wiring.JobAlerts) {
+			if !strings.Contains(metrics, `streetsync_job_runs_total{job="`+job+`",outcome="ok"} 1`) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, series := range []string{
+		`streetsync_job_runs_total{job="enterprises",outcome="ok"} 1`,
+		`streetsync_job_duration_seconds_count{job="certificates"} 1`,
+		`streetsync_job_last_success_timestamp_seconds{job="alarms"}`,
+		`streetsync_records_total{job="enterprises",outcome="pulled"}`,
+		`streetsync_records_total{job="certificates",outcome="pulled"}`,
+		`streetsync_records_total{job="enterprises",outcome="pushed"}`,
+		`streetsync_queue_items{state="pending"}`,
+		`streetsync_queue_items{state="dead"} 0`,
+		`streetsync_platform_requests_total{endpoint=`,
+		`streetsync_rate_limit_wait_seconds_total{platform=`,
+		`streetsync_alerts_firing{rule="NO_CERTIFICATE",severity="critical"}`,
+		`streetsync_alert_deliveries_total{channel="测试",status="firing"}`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+	if v := metricValue(t, metrics, `streetsync_records_total{job="enterprises",outcome="pulled"}`); v < 1 {
+		t.Errorf("enterprises pulled: got %v, want > 0", v)
+	}
+	if v := metricValue(t, metrics, `streetsync_platform_requests_total{endpoint="/oauth/token",platform="specialops",status="200"}`); v < 1 {
+		t.Errorf("special-operations token requests: got %v, want ≥ 1", v)
+	}
+	if delivered.Load() == 0 {
+		t.Errorf("the scheduled alert check delivered nothing to the webhook")
+	}
+
+	if code := s.stop(t, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d after the stop, want 0; stderr:\n%s", code, tail(s.err.String(), 2000))
+	}
+	if !strings.Contains(s.err.String(), "stopped cleanly") {
+		t.Errorf("no clean-stop log line")
+	}
+	client.CloseIdleConnections()
+}
+
+func metricValue(t *testing.T, metrics, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(metrics, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	t.Errorf("/metrics lacks %s", series)
+	return 0
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func TestRunErrors(t *testing.T) {
+	e := newEnv(t, 5, "")
+	if code, _, _ := e.cli(t, "run", "extra"); code != exitUsage {
+		t.Errorf("run with an argument: exit %d, want 2", code)
+	}
+	if code, _, _ := e.cli(t, "run", "--stop-grace", "0s"); code != exitUsage {
+		t.Errorf("run --stop-grace 0s: exit %d, want 2", code)
+	}
+	if code, _, _ := runCLI(t, "run", "--config", "../../internal/config/testdata/three_mistakes.yaml"); code != exitUsage {
+		t.Errorf("run with a bad config: exit %d, want 2", code)
+	}
+	// The console's port is taken: a runtime failure.
+	busy := httptest.NewServer(http.NotFoundHandler())
+	defer busy.Close()
+	e.writeConfig(t, "")
+	cfg := strings.Replace(readFile(t, e.config), `listen: "127.0.0.1:0"`, `listen: "`+strings.TrimPrefix(busy.URL, "http://")+`"`, 1)
+	writeFile(t, e.config, cfg)
+	if code, _, errOut := e.cli(t, "run"); code != exitRuntime {
+		t.Errorf("console port taken: exit %d, want 3; stderr: %s", code, tail(errOut, 500))
+	}
+}
+
+func TestDemoOnceCoversEveryRule(t *testing.T) {
+	code, out, errOut := runCLI(t, "demo", "--once", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("demo --once: exit %d\nstderr: %s", code, tail(errOut, 3000))
+	}
+	var sum wiring.DemoSummary
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sum); err != nil || dec.More() {
+		t.Fatalf("stdout is not one demo summary: %v\n%s", err, out)
+	}
+	if sum.Enterprises != 200 || sum.Import.Enterprises.Inserted != 200 || sum.Import.Operators.Inserted != sum.Operators {
+		t.Errorf("import: got %+v for %d enterprises and %d roster entries", sum.Import, sum.Enterprises, sum.Operators)
+	}
+	if len(sum.Sync) != 4 || sum.Sync[0].Pulled == 0 || sum.Sync[1].Pulled == 0 || sum.Sync[3].Pushed == 0 {
+		t.Errorf("sync: got %+v, want four jobs that pulled enterprises and certificates and pushed registrations", sum.Sync)
+	}
+	for _, rule := range alerts.Rules {
+		if sum.Alerts.ByRule[rule] == 0 {
+			t.Errorf("no %s alert in the demo: %v", rule, sum.Alerts.ByRule)
+		}
+	}
+	if sum.Alerts.Delivered.Firing != sum.Alerts.Firing || sum.Webhook.Messages == 0 || sum.Webhook.Alerts < sum.Alerts.Firing {
+		t.Errorf("delivery: got delivered %+v, webhook %+v for %d firing", sum.Alerts.Delivered, sum.Webhook, sum.Alerts.Firing)
+	}
+	if sum.Reconcile.OnlyOnPlatform == 0 || sum.Reconcile.Uncertified == 0 {
+		t.Errorf("reconcile: got %+v, want platform-only enterprises and uncertified operators", sum.Reconcile)
+	}
+	if strings.Contains(out, `"idNumber"`) {
+		t.Errorf("the summary carries ID numbers")
+	}
+}
+
+func TestDemoServesTheConsoleUntilStopped(t *testing.T) {
+	s := startCLI(t, "demo", "--enterprises", "10", "--listen", "127.0.0.1:0")
+	var url, token string
+	re := regexp.MustCompile(`控制台：(\S+)\n登录令牌（仅显示这一次）：(\S+)`)
+	waitFor(t, 60*time.Second, "the console address and token", func() bool {
+		m := re.FindStringSubmatch(s.out.String())
+		if m != nil {
+			url, token = m[1], m[2]
+		}
+		return m != nil
+	})
+	if len(token) < 16 {
+		t.Errorf("token %q is too short", token)
+	}
+	for path, want := range map[string]int{"healthz": 200, "readyz": 200, "metrics": 200} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if code := s.stop(t, 20*time.Second); code != exitOK {
+		t.Fatalf("demo: exit %d after the stop; stderr: %s", code, tail(s.err.String(), 2000))
+	}
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"streetsync/connectors/httpx"
+	"streetsync/internal/metrics"
+)
+
+type fakePinger struct{ err error }
+
+func (p fakePinger) Ping(context.Context) error { return p.err }
+
+func TestHTTPSurface(t *testing.T) {
+	m := metrics.New()
+	console := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "console") })
+	for _, tc := range []struct {
+		rule     string
+		deps     map[string]pinger
+		path     string
+		wantCode int
+		wantBody string
+	}{
+		{"healthz says the process is alive", nil, "/healthz", 200, `"ok"`},
+		{"readyz is ready when every dependency answers", map[string]pinger{"redis": fakePinger{}, "ledger": fakePinger{}}, "/readyz", 200, `"ledger":"ok"`},
+		{"readyz is not ready when one does not", map[string]pinger{"redis": fakePinger{errors.New("dial tcp: refused")}, "ledger": fakePinger{}}, "/readyz", 503, `"redis":"dial tcp: refused"`},
+		{"metrics serves the registry", nil, "/metrics", 200, "go_goroutines"},
+		{"everything else is the console's", nil, "/", 200, "console"},
+	} {
+		rec := httptest.NewRecorder()
+		newMux(tc.deps, m.Handler(), console).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantBody) {
+			t.Errorf("%s: got %d %q, want %d with %q", tc.rule, rec.Code, rec.Body.String(), tc.wantCode, tc.wantBody)
+		}
+	}
+}
+
+func TestRequestStatusLabels(t *testing.T) {
+	m := metrics.New()
+	o := httpObserver{m}
+	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 200})
+	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 200, Code: "40101"})
+	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 502, Code: "bad gateway: <html>…"})
+	o.ObserveRequest(httpx.RequestInfo{System: "specialops", Endpoint: "/oauth/token", Code: "connection refused"})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`status="200"} 1`, `status="200/40101"} 1`, `status="502"} 1`, `platform="specialops",status="error"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
