@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"streetsync/internal/alerts/notify"
+	"streetsync/internal/alerts/notify/webhook"
 	"streetsync/internal/config"
 	"streetsync/internal/redisconn"
 	"streetsync/internal/testutil"
@@ -265,6 +268,22 @@ func twoInstances(t *testing.T) (*harness, *harness, *countingChannel, int) {
 
 func TestTwoInstancesCheckingAtOnceDeliverOnce(t *testing.T) {
 	h1, h2, cc, n := twoInstances(t)
+	// The real webhook channel, against an HTTP receiver that counts its hits.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.Message
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = cc.Notify(r.Context(), &m)
+	}))
+	defer srv.Close()
+	wh, err := webhook.New(config.Channel{Type: "webhook", URL: config.Secret(srv.URL + "/alerts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1.chans = []Channel{{Name: "webhook", Type: "webhook", Notifier: wh}}
+	h2.chans = h1.chans
 	c1, c2 := h1.checker(), h2.checker()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
