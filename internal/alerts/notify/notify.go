@@ -171,12 +171,12 @@ func WithTimeout(d time.Duration) Option { return func(o *Options) { o.Timeout =
 
 // Apply resolves the options of a channel: defaults first, then opts; an HTTP client is built
 // from ch.CAFile when none is given.
-func Apply(ch config.Channel, http bool, opts []Option) (Options, error) {
+func Apply(ch config.Channel, needsHTTP bool, opts []Option) (Options, error) {
 	o := Options{Clock: systemClock{}, Logger: zap.NewNop(), Timeout: 15 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if http && o.HTTPClient == nil {
+	if needsHTTP && o.HTTPClient == nil {
 		c, err := NewHTTPClient(ch.CAFile, o.Timeout)
 		if err != nil {
 			return o, err
