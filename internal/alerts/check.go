@@ -63,8 +63,12 @@ func (e *DeliveryError) Error() string {
 
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// Temporary reports whether retrying may succeed (the retry queue's classification).
+// Temporary reports whether retrying may succeed; Permanent its opposite. The retry queue
+// classifies by these two.
 func (e *DeliveryError) Temporary() bool { return e.Retry }
+
+// Permanent reports that no retry can succeed (bad key, bad payload, channel gone).
+func (e *DeliveryError) Permanent() bool { return !e.Retry }
 
 // Checker runs alert checks: evaluate the rules over the roster and the alarms, move the alert
 // state, deliver what is due. The clock and time zone are the Store's.
@@ -671,7 +675,7 @@ func (c *Checker) deliver(ctx context.Context, states []*state, now time.Time, s
 					zap.String("community", community), zap.Int("alerts", len(won)),
 					zap.Bool("retry", retry), zap.Error(nerr))
 				if enqueue && retry && c.enq != nil {
-					if err := c.enq.Enqueue(ctx, RetryKind, ch.Name+"|"+community, derr); err != nil {
+					if _, err := c.enq.Enqueue(ctx, RetryKind, ch.Name+"|"+community, derr); err != nil {
 						c.log.Error("cannot queue alert delivery for retry", zap.String("channel", ch.Name), zap.Error(err))
 					}
 				}

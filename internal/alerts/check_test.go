@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -31,11 +32,11 @@ type fakeQueue struct {
 	items []queued
 }
 
-func (q *fakeQueue) Enqueue(_ context.Context, kind, key string, _ error) error {
+func (q *fakeQueue) Enqueue(_ context.Context, kind, key string, _ error) (string, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.items = append(q.items, queued{kind, key})
-	return nil
+	return fmt.Sprint(len(q.items)), nil
 }
 
 // harness is one Redis, one ledger, one clock and a few recording channels; every check runs on
@@ -550,7 +551,7 @@ func TestFailedDeliveryIsRecordedQueuedAndRedelivered(t *testing.T) {
 	h.expectSent("all", "NO_CERTIFICATE/new")
 	h.check()
 	h.expectSent("all")
-	if err := h.checker().Redeliver(ctx, "gone|林格社区"); !errors.As(err, &de) || de.Temporary() {
+	if err := h.checker().Redeliver(ctx, "gone|林格社区"); !errors.As(err, &de) || !de.Permanent() {
 		t.Errorf("redeliver to a removed channel: got %v, want a permanent DeliveryError", err)
 	}
 

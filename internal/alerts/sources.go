@@ -45,7 +45,8 @@ type AlarmSource interface {
 }
 
 // Enqueuer hands a failed delivery to the retry queue: kind is RetryKind, key names the channel
-// and community (see Checker.Redeliver), cause is the delivery's error.
+// and community (see Checker.Redeliver), cause is the delivery's error (a *DeliveryError). It
+// returns the queue item's ID. *retry.Queue satisfies it as it is.
 type Enqueuer interface {
-	Enqueue(ctx context.Context, kind, key string, cause error) error
+	Enqueue(ctx context.Context, kind, key string, cause error) (string, error)
 }
