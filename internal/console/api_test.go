@@ -1,11 +1,13 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -192,19 +194,33 @@ func TestAPIRefusesOversizedBodies(t *testing.T) {
 			t.Errorf("status %d %s, want 413 with the limit", resp.StatusCode, b)
 		}
 	})
-	for _, streamed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("workbook upload streamed=%v", streamed), func(t *testing.T) {
-			body, ctype := multipartFile(t, "企业台账.xlsx", bytes.Repeat([]byte("x"), defaultMaxUpload+1))
-			var r io.Reader = bytes.NewReader(body)
-			if streamed {
-				r = io.MultiReader(r)
-			}
-			resp, b := w.request(t, "POST", "/api/workbook/import", testToken, r, "Content-Type", ctype)
-			if resp.StatusCode != http.StatusRequestEntityTooLarge || apiErrorOf(t, b) != "上传文件过大（上限 20 MiB）" {
-				t.Errorf("status %d %s, want 413 with the limit", resp.StatusCode, b)
-			}
-		})
-	}
+	t.Run("workbook upload with a length", func(t *testing.T) {
+		// Only the headers are sent: a declared length over the limit is refused before any
+		// of the body is read.
+		conn, err := net.Dial("tcp", w.ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /api/workbook/import HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n", w.ts.Listener.Addr(), testToken, defaultMaxUpload+(64<<10)+1)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || apiErrorOf(t, b) != "上传文件过大（上限 20 MiB）" {
+			t.Errorf("status %d %s, want 413 with the limit", resp.StatusCode, b)
+		}
+	})
+	t.Run("workbook upload streamed without a length", func(t *testing.T) {
+		small := newWorld(t, worldOptions{opts: Options{MaxUploadBytes: 256 << 10}})
+		body, ctype := multipartFile(t, "企业台账.xlsx", bytes.Repeat([]byte("x"), 256<<10+1))
+		resp, b := small.request(t, "POST", "/api/workbook/import", testToken, io.MultiReader(bytes.NewReader(body)), "Content-Type", ctype)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || apiErrorOf(t, b) != "上传文件过大（上限 256 KiB）" {
+			t.Errorf("status %d %s, want 413 with the limit", resp.StatusCode, b)
+		}
+	})
 }
 
 func multipartFile(t *testing.T, name string, data []byte, fields ...string) ([]byte, string) {

@@ -3,10 +3,12 @@ package console
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -36,7 +38,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// Chromium takes a while to start here: start it while the other tests run.
+	if run := flag.Lookup("test.run").Value.String(); chromiumPath() != "" && !testing.Short() {
+		if re, err := regexp.Compile(run); err == nil && (run == "" || re.MatchString("TestBrowserConsole")) {
+			go browserOnce.Do(startBrowser)
+		}
+	}
 	code := m.Run()
+	browserOnce.Do(func() {}) // waits for a start under way
 	for i := len(browserCancel) - 1; i >= 0; i-- {
 		browserCancel[i]()
 	}
@@ -54,6 +64,36 @@ func chromiumPath() string {
 	return p
 }
 
+// startBrowser starts the shared Chromium.
+func startBrowser() {
+	path := chromiumPath()
+	dir, err := os.MkdirTemp("", "console-chromium-")
+	if err != nil {
+		browserErr = err
+		return
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1366, 768),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(alloc)
+	browserCancel = append(browserCancel, func() { os.RemoveAll(dir) }, cancelAlloc, cancelBrowser)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		browserErr = err
+		return
+	}
+	browserCtx = ctx
+}
+
 // newTab returns a tab in a fresh browser context of the shared browser; confirm() dialogs
 // are accepted.
 func newTab(t *testing.T) context.Context {
@@ -65,33 +105,7 @@ func newTab(t *testing.T) context.Context {
 		}
 		t.Skip("no Chromium at /usr/bin/chromium: browser tests skipped (set CHROMIUM to its path)")
 	}
-	browserOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "console-chromium-")
-		if err != nil {
-			browserErr = err
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.NoSandbox,
-			chromedp.Headless,
-			chromedp.DisableGPU,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.NoFirstRun,
-			chromedp.UserDataDir(dir),
-			chromedp.WindowSize(1366, 768),
-		)
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancelBrowser := chromedp.NewContext(alloc)
-		browserCancel = append(browserCancel, func() { os.RemoveAll(dir) }, cancelAlloc, cancelBrowser)
-		if err := chromedp.Do(ctx); err != nil { // starts the browser
-			browserErr = err
-			return
-		}
-		browserCtx = ctx
-	})
+	browserOnce.Do(startBrowser)
 	if browserErr != nil {
 		t.Fatalf("start chromium: %v", browserErr)
 	}
@@ -106,7 +120,7 @@ func newTab(t *testing.T) context.Context {
 			_, _ = chromedp.Call(tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 		}
 	}()
-	tab, cancelTimeout := context.WithTimeout(tab, 45*time.Second)
+	tab, cancelTimeout := context.WithTimeout(tab, 100*time.Second)
 	t.Cleanup(cancelTimeout)
 	return tab
 }

@@ -1,0 +1,242 @@
+package console
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// browserSession is a logged-in console session as a browser holds it.
+type browserSession struct {
+	cookie *http.Cookie
+	csrf   string
+}
+
+// consoleLogin logs in through the form and reads the CSRF token from a page.
+func (w *world) consoleLogin(t *testing.T) browserSession {
+	t.Helper()
+	resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}, "operator": {"测试员"}, "next": {"/queue"}}, "Origin", w.ts.URL)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/queue" {
+		t.Fatalf("login: status %d to %q, want 303 to /queue", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var c *http.Cookie
+	for _, k := range resp.Cookies() {
+		if k.Name == sessionCookie {
+			c = k
+		}
+	}
+	if c == nil {
+		t.Fatal("login set no session cookie")
+	}
+	_, page := w.form(t, "/queue", c, nil)
+	i := bytes.Index(page, []byte(`name="csrf" value="`))
+	if i < 0 {
+		t.Fatalf("no CSRF token in the page")
+	}
+	rest := page[i+len(`name="csrf" value="`):]
+	return browserSession{cookie: c, csrf: string(rest[:bytes.IndexByte(rest, '"')])}
+}
+
+// form sends a console request: GET without values, else a urlencoded POST.
+func (w *world) form(t *testing.T, path string, c *http.Cookie, v url.Values, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	if c != nil {
+		header = append(header, "Cookie", c.Name+"="+c.Value)
+	}
+	if v == nil {
+		return w.request(t, "GET", path, "", nil, header...)
+	}
+	header = append(header, "Content-Type", "application/x-www-form-urlencoded")
+	return w.request(t, "POST", path, "", strings.NewReader(v.Encode()), header...)
+}
+
+func TestConsolePagesNeedALogin(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	for _, path := range []string{"/", "/jobs", "/queue?view=live", "/reconcile", "/alerts", "/alarms", "/ledger", "/ledger/export.xlsx", "/reconcile/report.xlsx"} {
+		resp, _ := w.form(t, path, nil, nil)
+		if want := "/login?next=" + url.QueryEscape(path); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("GET %s: %d to %q, want 303 to %s", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+	for _, path := range []string{"/jobs/run", "/queue/retry", "/queue/drop", "/reconcile/run", "/reconcile/apply", "/alerts/ack", "/alerts/silence", "/alarms/feedback", "/ledger/confirm", "/ledger/import", "/logout"} {
+		resp, _ := w.form(t, path, &http.Cookie{Name: sessionCookie, Value: "forged"}, url.Values{"csrf": {"x"}, "job": {"all"}})
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("POST %s with a forged session: %d to %q, want 303 to the login", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if len(w.jobs.calls) != 0 {
+		t.Errorf("posts without a session ran jobs: %v", w.jobs.calls)
+	}
+}
+
+func TestConsoleLoginSetsAStrictSessionCookie(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	resp, b := w.form(t, "/login", nil, url.Values{"token": {"wrong"}}, "Origin", w.ts.URL)
+	if resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(b, []byte(msgBadToken)) || len(resp.Cookies()) != 0 {
+		t.Errorf("wrong token: status %d, cookies %v, want 401 with %s and no cookie", resp.StatusCode, resp.Cookies(), msgBadToken)
+	}
+	s := w.consoleLogin(t)
+	c := s.cookie
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge != int((12*time.Hour).Seconds()) || c.Secure {
+		t.Errorf("session cookie %+v, want HttpOnly, SameSite=Strict, Path=/, Max-Age 12h, not Secure over plain HTTP", c)
+	}
+	if len(c.Value) < 20 || strings.Contains(c.Value, testToken) {
+		t.Errorf("session id %q: want a long random value unrelated to the token", c.Value)
+	}
+	resp, b = w.form(t, "/", c, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("测试员")) {
+		t.Errorf("overview with the session: %d, want 200 naming the operator", resp.StatusCode)
+	}
+	for header, want := range map[string]string{
+		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+		"Referrer-Policy": "same-origin",
+	} {
+		if got := resp.Header.Get(header); got != want {
+			t.Errorf("%s: %q, want %q", header, got, want)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q: want self-only scripts, no unsafe-inline, no framing", csp)
+	}
+
+	// Twelve hours later the session is over.
+	w.clock.Advance(12 * time.Hour)
+	resp, _ = w.form(t, "/alerts", c, nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?expired=1") {
+		t.Errorf("after 12h: %d to %q, want 303 to the login with expired=1", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestConsoleLogoutEndsTheSession(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	s := w.consoleLogin(t)
+	resp, _ := w.form(t, "/logout", s.cookie, url.Values{"csrf": {s.csrf}}, "Origin", w.ts.URL)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?out=1" {
+		t.Errorf("logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := w.form(t, "/", s.cookie, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the old session after logout: status %d, want 303 to the login", resp.StatusCode)
+	}
+}
+
+func TestConsoleRefusesCrossSiteAndTokenlessPosts(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	s := w.consoleLogin(t)
+	drop := func(csrf string, header ...string) int {
+		resp, b := w.form(t, "/queue/drop", s.cookie, url.Values{"csrf": {csrf}, "id": {w.dead[0]}}, header...)
+		if resp.StatusCode == http.StatusForbidden && !bytes.Contains(b, []byte(msgCSRF)) {
+			t.Errorf("403 without the Chinese explanation")
+		}
+		return resp.StatusCode
+	}
+	cases := []struct {
+		name   string
+		csrf   string
+		header []string
+		want   int
+	}{
+		{"no token", "", []string{"Origin", w.ts.URL}, http.StatusForbidden},
+		{"wrong token", s.csrf + "x", []string{"Origin", w.ts.URL}, http.StatusForbidden},
+		{"another session's token", w.consoleLogin(t).csrf, []string{"Origin", w.ts.URL}, http.StatusForbidden},
+		{"other origin", s.csrf, []string{"Origin", "http://evil.example"}, http.StatusForbidden},
+		{"opaque origin", s.csrf, []string{"Origin", "null"}, http.StatusForbidden},
+		{"other referer", s.csrf, []string{"Referer", "http://evil.example/page"}, http.StatusForbidden},
+		{"right token, same origin", s.csrf, []string{"Origin", w.ts.URL}, http.StatusSeeOther},
+	}
+	for _, c := range cases {
+		if got := drop(c.csrf, c.header...); got != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
+		}
+	}
+	dead, _ := w.queue.Stats(w.ctx)
+	if dead.Dead != 2 {
+		t.Errorf("dead items: %d, want 2 (only the last post dropped one)", dead.Dead)
+	}
+}
+
+func TestConsoleLimitsLoginAttempts(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	for i := 0; i < failureBurst; i++ {
+		w.form(t, "/login", nil, url.Values{"token": {"guess"}})
+	}
+	resp, b := w.form(t, "/login", nil, url.Values{"token": {testToken}})
+	if resp.StatusCode != http.StatusTooManyRequests || !bytes.Contains(b, []byte(msgTooManyLogins)) {
+		t.Errorf("after %d failures: status %d, want 429 with %s", failureBurst, resp.StatusCode, msgTooManyLogins)
+	}
+	w.clock.Advance(failureRefill)
+	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after %v: status %d, want 303", failureRefill, resp.StatusCode)
+	}
+}
+
+func TestConsoleFormLimitsAndUploadCSRF(t *testing.T) {
+	w := newWorld(t, worldOptions{opts: Options{MaxUploadBytes: 512 << 10}})
+	s := w.consoleLogin(t)
+	resp, b := w.form(t, "/alerts/ack", s.cookie, url.Values{"csrf": {s.csrf}, "note": {strings.Repeat("长", defaultMaxJSON)}})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(b, []byte("请求内容过大（上限 1 MiB）")) {
+		t.Errorf("oversized form: status %d, want 413 with the limit", resp.StatusCode)
+	}
+	// The upload's CSRF token is checked before the file is read.
+	body, ctype := multipartFile(t, "台账.xlsx", []byte("not read"), "csrf", "wrong")
+	resp, b = w.request(t, "POST", "/ledger/import", "", bytes.NewReader(body), "Content-Type", ctype, "Cookie", sessionCookie+"="+s.cookie.Value)
+	if resp.StatusCode != http.StatusForbidden || !bytes.Contains(b, []byte(msgCSRF)) {
+		t.Errorf("upload with a wrong CSRF token: status %d, want 403", resp.StatusCode)
+	}
+	body, ctype = multipartFile(t, "台账.xlsx", bytes.Repeat([]byte("x"), 512<<10+1), "csrf", s.csrf)
+	resp, b = w.request(t, "POST", "/ledger/import", "", bytes.NewReader(body), "Content-Type", ctype, "Cookie", sessionCookie+"="+s.cookie.Value)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(b, []byte("上传文件过大（上限 512 KiB）")) {
+		t.Errorf("oversized upload: status %d, want 413 with the limit", resp.StatusCode)
+	}
+	// A good upload lands and its result is shown once on the ledger page.
+	_, exported := w.api(t, "GET", "/api/workbook/export", "")
+	body, ctype = multipartFile(t, "台账.xlsx", exported, "csrf", s.csrf, "dryRun", "1")
+	resp, _ = w.request(t, "POST", "/ledger/import", "", bytes.NewReader(body), "Content-Type", ctype, "Cookie", sessionCookie+"="+s.cookie.Value)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: status %d, want 303", resp.StatusCode)
+	}
+	_, page := w.form(t, "/ledger", s.cookie, nil)
+	if !bytes.Contains(page, []byte(`id="import-result"`)) || !bytes.Contains(page, []byte("预检结果（未写入）")) {
+		t.Errorf("the ledger page does not show the dry run's result")
+	}
+	if _, page = w.form(t, "/ledger", s.cookie, nil); bytes.Contains(page, []byte(`id="import-result"`)) {
+		t.Errorf("the import result is shown again on the next visit")
+	}
+}
+
+func TestConsoleActionsRedirectBackWithAMessage(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	s := w.consoleLogin(t)
+	post := func(path string, v url.Values) (string, string) {
+		v.Set("csrf", s.csrf)
+		resp, _ := w.form(t, path, s.cookie, v, "Origin", w.ts.URL)
+		loc := resp.Header.Get("Location")
+		_, page := w.form(t, loc, s.cookie, nil)
+		return loc, string(page)
+	}
+	cases := []struct {
+		name, path string
+		values     url.Values
+		wantLoc    string
+		wantText   string
+	}{
+		{"run a job", "/jobs/run", url.Values{"job": {"alarms"}, "return": {"/jobs"}}, "/jobs", "同步任务「监测报警同步」已完成"},
+		{"unknown job", "/jobs/run", url.Values{"job": {"x"}, "return": {"/jobs"}}, "/jobs", "未知的同步任务"},
+		{"reconcile", "/reconcile/run", url.Values{"scope": {"all"}, "return": {"/reconcile"}}, "/reconcile", "对账已完成"},
+		{"ack without a note", "/alerts/ack", url.Values{"key": {"0123456789abcdef"}, "return": {"/alerts?rule=CERT_EXPIRED"}}, "/alerts?rule=CERT_EXPIRED", msgNoNote},
+		{"a return to another site is ignored", "/queue/retry", url.Values{"id": {w.dead[0]}, "return": {"//evil.example/x"}}, "/", "已重新排队 1 条"},
+		{"feedback with a bad status", "/alarms/feedback", url.Values{"alarm": {w.ds.Alarms[0].ID}, "status": {"9"}, "note": {"x"}, "return": {"/alarms"}}, "/alarms", msgBadStatus},
+	}
+	for _, c := range cases {
+		loc, page := post(c.path, c.values)
+		if loc != c.wantLoc {
+			t.Errorf("%s: redirected to %q, want %q", c.name, loc, c.wantLoc)
+		}
+		if !strings.Contains(page, c.wantText) {
+			t.Errorf("%s: the page after it does not say %q", c.name, c.wantText)
+		}
+	}
+}

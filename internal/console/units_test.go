@@ -1,0 +1,238 @@
+package console
+
+import (
+	"context"
+	"io"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"streetsync/internal/alerts"
+	"streetsync/internal/jobs"
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+	"streetsync/scheduler/retry"
+)
+
+func TestNiceCeilRoundsUpToOneTwoFive(t *testing.T) {
+	for _, c := range []struct{ in, want int }{{0, 1}, {1, 1}, {2, 2}, {3, 5}, {7, 10}, {10, 10}, {11, 20}, {13, 20}, {48, 50}, {51, 100}, {999, 1000}} {
+		if got := niceCeil(c.in); got != c.want {
+			t.Errorf("niceCeil(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+func TestChartsEscapeTextAndScaleBars(t *testing.T) {
+	html, legend := alertsChart([]communityAlerts{
+		{Community: `<script>洪溪</script>`, Critical: 10, ByRule: map[string]int{alerts.RuleNoCertificate: 10}},
+		{Community: "灵水社区", Warning: 5, ByRule: map[string]int{alerts.RuleExpiringSoon: 5}},
+	})
+	s := string(html)
+	if strings.Contains(s, "<script>") || !strings.Contains(s, "&lt;script&gt;洪溪&lt;/script&gt;") {
+		t.Errorf("community name not escaped: %s", s)
+	}
+	// 10 of an axis of 10 fill the plot (560-96-44 = 420 px); 5 fill half.
+	if !strings.Contains(s, `width="420"`) || !strings.Contains(s, `width="210"`) {
+		t.Errorf("bars not to scale: %s", s)
+	}
+	if len(legend) != 2 || legend[0].Label != alerts.RuleName(alerts.RuleNoCertificate) {
+		t.Errorf("legend %v, want the two rules used, in the contract's order", legend)
+	}
+	if html, _ := alertsChart(nil); !strings.Contains(string(html), "当前没有预警") {
+		t.Errorf("empty alert chart says nothing: %s", html)
+	}
+	days := make([]alarmDay, 30)
+	if !strings.Contains(string(alarmsChart(days)), "近 30 天没有监测报警") {
+		t.Errorf("empty alarm chart says nothing")
+	}
+	days[29].ByLevel = [4]int{1, 0, 0, 2}
+	if s := string(alarmsChart(days)); strings.Count(s, "<rect") != 2 || !strings.Contains(s, `class="lv1"`) || !strings.Contains(s, `class="lv4"`) {
+		t.Errorf("alarm chart: want one red and one blue segment: %s", s)
+	}
+	start := time.Date(2026, 1, 15, 2, 0, 0, 0, mapping.Beijing())
+	strip := string(runStrip([]Run{
+		{StartedAt: start, FinishedAt: start.Add(10 * time.Second), Outcome: OutcomeFailed},
+		{StartedAt: start.Add(-24 * time.Hour), FinishedAt: start.Add(-24*time.Hour + 40*time.Second), Outcome: OutcomeOK},
+	}, mapping.Beijing()))
+	if i, j := strings.Index(strip, "run-ok"), strings.Index(strip, "run-critical"); i < 0 || j < 0 || i > j {
+		t.Errorf("run strip: want the older success left of the newer failure: %s", strip)
+	}
+	if !strings.Contains(strip, `height="26"`) || !strings.Contains(strip, `height="6.5"`) {
+		t.Errorf("run strip: want bar heights by duration (40s full, 10s a quarter): %s", strip)
+	}
+}
+
+func TestSafeReturnKeepsRedirectsOnTheSite(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"/alerts?rule=CERT_EXPIRED", "/alerts?rule=CERT_EXPIRED"},
+		{"", "/d"}, {"alerts", "/d"}, {"//evil.example", "/d"}, {"/\\evil.example", "/d"},
+		{"https://evil.example/", "/d"}, {"/x\r\nSet-Cookie: a=b", "/d"},
+	} {
+		if got := safeReturn(c.in, "/d"); got != c.want {
+			t.Errorf("safeReturn(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestSameOriginComparesOriginThenReferer(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		origin, referer string
+		want            bool
+	}{
+		{"same origin", "http://127.0.0.1:8080", "", true},
+		{"other host", "http://evil.example", "", false},
+		{"other port", "http://127.0.0.1:9090", "", false},
+		{"opaque origin", "null", "", false},
+		{"same referer", "", "http://127.0.0.1:8080/queue", true},
+		{"other referer", "", "http://evil.example/queue", false},
+		{"neither: left to the token", "", "", true},
+	} {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:8080/queue/drop", nil)
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if c.referer != "" {
+			r.Header.Set("Referer", c.referer)
+		}
+		if got := sameOrigin(r); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestMaskBodyMasksValidIDNumbersOnly(t *testing.T) {
+	in := `{"id":"11010519491231002X","uscc":"91350582MA2Y5B3X4K","n":"12345678901234567890"}`
+	want := `{"id":"110105********002X","uscc":"91350582MA2Y5B3X4K","n":"12345678901234567890"}`
+	if got := string(maskBody([]byte(in))); got != want {
+		t.Errorf("maskBody:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestSizeText(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{1 << 20, "1 MiB"}, {20 << 20, "20 MiB"}, {512 << 10, "512 KiB"}, {1000, "1000 字节"}} {
+		if got := sizeText(c.n); got != c.want {
+			t.Errorf("sizeText(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+func TestNewRefusesMissingDependenciesAndToken(t *testing.T) {
+	if _, err := New(Deps{}, Options{Token: "t"}); err == nil || !strings.Contains(err.Error(), "Alarms, Alerts, History, Jobs, Ledger, Queue, Reconciler, Workbook") {
+		t.Errorf("no deps: %v, want every missing one named", err)
+	}
+	if _, err := New(stubDeps(nil), Options{Token: "  "}); err == nil || !strings.Contains(err.Error(), "console.token is empty") {
+		t.Errorf("blank token: %v", err)
+	}
+}
+
+// TestCloseStopsRunningTasks: a sync the console started is cancelled by Close, which returns
+// only when it has.
+func TestCloseStopsRunningTasks(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	runner := &blockingRunner{started: make(chan struct{})}
+	srv, err := New(stubDeps(runner), Options{Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	done := make(chan int)
+	go func() {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/jobs/run", strings.NewReader(`{"job":"all"}`))
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-runner.started
+	srv.Close()
+	if got := <-done; got != http.StatusServiceUnavailable {
+		t.Errorf("the interrupted run answered %d, want 503", got)
+	}
+	if runner.ctxErr != context.Canceled {
+		t.Errorf("the run saw %v, want context.Canceled", runner.ctxErr)
+	}
+	ts.Close()
+	http.DefaultClient.CloseIdleConnections()
+}
+
+type blockingRunner struct {
+	started chan struct{}
+	ctxErr  error
+}
+
+func (b *blockingRunner) Run(ctx context.Context, job string, full bool) ([]jobs.Summary, error) {
+	close(b.started)
+	<-ctx.Done()
+	b.ctxErr = ctx.Err()
+	return nil, ctx.Err()
+}
+
+// stubDeps are dependencies that hold nothing, for tests of the server's own machinery.
+func stubDeps(runner JobRunner) Deps {
+	if runner == nil {
+		runner = &blockingRunner{started: make(chan struct{})}
+	}
+	var s stub
+	return Deps{Jobs: runner, History: s, Reconciler: s, Queue: stubQueue{}, Alerts: stubAlerts{}, Alarms: s, Ledger: s, Workbook: s}
+}
+
+type (
+	stub       struct{}
+	stubQueue  struct{}
+	stubAlerts struct{}
+)
+
+func (stub) Runs(context.Context, string, int) ([]Run, error)       { return nil, nil }
+func (stub) Reconcile(context.Context, Scope) (*Report, error)      { return &Report{}, nil }
+func (stub) Apply(context.Context, Scope) (*ApplyResult, error)     { return &ApplyResult{}, nil }
+func (stub) WriteXLSX(io.Writer, *Report) error                     { return nil }
+func (stubQueue) Stats(context.Context) (retry.Stats, error)        { return retry.Stats{}, nil }
+func (stubQueue) RetryDead(context.Context, ...string) (int, error) { return 0, nil }
+func (stubQueue) RetryAllDead(context.Context, string) (int, error) { return 0, nil }
+func (stubQueue) Drop(context.Context, ...string) (int, error)      { return 0, nil }
+func (stubAlerts) History(context.Context, string) (*alerts.Record, []alerts.Event, error) {
+	return nil, nil, alerts.ErrNotFound
+}
+func (stubAlerts) Ack(context.Context, string, string, string) error { return nil }
+func (stubAlerts) Silence(context.Context, alerts.Matcher, time.Time, string, string) (alerts.Silence, error) {
+	return alerts.Silence{}, nil
+}
+func (stubAlerts) List(context.Context, alerts.Filter) ([]alerts.Record, error)     { return nil, nil }
+func (stubQueue) List(context.Context, retry.ListOptions) ([]retry.ItemInfo, error) { return nil, nil }
+func (stub) Alarms(context.Context, ledger.AlarmFilter) iter.Seq2[mapping.Alarm, error] {
+	return func(func(mapping.Alarm, error) bool) {}
+}
+func (stub) AlarmByID(context.Context, string) (mapping.Alarm, error) {
+	return mapping.Alarm{}, ledger.ErrNotFound
+}
+func (stub) AlarmFeedback(context.Context, string) ([]ledger.FeedbackRecord, error) { return nil, nil }
+func (stub) RecordAlarmFeedback(context.Context, mapping.AlarmFeedback) (ledger.FeedbackRecord, bool, error) {
+	return ledger.FeedbackRecord{}, true, nil
+}
+func (stub) Overview(context.Context, mapping.Date) (ledger.Overview, error) {
+	return ledger.Overview{}, nil
+}
+func (stub) Enterprises(context.Context, ledger.EnterpriseFilter) iter.Seq2[ledger.EnterpriseRecord, error] {
+	return func(func(ledger.EnterpriseRecord, error) bool) {}
+}
+func (stub) Operators(context.Context, ledger.OperatorFilter) iter.Seq2[ledger.OperatorRecord, error] {
+	return func(func(ledger.OperatorRecord, error) bool) {}
+}
+func (stub) ConfirmEnterprise(context.Context, string) error { return nil }
+func (stub) Import(context.Context, string, io.Reader, bool) (*ImportResult, error) {
+	return &ImportResult{}, nil
+}
+func (stub) Export(context.Context, io.Writer) error { return nil }
