@@ -39,6 +39,9 @@ func newRunCmd(a *app) *cobra.Command {
 func serveWithConsole(a *app, w *wiring.App, opts wiring.DaemonOptions, ready func(net.Addr)) error {
 	cons, err := w.Console(a.ctx)
 	if err != nil {
+		if opts.Listener != nil {
+			opts.Listener.Close()
+		}
 		return err
 	}
 	defer cons.Close()
@@ -58,7 +61,7 @@ func newDemoCmd(a *app) *cobra.Command {
 		Use:   "demo",
 		Short: "一条命令的演示：内置 Redis、临时台账、两个模拟平台；导入台账、全量同步、对账、预警检查，打印摘要，然后运行控制台直到 Ctrl-C（--once：打印摘要后退出）",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if enterprises < 0 {
 				return usageErr("--enterprises must not be negative")
 			}
@@ -91,7 +94,15 @@ func newDemoCmd(a *app) *cobra.Command {
 			if a.format == formatText {
 				printDemoSummary(a, sum)
 			}
-			return serveWithConsole(a, d.App, wiring.DaemonOptions{StopGrace: 10 * time.Second}, func(addr net.Addr) {
+			l, err := net.Listen("tcp", listen)
+			if err != nil && !cmd.Flags().Changed("listen") {
+				// The default port is taken (another demo?): any free one will do.
+				l, err = net.Listen("tcp", "127.0.0.1:0")
+			}
+			if err != nil {
+				return fmt.Errorf("demo console: listen on %s: %w", listen, err)
+			}
+			return serveWithConsole(a, d.App, wiring.DaemonOptions{StopGrace: 10 * time.Second, Listener: l}, func(addr net.Addr) {
 				url := "http://" + addr.String() + "/"
 				if a.format == formatJSON {
 					_ = a.printJSON(struct {

@@ -62,7 +62,7 @@ func (a *App) alertsLocked(ctx context.Context) (*alerts.Checker, error) {
 	}
 	src := alertSources{store: store, catalog: cat}
 	c, err := alerts.NewChecker(st, alerts.Sources{Roster: src, Certificates: src, Alarms: src}, chans, a.cfg.Alerts,
-		alerts.WithEnqueuer(alertEnqueuer{q}), alerts.WithLogger(a.log))
+		alerts.WithEnqueuer(q), alerts.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"streetsync/scheduler"
 	"streetsync/scheduler/clock"
+	"streetsync/scheduler/retry"
 )
 
 // DaemonOptions adjust Serve.
@@ -44,20 +46,11 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 	if opts.QueueDepthEvery <= 0 {
 		opts.QueueDepthEvery = 15 * time.Second
 	}
-	handler, err := a.Handler(ctx, opts.Console)
+	handler, q, workers, sched, err := a.daemonParts(ctx, opts.Console)
 	if err != nil {
-		return err
-	}
-	q, err := a.Queue(ctx)
-	if err != nil {
-		return err
-	}
-	workers, err := a.Workers(ctx)
-	if err != nil {
-		return err
-	}
-	sched, err := a.Scheduler(ctx)
-	if err != nil {
+		if opts.Listener != nil {
+			opts.Listener.Close()
+		}
 		return err
 	}
 	l := opts.Listener
@@ -135,6 +128,26 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 		log.Info("stopped cleanly")
 	}
 	return runErr
+}
+
+func (a *App) daemonParts(ctx context.Context, console http.Handler) (http.Handler, *retry.Queue, []retry.Worker, *scheduler.Scheduler, error) {
+	handler, err := a.Handler(ctx, console)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	q, err := a.Queue(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	workers, err := a.Workers(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	sched, err := a.Scheduler(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return handler, q, workers, sched, nil
 }
 
 // refreshQueueDepth keeps streetsync_queue_items current until ctx ends.

@@ -8,7 +8,6 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
-	"streetsync/scheduler/retry"
 )
 
 // alertSources adapts the ledger and the catalog to what an alert check reads: the on-duty roster
@@ -75,12 +74,4 @@ func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Tim
 		out = append(out, alerts.AlarmEntry{Alarm: a, Community: ents[a.USCC].community})
 	}
 	return out, nil
-}
-
-// alertEnqueuer hands failed alert deliveries to the retry queue.
-type alertEnqueuer struct{ q *retry.Queue }
-
-func (e alertEnqueuer) Enqueue(ctx context.Context, kind, key string, cause error) error {
-	_, err := e.q.Enqueue(ctx, kind, key, cause)
-	return err
 }
