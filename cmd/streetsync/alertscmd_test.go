@@ -178,7 +178,12 @@ func TestAlarmsFeedback(t *testing.T) {
 func TestReconcileReportsAppliesAndWritesFiles(t *testing.T) {
 	e := prepared(t, 20, "")
 	var raw map[string]json.RawMessage
-	e.jsonCLI(t, exitOK, &raw, "reconcile")
+	out := e.jsonCLI(t, exitOK, &raw, "reconcile")
+	for _, op := range e.mocks.Dataset.Roster {
+		if strings.Contains(out, op.IDNumber) {
+			t.Fatalf("reconcile shows the whole ID number of %s", op.Name)
+		}
+	}
 	var ents struct {
 		OnlyInLedger   []map[string]any `json:"onlyInLedger"`
 		OnlyOnPlatform []map[string]any `json:"onlyOnPlatform"`
@@ -211,7 +216,7 @@ func TestReconcileReportsAppliesAndWritesFiles(t *testing.T) {
 			Pushed, Pulled, Registered int
 		} `json:"applied"`
 	}
-	out := e.jsonCLI(t, exitOK, nil, "reconcile", "enterprises", "--apply")
+	out = e.jsonCLI(t, exitOK, nil, "reconcile", "enterprises", "--apply")
 	if err := json.Unmarshal([]byte(out), &applied); err != nil || applied.Applied == nil {
 		t.Fatalf("reconcile --apply: no applied section: %v\n%s", err, out)
 	}
