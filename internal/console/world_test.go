@@ -27,10 +27,14 @@ import (
 	"streetsync/scheduler/retry"
 )
 
-// The test world: a console over real components — a SQLite ledger in t.TempDir loaded from the
-// generated 灵源街道 workbook, the real retry queue and alert store on a real Redis
-// (testutil.Redis), the real alert checker run over the ledger — and in-test fakes only where
-// the real package does not exist yet (marked FAKE below).
+// The test world of the API and session tests: a console over real components — a SQLite ledger
+// in t.TempDir loaded from the generated 灵源街道 workbook, the real retry queue and alert store
+// on a real Redis (testutil.Redis), the real alert checker run over the ledger — with small
+// stand-ins (marked STAND-IN below) for the job runner, the run history, reconciliation and the
+// workbook: they give these tests fixed, known answers (a report holding whole ID numbers, a
+// runner that can be held) on a fixed clock. The browser tests and
+// TestAPIOverTheRealStreetsyncMasksIDNumbers (browser_test.go) run the console over the real
+// packages instead, wired by internal/app.
 
 const testToken = "test-console-token-0123456789"
 
@@ -258,7 +262,7 @@ func (s alarmSource) UnhandledAlarms(ctx context.Context, before time.Time) ([]a
 	return out, nil
 }
 
-// ---- FAKE: run history. The scheduler's run history is not in the tree yet. ----
+// ---- STAND-IN: run history (real: the scheduler's, through internal/app). ----
 
 type fakeHistory struct {
 	mu   sync.Mutex
@@ -304,7 +308,7 @@ func (h *fakeHistory) add(r Run) {
 	h.mu.Unlock()
 }
 
-// ---- FAKE: job runner. internal/jobs has no runner yet; this records manual runs. ----
+// ---- STAND-IN: job runner (real: jobs.Runner through internal/app); records manual runs. ----
 
 type fakeJobs struct {
 	history *fakeHistory
@@ -340,8 +344,9 @@ func (f *fakeJobs) Run(ctx context.Context, job string, full bool) ([]jobs.Summa
 	return out, nil
 }
 
-// ---- FAKE: reconciler. internal/reconcile is not in the tree yet; this reports the gaps the
-// generator built between ledger and platform, and one unregistered roster entry (whole ID). ----
+// ---- STAND-IN: reconciler (real: internal/reconcile through internal/app). It reports the gaps
+// the generator built between ledger and platform, and one unregistered roster entry with its
+// whole ID number, which the console must mask. ----
 
 type fakeReconciler struct {
 	ds      *dataset.Dataset
@@ -439,7 +444,7 @@ func (f *fakeReconciler) WriteXLSX(w io.Writer, r *Report) error {
 	return x.Write(w)
 }
 
-// ---- FAKE: workbook. internal/workbook is not in the tree yet; this loads and writes the
+// ---- STAND-IN: workbook (real: internal/workbook through internal/app); loads and writes the
 // ledger workbook with excelize and package mapping (.xlsx only). ----
 
 type fakeWorkbook struct {
