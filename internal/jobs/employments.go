@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"streetsync/internal/ledger"
@@ -30,7 +32,7 @@ import (
 // against the ledger's record of what was accepted, so --full changes nothing here: there is no
 // watermark, and the system offers no listing to compare with.
 
-const employmentGroup = 500 // roster entries decided per certificate lookup, and per ledger write
+const employmentGroup = 100 // roster entries a worker decides per certificate lookup
 
 // employmentPlan is one registration to PUT.
 type employmentPlan struct {
@@ -112,68 +114,82 @@ type employmentAnswer struct {
 	err    error
 }
 
+// employmentBatch is what one worker did with a group of due entries: the answers to the PUTs
+// it sent, and the entries it held back.
+type employmentBatch struct {
+	answers          []employmentAnswer
+	waiting, refused int
+	err              error // the ledger failed
+}
+
 func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error {
 	eq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindEmployment)
 	if err != nil {
 		return err
 	}
 	today := r.today()
-	names := map[string]string{}
+	names := newNameCache(r.store)
 	r.progress.Begin(Employments, phaseRegister, 0)
 	defer r.progress.End()
 
-	produce := func(send func(employmentPlan) bool) error {
+	// One goroutine reads the due entries; the workers decide a group each (certificates,
+	// names, the plan) and send its registrations, so that neither the reading nor the
+	// deciding holds the requests up.
+	produce := func(send func([]ledger.RegistrationDue) bool) error {
 		group := make([]ledger.RegistrationDue, 0, employmentGroup)
-		decide := func() (bool, error) {
-			ids := make([]string, 0, len(group))
-			for i := range group {
-				if i == 0 || group[i].Operator.IDNumber != group[i-1].Operator.IDNumber {
-					ids = append(ids, group[i].Operator.IDNumber)
-				}
-			}
-			certs, err := r.store.CertificatesByIDNumbers(ctx, ids)
-			if err != nil {
-				return false, fmt.Errorf("read certificates: %w", err)
-			}
-			for i := range group {
-				due := &group[i]
-				name, err := r.enterpriseName(ctx, names, due.Operator.EnterpriseUSCC)
-				if err != nil {
-					return false, err
-				}
-				p, ok := planEmployment(due, certs[due.Operator.IDNumber], today, name)
-				if !ok {
-					t.unchanged.Add(1) // waiting for a valid certificate
-					continue
-				}
-				if eq.refused(p.key.String(), p.raw) {
-					t.quarantined.Add(1) // refused as it is: not sent again until something changes
-					continue
-				}
-				if !send(p) {
-					return false, nil
-				}
-			}
-			group = group[:0]
-			return true, nil
-		}
 		for due, err := range r.store.RegistrationsDue(ctx, today) {
 			if err != nil {
 				return fmt.Errorf("read due registrations: %w", err)
 			}
 			group = append(group, due)
 			if len(group) == employmentGroup {
-				if more, err := decide(); !more || err != nil {
-					return err
+				if !send(group) {
+					return nil
 				}
+				group = make([]ledger.RegistrationDue, 0, employmentGroup)
 			}
 		}
-		_, err := decide()
-		return err
+		if len(group) > 0 {
+			send(group)
+		}
+		return nil
 	}
-	work := func(ctx context.Context, p employmentPlan) employmentAnswer {
-		stored, _, _, err := r.tz.RegisterEmployment(ctx, p.emp)
-		return employmentAnswer{plan: p, status: stored.Status, err: err}
+	var stopped atomic.Bool // the breaker opened: send nothing more
+	work := func(ctx context.Context, group []ledger.RegistrationDue) employmentBatch {
+		var b employmentBatch
+		ids := make([]string, 0, len(group))
+		for i := range group {
+			if i == 0 || group[i].Operator.IDNumber != group[i-1].Operator.IDNumber {
+				ids = append(ids, group[i].Operator.IDNumber)
+			}
+		}
+		certs, err := r.store.CertificatesByIDNumbers(ctx, ids)
+		if err != nil {
+			b.err = fmt.Errorf("read certificates: %w", err)
+			return b
+		}
+		for i := range group {
+			due := &group[i]
+			name, err := names.get(ctx, due.Operator.EnterpriseUSCC)
+			if err != nil {
+				b.err = err
+				return b
+			}
+			p, ok := planEmployment(due, certs[due.Operator.IDNumber], today, name)
+			switch {
+			case !ok:
+				b.waiting++ // waiting for a valid certificate
+				continue
+			case eq.refused(p.key.String(), p.raw):
+				b.refused++ // refused as it is: not sent again until something changes
+				continue
+			case stopped.Load() || ctx.Err() != nil:
+				continue // left due in the ledger; the queued job run sends it
+			}
+			stored, _, _, err := r.tz.RegisterEmployment(ctx, p.emp)
+			b.answers = append(b.answers, employmentAnswer{plan: p, status: stored.Status, err: err})
+		}
+		return b
 	}
 
 	var br breaker
@@ -187,10 +203,8 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 				return fmt.Errorf("record employments: %w", err)
 			}
 		}
-		for _, k := range resolved {
-			if err := r.resolve(ctx, eq, k); err != nil {
-				return err
-			}
+		if err := r.resolve(ctx, eq, resolved...); err != nil {
+			return err
 		}
 		if err := r.quarantine(ctx, bad...); err != nil {
 			return err
@@ -201,36 +215,43 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 		records, bad, reqs, resolved = records[:0], bad[:0], reqs[:0], resolved[:0]
 		return nil
 	}
-	consume := func(a employmentAnswer) (bool, error) {
-		r.progress.Advance(1, 1)
-		key := a.plan.key.String()
-		if a.err != nil {
-			switch judge(ctx, a.err) {
-			case verdictAbort:
-				return false, errors.Join(a.err, flush())
-			case verdictReject:
-				t.quarantined.Add(1)
-				bad = append(bad, eq.entry(key, a.plan.raw, platformRefusal(labelSpecialOps, a.err)))
-			default:
-				t.queued.Add(1)
-				reqs = append(reqs, retry.Request{Kind: KindEmploymentPut, Key: key, Cause: a.err})
+	consume := func(b employmentBatch) (bool, error) {
+		if b.err != nil {
+			return false, b.err
+		}
+		t.unchanged.Add(int64(b.waiting))
+		t.quarantined.Add(int64(b.refused))
+		r.progress.Advance(len(b.answers), len(b.answers)+b.waiting+b.refused)
+		now := r.clock.Now()
+		for _, a := range b.answers {
+			key := a.plan.key.String()
+			if a.err != nil {
+				switch judge(ctx, a.err) {
+				case verdictAbort:
+					return false, errors.Join(a.err, flush())
+				case verdictReject:
+					t.quarantined.Add(1)
+					bad = append(bad, eq.entry(key, a.plan.raw, platformRefusal(labelSpecialOps, a.err)))
+				default:
+					t.queued.Add(1)
+					reqs = append(reqs, retry.Request{Kind: KindEmploymentPut, Key: key, Cause: a.err})
+				}
+				if br.record(a.err) {
+					stopped.Store(true)
+				}
+				continue
 			}
-			stop := br.record(a.err)
-			if len(bad)+len(reqs) >= employmentGroup {
-				return stop, flush()
+			br.record(nil)
+			t.pushed.Add(1)
+			records = append(records, acceptedEmployment(&a.plan, a.status, now))
+			if eq.has(key) {
+				resolved = append(resolved, key)
 			}
-			return stop, nil
 		}
-		br.record(nil)
-		t.pushed.Add(1)
-		records = append(records, acceptedEmployment(&a.plan, a.status, r.clock.Now()))
-		if eq.has(key) {
-			resolved = append(resolved, key)
+		if len(records)+len(bad)+len(reqs) >= employmentGroup {
+			return stopped.Load(), flush()
 		}
-		if len(records) >= employmentGroup {
-			return false, flush()
-		}
-		return false, nil
+		return stopped.Load(), nil
 	}
 	err = fanOut(ctx, r.concurrency, produce, work, consume)
 	if ferr := flush(); err == nil {
@@ -255,18 +276,45 @@ func acceptedEmployment(p *employmentPlan, status string, at time.Time) ledger.E
 		Status: status, AcceptedAt: at}
 }
 
-// enterpriseName is the registration's enterprise name, from the ledger (cached for the run; ""
-// when the ledger lacks the enterprise — the system then refuses the registration, which is
-// quarantined).
-func (r *Runner) enterpriseName(ctx context.Context, cache map[string]string, uscc string) (string, error) {
-	if n, ok := cache[uscc]; ok {
+// nameCache holds enterprise names for a run's registrations. A few names are read one by one;
+// once a run needs many (a first sync), all are read in one pass, which costs far less than
+// thousands of lookups.
+type nameCache struct {
+	store     ledger.Store
+	mu        sync.Mutex
+	names     map[string]string
+	misses    int
+	preloaded bool
+}
+
+// preloadAfter is how many lookups a run makes before it reads every name at once.
+const preloadAfter = 200
+
+func newNameCache(s ledger.Store) *nameCache { return &nameCache{store: s, names: map[string]string{}} }
+
+// get returns the enterprise's name ("" when the ledger lacks it: the system then refuses the
+// registration, which is quarantined).
+func (c *nameCache) get(ctx context.Context, uscc string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.names[uscc]; ok || c.preloaded {
 		return n, nil
 	}
-	rec, err := r.store.EnterpriseByUSCC(ctx, uscc)
+	if c.misses++; c.misses > preloadAfter {
+		for e, err := range c.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+			if err != nil {
+				return "", fmt.Errorf("read enterprises: %w", err)
+			}
+			c.names[e.USCC] = e.Name
+		}
+		c.preloaded = true
+		return c.names[uscc], nil
+	}
+	rec, err := c.store.EnterpriseByUSCC(ctx, uscc)
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return "", fmt.Errorf("read enterprise: %w", err)
 	}
-	cache[uscc] = rec.Name
+	c.names[uscc] = rec.Name
 	return rec.Name, nil
 }
 
@@ -319,7 +367,7 @@ func (r *Runner) planOne(ctx context.Context, key mapping.OperatorKey) (employme
 	if err != nil {
 		return p, 0, err
 	}
-	name, err := r.enterpriseName(ctx, map[string]string{}, o.EnterpriseUSCC)
+	name, err := newNameCache(r.store).get(ctx, o.EnterpriseUSCC)
 	if err != nil {
 		return p, 0, err
 	}

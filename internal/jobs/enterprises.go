@@ -94,45 +94,20 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 	defer r.progress.End()
 	seq, prog := r.qz.Enterprises(ctx, since)
 	seenAt := r.clock.Now()
-	batch := make([]mapping.Enterprise, 0, pullBatch)
-	var owned []mapping.Enterprise // records with street-owned errors: their platform-owned fields only
-	var bad []*ledger.QuarantineEntry
+	// Recording a page in the ledger overlaps reading the next one.
+	wb := startWriteBehind(func(b pulledBatch) error { return r.recordPulled(ctx, t, pq, b, seenAt, countUpdates) })
+	b := pulledBatch{records: make([]mapping.Enterprise, 0, pullBatch)}
 	requests := 0
-	flush := func() error {
-		if len(batch) > 0 {
-			comps, err := r.store.RecordPlatformEnterprises(ctx, batch, seenAt)
-			if err != nil {
-				return fmt.Errorf("record platform enterprises: %w", err)
-			}
-			for i, c := range comps {
-				if c.Outcome == ledger.OutcomeInserted || (countUpdates && c.Outcome == ledger.OutcomeUpdated) {
-					t.pulled.Add(1)
-				}
-				if c.State.Drifted() && c.Outcome != ledger.OutcomeUnchanged {
-					t.drift(batch[i].USCC) // newly seen; a record read again unchanged is not news
-				}
-				if err := r.resolve(ctx, pq, batch[i].USCC); err != nil {
-					return err
-				}
-			}
-		}
-		if len(owned) > 0 {
-			if _, err := r.store.SetPlatformFields(ctx, owned); err != nil {
-				return fmt.Errorf("record platform fields: %w", err)
-			}
-		}
-		if err := r.quarantine(ctx, bad...); err != nil {
-			return err
-		}
-		r.progress.Advance(prog.Requests-requests, len(batch)+len(owned))
-		requests = prog.Requests
-		batch, owned, bad = batch[:0], owned[:0], bad[:0]
-		return nil
+	hand := func() error {
+		b.pages, requests = prog.Requests-requests, prog.Requests
+		err := wb.put(ctx, b)
+		b = pulledBatch{records: make([]mapping.Enterprise, 0, pullBatch)}
+		return err
 	}
 	for p, err := range seq {
 		if err != nil {
 			// What was read is the platform's truth all the same: keep it.
-			return "", errors.Join(err, flush())
+			return "", errors.Join(err, hand(), wb.close())
 		}
 		uscc := p.Enterprise.USCC
 		if seen != nil {
@@ -146,27 +121,67 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 				key = "qyid:" + p.Wire.Qyid
 			}
 			raw, _ := json.Marshal(p.Wire) // plain strings: cannot fail
-			bad = append(bad, pq.entry(key, string(raw), p.Problems.Errors()))
+			b.bad = append(b.bad, pq.entry(key, string(raw), p.Problems.Errors()))
 			t.quarantined.Add(1)
 			if uscc != "" {
-				owned = append(owned, p.Enterprise)
+				b.owned = append(b.owned, p.Enterprise)
 			}
 			continue
 		}
-		batch = append(batch, p.Enterprise)
-		if len(batch) >= pullBatch {
-			if err := flush(); err != nil {
-				return "", err
+		b.records = append(b.records, p.Enterprise)
+		if len(b.records) >= pullBatch {
+			if err := hand(); err != nil {
+				return "", errors.Join(err, wb.close())
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := errors.Join(hand(), wb.close()); err != nil {
 		return "", err
 	}
 	if !prog.Done {
 		return "", errListingIncomplete
 	}
 	return prog.HighWaterText, nil
+}
+
+// pulledBatch is a page's worth of platform records on their way into the ledger.
+type pulledBatch struct {
+	records []mapping.Enterprise
+	owned   []mapping.Enterprise // records with street-owned errors: their platform-owned fields only
+	bad     []*ledger.QuarantineEntry
+	pages   int
+}
+
+func (r *Runner) recordPulled(ctx context.Context, t *tally, pq *quarantineIndex, b pulledBatch, seenAt time.Time, countUpdates bool) error {
+	if len(b.records) > 0 {
+		comps, err := r.store.RecordPlatformEnterprises(ctx, b.records, seenAt)
+		if err != nil {
+			return fmt.Errorf("record platform enterprises: %w", err)
+		}
+		keys := make([]string, 0, len(b.records))
+		for i, c := range comps {
+			if c.Outcome == ledger.OutcomeInserted || (countUpdates && c.Outcome == ledger.OutcomeUpdated) {
+				t.pulled.Add(1)
+			}
+			if c.State.Drifted() && c.Outcome != ledger.OutcomeUnchanged {
+				t.drift(b.records[i].USCC) // newly seen; a record read again unchanged is not news
+			}
+			keys = append(keys, b.records[i].USCC)
+		}
+		if err := r.resolve(ctx, pq, keys...); err != nil {
+			return err
+		}
+	}
+	if len(b.owned) > 0 {
+		if _, err := r.store.SetPlatformFields(ctx, b.owned); err != nil {
+			return fmt.Errorf("record platform fields: %w", err)
+		}
+	}
+	if err := r.quarantine(ctx, b.bad...); err != nil {
+		return err
+	}
+	r.progress.Advance(b.pages, len(b.records)+len(b.owned))
+	return nil
 }
 
 // pushChunk is what the producer hands the workers: records to save, and the quarantine entries

@@ -2,10 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,12 +37,18 @@ import (
 
 var refTime = time.Date(2026, 1, 15, 9, 0, 0, 0, mapping.Beijing())
 
-// offsetClock is the wall clock shifted to refTime: httpx.Clock, clock.Clock and jobs.Clock.
-type offsetClock struct{ base, start time.Time }
+// offsetClock is the wall clock shifted to refTime (and moved on by Advance): httpx.Clock,
+// clock.Clock and jobs.Clock. A benchmark's mock process keeps the same offset.
+type offsetClock struct{ off atomic.Int64 }
 
-func newOffsetClock() *offsetClock { return &offsetClock{base: refTime, start: time.Now()} }
+func newOffsetClock() *offsetClock {
+	c := &offsetClock{}
+	c.off.Store(int64(time.Until(refTime)))
+	return c
+}
 
-func (c *offsetClock) Now() time.Time                         { return c.base.Add(time.Since(c.start)) }
+func (c *offsetClock) Now() time.Time                         { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) Advance(d time.Duration)                { c.off.Add(int64(d)) }
 func (c *offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 func (c *offsetClock) TimerAt(t time.Time) clock.Timer {
 	return wallTimer{time.NewTimer(t.Sub(c.Now()))}
@@ -61,7 +69,9 @@ type worldOptions struct {
 	wrap func(http.RoundTripper) http.RoundTripper
 	// limited keeps the platforms' and the clients' real rate limits.
 	limited bool
-	logger  *zap.Logger
+	// pageSize sets the listing page size (default 500).
+	pageSize int
+	logger   *zap.Logger
 }
 
 type world struct {
@@ -138,32 +148,42 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	}
 	w.cursors = scheduler.NewCursors(w.conn)
 
+	w.qz, w.tz = newClients(t, ep, w.clk, log, o)
+	return w
+}
+
+// newClients builds both platform clients on ep, as the wiring would.
+func newClients(t testing.TB, ep mocks.Endpoints, clk *offsetClock, log *zap.Logger, o worldOptions) (*quanzhou.Client, *specialops.Client) {
+	t.Helper()
 	var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
 	rt.(*http.Transport).MaxIdleConnsPerHost = 16
 	if o.wrap != nil {
 		rt = o.wrap(rt)
 	}
-	hc := &http.Client{Transport: rt, Timeout: 10 * time.Second}
-	qzOpts := []quanzhou.Option{quanzhou.WithClock(w.clk), quanzhou.WithHTTPClient(hc), quanzhou.WithRetryPolicy(fastRetry)}
-	tzOpts := []specialops.Option{specialops.WithClock(w.clk), specialops.WithHTTPClient(hc), specialops.WithRetryPolicy(fastRetry)}
+	hc := &http.Client{Transport: rt, Timeout: 30 * time.Second}
+	qzOpts := []quanzhou.Option{quanzhou.WithClock(clk), quanzhou.WithHTTPClient(hc), quanzhou.WithRetryPolicy(fastRetry)}
+	tzOpts := []specialops.Option{specialops.WithClock(clk), specialops.WithHTTPClient(hc), specialops.WithRetryPolicy(fastRetry)}
 	if !o.limited {
 		qzOpts = append(qzOpts, quanzhou.WithRateLimit(-1, 1))
 		tzOpts = append(tzOpts, specialops.WithRateLimit(-1, 1))
 	}
+	if o.pageSize > 0 {
+		qzOpts = append(qzOpts, quanzhou.WithPageSize(o.pageSize))
+	}
 	def := config.Default()
 	qcfg := def.Quanzhou
 	qcfg.BaseURL, qcfg.AppKey, qcfg.AppSecret = ep.QuanzhouBaseURL, ep.AppKey, config.Secret(ep.AppSecret)
-	w.qz, err = quanzhou.New(qcfg, ep.Region, log.Named("quanzhou"), qzOpts...)
+	qz, err := quanzhou.New(qcfg, ep.Region, log.Named("quanzhou"), qzOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tcfg := def.SpecialOps
 	tcfg.BaseURL, tcfg.ClientID, tcfg.ClientSecret = ep.SpecialOpsBaseURL, ep.ClientID, config.Secret(ep.ClientSecret)
-	w.tz, err = specialops.New(tcfg, log.Named("specialops"), tzOpts...)
+	tz, err := specialops.New(tcfg, log.Named("specialops"), tzOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w
+	return qz, tz
 }
 
 func openLedger(t testing.TB, driver string, now func() time.Time) ledger.Store {
@@ -219,37 +239,51 @@ func (w *world) drain(r *jobs.Runner, timeout time.Duration) retry.Stats {
 // and validation, as an import of the workbook would.
 func loadLedger(t testing.TB, store ledger.Store, ds *dataset.Dataset) {
 	t.Helper()
-	ctx := context.Background()
-	ents := make([]ledger.EnterpriseInput, 0, len(ds.Ledger))
+	if err := fillLedger(context.Background(), store, ds); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fillLedger(ctx context.Context, store ledger.Store, ds *dataset.Dataset) error {
+	ents := make([]ledger.EnterpriseInput, 0, 1000)
+	flushEnts := func() error {
+		_, err := store.UpsertEnterprises(ctx, ents)
+		ents = ents[:0]
+		return err
+	}
 	for i := range ds.Ledger {
 		m, ps := mapping.EnterpriseFromQZ(datasetWire(&ds.Ledger[i]))
 		if ps.HasErrors() {
-			t.Fatalf("generated ledger enterprise %s does not validate: %v", ds.Ledger[i].USCC, ps)
+			return fmt.Errorf("generated ledger enterprise %s does not validate: %v", ds.Ledger[i].USCC, ps)
 		}
 		m.PlatformID, m.Grade, m.GradeValidUntil, m.RiskMonitored, m.UpdatedAt = "", "", mapping.Date{}, false, time.Time{}
 		m.Remark = ds.Ledger[i].Remark
 		ents = append(ents, ledger.EnterpriseInput{Enterprise: m, Warnings: ps.Warnings()})
-	}
-	for from := 0; from < len(ents); from += 1000 {
-		if _, err := store.UpsertEnterprises(ctx, ents[from:min(from+1000, len(ents))]); err != nil {
-			t.Fatal(err)
+		if len(ents) == 1000 {
+			if err := flushEnts(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flushEnts(); err != nil {
+		return err
 	}
 	cat := mapping.DefaultCatalog()
 	ops := make([]ledger.OperatorInput, 0, 1000)
-	flush := func() {
-		if _, err := store.UpsertOperators(ctx, ops); err != nil {
-			t.Fatal(err)
-		}
+	flush := func() error {
+		_, err := store.UpsertOperators(ctx, ops)
 		ops = ops[:0]
+		return err
 	}
 	for i := range ds.Roster {
 		ops = append(ops, ledger.OperatorInput{Operator: rosterEntry(&ds.Roster[i], cat)})
 		if len(ops) == 1000 {
-			flush()
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	flush()
+	return flush()
 }
 
 func datasetWire(e *dataset.Enterprise) mapping.QZEnterprise {

@@ -153,7 +153,8 @@ func TestJudge(t *testing.T) {
 		{"batchSave 50001 is retried", ctx, &quanzhou.ItemError{Code: 50001}, verdictRetry},
 		{"batchSave 40014 is quarantined", ctx, &quanzhou.ItemError{Code: 40014, Msg: "行政区划不在授权范围"}, verdictReject},
 		{"marked permanent is quarantined", ctx, retry.Permanent(errors.New("x")), verdictReject},
-		{"unclassified errors get the queue's few attempts", ctx, errors.New("odd"), verdictRetry},
+		{"marked transient is retried", ctx, retry.Transient(errors.New("x"), 0), verdictRetry},
+		{"the ledger failing stops the job", ctx, errors.New("ledger: commit: disk full"), verdictAbort},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := judge(tc.ctx, tc.err); got != tc.want {

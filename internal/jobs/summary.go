@@ -2,6 +2,26 @@
 // which move records between the street's ledger and the two platforms: incremental by
 // watermark and content hash, idempotent end to end, never losing a record (transient failures
 // go to the retry queue, rejected data to quarantine).
+//
+// Who calls what: the CLI's `sync JOB [--full]` and the daemon's schedules call Runner.Run; the
+// daemon and `queue drain` work the retry queue with Runner.Workers; `reconcile --apply` fixes
+// through Runner.PushEnterprises, Runner.PullPlatformFields and Runner.RegisterEmployments (the
+// sync's own code paths); `alarms feedback` calls Runner.RecordFeedback.
+//
+// What it owns: the decisions — the three-way comparison per enterprise (push, drift, conflict),
+// which certificate decides a registration, when a registration may be sent — and the order in
+// which each job reads, writes and commits: a watermark moves only after the ledger holds what it
+// covers, a platform write is recorded only after it was answered, and a retry sends the record's
+// state as the ledger holds it then. It owns the watermarks' names and values (cursors.go; kept
+// in Redis by scheduler.Cursors) and the retry queue's job kinds (handlers.go). It owns no
+// storage: the ledger, the queue and the clients are given to it (deps.go declares what it uses
+// of each).
+//
+// Files: runner.go (Deps, New, Run), enterprises.go, certificates.go, alarms.go, employments.go
+// (one job each, with its retry handlers and the pieces reconcile reuses), handlers.go (job
+// kinds, Workers), cursors.go, quarantine.go, tally.go (counts, failure verdicts, the breaker,
+// the fan-out of platform calls), progress.go (the terminal progress line), messages.go (every
+// Chinese string).
 package jobs
 
 // Job names, in the order `sync all` runs them: enterprises first (employments need the

@@ -44,12 +44,12 @@ func (t *tally) summary(d time.Duration) Summary {
 type verdict int
 
 const (
-	// verdictRetry: transient (or unclassified: the queue gives those a few attempts) — queue it.
+	// verdictRetry: the platform failed for now — queue it.
 	verdictRetry verdict = iota + 1
 	// verdictReject: the platform refused the data for good — quarantine it for a person.
 	verdictReject
-	// verdictAbort: credentials, signature, clock or region refused, or the run was cancelled —
-	// no record can succeed; the job stops with the error.
+	// verdictAbort: credentials, signature, clock or region refused, the ledger failed, or the
+	// run was cancelled — no record can succeed; the job stops with the error.
 	verdictAbort
 )
 
@@ -78,8 +78,12 @@ func judge(ctx context.Context, err error) verdict {
 	switch c, _ := retry.Classify(err); c {
 	case retry.ClassPermanent, retry.ClassQuarantined:
 		return verdictReject
+	case retry.ClassTransient:
+		return verdictRetry
 	}
-	return verdictRetry
+	// Not the platforms' (they are classified at the edge): the ledger or Redis failed, or a
+	// bug. No retry of a record helps; the job stops and says why.
+	return verdictAbort
 }
 
 // breaker stops sending after the platform has shown it is down: a maintenance window, or
@@ -180,3 +184,52 @@ func fanOut[In, Out any](ctx context.Context, n int,
 	}
 	return ctx.Err()
 }
+
+// writeBehind performs writes on one goroutine, in order, so that reading the next page from a
+// platform overlaps recording the last one in the ledger. After a write fails, the rest are
+// skipped and put reports the error.
+type writeBehind[T any] struct {
+	ch     chan T
+	done   chan struct{}
+	failed atomic.Bool
+	err    error // set before done is closed
+}
+
+func startWriteBehind[T any](write func(T) error) *writeBehind[T] {
+	w := &writeBehind[T]{ch: make(chan T, 2), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for v := range w.ch {
+			if w.err != nil {
+				continue
+			}
+			if err := write(v); err != nil {
+				w.err = err
+				w.failed.Store(true)
+			}
+		}
+	}()
+	return w
+}
+
+// put hands v over; it fails when an earlier write failed (close returns that error).
+func (w *writeBehind[T]) put(ctx context.Context, v T) error {
+	if w.failed.Load() {
+		return errWriteFailed
+	}
+	select {
+	case w.ch <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close waits for the writes handed over and returns the first write error.
+func (w *writeBehind[T]) close() error {
+	close(w.ch)
+	<-w.done
+	return w.err
+}
+
+var errWriteFailed = errors.New("an earlier ledger write failed")
