@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -580,6 +581,25 @@ func TestAPIOverTheRealStreetsyncMasksIDNumbers(t *testing.T) {
 	} {
 		dc.assertNoFullIDs(t, path, get("GET", path, ""))
 	}
+	// A file that is no workbook is refused with the workbook package's reason (400).
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "台账.xlsx")
+	fw.Write([]byte("this is not a workbook"))
+	mw.Close()
+	req, _ := http.NewRequest("POST", dc.ts.URL+"/api/workbook/import", &body)
+	req.Header.Set("Authorization", "Bearer "+dc.demo.Token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("台账.xlsx：")) {
+		t.Errorf("import of a broken file: %d %s, want 400 naming the file and the reason", resp.StatusCode, b)
+	}
+
 	// The export is the ledger's own copy: whole ID numbers, as the operator contract says.
 	x, err := excelize.OpenReader(bytes.NewReader(get("GET", "/api/workbook/export", "")))
 	if err != nil {

@@ -37,6 +37,7 @@ const (
 	msgNotFound       = "没有找到：%s"
 	msgInternal       = "内部错误，请联系管理员查看日志"
 	msgUnavailable    = "服务暂时不可用，请稍后再试"
+	msgPlatformDown   = "平台暂时无法访问，请稍后再试（详情见日志）"
 	msgPageNotFound   = "页面不存在"
 	msgMethod         = "不支持的请求方法"
 	msgNoAlarm        = "没有这条报警 %q"

@@ -12,8 +12,10 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/internal/alerts"
+	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/logging"
+	"streetsync/internal/workbook"
 	"streetsync/scheduler/retry"
 )
 
@@ -53,9 +55,16 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	var ain *alerts.InputError
 	var mbe *http.MaxBytesError
 	var busy *busyError
+	var file *workbook.FileError
+	var feedback *jobs.InvalidFeedbackError
+	var temporary interface{ Temporary() bool }
 	switch {
 	case errors.As(err, &busy):
 		return http.StatusConflict, busy.Error()
+	case errors.As(err, &file):
+		return http.StatusBadRequest, logging.MaskIDsInText(file.Error())
+	case errors.As(err, &feedback):
+		return http.StatusBadRequest, logging.MaskIDsInText(feedback.Error())
 	case errors.As(err, &in):
 		return http.StatusBadRequest, logging.MaskIDsInText(in.Reason)
 	case errors.As(err, &ain):
@@ -74,6 +83,10 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 		return 499, msgUnavailable // the client went away; nobody reads this
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, msgUnavailable
+	case errors.As(err, &temporary) && temporary.Temporary():
+		s.log.Warn("console request met a platform outage", zap.String("path", r.URL.Path),
+			zap.String("error", logging.MaskIDsInText(err.Error())))
+		return http.StatusServiceUnavailable, msgPlatformDown
 	}
 	s.log.Error("console request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path),
 		zap.String("error", logging.MaskIDsInText(err.Error())))

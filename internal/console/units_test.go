@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/workbook"
 	"streetsync/mapping"
 	"streetsync/scheduler/retry"
 )
@@ -111,6 +113,42 @@ func TestMaskBodyMasksValidIDNumbersOnly(t *testing.T) {
 	want := `{"id":"110105********002X","uscc":"91350582MA2Y5B3X4K","n":"12345678901234567890"}`
 	if got := string(maskBody([]byte(in))); got != want {
 		t.Errorf("maskBody:\n got %s\nwant %s", got, want)
+	}
+}
+
+type platformDown struct{}
+
+func (platformDown) Error() string   { return "quanzhou: 502 bad gateway" }
+func (platformDown) Temporary() bool { return true }
+
+func TestClassifyGivesEachErrorItsStatusAndChineseMessage(t *testing.T) {
+	srv, err := New(stubDeps(nil), Options{Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	r := httptest.NewRequest("GET", "/api/x", nil)
+	for _, c := range []struct {
+		name   string
+		err    error
+		status int
+		msg    string
+	}{
+		{"input", inputErr(msgNoIDs), 400, msgNoIDs},
+		{"alert input", &alerts.InputError{Reason: "请给出预警的 KEY"}, 400, "请给出预警的 KEY"},
+		{"workbook file", fmt.Errorf("import: %w", &workbook.FileError{File: "台账.xlsx", Reason: "无法读取工作簿"}), 400, "台账.xlsx：无法读取工作簿"},
+		{"feedback", &jobs.InvalidFeedbackError{}, 400, (&jobs.InvalidFeedbackError{}).Error()},
+		{"busy", &busyError{"对账"}, 409, "对账正在进行中，请等待完成后再试"},
+		{"alert not firing", alerts.ErrNotFiring, 409, alerts.ErrNotFiring.Error()},
+		{"ledger not found", fmt.Errorf("enterprise X: %w", ledger.ErrNotFound), 404, "没有找到：enterprise X: not in the ledger"},
+		{"platform down", fmt.Errorf("push: %w", platformDown{}), 503, msgPlatformDown},
+		{"anything else", io.ErrUnexpectedEOF, 500, msgInternal},
+		{"an ID number in an input error", inputErr("身份证号 11010519491231002X 有误"), 400, "身份证号 110105********002X 有误"},
+	} {
+		status, msg := srv.classify(r, c.err)
+		if status != c.status || msg != c.msg {
+			t.Errorf("%s: got %d %q, want %d %q", c.name, status, msg, c.status, c.msg)
+		}
 	}
 }
 
