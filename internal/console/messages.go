@@ -134,7 +134,7 @@ func fieldName(f string) string {
 	return f
 }
 
-// syncStateNames describe an enterprise's place between ledger and platform.
+// syncStateName describes an enterprise's place between ledger and platform.
 func syncStateName(r *enterpriseRow) string {
 	switch {
 	case r.PendingReview:

@@ -16,7 +16,6 @@ import (
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
-	"streetsync/internal/logging"
 	"streetsync/scheduler/retry"
 )
 
@@ -865,8 +864,6 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"alertStatus":   alertStatusName,
 		"countNames":    func() [][2]string { return countNames },
 		"count":         func(m map[string]int, k string) int { return m[k] },
-		"mask":          logging.MaskIDsInText,
-		"jobChoices":    jobChoices,
 	}
 }
 
