@@ -19,6 +19,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"streetsync/mapping"
 )
@@ -433,27 +434,31 @@ func openCSV(path string) (*Table, error) {
 const csvSniff = 64 << 10
 
 // decodeCSV returns the file's text as UTF-8: a UTF-8 BOM is dropped, valid UTF-8 is read as is,
-// anything else is GB18030 (a superset of GBK, what Excel writes on Chinese Windows).
+// anything else is GB18030 (a superset of GBK, what Excel writes on Chinese Windows). A file read
+// as UTF-8 that has a broken byte sequence further on (or cut at its very end) gets U+FFFD there,
+// so that the broken cell is rejected with a readable value rather than passed on as bad text.
 func decodeCSV(f io.Reader) (io.Reader, error) {
 	br := bufio.NewReaderSize(f, csvSniff)
 	head, err := br.Peek(csvSniff)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, err
 	}
+	whole := errors.Is(err, io.EOF) // the peek holds the whole file: nothing was cut
+	asUTF8 := unicode.UTF8.NewDecoder().Reader(br)
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
 		_, _ = br.Discard(3)
-		return br, nil
+		return asUTF8, nil
 	}
 	if bytes.IndexByte(head, 0) >= 0 {
 		return nil, errors.New("binary content")
 	}
 	// A multi-byte character may be cut at the end of the peeked bytes.
 	check := head
-	for i := 0; i < utf8.UTFMax && len(check) > 0 && !utf8.Valid(check); i++ {
+	for i := 0; !whole && i < utf8.UTFMax && len(check) > 0 && !utf8.Valid(check); i++ {
 		check = check[:len(check)-1]
 	}
 	if utf8.Valid(check) {
-		return br, nil
+		return asUTF8, nil
 	}
 	return simplifiedchinese.GB18030.NewDecoder().Reader(br), nil
 }
