@@ -1,0 +1,227 @@
+package reliability
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"streetsync/internal/testutil"
+	"streetsync/mocks/fault"
+)
+
+// crashFaults are on while commands are killed: a little latency stretches `sync all` over a
+// second or two so that kills land inside the work, and a few platform errors keep the retry
+// queue busy.
+var crashFaults = fault.Faults{Latency: 3 * time.Millisecond, InternalError: 0.05, ItemStoreFailure: 0.05}
+
+// crashWindow bounds the random kill delay: about the length of `sync all` under crashFaults.
+const crashWindow = 2500 * time.Millisecond
+
+// crashLog is what a killed run did, for the report.
+type crashLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (c *crashLog) add(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines = append(c.lines, fmt.Sprintf(format, args...))
+}
+
+// TestSIGKILLDuringSync kills `sync all` (and `queue drain`) with SIGKILL at random points, for
+// several seeds, restarts, and requires the invariants and the fault-free end state.
+func TestSIGKILLDuringSync(t *testing.T) {
+	t.Parallel()
+	seeds := []uint64{1, 2, 3}
+	if long() {
+		seeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	base := runCrashCycle(t, 0, nil)
+	var log crashLog
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 3)
+	for _, seed := range seeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+				got := runCrashCycle(t, seed, &log)
+				if d := sameEndState(got, base); len(d) > 0 {
+					t.Errorf("after the kills of seed %d the end state differs from the run without kills:\n%s", seed,
+						strings.Join(d, "\n"))
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	t.Logf("kills (seed: command, delay, what was running):\n%s", strings.Join(log.lines, "\n"))
+}
+
+// runCrashCycle: import, three `sync all` and one `queue drain` killed at random points, an
+// edited workbook, two more killed syncs; then faults off, drain, sync, drain. seed 0 kills
+// nothing (the reference run).
+func runCrashCycle(t *testing.T, seed uint64, log *crashLog) *state {
+	t.Helper()
+	sec := newSecrets(t)
+	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises, BadRecords: faultBadRecords, Unlimited: true})
+	in := newInstallation(t, p, sec, installOptions{Timeout: 2 * time.Second})
+	in.json(exitOK, time.Minute, nil, "import", in.workbook())
+	p.SetFaults(crashFaults)
+	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	step := func(args ...string) {
+		if seed == 0 {
+			r := in.run(3*time.Minute, args...)
+			if r.code != exitOK {
+				t.Fatalf("reference run: want exit 0\n%s", r)
+			}
+			return
+		}
+		killAtRandom(t, in, rng, seed, log, args...)
+	}
+	for range 3 {
+		step("sync", "all")
+	}
+	step("queue", "drain", "--timeout", "20s")
+	edited, _ := in.editedWorkbook()
+	in.json(exitOK, time.Minute, nil, "import", edited)
+	for range 2 {
+		step("sync", "all")
+	}
+	p.SetFaults(fault.Faults{})
+	finish(t, in)
+	s := capture(t, in)
+	checkInvariants(t, in, s)
+	return s
+}
+
+// finish is what an operator does once things are quiet again: drain, sync, drain.
+func finish(t *testing.T, in *installation) {
+	t.Helper()
+	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "90s")
+	in.json(exitOK, 2*time.Minute, nil, "sync", "all")
+	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "90s")
+}
+
+// killAtRandom starts a command, SIGKILLs it after a random delay within crashWindow (unless it
+// finished first), and makes the dead process's job locks expire: the scheduler's locks outlive
+// their owner by their 60 s TTL, which a restarted operator would wait out; the test does not.
+func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, seed uint64, log *crashLog, args ...string) {
+	t.Helper()
+	delay := time.Duration(rng.Int64N(int64(crashWindow)))
+	pr := in.start(args...)
+	select {
+	case <-pr.done:
+		log.add("seed %2d: %-28s finished before its kill at %s (exit %d)", seed, strings.Join(args, " "),
+			delay.Round(time.Millisecond), pr.cmd.ProcessState.ExitCode())
+		return
+	case <-time.After(delay):
+	}
+	_ = pr.cmd.Process.Signal(syscall.SIGKILL)
+	<-pr.done
+	log.add("seed %2d: %-28s killed after %-7s during %s", seed, strings.Join(args, " "), delay.Round(time.Millisecond),
+		runningAt(pr.stderr.String()))
+	expireLocks(t, in)
+}
+
+// runningAt names the last job a log shows started and not finished ("-" when none).
+func runningAt(stderr string) string {
+	running := "-"
+	for _, line := range strings.Split(stderr, "\n") {
+		var rec struct {
+			Logger string `json:"logger"`
+			Msg    string `json:"msg"`
+			Job    string `json:"job"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Logger != "scheduler" {
+			continue
+		}
+		switch rec.Msg {
+		case "job started":
+			running = rec.Job
+		case "job finished", "job failed":
+			running = "between jobs"
+		}
+	}
+	return running
+}
+
+// expireLocks lets the scheduler's running locks of a dead process expire now.
+func expireLocks(t testing.TB, in *installation) {
+	t.Helper()
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: in.redisAddr, Password: in.sec.RedisPassword})
+	defer c.Close()
+	iter := c.Scan(ctx, 0, in.prefix+"sched:*:lock", 100).Iterator()
+	for iter.Next(ctx) {
+		c.Del(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("expire the scheduler's locks: %v", err)
+	}
+}
+
+// TestRedisRestartMidRun restarts Redis (AOF on, always fsync) in the middle of `sync all` and
+// in the middle of `queue drain`, and requires the invariants and the fault-free end state.
+func TestRedisRestartMidRun(t *testing.T) {
+	t.Parallel()
+	base := runRedisRestartCycle(t, false)
+	got := runRedisRestartCycle(t, true)
+	if d := sameEndState(got, base); len(d) > 0 {
+		t.Errorf("after the Redis restarts the end state differs from the run without:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+func runRedisRestartCycle(t *testing.T, restart bool) *state {
+	t.Helper()
+	srv := testutil.StartRedisServer(t, true)
+	sec := newSecrets(t)
+	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises, BadRecords: faultBadRecords, Unlimited: true})
+	in := newInstallation(t, p, sec, installOptions{RedisAddr: srv.Addr, Timeout: 2 * time.Second})
+	in.json(exitOK, time.Minute, nil, "import", in.workbook())
+	p.SetFaults(crashFaults)
+	rng := rand.New(rand.NewPCG(42, 0x7265646973))
+	midRun := func(args ...string) {
+		pr := in.start(args...)
+		if restart {
+			select {
+			case <-pr.done:
+				t.Logf("%s finished before the Redis restart", strings.Join(args, " "))
+			case <-time.After(time.Duration(200+rng.IntN(800)) * time.Millisecond):
+				srv.Restart(t)
+				t.Logf("redis restarted during %s (running: %s)", strings.Join(args, " "), runningAt(pr.stderr.String()))
+			}
+		}
+		code := pr.wait(t, 3*time.Minute)
+		if code != exitOK && code != exitRuntime {
+			t.Fatalf("%s: want exit 0 or 3, got %d\nstderr:\n%s", strings.Join(args, " "), code, tail(pr.stderr.String(), 4000))
+		}
+		if !restart && code != exitOK {
+			t.Fatalf("%s without a restart: exit %d\nstderr:\n%s", strings.Join(args, " "), code, tail(pr.stderr.String(), 4000))
+		}
+		t.Logf("%s → exit %d", strings.Join(args, " "), code)
+	}
+	midRun("sync", "all")
+	midRun("queue", "drain", "--timeout", "20s")
+	edited, _ := in.editedWorkbook()
+	in.json(exitOK, time.Minute, nil, "import", edited)
+	midRun("sync", "all")
+	p.SetFaults(fault.Faults{})
+	finish(t, in)
+	s := capture(t, in)
+	checkInvariants(t, in, s)
+	return s
+}
