@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
 	"streetsync/scheduler/retry"
@@ -293,9 +295,10 @@ func (r *Runner) RecordFeedback(ctx context.Context, fb mapping.AlarmFeedback) (
 		}
 		out.Queued = true
 	case res.accepted > 0:
-		// The platform changed the alarm: read it into the ledger now (or by the queue).
+		// The platform changed the alarm: read it into the ledger now (or by the queue). The
+		// feedback itself is done; a failure here only delays the ledger's copy of the alarm.
 		if err := r.refreshAlarms(ctx); err != nil {
-			return out, err
+			r.log.Warn("alarm listing after feedback failed; the next alarm sync reads it", zap.Error(err))
 		}
 	}
 	list, err := r.store.AlarmFeedback(ctx, fb.AlarmID)

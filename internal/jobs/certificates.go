@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"streetsync/connectors/httpx"
 	"streetsync/connectors/specialops"
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
+	"streetsync/scheduler/retry"
 )
 
 // The certificate job (special-ops.md). Two ways in, both kept to the street's roster:
@@ -26,6 +28,9 @@ import (
 // roster person is stored (one per item); records that fail validation are quarantined.
 
 const (
+	// feedSkew is how far before its first roster query a new installation starts the change
+	// feed: the contract's clock tolerance (300 s) and then some.
+	feedSkew       = 10 * time.Minute
 	queryChunk     = 50   // the query's maximum
 	certFlushBatch = 1000 // certificates per ledger transaction
 	feedFlushBatch = 500
@@ -44,8 +49,10 @@ func (r *Runner) syncCertificates(ctx context.Context, t *tally, full bool, fc f
 			return err
 		}
 		// Holders whose query failed are still "never asked" (or stale) and are asked by the
-		// queued retry; what changed for the others after the query, the feed delivers.
-		fs = feedState{Since: now}
+		// queued retry; what changed for the others after the query, the feed delivers. It starts
+		// a little before the query: the system stamps changes by its own clock, to the second,
+		// and reading a few minutes twice only finds them unchanged.
+		fs = feedState{Since: now.Add(-feedSkew).Truncate(time.Second)}
 		if err := r.setFeedState(ctx, fc, fs); err != nil {
 			return err
 		}
@@ -233,6 +240,14 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 		if err != nil {
 			if ferr := flush(); ferr != nil {
 				return errors.Join(err, ferr)
+			}
+			if errors.Is(err, httpx.ErrCursorExpired) {
+				// Expired again after the connector's own restart: forget the cursor, so that
+				// the next walk starts from the last since (inclusive: nothing is lost).
+				if err := r.setFeedState(ctx, fc, feedState{Since: fs.Since}); err != nil {
+					return err
+				}
+				return r.queueJob(ctx, t, fc, KindCertificateFeed, retry.Transient(err, 0))
 			}
 			if judge(ctx, err) == verdictRetry {
 				return r.queueJob(ctx, t, fc, KindCertificateFeed, err)

@@ -46,20 +46,35 @@ type employmentPlan struct {
 // planEmployment decides one due roster entry; false: nothing can be sent now (no certificate
 // valid today for a registration that needs one).
 func planEmployment(due *ledger.RegistrationDue, certs []mapping.Certificate, today mapping.Date, enterpriseName string) (employmentPlan, bool) {
+	c, ok := chooseCertificate(due, certs, today)
+	if !ok {
+		return employmentPlan{}, false
+	}
+	return c.plan(due, enterpriseName), true
+}
+
+// certificateChoice is the certificate a registration is sent under, and the content it relied
+// on ("" when it relies on none: an ending).
+type certificateChoice struct{ certNo, certHash string }
+
+// chooseCertificate decides whether a due entry can be sent, and under which certificate.
+func chooseCertificate(due *ledger.RegistrationDue, certs []mapping.Certificate, today mapping.Date) (certificateChoice, bool) {
 	o := &due.Operator.Operator
-	p := employmentPlan{key: o.Key()}
 	if last := due.Last; last != nil && last.CertNo != "" && !extends(last, o) {
-		p.emp = mapping.NewEmployment(o, last.CertNo, enterpriseName)
-		p.raw = planRaw(&p.emp, "")
-		return p, true
+		return certificateChoice{certNo: last.CertNo}, true
 	}
 	best, ok := bestCertificate(certs, o.ItemCode, today)
 	if !ok || !best.ValidOn(today) {
-		return p, false
+		return certificateChoice{}, false
 	}
-	p.emp = mapping.NewEmployment(o, best.CertNo, enterpriseName)
-	p.raw = planRaw(&p.emp, best.ContentHash())
-	return p, true
+	return certificateChoice{certNo: best.CertNo, certHash: best.ContentHash()}, true
+}
+
+func (c certificateChoice) plan(due *ledger.RegistrationDue, enterpriseName string) employmentPlan {
+	o := &due.Operator.Operator
+	p := employmentPlan{key: o.Key(), emp: mapping.NewEmployment(o, c.certNo, enterpriseName)}
+	p.raw = planRaw(&p.emp, c.certHash)
+	return p
 }
 
 func planRaw(e *mapping.Employment, certHash string) string {
@@ -170,16 +185,18 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 		}
 		for i := range group {
 			due := &group[i]
+			choice, ok := chooseCertificate(due, certs[due.Operator.IDNumber], today)
+			if !ok {
+				b.waiting++ // waiting for a valid certificate
+				continue
+			}
 			name, err := names.get(ctx, due.Operator.EnterpriseUSCC)
 			if err != nil {
 				b.err = err
 				return b
 			}
-			p, ok := planEmployment(due, certs[due.Operator.IDNumber], today, name)
+			p := choice.plan(due, name)
 			switch {
-			case !ok:
-				b.waiting++ // waiting for a valid certificate
-				continue
 			case eq.refused(p.key.String(), p.raw):
 				b.refused++ // refused as it is: not sent again until something changes
 				continue
@@ -287,8 +304,10 @@ type nameCache struct {
 	preloaded bool
 }
 
-// preloadAfter is how many lookups a run makes before it reads every name at once.
-const preloadAfter = 200
+// preloadAfter is how many lookups a run makes before it reads every name at once: a point
+// lookup costs about what reading 20 rows does, so reading a street's 100 000 names pays only
+// once a run needs a good part of them (a first sync), never for a day's changes.
+const preloadAfter = 10000
 
 func newNameCache(s ledger.Store) *nameCache { return &nameCache{store: s, names: map[string]string{}} }
 
