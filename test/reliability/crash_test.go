@@ -22,9 +22,6 @@ import (
 // queue busy.
 var crashFaults = fault.Faults{Latency: 3 * time.Millisecond, InternalError: 0.05, ItemStoreFailure: 0.05}
 
-// crashWindow bounds the random kill delay: about the length of `sync all` under crashFaults.
-const crashWindow = 2500 * time.Millisecond
-
 // crashLog is what a killed run did, for the report.
 type crashLog struct {
 	mu    sync.Mutex
@@ -48,7 +45,7 @@ func TestSIGKILLDuringSync(t *testing.T) {
 	if testing.Short() {
 		seeds = seeds[:1]
 	}
-	base := runCrashCycle(t, 0, nil)
+	base, windows := runCrashCycle(t, 0, nil, nil)
 	var log crashLog
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 3)
@@ -59,7 +56,7 @@ func TestSIGKILLDuringSync(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-				got := runCrashCycle(t, seed, &log)
+				got, _ := runCrashCycle(t, seed, &log, windows)
 				if d := sameEndState(got, base); len(d) > 0 {
 					t.Errorf("after the kills of seed %d the end state differs from the run without kills:\n%s", seed,
 						strings.Join(d, "\n"))
@@ -73,24 +70,29 @@ func TestSIGKILLDuringSync(t *testing.T) {
 
 // runCrashCycle: import, three `sync all` and one `queue drain` killed at random points, an
 // edited workbook, two more killed syncs; then faults off, drain, sync, drain. seed 0 kills
-// nothing (the reference run).
-func runCrashCycle(t *testing.T, seed uint64, log *crashLog) *state {
+// nothing (the reference run) and returns the longest time each command took, the windows
+// within which the other seeds' kills fall (a killed run leaves its work to the next, so every
+// `sync all` of a killed run may be as long as the reference's first).
+func runCrashCycle(t *testing.T, seed uint64, log *crashLog, windows map[string]time.Duration) (*state, map[string]time.Duration) {
 	t.Helper()
 	sec := newSecrets(t)
-	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises, BadRecords: faultBadRecords, Unlimited: true})
+	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises(), BadRecords: faultBadRecords, Unlimited: true})
 	in := newInstallation(t, p, sec, installOptions{Timeout: 2 * time.Second})
 	in.json(exitOK, time.Minute, nil, "import", in.workbook())
 	p.SetFaults(crashFaults)
 	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	took := map[string]time.Duration{}
 	step := func(args ...string) {
+		name := args[0] + " " + args[1]
 		if seed == 0 {
 			r := in.run(3*time.Minute, args...)
 			if r.code != exitOK {
 				t.Fatalf("reference run: want exit 0\n%s", r)
 			}
+			took[name] = max(took[name], r.took)
 			return
 		}
-		killAtRandom(t, in, rng, seed, log, args...)
+		killAtRandom(t, in, rng, windows[name], seed, log, args...)
 	}
 	for range 3 {
 		step("sync", "all")
@@ -105,7 +107,7 @@ func runCrashCycle(t *testing.T, seed uint64, log *crashLog) *state {
 	finish(t, in)
 	s := capture(t, in)
 	checkInvariants(t, in, s)
-	return s
+	return s, took
 }
 
 // finish is what an operator does once things are quiet again: drain, sync, drain.
@@ -116,12 +118,13 @@ func finish(t *testing.T, in *installation) {
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "90s")
 }
 
-// killAtRandom starts a command, SIGKILLs it after a random delay within crashWindow (unless it
-// finished first), and makes the dead process's job locks expire: the scheduler's locks outlive
-// their owner by their 60 s TTL, which a restarted operator would wait out; the test does not.
-func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, seed uint64, log *crashLog, args ...string) {
+// killAtRandom starts a command, SIGKILLs it after a random delay within window — the time the
+// step took in the reference run, at least 2 s — unless it finished first, and makes the dead process's job
+// locks expire: the scheduler's locks outlive their owner by their 60 s TTL, which a restarted
+// operator would wait out; the test does not.
+func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, window time.Duration, seed uint64, log *crashLog, args ...string) {
 	t.Helper()
-	delay := time.Duration(rng.Int64N(int64(crashWindow)))
+	delay := time.Duration(rng.Int64N(int64(max(window, 2*time.Second))))
 	pr := in.start(args...)
 	select {
 	case <-pr.done:
@@ -189,19 +192,22 @@ func runRedisRestartCycle(t *testing.T, restart bool) *state {
 	t.Helper()
 	srv := testutil.StartRedisServer(t, true)
 	sec := newSecrets(t)
-	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises, BadRecords: faultBadRecords, Unlimited: true})
+	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises(), BadRecords: faultBadRecords, Unlimited: true})
 	in := newInstallation(t, p, sec, installOptions{RedisAddr: srv.Addr, Timeout: 2 * time.Second})
 	in.json(exitOK, time.Minute, nil, "import", in.workbook())
 	p.SetFaults(crashFaults)
 	rng := rand.New(rand.NewPCG(42, 0x7265646973))
-	midRun := func(args ...string) {
+	restarts := 0
+	// midRun restarts Redis after a random delay within window of the command's start.
+	midRun := func(window time.Duration, args ...string) {
 		pr := in.start(args...)
 		if restart {
 			select {
 			case <-pr.done:
 				t.Logf("%s finished before the Redis restart", strings.Join(args, " "))
-			case <-time.After(time.Duration(200+rng.IntN(800)) * time.Millisecond):
+			case <-time.After(window/4 + time.Duration(rng.Int64N(int64(window*3/4)))):
 				srv.Restart(t)
+				restarts++
 				t.Logf("redis restarted during %s (running: %s)", strings.Join(args, " "), runningAt(pr.stderr.String()))
 			}
 		}
@@ -214,11 +220,14 @@ func runRedisRestartCycle(t *testing.T, restart bool) *state {
 		}
 		t.Logf("%s → exit %d", strings.Join(args, " "), code)
 	}
-	midRun("sync", "all")
-	midRun("queue", "drain", "--timeout", "20s")
+	midRun(time.Second, "sync", "all")
+	midRun(400*time.Millisecond, "queue", "drain", "--timeout", "20s")
 	edited, _ := in.editedWorkbook()
 	in.json(exitOK, time.Minute, nil, "import", edited)
-	midRun("sync", "all")
+	midRun(time.Second, "sync", "all")
+	if restart && restarts == 0 {
+		t.Error("every command finished before its Redis restart: nothing was tested")
+	}
 	p.SetFaults(fault.Faults{})
 	finish(t, in)
 	s := capture(t, in)

@@ -25,12 +25,19 @@ type importReport struct {
 }
 
 // The fault matrix's dataset: small enough for two dozen full runs in CI, large enough that
-// every job has work and every probability fires.
+// every job has work and every probability fires. The long variant uses a street five times
+// larger (more pages, more batches, more retry items at once).
 const (
-	faultSeed        = 11
-	faultEnterprises = 40
-	faultBadRecords  = 4 // one of each kind: bad USCC check, bad ID check, two missing required cells
+	faultSeed       = 11
+	faultBadRecords = 8 // two of each kind: bad USCC check, bad ID check, missing required cells
 )
+
+func faultEnterprises() int {
+	if long() {
+		return 200
+	}
+	return 40
+}
 
 // faultScenario is one row of the matrix: the faults on during the fault phase.
 type faultScenario struct {
@@ -108,7 +115,7 @@ func TestFaultMatrix(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("fault matrix (%d enterprises, %d roster rows, %d bad rows; fault-free run: %d requests):\n%s", faultEnterprises,
+	t.Logf("fault matrix (%d enterprises, %d roster rows, %d bad rows; fault-free run: %d requests):\n%s", faultEnterprises(),
 		len(base.LedgerOperators), faultBadRecords, baseRequests, strings.Join(results, "\n"))
 }
 
@@ -123,7 +130,7 @@ func passFail(t *testing.T) string {
 func runFaultCycle(t *testing.T, sc faultScenario) (*state, evidence) {
 	t.Helper()
 	sec := newSecrets(t)
-	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises, BadRecords: faultBadRecords, Unlimited: true})
+	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises(), BadRecords: faultBadRecords, Unlimited: true})
 	in := newInstallation(t, p, sec, installOptions{Timeout: 2 * time.Second})
 
 	var imp importReport

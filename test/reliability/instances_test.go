@@ -144,7 +144,7 @@ func TestThreeInstancesOneDay(t *testing.T) {
 		Extra: scheduleYAML(compressedDay) + webhookAlertsYAML})
 
 	// The reference: what one clean pass writes to the platforms, counted on a twin installation.
-	want := referenceWrites(t, sec)
+	want, wantEmployments := referenceWrites(t, sec)
 
 	in.json(exitOK, time.Minute, nil, "import", in.workbook())
 	// No drop-after faults: a write whose answer was lost is legitimately repeated, and this
@@ -177,7 +177,7 @@ func TestThreeInstancesOneDay(t *testing.T) {
 	}
 	hook.addTo(in.transcript)
 
-	ticks := checkEachTickOnce(t, in, startAt, stopAt)
+	ticks, runs := checkEachTickOnce(t, in, startAt, stopAt)
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "30s")
 	got := countWrites(p)
 	for _, k := range sortedKeys(want) {
@@ -185,19 +185,23 @@ func TestThreeInstancesOneDay(t *testing.T) {
 			t.Errorf("%s: %d successful writes in the day of three instances, want %d (one clean pass)", k, got[k], want[k])
 		}
 	}
+	if d := diffMaps("employment registration", employmentsOf(p), wantEmployments, 10); len(d) > 0 {
+		t.Errorf("the registrations differ from one clean pass's:\n%s", maskIDsIn(strings.Join(d, "\n")))
+	}
 	for uscc, n := range creates(p) {
 		if n > 1 {
 			t.Errorf("enterprise %s created %d times", uscc, n)
 		}
 	}
 	deliveries := checkAlertsOnce(t, in, hook, revoked, renewed)
-	t.Logf("three instances, %s day: ticks per job %v; platform writes %v; webhook %s", day, ticks, got, deliveries)
+	t.Logf("three instances, %s day: ticks checked per job %v; runs by outcome@instance %v; platform writes %v (one clean pass: %v); webhook %s",
+		day, ticks, runs, got, want, deliveries)
 }
 
 // referenceWrites runs import, sync all, drain, edited import and certificate changes, sync all,
 // drain once on a twin installation (same seed, no faults) and counts the platform writes that
 // succeeded.
-func referenceWrites(t *testing.T, sec secrets) map[string]int {
+func referenceWrites(t *testing.T, sec secrets) (map[string]int, map[string]string) {
 	t.Helper()
 	p := startPlatforms(t, sec, platformOptions{Seed: 23, Enterprises: 40, BadRecords: 4, Unlimited: true})
 	in := newInstallation(t, p, sec, installOptions{})
@@ -209,7 +213,36 @@ func referenceWrites(t *testing.T, sec secrets) map[string]int {
 	changeCertificates(t, p)
 	in.json(exitOK, time.Minute, nil, "sync", "all")
 	in.json(exitOK, time.Minute, nil, "queue", "drain", "--timeout", "30s")
-	return countWrites(p)
+	return countWrites(p), employmentsOf(p)
+}
+
+// employmentsOf is the registrations a platform holds, without their update stamps.
+func employmentsOf(p *platformSet) map[string]string {
+	out := map[string]string{}
+	for _, e := range p.TZ.Employments() {
+		e.UpdatedAt = ""
+		b, _ := json.Marshal(e)
+		out[e.CertNo+"/"+e.ItemCode+"/"+e.EnterpriseUSCC] = string(b)
+	}
+	return out
+}
+
+// maskIDsIn masks every 18-character ID-like run in a failure message.
+func maskIDsIn(s string) string {
+	b := []byte(s)
+	for i := 0; i+18 <= len(b); i++ {
+		j := i
+		for j < len(b) && idChar(b[j]) {
+			j++
+		}
+		if j-i == 18 {
+			copy(b[i+6:i+14], "********")
+		}
+		if j > i {
+			i = j
+		}
+	}
+	return string(b)
 }
 
 // countWrites counts the writes the platforms accepted: batchSave items by result, employment
@@ -301,8 +334,8 @@ func updateCertificate(t *testing.T, p *platformSet, c dataset.Certificate, chan
 
 // checkEachTickOnce reads every job's run history from Redis: each tick between the first start
 // and the stop has exactly one run (ok, failed or skipped), and no tick has two. It returns the
-// runs per job.
-func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) map[string]int {
+// ticks checked per job and the runs per outcome and instance.
+func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) (map[string]int, map[string]int) {
 	t.Helper()
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: in.redisAddr})
@@ -312,14 +345,13 @@ func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) map[s
 		t.Fatal(err)
 	}
 	parser := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
-	counts := map[string]int{}
+	counts, runs := map[string]int{}, map[string]int{}
 	for job, spec := range compressedDay {
 		raw, err := c.LRange(ctx, in.prefix+"sched:{"+job+"}:history", 0, -1).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		bySlot := map[int64][]scheduler.Run{}
-		instances := map[string]int{}
 		for _, r := range raw {
 			var run scheduler.Run
 			if err := json.Unmarshal([]byte(r), &run); err != nil {
@@ -329,7 +361,7 @@ func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) map[s
 				continue
 			}
 			bySlot[run.Slot.Unix()] = append(bySlot[run.Slot.Unix()], run)
-			instances[run.Instance]++
+			runs[string(run.Outcome)+"@"+run.Instance]++
 		}
 		for slot, runs := range bySlot {
 			executed := 0
@@ -361,11 +393,8 @@ func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) map[s
 			}
 			counts[job]++
 		}
-		if len(instances) < 2 && counts[job] > 4 {
-			t.Logf("%s: every tick ran on one instance (%v)", job, instances)
-		}
 	}
-	return counts
+	return counts, runs
 }
 
 // checkAlertsOnce: every (alert, status) reached the webhook at most once; every alert firing at
