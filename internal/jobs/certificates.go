@@ -80,6 +80,14 @@ func (r *Runner) feedJobPart(ctx context.Context, t *tally, fc fence) error {
 	return r.followFeed(ctx, t, fs, fc)
 }
 
+// answeredBatch is what a batch of answers puts in the ledger.
+type answeredBatch struct {
+	certs []mapping.Certificate
+	bad   []*ledger.QuarantineEntry
+	ids   []string
+	at    time.Time
+}
+
 type queryAnswer struct {
 	ids      []string
 	at       time.Time // when the question was asked: the answer is true as of then
@@ -111,21 +119,24 @@ func (r *Runner) queryDue(ctx context.Context, t *tally, answeredBefore time.Tim
 	var br breaker
 	answeredTotal := 0
 	var lastErr error
-	var certs []mapping.Certificate
-	var bad []*ledger.QuarantineEntry
-	var answered []string
-	var answeredAt time.Time // the earliest question among them: safe to record for all
-	flush := func() error {
-		if err := r.storeCertificates(ctx, t, certs, bad); err != nil {
+	// The ledger writes run behind the answers, so that storing one batch overlaps reading the next.
+	wb := startWriteBehind(func(a answeredBatch) error {
+		if err := r.storeCertificates(ctx, t, a.certs, a.bad); err != nil {
 			return err
 		}
-		if len(answered) > 0 {
-			if err := r.store.RecordCertificateAnswers(ctx, answered, answeredAt); err != nil {
-				return fmt.Errorf("record certificate answers: %w", err)
-			}
+		if err := r.store.RecordCertificateAnswers(ctx, a.ids, a.at); err != nil {
+			return fmt.Errorf("record certificate answers: %w", err)
 		}
-		certs, bad, answered, answeredAt = certs[:0], bad[:0], answered[:0], time.Time{}
 		return nil
+	})
+	var cur answeredBatch
+	flush := func() error {
+		if len(cur.ids) == 0 && len(cur.bad) == 0 {
+			return nil
+		}
+		err := wb.put(ctx, cur)
+		cur = answeredBatch{}
+		return err
 	}
 	produce := func(send func([]string) bool) error {
 		for from := 0; from < len(ids); from += queryChunk {
@@ -152,17 +163,17 @@ func (r *Runner) queryDue(ctx context.Context, t *tally, answeredBefore time.Tim
 		br.record(nil)
 		for i := range a.certs {
 			if q := r.screenCertificate(&a.certs[i], cq, t); q != nil {
-				bad = append(bad, q)
+				cur.bad = append(cur.bad, q)
 			} else if !a.certs[i].Problems.HasErrors() {
-				certs = append(certs, a.certs[i].Certificate)
+				cur.certs = append(cur.certs, a.certs[i].Certificate)
 			}
 		}
-		answered = append(answered, a.ids...)
+		cur.ids = append(cur.ids, a.ids...)
 		answeredTotal += len(a.ids)
-		if answeredAt.IsZero() || a.at.Before(answeredAt) {
-			answeredAt = a.at
+		if cur.at.IsZero() || a.at.Before(cur.at) {
+			cur.at = a.at // the earliest question among them: safe to record for all
 		}
-		if len(certs) >= certFlushBatch || len(answered) >= certFlushBatch {
+		if len(cur.certs) >= certFlushBatch || len(cur.ids) >= certFlushBatch {
 			return false, flush()
 		}
 		return false, nil
@@ -171,7 +182,7 @@ func (r *Runner) queryDue(ctx context.Context, t *tally, answeredBefore time.Tim
 	if err == nil {
 		err = flush()
 	}
-	if err != nil {
+	if err = errors.Join(err, wb.close()); err != nil {
 		return err
 	}
 	if left := len(ids) - answeredTotal; left > 0 {

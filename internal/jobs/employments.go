@@ -32,7 +32,10 @@ import (
 // against the ledger's record of what was accepted, so --full changes nothing here: there is no
 // watermark, and the system offers no listing to compare with.
 
-const employmentGroup = 100 // roster entries a worker decides per certificate lookup
+const (
+	employmentGroup = 100 // roster entries a worker decides per certificate lookup
+	employmentFlush = 500 // registrations recorded per ledger transaction
+)
 
 // employmentPlan is one registration to PUT.
 type employmentPlan struct {
@@ -129,6 +132,14 @@ type employmentAnswer struct {
 	err    error
 }
 
+// employmentDone is what a batch of answers puts in the ledger and the queue.
+type employmentDone struct {
+	records  []ledger.EmploymentRecord
+	bad      []*ledger.QuarantineEntry
+	reqs     []retry.Request
+	resolved []string
+}
+
 // employmentBatch is what one worker did with a group of due entries: the answers to the PUTs
 // it sent, and the entries it held back.
 type employmentBatch struct {
@@ -210,27 +221,29 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 	}
 
 	var br breaker
-	var records []ledger.EmploymentRecord
-	var bad []*ledger.QuarantineEntry
-	var reqs []retry.Request
-	var resolved []string
-	flush := func() error {
-		if len(records) > 0 {
-			if err := r.store.RecordEmployments(ctx, records); err != nil {
+	// The ledger writes run behind the answers (one goroutine, in order).
+	wb := startWriteBehind(func(d employmentDone) error {
+		if len(d.records) > 0 {
+			if err := r.store.RecordEmployments(ctx, d.records); err != nil {
 				return fmt.Errorf("record employments: %w", err)
 			}
 		}
-		if err := r.resolve(ctx, eq, resolved...); err != nil {
+		if err := r.resolve(ctx, eq, d.resolved...); err != nil {
 			return err
 		}
-		if err := r.quarantine(ctx, bad...); err != nil {
+		if err := r.quarantine(ctx, d.bad...); err != nil {
 			return err
 		}
-		if err := r.enqueue(ctx, reqs); err != nil {
-			return err
+		return r.enqueue(ctx, d.reqs)
+	})
+	var cur employmentDone
+	flush := func() error {
+		if len(cur.records)+len(cur.bad)+len(cur.reqs)+len(cur.resolved) == 0 {
+			return nil
 		}
-		records, bad, reqs, resolved = records[:0], bad[:0], reqs[:0], resolved[:0]
-		return nil
+		err := wb.put(ctx, cur)
+		cur = employmentDone{}
+		return err
 	}
 	consume := func(b employmentBatch) (bool, error) {
 		if b.err != nil {
@@ -248,10 +261,10 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 					return false, errors.Join(a.err, flush())
 				case verdictReject:
 					t.quarantined.Add(1)
-					bad = append(bad, eq.entry(key, a.plan.raw, platformRefusal(labelSpecialOps, a.err)))
+					cur.bad = append(cur.bad, eq.entry(key, a.plan.raw, platformRefusal(labelSpecialOps, a.err)))
 				default:
 					t.queued.Add(1)
-					reqs = append(reqs, retry.Request{Kind: KindEmploymentPut, Key: key, Cause: a.err})
+					cur.reqs = append(cur.reqs, retry.Request{Kind: KindEmploymentPut, Key: key, Cause: a.err})
 				}
 				if br.record(a.err) {
 					stopped.Store(true)
@@ -260,21 +273,21 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 			}
 			br.record(nil)
 			t.pushed.Add(1)
-			records = append(records, acceptedEmployment(&a.plan, a.status, now))
+			cur.records = append(cur.records, acceptedEmployment(&a.plan, a.status, now))
 			if eq.has(key) {
-				resolved = append(resolved, key)
+				cur.resolved = append(cur.resolved, key)
 			}
 		}
-		if len(records)+len(bad)+len(reqs) >= employmentGroup {
+		if len(cur.records)+len(cur.bad)+len(cur.reqs) >= employmentFlush {
 			return stopped.Load(), flush()
 		}
 		return stopped.Load(), nil
 	}
 	err = fanOut(ctx, r.concurrency, produce, work, consume)
-	if ferr := flush(); err == nil {
-		err = ferr
+	if err == nil {
+		err = flush()
 	}
-	if err != nil {
+	if err = errors.Join(err, wb.close()); err != nil {
 		return err
 	}
 	if br.open {
