@@ -11,7 +11,8 @@
 //   - three `streetsync run` daemons on one Redis and one PostgreSQL run each tick once, each
 //     retry item once and deliver each alert once (instances_test.go);
 //   - hostile input — oversized or malformed console requests, a platform answering megabytes of
-//     garbage or never finishing — is refused or timed out, never fatal (hostile_test.go);
+//     garbage or never finishing, a workbook that inflates a thousandfold — is refused or timed
+//     out, never fatal (hostile_test.go);
 //   - no secret, token or full ID number reaches a log line, an output or a webhook payload; the
 //     console refuses missing and wrong tokens; TLS is verified unless a CA file is configured
 //     (security_test.go).
@@ -20,7 +21,10 @@
 // often, which requests failed — survives the binary's restarts and crashes and can be inspected
 // afterwards. The binary is built once, without -race, in TestMain.
 //
-// The default variants are short enough for CI (the package runs in about three minutes under
-// -race on two cores). STREETSYNC_LONG=1 runs the long variants: larger datasets, more crash
-// seeds, a longer simulated day.
+// The default variants are short enough for CI (the package runs in about two minutes under
+// -race on two cores). STREETSYNC_LONG=1 runs the long variants: a street five times larger,
+// twelve crash seeds, a 90-second day, the zip-bomb workbook. STREETSYNC_BIN names a prebuilt
+// binary instead of building one.
+//
+// Scale is measured by the command in test/scale, not here.
 package reliability
