@@ -92,7 +92,11 @@ func runCrashCycle(t *testing.T, seed uint64, log *crashLog, windows map[string]
 			took[name] = max(took[name], r.took)
 			return
 		}
-		killAtRandom(t, in, rng, windows[name], seed, log, args...)
+		window := max(windows[name], 2*time.Second)
+		if name == "queue drain" {
+			window = max(windows[name], 500*time.Millisecond)
+		}
+		killAtRandom(t, in, rng, window, seed, log, args...)
 	}
 	for range 3 {
 		step("sync", "all")
@@ -118,13 +122,14 @@ func finish(t *testing.T, in *installation) {
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "90s")
 }
 
-// killAtRandom starts a command, SIGKILLs it after a random delay within window — the time the
-// step took in the reference run, at least 2 s — unless it finished first, and makes the dead process's job
+// killAtRandom starts a command, SIGKILLs it after a random delay within window — for a sync,
+// the time it took in the reference run, at least 2 s (a drain: at least 0.5 s) — unless it finished
+// first, and makes the dead process's job
 // locks expire: the scheduler's locks outlive their owner by their 60 s TTL, which a restarted
 // operator would wait out; the test does not.
 func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, window time.Duration, seed uint64, log *crashLog, args ...string) {
 	t.Helper()
-	delay := time.Duration(rng.Int64N(int64(max(window, 2*time.Second))))
+	delay := time.Duration(rng.Int64N(int64(window)))
 	pr := in.start(args...)
 	select {
 	case <-pr.done:
