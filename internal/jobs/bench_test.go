@@ -74,6 +74,12 @@ func benchSize() int {
 
 const benchSeed = 1
 
+// benchConcurrency is Deps.Concurrency (STREETSYNC_BENCH_CONCURRENCY; default the Runner's).
+func benchConcurrency() int {
+	n, _ := strconv.Atoi(os.Getenv("STREETSYNC_BENCH_CONCURRENCY"))
+	return n
+}
+
 // benchWorld is a world whose mock platforms and ledger loading live in child processes.
 type benchWorld struct {
 	mockPID     int
@@ -125,7 +131,7 @@ func startBenchWorld(b *testing.B, n int, limited bool) *benchWorld {
 	}
 	qz, tz := newClients(b, w.ep, w.clk, log, worldOptions{limited: limited})
 	w.runner, err = jobs.New(jobs.Deps{Store: s, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: scheduler.NewCursors(conn),
-		Region: w.ep.Region, Location: mapping.Beijing(), Clock: w.clk, Logger: log})
+		Region: w.ep.Region, Location: mapping.Beijing(), Clock: w.clk, Logger: log, Concurrency: benchConcurrency()})
 	if err != nil {
 		b.Fatal(err)
 	}
