@@ -397,3 +397,16 @@ func TestLimiterWaitPastTheDeadlineIsTheDeadline(t *testing.T) {
 		t.Errorf("err = %v, want context.DeadlineExceeded", err)
 	}
 }
+
+func TestValidTokenValue(t *testing.T) {
+	for _, s := range []string{"0", "fz-access-token-0001", "eyJhbGciOi.J9.abc_-~+/", "abc==", strings.Repeat("a", 4096)} {
+		if !ValidTokenValue(s) {
+			t.Errorf("ValidTokenValue(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"", "=", "=abc", "ab=c", "tok en", "tok\r\nX-Evil: 1", "令牌", "a\x00", strings.Repeat("a", 4097)} {
+		if ValidTokenValue(s) {
+			t.Errorf("ValidTokenValue(%q) = true, want false", s)
+		}
+	}
+}

@@ -13,6 +13,30 @@ type Token struct {
 	Expiry time.Time
 }
 
+// ValidTokenValue reports whether s can be sent as an access token in a request header: one to
+// 4096 characters of RFC 6750's b64token set (letters, digits and -._~+/ with trailing =).
+// A token endpoint that answers anything else has answered wrongly, however well-formed its JSON.
+func ValidTokenValue(s string) bool {
+	if s == "" || len(s) > 4096 {
+		return false
+	}
+	padding := false
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b == '=':
+			padding = true
+		case padding:
+			return false
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9',
+			b == '-', b == '.', b == '_', b == '~', b == '+', b == '/':
+		default:
+			return false
+		}
+	}
+	return s[0] != '='
+}
+
 // TokenCache holds one access token for concurrent callers. It asks for a new one only when the
 // cached one is missing, close to expiry or refused, and then exactly once however many callers
 // need it at that moment: the others wait for that one answer (singleflight).

@@ -442,7 +442,7 @@ func (c *Client) fetchToken(ctx context.Context) (httpx.Token, error) {
 	if err := c.do(ctx, cl, &data); err != nil {
 		return httpx.Token{}, err
 	}
-	if data.AccessToken == "" {
+	if !httpx.ValidTokenValue(data.AccessToken) {
 		return httpx.Token{}, c.newError(cl, http.StatusOK, "0", "no accessToken in the answer", httpx.KindTransient, ErrMalformed, nil)
 	}
 	life := time.Duration(data.ExpiresIn) * time.Second

@@ -112,6 +112,10 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 	cur := pos.Cursor
 	var pg changesPage
 	var restartedAt time.Time
+	seen := map[string]struct{}{}
+	if cur != "" {
+		seen[cur] = struct{}{}
+	}
 	for {
 		q := url.Values{"limit": {strconv.Itoa(c.feedLimit)}}
 		if cur != "" {
@@ -136,6 +140,7 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 			(!pos.Restarted || pos.Since.After(restartedAt)) {
 			c.log.Info("change-feed cursor expired; restarting from the last position", zap.Time("since", pos.Since))
 			cur, pos.Restarted, restartedAt = "", true, pos.Since
+			clear(seen)
 			continue
 		}
 		if err != nil {
@@ -165,6 +170,14 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 				httpx.KindTransient, ErrMalformed, nil))
 			return
 		}
+		// A cursor this walk has already followed leads back to pages already read: following
+		// it would never end. The position stays usable; the next run starts from it afresh.
+		if _, again := seen[pg.NextCursor]; again {
+			yield(mapping.TZCertificate{}, c.newError(cl, http.StatusOK, "", "the feed's nextCursor did not advance",
+				httpx.KindTransient, ErrMalformed, nil))
+			return
+		}
+		seen[pg.NextCursor] = struct{}{}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
+
 	"streetsync/connectors/httpx"
 	"streetsync/mapping"
 )
@@ -119,5 +121,43 @@ func TestChangesRestartsAgainOnlyAfterProgress(t *testing.T) {
 	checkErr(t, err, ErrCursorExpired, httpx.KindPermanent, 0)
 	if len(got) != 2 || !pos.Restarted || len(f.requests("/api/v2/certificates/changes")) != 4 {
 		t.Errorf("%d records, %d requests, position %+v", len(got), len(f.requests("/api/v2/certificates/changes")), *pos)
+	}
+}
+
+// A feed whose nextCursor leads back to a page already read would be walked forever; the walk
+// stops with a transient malformed answer after the pages it did read, and keeps its position.
+func TestChangesStopsWhenTheCursorDoesNotAdvance(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pages []string
+		want  int // records yielded before the error
+	}{
+		{"the cursor sent", []string{`{"items":[{"certNo":"T1","itemCode":"0102","updatedAt":"2024-05-21T09:30:00+08:00"}],"nextCursor":"c-1","hasMore":true}`}, 1},
+		{"a cycle", []string{
+			`{"items":[{"certNo":"T2","itemCode":"0102","updatedAt":"2024-05-21T09:31:00+08:00"}],"nextCursor":"c-2","hasMore":true}`,
+			`{"items":[{"certNo":"T3","itemCode":"0102","updatedAt":"2024-05-21T09:32:00+08:00"}],"nextCursor":"c-1","hasMore":true}`,
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var rs []httpmock.Responder
+			for range 20 {
+				for _, p := range tc.pages {
+					rs = append(rs, httpmock.NewStringResponder(200, p).HeaderSet(http.Header{"Content-Type": {"application/json"}}))
+				}
+			}
+			f.on(http.MethodGet, "/api/v2/certificates/changes", sequence(rs...))
+			seq, pos := f.c.Changes(context.Background(), time.Time{}, "c-1")
+			got, err := drain(t, seq)
+			if !errors.Is(err, ErrMalformed) || httpx.Classify(err) != httpx.KindTransient {
+				t.Fatalf("error %v, want a transient ErrMalformed", err)
+			}
+			if len(got) != tc.want || pos.Records != tc.want || pos.Done {
+				t.Errorf("%d records yielded, position %+v; want %d and not done", len(got), *pos, tc.want)
+			}
+			if n := len(f.queries("/api/v2/certificates/changes")); n != len(tc.pages) {
+				t.Errorf("%d requests, want %d", n, len(tc.pages))
+			}
+		})
 	}
 }

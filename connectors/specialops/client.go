@@ -342,7 +342,7 @@ func (c *Client) fetchToken(ctx context.Context) (httpx.Token, error) {
 	if err := c.do(ctx, cl, &ans); err != nil {
 		return httpx.Token{}, err
 	}
-	if ans.AccessToken == "" || (ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "bearer")) {
+	if !httpx.ValidTokenValue(ans.AccessToken) || (ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "bearer")) {
 		return httpx.Token{}, c.newError(cl, cl.status, "", "no bearer access_token in the answer", httpx.KindTransient, ErrMalformed, nil)
 	}
 	life := time.Duration(ans.ExpiresIn) * time.Second

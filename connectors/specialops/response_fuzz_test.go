@@ -56,6 +56,7 @@ type fzTransport struct {
 	mu          sync.Mutex
 	calls       int
 	tokenless   []string
+	issued      string // the token a fuzzed token answer carries, when it is one a client may send
 }
 
 func (tr *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -65,17 +66,13 @@ func (tr *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	tr.mu.Lock()
 	tr.calls++
-	if !strings.HasSuffix(req.URL.Path, "/oauth/token") && req.Header.Get("Authorization") != "Bearer "+fzToken {
+	if auth := req.Header.Get("Authorization"); !strings.HasSuffix(req.URL.Path, "/oauth/token") &&
+		auth != "Bearer "+fzToken && (tr.issued == "" || auth != "Bearer "+tr.issued) {
 		tr.tokenless = append(tr.tokenless, req.Method+" "+req.URL.Path+" with "+req.Header.Get("Authorization"))
 	}
 	tr.mu.Unlock()
 	status, ct, body := http.StatusOK, "application/json", []byte(`{"access_token":"`+fzToken+`","token_type":"Bearer","expires_in":3600}`)
 	switch {
-	case strings.HasSuffix(req.URL.Path, "/certificates/changes") && req.URL.Query().Get("cursor") != "":
-		// The fuzzed answer is the feed's first page; the page its cursor leads to is the last.
-		// (Answering every page alike would loop: the client follows a nextCursor equal to the
-		// cursor it sent forever — reported to the connector's owner.)
-		body = []byte(`{"items":[],"nextCursor":"","hasMore":false}`)
 	case strings.HasSuffix(req.URL.Path, tr.target):
 		status, ct, body = tr.status, tr.contentType, tr.body
 	}
@@ -92,7 +89,7 @@ var fzEndpoints = []string{"/oauth/token", "/api/v2/certificates:query", "/api/v
 // FuzzClientAnswers feeds the client arbitrary answers on each endpoint. Whatever comes back:
 // no panic; the call ends within its deadline; a failure is an *APIError with a kind (or the
 // context's error); a 2xx answer that is not JSON is a transient failure, never a permanent one;
-// no request goes out without the token; neither the client secret nor the full ID number asked
+// no request goes out without the token the token endpoint issued; neither the client secret nor the full ID number asked
 // about appears in an error unless the answer itself carried it; the change feed never yields
 // more records than the answers held.
 func FuzzClientAnswers(f *testing.F) {
@@ -106,6 +103,9 @@ func FuzzClientAnswers(f *testing.F) {
 	f.Add(uint8(3), uint16(409), "application/json", []byte(`{"error":"holder_mismatch","message":"持证人与身份证号不符 35058219800101123X"}`))
 	f.Add(uint8(0), uint16(401), "application/json", []byte(`{"error":"invalid_client","error_description":"bad secret"}`))
 	f.Add(uint8(0), uint16(200), "application/json", []byte(`{"access_token":"","expires_in":0}`))
+	f.Add(uint8(0), uint16(200), "application/json", []byte(`{"access_token":"0","token_type":"bearer"}`))
+	f.Add(uint8(0), uint16(200), "application/json", []byte(`{"access_token":"tok en\r\nX: 1","expires_in":60}`))
+	f.Add(uint8(2), uint16(200), "application/json", []byte(`{"items":[{"certNo":"T1","itemCode":"0102","updatedAt":"2024-05-21T09:30:00+08:00"}],"nextCursor":"same","hasMore":true}`))
 	f.Add(uint8(1), uint16(429), "", []byte(``))
 	f.Add(uint8(1), uint16(200), "application/json", []byte("\x1f\x8b\x08\x00<html><body>系统繁忙</body>"))
 	f.Add(uint8(2), uint16(504), "text/html", []byte("<html><body><h1>504 Gateway Time-out</h1></body></html>"))
@@ -115,6 +115,14 @@ func FuzzClientAnswers(f *testing.F) {
 		}
 		target := fzEndpoints[int(which)%len(fzEndpoints)]
 		tr := &fzTransport{target: target, status: int(status), contentType: contentType, body: body}
+		if target == "/oauth/token" {
+			var ans struct {
+				AccessToken string `json:"access_token"`
+			}
+			if json.Unmarshal(body, &ans) == nil && httpx.ValidTokenValue(ans.AccessToken) {
+				tr.issued = ans.AccessToken
+			}
+		}
 		clk := &fzClock{t: time.Date(2024, 5, 21, 9, 30, 0, 0, mapping.Beijing())}
 		c, err := New(config.SpecialOps{BaseURL: "https://tzzy.example/share", ClientID: "fz-client",
 			ClientSecret: config.Secret(fzSecret)}, nil,
