@@ -42,6 +42,12 @@ import (
 // update with a smaller id may still be filed before K) it re-reads K's whole second, dropping
 // exact repeats of the records of that second it already delivered.
 //
+// When K's second is not over and holds more than one answer can (our own bulk push files
+// hundreds of records in one second), re-reading it makes no progress until the platform's clock
+// leaves it, up to 301 s later. A round that re-read that second and found nothing newer ends the
+// walk instead, with the high-water mark on that second: the next walk (since is inclusive) reads
+// it again, by when it is over.
+//
 // Memory stays flat: one page, and the (gxsj, id) keys of three pages. A record may still be
 // delivered twice (the same version, or an older then a newer one, in the order they were
 // seen); callers upsert, and the last delivery is the newest.
@@ -221,6 +227,17 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 		}
 		if nextTail == nil {
 			prog.Done = true // every page came back empty: nothing left to read
+			return
+		}
+		if round > 1 && w.start == kmax.gxsj && !settled(kmax.gxsj, kmaxAt) {
+			// This round re-read K's second, found nothing newer, and the second is still not
+			// over; it holds more than one answer can, so another round would only repeat it.
+			// Everything before that second is delivered, and that second as it stands: the
+			// walk ends with the high-water mark on it, and the next walk reads it again.
+			if t, err := mapping.ParseBeijingTime(kmax.gxsj); err == nil {
+				prog.HighWater, prog.HighWaterText = t, kmax.gxsj
+			}
+			prog.Done = true
 			return
 		}
 		w.start = kmax.gxsj

@@ -347,3 +347,33 @@ func TestListingFollowsTheServedPageSize(t *testing.T) {
 		t.Errorf("asked %v, want %s", asked, want)
 	}
 }
+
+// Our own bulk push files more than a page of records in the platform's current second. That
+// second cannot be skipped until it is over (301 s), and re-reading it takes more than one
+// answer, so rounds would repeat it without progress. The walk ends instead, with everything
+// delivered and the high-water mark on that second, so the next walk (since is inclusive)
+// reads it again once it is over.
+func TestListingEndsOnABusySecondThatIsNotOver(t *testing.T) {
+	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
+	for i := range 180 {
+		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
+	}
+	second := mapping.FormatBeijingTime(f.clk.Now())
+	got, prog, n := collect(t, f, time.Time{})
+	if miss := missing(p, got); len(miss) > 0 {
+		t.Fatalf("%d deliveries, missed %v", n, miss)
+	}
+	if !prog.Done || prog.Rounds > 2 || prog.HighWaterText != second {
+		t.Errorf("progress %+v, want done within 2 rounds at high water %s", *prog, second)
+	}
+	// A second that is still running: the next walk from the high-water mark reads it again
+	// and misses nothing of it.
+	p.PutEnterprise(mockqz.Enterprise{Tyshxydm: "91350582000000000", Qymc: "同一秒新增", Xzqhdm: testRegion, Cyrs: "2"})
+	got2, prog2, _ := collect(t, f, prog.HighWater)
+	if miss := missing(p, got2); len(miss) > 0 {
+		t.Fatalf("the next walk missed %v", miss[:min(5, len(miss))])
+	}
+	if !prog2.Done || prog2.HighWaterText != second {
+		t.Errorf("next walk: progress %+v", *prog2)
+	}
+}
