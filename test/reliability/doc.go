@@ -23,7 +23,7 @@
 //
 // The default variants are short enough for CI (the package runs in about two minutes under
 // -race on two cores). STREETSYNC_LONG=1 runs the long variants: a street five times larger,
-// twelve crash seeds, a 90-second day, the zip-bomb workbook. STREETSYNC_BIN names a prebuilt
+// twelve crash seeds, a 90-second day. STREETSYNC_BIN names a prebuilt
 // binary instead of building one.
 //
 // Scale is measured by the command in test/scale, not here.

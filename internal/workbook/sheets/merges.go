@@ -23,12 +23,7 @@ import (
 type cellRange struct{ top, left, bottom, right int }
 
 // scanMerges returns the merged ranges of every worksheet, by sheet name.
-func scanMerges(file string) (map[string][]cellRange, error) {
-	zr, err := zip.OpenReader(file)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
+func scanMerges(zr *zip.Reader) (map[string][]cellRange, error) {
 	parts := map[string]*zip.File{}
 	for _, f := range zr.File {
 		parts[strings.TrimPrefix(f.Name, "/")] = f

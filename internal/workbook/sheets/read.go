@@ -6,6 +6,7 @@
 package sheets
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -179,13 +180,20 @@ func Open(path string) (*File, error) {
 
 func openXLSX(path string) ([]*Table, []string, func(), error) {
 	file := filepath.Base(path)
-	f, err := excelize.OpenFile(path)
+	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
 	}
-	merges, err := scanMerges(path)
+	defer zr.Close()
+	if ferr := checkInflation(file, &zr.Reader); ferr != nil {
+		return nil, nil, nil, ferr
+	}
+	merges, err := scanMerges(&zr.Reader)
 	if err != nil {
-		f.Close()
+		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxInflated, UnzipXMLSizeLimit: inMemoryPart})
+	if err != nil {
 		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
 	}
 	var tables []*Table
@@ -222,6 +230,49 @@ func openXLSX(path string) ([]*Table, []string, func(), error) {
 		return nil, nil, nil, &FileError{File: file, Reason: reasonNoKnownSheet}
 	}
 	return tables, ignored, closeAll, nil
+}
+
+// Bounds on what a workbook may inflate to. An .xlsx is a zip archive; a few hundred KiB can
+// inflate to gigabytes (a "zip bomb"), and the XML reader holds a text node whole, so an upload
+// could exhaust the daemon's memory. The rules are Apache POI's (ZipSecureFile): no part may
+// inflate more than maxRatio times its compressed size once it is over ratioGrace, and the
+// whole archive may not inflate beyond maxInflated. A real ledger of 100 000 enterprises and
+// half a million roster rows inflates to about 400 MiB at ratios of 5–20. archive/zip holds
+// every part to the size its directory declares, so the declared sizes can be trusted.
+const (
+	maxInflated  = 1 << 30 // bytes, the whole archive
+	maxRatio     = 100
+	ratioGrace   = 1 << 20  // bytes: small parts (styles, a few rows) may compress better
+	inMemoryPart = 16 << 20 // excelize keeps parts up to this size in memory, larger ones in temp files
+)
+
+// checkInflation refuses an archive that would inflate beyond the bounds above.
+func checkInflation(file string, zr *zip.Reader) *FileError {
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > ratioGrace && f.UncompressedSize64 > maxRatio*f.CompressedSize64 {
+			return &FileError{File: file, Reason: fmt.Sprintf(reasonInflatedPart, f.Name,
+				byteSize(f.CompressedSize64), byteSize(f.UncompressedSize64))}
+		}
+		if total > maxInflated {
+			return &FileError{File: file, Reason: fmt.Sprintf(reasonInflatedTotal, byteSize(maxInflated))}
+		}
+	}
+	return nil
+}
+
+// byteSize is n in the unit a person reads at a glance.
+func byteSize(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d 字节", n)
 }
 
 // sheetByName recognizes the two ledger sheets by their names (white space and width folded).
