@@ -12,7 +12,8 @@ import (
 //
 //	<prefix>sched:{<job>}:lock          string  the running lock: the owner's token, with a TTL
 //	<prefix>sched:{<job>}:slot:<slot>   string  which instance took a tick (slot = planned unix
-//	                                            time, or "catchup:<unix>"), with a TTL
+//	                                            time; "catchup:<unix>" for a catch-up's second
+//	                                            attempt at a tick whose taker failed), with a TTL
 //	<prefix>sched:{<job>}:history       list    the last runs, newest first (JSON Run)
 //	<prefix>sched:{<job>}:lastok        string  the last successful run (JSON Run)
 //	<prefix>cursor:<job>                string  the job's cursor (Cursors)
@@ -25,10 +26,12 @@ func (k keys) lastOK(job string) string     { return k.base(job) + "lastok" }
 func (k keys) cursor(job string) string     { return k.conn.Key("cursor", job) }
 func (k keys) slot(job, slot string) string { return k.base(job) + "slot:" + slot }
 
-// slotName names a tick by its planned time, the same on every instance whatever its clock.
-func slotName(slot time.Time, trigger Trigger) string {
+// slotName names a tick by its planned time, the same on every instance whatever its clock. A
+// tick's scheduled run and its catch-up share the name; retry names the one further attempt a
+// catch-up may make when the tick's taker ended without success.
+func slotName(slot time.Time, retry bool) string {
 	s := strconv.FormatInt(slot.Unix(), 10)
-	if trigger == TriggerCatchUp {
+	if retry {
 		return "catchup:" + s
 	}
 	return s

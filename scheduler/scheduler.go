@@ -348,9 +348,13 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	token := newToken()
-	res, err := acquireScript.Run(ctx, s.rdb,
-		[]string{s.keys.lock(e.name), s.keys.slot(e.name, slotName(slot, trigger))},
-		token, s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance).Int()
+	var res int
+	var err error
+	if trigger == TriggerCatchUp {
+		res, err = s.claimCatchUp(ctx, e, slot, token)
+	} else {
+		res, err = s.claim(ctx, e, slotName(slot, false), slot, token)
+	}
 	if err != nil {
 		s.log.Error("cannot take a tick: redis unavailable", zap.String("job", e.name), zap.Time("slot", slot), zap.Error(err))
 		return
@@ -367,6 +371,35 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 		defer cancel(nil)
 		s.execute(runCtx, cancel, e, slot, trigger, token)
 	}
+}
+
+// claim takes the tick named marker and the job's lock in one step: 0 the tick was taken by
+// another instance, 1 the tick is ours but the job is running (skipped), 2 ours to run.
+func (s *Scheduler) claim(ctx context.Context, e *entry, marker string, slot time.Time, token string) (int, error) {
+	return acquireScript.Run(ctx, s.rdb, []string{s.keys.lock(e.name), s.keys.slot(e.name, marker)},
+		token, s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance).Int()
+}
+
+// claimCatchUp takes a missed tick at start. It claims the tick under the same marker as its
+// scheduled run, so that a tick some instance is running, or has just run, is not run again.
+// Only a tick whose taker is gone without success (its run failed, or its process died and its
+// lock expired) is run once more, under a second marker that only one instance can take.
+func (s *Scheduler) claimCatchUp(ctx context.Context, e *entry, slot time.Time, token string) (int, error) {
+	res, err := s.claim(ctx, e, slotName(slot, false), slot, token)
+	if err != nil || res != 0 {
+		return res, err
+	}
+	// The taker records its run before it releases the lock: a free lock and no success at
+	// this tick mean its run ended without one.
+	held, err := s.rdb.Exists(ctx, s.keys.lock(e.name)).Result()
+	if err != nil || held > 0 {
+		return 0, err
+	}
+	last, ok, err := s.LastSuccess(ctx, e.name)
+	if err != nil || (ok && !last.Slot.Before(slot)) {
+		return 0, err
+	}
+	return s.claim(ctx, e, slotName(slot, true), slot, token)
 }
 
 // slotTTL is how long a slot marker lives: long enough for any instance, however late its clock,

@@ -593,3 +593,61 @@ func TestCursorsKeepTheWatermark(t *testing.T) {
 		t.Fatalf("cursor = %q", v)
 	}
 }
+
+// The race a catch-up once had: instance b starts just after a tick, sees no success at it yet
+// and plans a catch-up; meanwhile instance a finishes the tick. The catch-up must not run the
+// tick a second time. A tick whose run failed, or whose taker died, is caught up exactly once
+// however many instances start at the same time.
+func TestCatchUpNeverRerunsATickItsTakerRan(t *testing.T) {
+	slot := time.Date(2026, 3, 2, 1, 30, 0, 0, shanghai)
+	type outcome struct {
+		name      string
+		job       func(calls *atomic.Int64) Job
+		taken     func(t *testing.T, h *harness, e *entry) // how the tick was taken before the catch-ups
+		wantCalls int64
+	}
+	failOnce := func(calls *atomic.Int64) Job {
+		return JobFunc(func(context.Context) (map[string]int, error) {
+			if calls.Add(1) == 1 {
+				return nil, errors.New("platform unreachable")
+			}
+			return nil, nil
+		})
+	}
+	scheduled := func(t *testing.T, h *harness, e *entry) { h.s.fire(e, slot, TriggerSchedule) }
+	for _, tc := range []outcome{
+		{"the tick ran", counting, scheduled, 1},
+		{"the tick failed", failOnce, scheduled, 2},
+		{"the taker died", counting, func(t *testing.T, h *harness, e *entry) {
+			// Its marker is there; its lock expired with it; nothing was recorded.
+			if err := h.s.rdb.Set(context.Background(), h.s.keys.slot(e.name, slotName(slot, false)), "dead", time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+		{"no instance took it", counting, func(*testing.T, *harness, *entry) {}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := redisConn(t)
+			var calls atomic.Int64
+			var hs []*harness
+			for i := range 4 {
+				h := newHarness(t, conn, slot.Add(2*time.Second), fmt.Sprintf("i%d", i))
+				if err := h.s.Add("enterprises", "0 30 1 * * *", tc.job(&calls)); err != nil {
+					t.Fatal(err)
+				}
+				hs = append(hs, h)
+			}
+			tc.taken(t, hs[0], hs[0].s.entries["enterprises"])
+			before := calls.Load()
+			var wg sync.WaitGroup
+			for _, h := range hs[1:] {
+				wg.Add(1)
+				go func() { defer wg.Done(); h.s.fire(h.s.entries["enterprises"], slot, TriggerCatchUp) }()
+			}
+			wg.Wait()
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Fatalf("job ran %d times (%d before the catch-ups), want %d", got, before, tc.wantCalls)
+			}
+		})
+	}
+}
