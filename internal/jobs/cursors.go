@@ -16,6 +16,8 @@ import (
 //	enterprises         the enterprise listing's high-water gxsj, as the platform wrote it
 //	alarms              the alarm listing's high-water gxsj
 //	certificates.feed   the change feed's position: {"cursor": "…", "since": RFC 3339}
+//	employments.checked when the employment job last decided every entry whose decision may have
+//	                    changed: {"at": RFC 3339, "day": "yyyy-MM-dd", "fullDay": "yyyy-MM-dd"}
 //
 // The listings' gxsjStart is inclusive, so the high-water second is read again next time:
 // nothing of that second can be lost, and what is read twice is recorded as unchanged.
@@ -91,4 +93,36 @@ func (r *Runner) setFeedState(ctx context.Context, fc fence, f feedState) error 
 		return err
 	}
 	return r.advance(ctx, fc, cursorFeed, string(b))
+}
+
+const cursorEmployments = "employments.checked"
+
+// employmentMark is where the employment job stands: the start of its last complete run (less
+// a margin for writers' clocks), that run's day, and the day of its last full pass.
+type employmentMark struct {
+	At      time.Time    `json:"at"`
+	Day     mapping.Date `json:"day"`
+	FullDay mapping.Date `json:"fullDay"`
+}
+
+// employmentMark reads the job's mark; none stored, or one unreadable, is the zero mark (a full
+// pass: safe, only slower).
+func (r *Runner) employmentMark(ctx context.Context) (employmentMark, error) {
+	var m employmentMark
+	v, err := r.cursors.Get(ctx, cursorEmployments)
+	if err != nil {
+		return m, fmt.Errorf("read watermark %s: %w", cursorEmployments, err)
+	}
+	if v == "" || json.Unmarshal([]byte(v), &m) != nil || m.Day.IsZero() {
+		return employmentMark{}, nil
+	}
+	return m, nil
+}
+
+func (r *Runner) setEmploymentMark(ctx context.Context, fc fence, m employmentMark) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return r.advance(ctx, fc, cursorEmployments, string(b))
 }

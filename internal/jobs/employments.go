@@ -29,12 +29,24 @@ import (
 //     afresh every run.
 //
 // A roster entry with a future 离岗日期 is registered with that endDate. Every comparison is
-// against the ledger's record of what was accepted, so --full changes nothing here: there is no
-// watermark, and the system offers no listing to compare with.
+// against the ledger's record of what was accepted (the system offers no listing to compare with).
+//
+// Which entries are decided: a full pass decides every due entry of the roster. Most of them are
+// the same every day — people waiting for a valid certificate — so a run after a complete one
+// decides only the due entries whose decision may have changed since (RegistrationsDueSince:
+// entries edited or added, entries starting, people whose certificates changed or become
+// valid), and a full pass is made once a week as a safety net, on the first run without a mark,
+// and with --full. (A refusal an operator resolves by hand without changing the entry or its
+// certificates is therefore sent again at the next full pass.)
 
 const (
 	employmentGroup = 100 // roster entries a worker decides per certificate lookup
 	employmentFlush = 500 // registrations recorded per ledger transaction
+	// fullPassEvery is how many days an employment run may go on deciding only what changed.
+	fullPassEvery = 7
+	// markSkew is how far before its start a run's mark is set: writers to a shared ledger
+	// stamp changes by their own clocks. Deciding a few minutes' changes twice costs nothing.
+	markSkew = 10 * time.Minute
 )
 
 // employmentPlan is one registration to PUT.
@@ -148,12 +160,22 @@ type employmentBatch struct {
 	err              error // the ledger failed
 }
 
-func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error {
+func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fence) error {
 	eq, err := r.openQuarantine(ctx, ledger.SourceSpecialOps, ledger.KindEmployment)
 	if err != nil {
 		return err
 	}
+	mark, err := r.employmentMark(ctx)
+	if err != nil {
+		return err
+	}
+	started := r.clock.Now()
 	today := r.today()
+	dueSeq := r.store.RegistrationsDue(ctx, today)
+	incremental := !full && !mark.Day.IsZero() && !mark.FullDay.IsZero() && today.Before(mark.FullDay.AddDays(fullPassEvery))
+	if incremental {
+		dueSeq = r.store.RegistrationsDueSince(ctx, today, mark.At, mark.Day)
+	}
 	names := newNameCache(r.store)
 	r.progress.Begin(Employments, phaseRegister, 0)
 	defer r.progress.End()
@@ -163,7 +185,7 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 	// deciding holds the requests up.
 	produce := func(send func([]ledger.RegistrationDue) bool) error {
 		group := make([]ledger.RegistrationDue, 0, employmentGroup)
-		for due, err := range r.store.RegistrationsDue(ctx, today) {
+		for due, err := range dueSeq {
 			if err != nil {
 				return fmt.Errorf("read due registrations: %w", err)
 			}
@@ -291,13 +313,18 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, fc fence) error 
 		return err
 	}
 	if br.open {
+		// Left due: the mark stays, so the queued run and the next one decide them again.
 		return r.queueJob(ctx, t, fc, KindEmploymentSync, errPlatformDown)
 	}
-	return nil
+	next := employmentMark{At: started.Add(-markSkew), Day: today, FullDay: today}
+	if incremental {
+		next.FullDay = mark.FullDay
+	}
+	return r.setEmploymentMark(ctx, fc, next)
 }
 
 func (r *Runner) employmentJobPart(ctx context.Context, t *tally, fc fence) error {
-	return r.syncEmployments(ctx, t, fc)
+	return r.syncEmployments(ctx, t, false, fc)
 }
 
 // acceptedEmployment is the ledger's record of an accepted registration: the dates as sent.

@@ -182,7 +182,7 @@ func (r *Runner) runJob(ctx context.Context, name string, full bool, fc fence) (
 	case Alarms:
 		err = r.syncAlarms(ctx, t, full, fc)
 	case Employments:
-		err = r.syncEmployments(ctx, t, fc) // no watermark, no hash: full changes nothing here
+		err = r.syncEmployments(ctx, t, full, fc)
 	}
 	s := t.summary(time.Since(start))
 	r.report(s)

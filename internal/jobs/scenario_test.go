@@ -239,6 +239,58 @@ func TestAfterACleanRun(t *testing.T) {
 			t.Errorf("refused registration sent again: %d PUTs", n)
 		}
 	})
+
+	t.Run("a run after a complete one decides only the entries whose decision may have changed", func(t *testing.T) {
+		full := w.sync(r, jobs.Employments, true)[jobs.Employments]
+		if full.Unchanged == 0 {
+			t.Fatalf("full pass %+v: want entries waiting for a valid certificate", full)
+		}
+		// A run's mark is its start less a margin for writers' clocks: the first run after the
+		// full pass still sees the full pass's writes, the second one nothing.
+		w.clk.Advance(15 * time.Minute)
+		w.sync(r, jobs.Employments, false)
+		w.clk.Advance(15 * time.Minute)
+		if s := w.sync(r, jobs.Employments, false)[jobs.Employments]; s.Unchanged != 0 || s.Pushed != 0 || s.Quarantined != 0 {
+			t.Errorf("incremental run with nothing changed: %+v, want nothing decided", s)
+		}
+		// A waiting person's certificate is renewed: the feed brings it, and the next
+		// incremental run registers the entry.
+		o := rosterOf(t, w, dataset.SitExpiredStatus)
+		if _, err := w.store.EmploymentByKey(ctx, o.Key()); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("entry with an expired certificate: %v, want no registration", err)
+		}
+		renewed := false
+		for _, c := range w.srv.SpecialOps.Certificates() {
+			if strings.EqualFold(c.IDNumber, o.IDNumber) && c.ItemCode == o.ItemCode {
+				if _, err := w.srv.SpecialOps.UpdateCertificate(c.CertNo, c.ItemCode, func(x *mocktz.Certificate) {
+					x.Status, x.ValidUntil, x.ReviewDueDate = "VALID", today.AddDays(2000).String(), today.AddDays(900).String()
+				}); err != nil {
+					t.Fatal(err)
+				}
+				renewed = true
+			}
+		}
+		if !renewed {
+			t.Fatal("no certificate to renew")
+		}
+		w.sync(r, jobs.Certificates, false)
+		// An entry that starts tomorrow, of a person with a valid certificate.
+		starter := rosterOf(t, w, dataset.SitValid)
+		starter.EnterpriseUSCC, starter.StartDate, starter.EndDate = w.ds.Ledger[1].USCC, today.AddDays(1), mapping.Date{}
+		upsertRoster(t, w, starter)
+		s := w.sync(r, jobs.Employments, false)[jobs.Employments]
+		if _, err := w.store.EmploymentByKey(ctx, o.Key()); err != nil || s.Pushed != 1 {
+			t.Errorf("after the renewal: summary %+v, registration %v; want the renewed entry registered", s, err)
+		}
+		if _, err := w.store.EmploymentByKey(ctx, starter.Key()); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("an entry starting tomorrow was registered today: %v", err)
+		}
+		w.clk.Advance(24 * time.Hour)
+		s = w.sync(r, jobs.Employments, false)[jobs.Employments]
+		if _, err := w.store.EmploymentByKey(ctx, starter.Key()); err != nil || s.Pushed != 1 {
+			t.Errorf("the next day: summary %+v, registration %v; want the starter registered", s, err)
+		}
+	})
 }
 
 // registered returns n roster entries the jobs registered, open-ended and on duty.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"streetsync/mapping"
 )
@@ -66,14 +67,45 @@ WHERE id_number = ? AND enterprise_uscc = ? AND item_code = ?`), e.Key.IDNumber,
 }
 
 func (s *sqlStore) RegistrationsDue(ctx context.Context, day mapping.Date) iter.Seq2[RegistrationDue, error] {
-	onDuty, args := onDutyCond(day)
-	q := `SELECT ` + operatorCols + `, CASE WHEN e.id_number IS NULL THEN 0 ELSE 1 END, COALESCE(e.cert_no, ''),
+	return s.registrationsDue(ctx, "", nil, day)
+}
+
+// registrationsDueCandidates are the roster entries whose registration decision may have changed
+// since a moment and a day: entries changed since the moment (new ones included), entries
+// starting after the day, and the entries of people whose certificates changed since the moment
+// or become valid after the day. Each branch is an index range (migration 2).
+const registrationsDueCandidates = `WITH cand AS (
+    SELECT id_number, enterprise_uscc, item_code FROM operators WHERE modified_at >= ?
+    UNION SELECT id_number, enterprise_uscc, item_code FROM operators WHERE start_date > ? AND start_date <= ?
+    UNION SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c
+        JOIN operators p ON p.id_number = c.id_number WHERE c.modified_at >= ?
+    UNION SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c
+        JOIN operators p ON p.id_number = c.id_number WHERE c.valid_from > ? AND c.valid_from <= ?
+)
+`
+
+func (s *sqlStore) RegistrationsDueSince(ctx context.Context, day mapping.Date, since time.Time, sinceDay mapping.Date) iter.Seq2[RegistrationDue, error] {
+	from, to := sinceDay.String(), day.String()
+	return s.registrationsDue(ctx, registrationsDueCandidates, []any{millis(since), from, to, millis(since), from, to}, day)
+}
+
+// registrationsDue streams the due entries of the whole roster, or of the candidates a WITH
+// clause names "cand".
+func (s *sqlStore) registrationsDue(ctx context.Context, with string, withArgs []any, day mapping.Date) iter.Seq2[RegistrationDue, error] {
+	onDuty, dutyArgs := onDutyCond(day)
+	from := `FROM operators o`
+	if with != "" {
+		from = `FROM cand JOIN operators o ON o.id_number = cand.id_number AND o.enterprise_uscc = cand.enterprise_uscc
+    AND o.item_code = cand.item_code`
+	}
+	q := with + `SELECT ` + operatorCols + `, CASE WHEN e.id_number IS NULL THEN 0 ELSE 1 END, COALESCE(e.cert_no, ''),
     COALESCE(e.start_date, ''), COALESCE(e.end_date, ''), COALESCE(e.status, ''), COALESCE(e.accepted_at, 0)
-FROM operators o
+` + from + `
 LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.enterprise_uscc AND e.item_code = o.item_code
 WHERE (e.id_number IS NULL AND ` + onDuty + `)
    OR (e.id_number IS NOT NULL AND (e.start_date <> o.start_date OR e.end_date <> o.end_date))
 ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
+	args := append(append([]any{}, withArgs...), dutyArgs...)
 	return stream(ctx, s, q, args, func(rows *sql.Rows) (RegistrationDue, error) {
 		var has, accepted int64
 		var e EmploymentRecord

@@ -100,6 +100,12 @@ type Store interface {
 	// day) or differs from the roster's start or end date (any entry ever registered), with
 	// their last registration.
 	RegistrationsDue(ctx context.Context, day mapping.Date) iter.Seq2[RegistrationDue, error]
+	// RegistrationsDueSince is RegistrationsDue among the entries whose decision may have
+	// changed since a run at since, on sinceDay: entries changed since then (new ones
+	// included), entries starting after sinceDay, and entries of people whose certificates
+	// changed since then or become valid after sinceDay. It reads those entries, not the
+	// whole roster. Writers' clocks may differ: pass a since with a margin.
+	RegistrationsDueSince(ctx context.Context, day mapping.Date, since time.Time, sinceDay mapping.Date) iter.Seq2[RegistrationDue, error]
 
 	// UpsertAlarms writes alarms keyed by alarm id.
 	UpsertAlarms(ctx context.Context, batch []mapping.Alarm) ([]Outcome, error)

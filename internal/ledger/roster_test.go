@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +289,75 @@ func TestRegistrationsDueAreMissingOrChangedOnes(t *testing.T) {
 		}
 		if _, err := s.EmploymentByKey(ctx, unregistered.Key()); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("unregistered: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// An incremental employment run reads only the entries whose decision may have changed since
+// its last run: each way a decision can change, and nothing else.
+func TestRegistrationsDueSinceReadsOnlyWhatMayHaveChanged(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		sinceDay, day := date(2026, 3, 2), date(2026, 3, 3)
+		var all []mapping.Operator
+		for n := 1; n <= 8; n++ {
+			all = append(all, operator(n, 1, "0102"))
+		}
+		all[6].StartDate = day // 7 starts on day
+		if _, err := s.UpsertOperators(ctx, ops(all...)); err != nil {
+			t.Fatal(err)
+		}
+		future := certificate(3, "0102", date(2028, 1, 1))
+		future.ValidFrom = day // 3's certificate becomes valid on day
+		if _, err := s.UpsertCertificates(ctx, []mapping.Certificate{future, certificate(5, "0102", date(2028, 1, 1))}); err != nil {
+			t.Fatal(err)
+		}
+		o8 := all[7]
+		if err := s.RecordEmployments(ctx, []ledger.EmploymentRecord{{Key: o8.Key(), CertNo: "T" + o8.IDNumber,
+			StartDate: o8.StartDate, Status: "ACTIVE", AcceptedAt: clk.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour)
+		since := clk.Now() // the last run
+		clk.Advance(time.Hour)
+
+		changed := all[0]
+		changed.Phone = "13900000000" // 1 edited on the roster
+		if _, err := s.UpsertOperators(ctx, ops(changed)); err != nil {
+			t.Fatal(err)
+		}
+		// 2 gets a certificate; 5's is read again unchanged (no change, no candidate).
+		if _, err := s.UpsertCertificates(ctx, []mapping.Certificate{certificate(2, "0102", date(2028, 1, 1)), certificate(5, "0102", date(2028, 1, 1))}); err != nil {
+			t.Fatal(err)
+		}
+		keys := func(due []ledger.RegistrationDue) string {
+			var out []string
+			for _, d := range due {
+				out = append(out, strings.TrimPrefix(d.Operator.Name, "操作员"))
+			}
+			return strings.Join(out, " ")
+		}
+		sortByName := func(due []ledger.RegistrationDue) []ledger.RegistrationDue {
+			sort.Slice(due, func(i, j int) bool { return due[i].Operator.Name < due[j].Operator.Name })
+			return due
+		}
+		if got := keys(sortByName(collect(t, s.RegistrationsDue(ctx, day)))); got != "1 2 3 4 5 6 7" {
+			t.Errorf("due on the whole roster: %s, want 1 2 3 4 5 6 7", got)
+		}
+		if got := keys(sortByName(collect(t, s.RegistrationsDueSince(ctx, day, since, sinceDay)))); got != "1 2 3 7" {
+			t.Errorf("due since the last run, the next day: %s, want 1 2 3 7", got)
+		}
+		if got := keys(sortByName(collect(t, s.RegistrationsDueSince(ctx, sinceDay, since, sinceDay)))); got != "1 2" {
+			t.Errorf("due since the last run, the same day: %s, want 1 2", got)
+		}
+		// The candidates still pass the due rule: a registered entry that changed only its
+		// phone is not due.
+		o8.Phone = "13900000001"
+		if _, err := s.UpsertOperators(ctx, ops(o8)); err != nil {
+			t.Fatal(err)
+		}
+		if got := keys(sortByName(collect(t, s.RegistrationsDueSince(ctx, sinceDay, since, sinceDay)))); got != "1 2" {
+			t.Errorf("after a registered entry's phone changed: %s, want 1 2", got)
 		}
 	})
 }
