@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"streetsync/connectors/httpx"
@@ -228,11 +227,43 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 	r.progress.Begin(Certificates, phaseFeed, 0)
 	defer r.progress.End()
 	seq, pos := r.tz.CertificateChanges(ctx, fs.Since, fs.Cursor)
-	roster := map[string]bool{}
+	// The feed is province-wide: its records wait in pending until a batch's roster membership
+	// is looked up at once, and only the street's people are kept.
+	var pending []specialops.PulledCertificate
 	var certs []mapping.Certificate
 	var bad []*ledger.QuarantineEntry
 	requests, records := 0, 0
+	keep := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		ids := make([]string, len(pending))
+		for i := range pending {
+			ids[i] = pending[i].Certificate.IDNumber
+		}
+		on, err := r.store.OnRoster(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("read roster: %w", err)
+		}
+		for i := range pending {
+			pc := &pending[i]
+			if !on[pc.Certificate.IDNumber] {
+				continue
+			}
+			if q := r.screenCertificate(pc, cq, t); q != nil {
+				bad = append(bad, q)
+			} else if !pc.Problems.HasErrors() {
+				certs = append(certs, pc.Certificate)
+			}
+		}
+		clear(pending)
+		pending = pending[:0]
+		return nil
+	}
 	flush := func() error {
+		if err := keep(); err != nil {
+			return err
+		}
 		if err := r.storeCertificates(ctx, t, certs, bad); err != nil {
 			return err
 		}
@@ -266,41 +297,12 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 			return err
 		}
 		records++
-		on, err := r.onRoster(ctx, pc.Certificate.IDNumber, roster)
-		if err != nil {
-			return err
-		}
-		if !on {
-			continue // province-wide: only the street's people are kept
-		}
-		if q := r.screenCertificate(&pc, cq, t); q != nil {
-			bad = append(bad, q)
-		} else if !pc.Problems.HasErrors() {
-			certs = append(certs, pc.Certificate)
-		}
-		if len(certs) >= feedFlushBatch {
+		pending = append(pending, pc)
+		if len(pending) >= feedFlushBatch {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
 	return flush()
-}
-
-// onRoster reports whether anyone with this ID number is on the roster (cached for the run).
-func (r *Runner) onRoster(ctx context.Context, id string, cache map[string]bool) (bool, error) {
-	id = strings.ToUpper(id) // a final x is X in the ledger
-	if on, ok := cache[id]; ok {
-		return on, nil
-	}
-	on := false
-	for _, err := range r.store.Operators(ctx, ledger.OperatorFilter{IDNumber: id}) {
-		if err != nil {
-			return false, fmt.Errorf("read roster: %w", err)
-		}
-		on = true
-		break
-	}
-	cache[id] = on
-	return on, nil
 }

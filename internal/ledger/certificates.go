@@ -71,14 +71,19 @@ func scanCertificate(sc scanner) (mapping.Certificate, error) {
 	return c, nil
 }
 
-func (s *sqlStore) CertificatesByIDNumbers(ctx context.Context, idNumbers []string) (map[string][]mapping.Certificate, error) {
-	out := make(map[string][]mapping.Certificate, len(idNumbers))
+// lookupKeys are ID numbers as the ledger keys them, sorted, each once.
+func lookupKeys(idNumbers []string) []string {
 	ids := make([]string, len(idNumbers))
 	for i, id := range idNumbers {
 		ids[i] = idKey(id)
 	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	return slices.Compact(ids)
+}
+
+func (s *sqlStore) CertificatesByIDNumbers(ctx context.Context, idNumbers []string) (map[string][]mapping.Certificate, error) {
+	out := make(map[string][]mapping.Certificate, len(idNumbers))
+	ids := lookupKeys(idNumbers)
 	for start := 0; start < len(ids); start += lookupChunk {
 		chunk := ids[start:min(start+lookupChunk, len(ids))]
 		args := make([]any, len(chunk))

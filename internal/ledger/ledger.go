@@ -89,6 +89,9 @@ type Store interface {
 	// onDuty; the zero date: every entry) whose last answer is older than answeredBefore or that
 	// were never asked about, never-asked first, then oldest answer first.
 	IDNumbersDueForCertificateQuery(ctx context.Context, answeredBefore time.Time, onDuty mapping.Date) iter.Seq2[string, error]
+	// OnRoster reports which of the ID numbers are on the roster (true; absent: not on it), by
+	// the ID numbers as passed.
+	OnRoster(ctx context.Context, idNumbers []string) (map[string]bool, error)
 
 	// RecordEmployments stores employment registrations as the special-operations system
 	// accepted them, one per roster entry.

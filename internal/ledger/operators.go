@@ -177,3 +177,33 @@ ORDER BY COALESCE(a.answered_at, 0), r.id_number`, args,
 			return id, err
 		})
 }
+
+func (s *sqlStore) OnRoster(ctx context.Context, idNumbers []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(idNumbers))
+	ids := lookupKeys(idNumbers)
+	for start := 0; start < len(ids); start += lookupChunk {
+		chunk := ids[start:min(start+lookupChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		q := `SELECT DISTINCT id_number FROM operators WHERE id_number IN (` + placeholders(len(chunk), 1) + `)`
+		for id, err := range stream(ctx, s, q, args, func(rows *sql.Rows) (string, error) {
+			var id string
+			err := rows.Scan(&id)
+			return id, err
+		}) {
+			if err != nil {
+				return nil, fmt.Errorf("ledger read roster: %w", err)
+			}
+			out[id] = true
+		}
+	}
+	// Callers look up by the ID numbers they passed, which may end in a lower-case x.
+	for _, id := range idNumbers {
+		if k := idKey(id); k != id && out[k] {
+			out[id] = true
+		}
+	}
+	return out, nil
+}

@@ -361,3 +361,31 @@ func TestRegistrationsDueSinceReadsOnlyWhatMayHaveChanged(t *testing.T) {
 		}
 	})
 }
+
+// OnRoster answers a batch of ID numbers (more than one query's worth) by the numbers as
+// passed, a final lower-case x included.
+func TestOnRosterAnswersByTheNumbersPassed(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		var roster []mapping.Operator
+		for n := 1; n <= 1200; n += 2 {
+			roster = append(roster, operator(n, 1, "0102"))
+		}
+		if _, err := s.UpsertOperators(ctx, ops(roster...)); err != nil {
+			t.Fatal(err)
+		}
+		var ask []string
+		for n := 1; n <= 1200; n++ {
+			ask = append(ask, strings.ToLower(idNumber(n)))
+		}
+		on, err := s.OnRoster(ctx, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 1200; n++ {
+			if id := ask[n-1]; on[id] != (n%2 == 1) {
+				t.Errorf("OnRoster(%s) = %v, want %v", id, on[id], n%2 == 1)
+			}
+		}
+	})
+}
