@@ -44,9 +44,11 @@ const (
 	employmentFlush = 500 // registrations recorded per ledger transaction
 	// fullPassEvery is how many days an employment run may go on deciding only what changed.
 	fullPassEvery = 7
-	// markSkew is how far before its start a run's mark is set: writers to a shared ledger
-	// stamp changes by their own clocks. Deciding a few minutes' changes twice costs nothing.
-	markSkew = 10 * time.Minute
+	// markSkew is how far before its start a run's mark is set: writers stamp their changes
+	// by their own clocks (hosts sharing PostgreSQL), and a batch is stamped when its
+	// transaction begins (a batch commits within seconds). Deciding a minute's changes twice
+	// costs little.
+	markSkew = time.Minute
 )
 
 // employmentPlan is one registration to PUT.

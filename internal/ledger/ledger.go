@@ -107,7 +107,8 @@ type Store interface {
 	// changed since a run at since, on sinceDay: entries changed since then (new ones
 	// included), entries starting after sinceDay, and entries of people whose certificates
 	// changed since then or become valid after sinceDay. It reads those entries, not the
-	// whole roster. Writers' clocks may differ: pass a since with a margin.
+	// whole roster — unless so much changed that reading the whole roster costs less, which
+	// yields more entries, never fewer. Writers' clocks may differ: pass a since with a margin.
 	RegistrationsDueSince(ctx context.Context, day mapping.Date, since time.Time, sinceDay mapping.Date) iter.Seq2[RegistrationDue, error]
 
 	// UpsertAlarms writes alarms keyed by alarm id.

@@ -312,9 +312,21 @@ func TestRegistrationsDueSinceReadsOnlyWhatMayHaveChanged(t *testing.T) {
 		if _, err := s.UpsertCertificates(ctx, []mapping.Certificate{future, certificate(5, "0102", date(2028, 1, 1))}); err != nil {
 			t.Fatal(err)
 		}
+		// 8 and a hundred others are registered: the roster is mostly settled, as on any day.
 		o8 := all[7]
-		if err := s.RecordEmployments(ctx, []ledger.EmploymentRecord{{Key: o8.Key(), CertNo: "T" + o8.IDNumber,
-			StartDate: o8.StartDate, Status: "ACTIVE", AcceptedAt: clk.Now()}}); err != nil {
+		settled := []mapping.Operator{o8}
+		for n := 100; n < 200; n++ {
+			settled = append(settled, operator(n, 2, "0102"))
+		}
+		if _, err := s.UpsertOperators(ctx, ops(settled[1:]...)); err != nil {
+			t.Fatal(err)
+		}
+		var regs []ledger.EmploymentRecord
+		for _, o := range settled {
+			regs = append(regs, ledger.EmploymentRecord{Key: o.Key(), CertNo: "T" + o.IDNumber, StartDate: o.StartDate,
+				Status: "ACTIVE", AcceptedAt: clk.Now()})
+		}
+		if err := s.RecordEmployments(ctx, regs); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Hour)
@@ -358,6 +370,17 @@ func TestRegistrationsDueSinceReadsOnlyWhatMayHaveChanged(t *testing.T) {
 		}
 		if got := keys(sortByName(collect(t, s.RegistrationsDueSince(ctx, sinceDay, since, sinceDay)))); got != "1 2" {
 			t.Errorf("after a registered entry's phone changed: %s, want 1 2", got)
+		}
+		// When much of the roster changed (a re-import), the whole roster is read: more entries
+		// are decided, none is missed.
+		for i := range settled {
+			settled[i].Phone = "13900000002"
+		}
+		if _, err := s.UpsertOperators(ctx, ops(settled...)); err != nil {
+			t.Fatal(err)
+		}
+		if got := keys(sortByName(collect(t, s.RegistrationsDueSince(ctx, sinceDay, since, sinceDay)))); got != "1 2 3 4 5 6" {
+			t.Errorf("after a re-import: %s, want the whole roster's due entries 1 2 3 4 5 6", got)
 		}
 	})
 }
