@@ -88,11 +88,16 @@ func (r *Runner) feedState(ctx context.Context) (feedState, error) {
 }
 
 func (r *Runner) setFeedState(ctx context.Context, fc fence, f feedState) error {
-	b, err := json.Marshal(f)
+	return r.advanceJSON(ctx, fc, cursorFeed, f)
+}
+
+// advanceJSON stores a watermark that is a JSON document.
+func (r *Runner) advanceJSON(ctx context.Context, fc fence, name string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return r.advance(ctx, fc, cursorFeed, string(b))
+	return r.advance(ctx, fc, name, string(b))
 }
 
 const cursorEmployments = "employments.checked"
@@ -120,9 +125,5 @@ func (r *Runner) employmentMark(ctx context.Context) (employmentMark, error) {
 }
 
 func (r *Runner) setEmploymentMark(ctx context.Context, fc fence, m employmentMark) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return r.advance(ctx, fc, cursorEmployments, string(b))
+	return r.advanceJSON(ctx, fc, cursorEmployments, m)
 }

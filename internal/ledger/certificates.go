@@ -71,6 +71,15 @@ func scanCertificate(sc scanner) (mapping.Certificate, error) {
 	return c, nil
 }
 
+// anyArgs are strings as query arguments.
+func anyArgs(ss []string) []any {
+	args := make([]any, len(ss))
+	for i, s := range ss {
+		args[i] = s
+	}
+	return args
+}
+
 // lookupKeys are ID numbers as the ledger keys them, sorted, each once.
 func lookupKeys(idNumbers []string) []string {
 	ids := make([]string, len(idNumbers))
@@ -86,13 +95,9 @@ func (s *sqlStore) CertificatesByIDNumbers(ctx context.Context, idNumbers []stri
 	ids := lookupKeys(idNumbers)
 	for start := 0; start < len(ids); start += lookupChunk {
 		chunk := ids[start:min(start+lookupChunk, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
 		q := `SELECT ` + certificateCols + ` FROM certificates WHERE id_number IN (` + placeholders(len(chunk), 1) + `)
 ORDER BY id_number, cert_no, item_code`
-		for c, err := range stream(ctx, s, q, args, func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }) {
+		for c, err := range stream(ctx, s, q, anyArgs(chunk), func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }) {
 			if err != nil {
 				return nil, err
 			}

@@ -183,12 +183,8 @@ func (s *sqlStore) OnRoster(ctx context.Context, idNumbers []string) (map[string
 	ids := lookupKeys(idNumbers)
 	for start := 0; start < len(ids); start += lookupChunk {
 		chunk := ids[start:min(start+lookupChunk, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
 		q := `SELECT DISTINCT id_number FROM operators WHERE id_number IN (` + placeholders(len(chunk), 1) + `)`
-		for id, err := range stream(ctx, s, q, args, func(rows *sql.Rows) (string, error) {
+		for id, err := range stream(ctx, s, q, anyArgs(chunk), func(rows *sql.Rows) (string, error) {
 			var id string
 			err := rows.Scan(&id)
 			return id, err

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
+	"streetsync/internal/testutil"
 )
 
 // quietSchedule switches every schedule off: the daemon does only what it is asked.
@@ -332,7 +331,7 @@ func TestZipBombWorkbook(t *testing.T) {
 	p := startPlatforms(t, sec, platformOptions{Seed: 5, Enterprises: 10, Unlimited: true})
 	in := newInstallation(t, p, sec, installOptions{})
 	path := filepath.Join(in.dir, "企业台账.xlsx")
-	writeZipBomb(t, path, 512<<20)
+	testutil.LedgerWorkbook(t, path, 0, 512<<20)
 	st, _ := os.Stat(path)
 	r := in.run(5*time.Minute, "--format", "json", "import", path)
 	t.Logf("import of a %d KiB workbook inflating to 512 MiB: exit %d after %s, peak RSS %d MiB", st.Size()>>10, r.code,
@@ -342,57 +341,5 @@ func TestZipBombWorkbook(t *testing.T) {
 	}
 	if r.took > 30*time.Second || r.maxRSS > 256<<20 {
 		t.Errorf("import of a zip bomb took %s and %d MiB: inflated size is not bounded", r.took.Round(time.Second), r.maxRSS>>20)
-	}
-}
-
-// writeZipBomb writes a valid ledger workbook whose first sheet carries inflate bytes of white
-// space inside its sheetData.
-func writeZipBomb(t *testing.T, path string, inflate int64) {
-	t.Helper()
-	x := excelize.NewFile()
-	_ = x.SetSheetName("Sheet1", "企业台账")
-	row := []any{"统一社会信用代码", "企业名称", "法定代表人", "主要负责人", "主要负责人电话", "经营地址", "所属社区", "行业类别", "企业状态"}
-	if err := x.SetSheetRow("企业台账", "A1", &row); err != nil {
-		t.Fatal(err)
-	}
-	var src bytes.Buffer
-	if err := x.Write(&src); err != nil {
-		t.Fatal(err)
-	}
-	zr, err := zip.NewReader(bytes.NewReader(src.Bytes()), int64(src.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	zw := zip.NewWriter(out)
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(rc)
-		rc.Close()
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate})
-		if err != nil {
-			t.Fatal(err)
-		}
-		before, after, ok := bytes.Cut(data, []byte("<sheetData>"))
-		if !ok || !strings.HasPrefix(f.Name, "xl/worksheets/") {
-			_, _ = w.Write(data)
-			continue
-		}
-		_, _ = w.Write(before)
-		_, _ = w.Write([]byte("<sheetData>"))
-		if _, err := io.Copy(w, &endless{b: bytes.Repeat([]byte(" "), 64<<10), n: inflate}); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Write(after)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
