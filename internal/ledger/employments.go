@@ -73,14 +73,19 @@ func (s *sqlStore) RegistrationsDue(ctx context.Context, day mapping.Date) iter.
 // registrationsDueCandidates are the roster entries whose registration decision may have changed
 // since a moment and a day: entries changed since the moment (new ones included), entries
 // starting after the day, and the entries of people whose certificates changed since the moment
-// or become valid after the day. Each branch is an index range (migration 2).
+// or become valid after the day. Each branch is an index range (migration 2). The plan is spelled
+// out: UNION ALL, not UNION, and CROSS JOIN (which SQLite does not reorder) — left to itself,
+// SQLite 3.49 merges the branches in key order by scanning the whole roster, the very read this
+// query exists to avoid. PostgreSQL plans the same text freely.
 const registrationsDueCandidates = `WITH cand AS (
-    SELECT id_number, enterprise_uscc, item_code FROM operators WHERE modified_at >= ?
-    UNION SELECT id_number, enterprise_uscc, item_code FROM operators WHERE start_date > ? AND start_date <= ?
-    UNION SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c
-        JOIN operators p ON p.id_number = c.id_number WHERE c.modified_at >= ?
-    UNION SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c
-        JOIN operators p ON p.id_number = c.id_number WHERE c.valid_from > ? AND c.valid_from <= ?
+    SELECT DISTINCT id_number, enterprise_uscc, item_code FROM (
+        SELECT id_number, enterprise_uscc, item_code FROM operators WHERE modified_at >= ?
+        UNION ALL SELECT id_number, enterprise_uscc, item_code FROM operators WHERE start_date > ? AND start_date <= ?
+        UNION ALL SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c CROSS JOIN operators p
+            WHERE p.id_number = c.id_number AND c.modified_at >= ?
+        UNION ALL SELECT p.id_number, p.enterprise_uscc, p.item_code FROM certificates c CROSS JOIN operators p
+            WHERE p.id_number = c.id_number AND c.valid_from > ? AND c.valid_from <= ?
+    ) AS changed
 )
 `
 
@@ -118,17 +123,17 @@ func (s *sqlStore) RegistrationsDueSince(ctx context.Context, day mapping.Date, 
 // clause names "cand".
 func (s *sqlStore) registrationsDue(ctx context.Context, with string, withArgs []any, day mapping.Date) iter.Seq2[RegistrationDue, error] {
 	onDuty, dutyArgs := onDutyCond(day)
-	from := `FROM operators o`
+	from, among := `FROM operators o`, ``
 	if with != "" {
-		from = `FROM cand JOIN operators o ON o.id_number = cand.id_number AND o.enterprise_uscc = cand.enterprise_uscc
-    AND o.item_code = cand.item_code`
+		from = `FROM cand CROSS JOIN operators o`
+		among = `o.id_number = cand.id_number AND o.enterprise_uscc = cand.enterprise_uscc AND o.item_code = cand.item_code AND `
 	}
 	q := with + `SELECT ` + operatorCols + `, CASE WHEN e.id_number IS NULL THEN 0 ELSE 1 END, COALESCE(e.cert_no, ''),
     COALESCE(e.start_date, ''), COALESCE(e.end_date, ''), COALESCE(e.status, ''), COALESCE(e.accepted_at, 0)
 ` + from + `
 LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.enterprise_uscc AND e.item_code = o.item_code
-WHERE (e.id_number IS NULL AND ` + onDuty + `)
-   OR (e.id_number IS NOT NULL AND (e.start_date <> o.start_date OR e.end_date <> o.end_date))
+WHERE ` + among + `((e.id_number IS NULL AND ` + onDuty + `)
+   OR (e.id_number IS NOT NULL AND (e.start_date <> o.start_date OR e.end_date <> o.end_date)))
 ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
 	args := append(append([]any{}, withArgs...), dutyArgs...)
 	return stream(ctx, s, q, args, func(rows *sql.Rows) (RegistrationDue, error) {
