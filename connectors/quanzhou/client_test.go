@@ -260,6 +260,7 @@ func TestTokenRequestFailures(t *testing.T) {
 		{"a failing token endpoint is retried within its own call only", codeResponder(200, 50000, "系统内部错误"), ErrUnavailable, httpx.KindTransient, 3},
 		{"a gateway's 401 on the token request is the credentials", rawResponder(401, "text/html", "<html>401</html>"), ErrAuth, httpx.KindAuth, 1},
 		{"an answer without a token is malformed", rawResponder(200, "application/json", `{"code":0,"msg":"成功","data":{}}`), ErrMalformed, httpx.KindTransient, 1},
+		{"a token that cannot go in a header is malformed", rawResponder(200, "application/json", `{"code":0,"msg":"成功","data":{"accessToken":"tok\r\nX-Evil: 1","expiresIn":7200}}`), ErrMalformed, httpx.KindTransient, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,6 +184,26 @@ func TestWrongClientCredentialsStop(t *testing.T) {
 	}
 }
 
+// A token answer whose token could not go in a header (or is no bearer token) is malformed: a
+// transient failure, and nothing is sent with it.
+func TestUnusableTokenAnswersAreMalformed(t *testing.T) {
+	for _, body := range []string{
+		`{"access_token":"","token_type":"Bearer","expires_in":3600}`,
+		`{"access_token":"tok\r\nX-Evil: 1","token_type":"Bearer","expires_in":3600}`,
+		`{"access_token":"tok en","token_type":"Bearer","expires_in":3600}`,
+		`{"access_token":"tz-tok","token_type":"mac","expires_in":3600}`,
+	} {
+		f := newFixture(t)
+		f.on(http.MethodPost, "/oauth/token", httpmock.NewStringResponder(200, body).HeaderSet(http.Header{"Content-Type": {"application/json"}}))
+		f.on(http.MethodPost, "/api/v2/certificates:query", fileResponder(t, 200, "certificates_query.json"))
+		_, _, err := f.c.QueryCertificates(context.Background(), []string{holderID})
+		checkErr(t, err, ErrMalformed, httpx.KindTransient, 0)
+		if n := len(f.requests("/api/v2/certificates:query")); n != 0 {
+			t.Errorf("%s: %d calls with an unusable token", body, n)
+		}
+	}
+}
+
 func TestTokenSharedByConcurrentCallers(t *testing.T) {
 	f := newFixture(t)
 	var tokens atomic.Int32
