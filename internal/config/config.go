@@ -9,6 +9,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -178,6 +179,33 @@ var ChannelTypes = []string{"webhook", "wecom", "dingtalk", "feishu", "email", "
 type Console struct {
 	Listen string `yaml:"listen" json:"listen"`
 	Token  Secret `yaml:"token" json:"token"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR networks) whose
+	// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host headers the console believes.
+	TrustedProxies []string `yaml:"trustedProxies" json:"trustedProxies"`
+}
+
+// Proxies parses TrustedProxies; entries that do not parse are left out (validation names them).
+func (c Console) Proxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pre, ok := parseProxy(p); ok {
+			out = append(out, pre)
+		}
+	}
+	return out
+}
+
+// parseProxy reads an IP address (a one-address network) or a CIDR network.
+func parseProxy(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if pre, err := netip.ParsePrefix(s); err == nil {
+		return pre.Masked(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	return netip.Prefix{}, false
 }
 
 // Log configures logging; the --log-format and --log-level flags override it.

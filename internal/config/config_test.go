@@ -167,7 +167,7 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 		"region.code", "redis.prefix", "ledger.driver", "quanzhou.timeout", "specialOps.rateLimit",
 		"retry.maxAttempts", "retry.maxDelay", "alerts.channels[0].type", "alerts.channels[1].smtpHost",
 		"alerts.channels[1].smtpPort", "alerts.channels[1].from", "alerts.channels[1].to",
-		"console.listen", "console.token",
+		"console.listen", "console.token", "console.trustedProxies[2]",
 	} {
 		if !got[key] {
 			t.Errorf("no problem reported for %s; got:\n%v", key, err)
@@ -231,4 +231,15 @@ func mustYAML(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestTrustedProxiesParse(t *testing.T) {
+	c := Console{TrustedProxies: []string{"127.0.0.1", " 10.0.0.0/8 ", "::1", "::ffff:192.168.1.1", "192.168.1.7/24", "nginx.local"}}
+	var got []string
+	for _, p := range c.Proxies() {
+		got = append(got, p.String())
+	}
+	if want := "127.0.0.1/32 10.0.0.0/8 ::1/128 192.168.1.1/32 192.168.1.0/24"; strings.Join(got, " ") != want {
+		t.Errorf("Proxies() = %v, want %s (the bad entry left to validation)", got, want)
+	}
 }

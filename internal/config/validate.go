@@ -138,6 +138,11 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	if n := len(c.Console.Token); n > 0 && n < 16 {
 		v.add("console.token", "太短（%d 个字符），至少 16 个字符", n)
 	}
+	for i, p := range c.Console.TrustedProxies {
+		if _, ok := parseProxy(p); !ok {
+			v.add(fmt.Sprintf("console.trustedProxies[%d]", i), "应为 IP 地址或网段（如 10.0.0.5 或 10.0.0.0/24），实为 %q", p)
+		}
+	}
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

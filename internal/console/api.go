@@ -55,7 +55,7 @@ func (s *Server) apiRoutes() http.Handler {
 // token is compared.
 func (s *Server) apiAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := clientAddr(r)
+		client := s.clientAddr(r)
 		if s.failures.blocked(client) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(failureRefill/time.Second)))
 			s.writeAPIError(w, http.StatusTooManyRequests, msgTooManyLogins)

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -156,8 +157,9 @@ func bearer(r *http.Request) (string, bool) {
 // failureLimiter slows down token guessing: every client address has a budget of failed
 // attempts (login form and API alike) that refills slowly; a client out of budget is refused
 // before its token is even compared. Successful attempts cost nothing, so scripts calling the API
-// with the right token are never throttled. Behind a reverse proxy every client shares the
-// proxy's address, and so one budget.
+// with the right token are never throttled. Behind a reverse proxy the client is the one the
+// proxy names, when the proxy is among console.trustedProxies; otherwise every client shares
+// the proxy's address, and so one budget.
 type failureLimiter struct {
 	mu      sync.Mutex
 	clients map[string]*rate.Limiter
@@ -209,29 +211,87 @@ func (l *failureLimiter) fail(client string) {
 	l.limiter(client).AllowN(l.now(), 1)
 }
 
-// clientAddr is the remote host of a request, without its port.
-func clientAddr(r *http.Request) string {
+// clientAddr is the address of the client a request comes from: its remote host, or — when that
+// is a trusted proxy — the nearest address in X-Forwarded-For that is not one (proxies append,
+// so the entries to the left of the last untrusted one are the client's own claims).
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // a hop that is no address: believe nothing further left
+		}
+		if !s.trustedAddr(a) {
+			return a.Unmap().String()
+		}
 	}
 	return host
+}
+
+// trusted reports whether host (an address as RemoteAddr gives it) is a trusted proxy.
+func (s *Server) trusted(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && s.trustedAddr(a)
+}
+
+func (s *Server) trustedAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.opt.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwarded returns a header a trusted proxy set ("" when the request does not come from one).
+func (s *Server) forwarded(r *http.Request, name string) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil || !s.trusted(host) {
+		return ""
+	}
+	v, _, _ := strings.Cut(r.Header.Get(name), ",") // the proxy nearest the client comes first
+	return strings.TrimSpace(v)
+}
+
+// requestHost is the host the client sent the request to.
+func (s *Server) requestHost(r *http.Request) string {
+	if h := s.forwarded(r, "X-Forwarded-Host"); h != "" {
+		return h
+	}
+	return r.Host
+}
+
+// secureRequest reports whether the client reached the console over HTTPS.
+func (s *Server) secureRequest(r *http.Request) bool {
+	return s.opt.SecureCookie || r.TLS != nil || strings.EqualFold(s.forwarded(r, "X-Forwarded-Proto"), "https")
 }
 
 // sameOrigin checks a state-changing browser request's Origin (or, without one, its Referer)
 // against the host it was sent to. Browsers send Origin on every form POST; a request with
 // neither header (some privacy proxies strip both) is left to the CSRF token.
-func sameOrigin(r *http.Request) bool {
+func (s *Server) sameOrigin(r *http.Request) bool {
+	host := s.requestHost(r)
 	if o := r.Header.Get("Origin"); o != "" {
 		if o == "null" {
 			return false
 		}
 		u, err := url.Parse(o)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
+		return err == nil && strings.EqualFold(u.Host, host)
 	}
 	if ref := r.Header.Get("Referer"); ref != "" {
 		u, err := url.Parse(ref)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
+		return err == nil && strings.EqualFold(u.Host, host)
 	}
 	return true
 }

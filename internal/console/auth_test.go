@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -238,5 +239,21 @@ func TestConsoleActionsRedirectBackWithAMessage(t *testing.T) {
 		if !strings.Contains(page, c.wantText) {
 			t.Errorf("%s: the page after it does not say %q", c.name, c.wantText)
 		}
+	}
+}
+
+// Behind a trusted proxy each client has its own budget of failed logins: one guessing client
+// does not lock the office out.
+func TestConsoleLimitsLoginAttemptsPerClientBehindATrustedProxy(t *testing.T) {
+	w := newWorld(t, worldOptions{opts: Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}})
+	for i := 0; i < failureBurst; i++ {
+		w.form(t, "/login", nil, url.Values{"token": {"guess"}}, "X-Forwarded-For", "203.0.113.66")
+	}
+	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}}, "X-Forwarded-For", "203.0.113.66"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the guessing client: status %d, want 429", resp.StatusCode)
+	}
+	resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}, "operator": {"安办"}}, "X-Forwarded-For", "203.0.113.7", "Origin", w.ts.URL)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another client behind the same proxy: status %d, want 303", resp.StatusCode)
 	}
 }

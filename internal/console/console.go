@@ -24,6 +24,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -53,8 +54,13 @@ type Options struct {
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
 	// SecureCookie marks the session cookie Secure; set it when the console is served over
-	// HTTPS (directly or behind a proxy).
+	// HTTPS directly. Behind a trusted proxy, X-Forwarded-Proto: https does the same.
 	SecureCookie bool
+	// TrustedProxies are console.trustedProxies: requests from them are taken to come from the
+	// client their X-Forwarded-For names (for the login throttle), over the scheme and host their
+	// X-Forwarded-Proto and X-Forwarded-Host name. Requests from anywhere else are taken as
+	// they come, whatever they claim.
+	TrustedProxies []netip.Prefix
 	// MaxJSONBytes bounds JSON and form bodies (default 1 MiB).
 	MaxJSONBytes int64
 	// MaxUploadBytes bounds an uploaded workbook (default 20 MiB).

@@ -76,10 +76,10 @@ func (s *Server) sessionOf(r *http.Request) (*session, bool) {
 	return s.sessions.get(c.Value)
 }
 
-func (s *Server) setSessionCookie(w http.ResponseWriter, value string, maxAge int) {
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: s.opt.SecureCookie, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: s.secureRequest(r), SameSite: http.SameSiteStrictMode,
 	})
 }
 
@@ -103,7 +103,7 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 		next = "/"
 	}
 	if _, err := r.Cookie(sessionCookie); err == nil {
-		s.setSessionCookie(w, "", -1)
+		s.setSessionCookie(w, r, "", -1)
 		http.Redirect(w, r, "/login?expired=1&next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
 	}
@@ -122,7 +122,7 @@ func (s *Server) action(h actionHandler) http.HandlerFunc {
 			s.toLogin(w, r)
 			return
 		}
-		if !sameOrigin(r) {
+		if !s.sameOrigin(r) {
 			s.errorPage(w, r, http.StatusForbidden, msgCSRF)
 			return
 		}
@@ -146,7 +146,7 @@ func (s *Server) action(h actionHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
 			return
 		}
-		http.Redirect(w, r, safeReturn(r.PostForm.Get("return"), refererPath(r)), http.StatusSeeOther)
+		http.Redirect(w, r, safeReturn(r.PostForm.Get("return"), s.refererPath(r)), http.StatusSeeOther)
 	}
 }
 
@@ -169,8 +169,8 @@ func safeReturn(v, def string) string {
 	return v
 }
 
-func refererPath(r *http.Request) string {
-	if u, err := url.Parse(r.Header.Get("Referer")); err == nil && u.Path != "" && strings.EqualFold(u.Host, r.Host) {
+func (s *Server) refererPath(r *http.Request) string {
+	if u, err := url.Parse(r.Header.Get("Referer")); err == nil && u.Path != "" && strings.EqualFold(u.Host, s.requestHost(r)) {
 		return safeReturn(u.RequestURI(), "/")
 	}
 	return "/"
@@ -270,9 +270,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // login checks the token and starts a session. Failures are limited per client address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	client := clientAddr(r)
+	client := s.clientAddr(r)
 	d := loginData{}
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		s.errorPage(w, r, http.StatusForbidden, msgCSRF)
 		return
 	}
@@ -303,7 +303,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		name = string([]rune(name)[:20])
 	}
 	sess := s.sessions.create(name)
-	s.setSessionCookie(w, sess.id, int(s.opt.SessionTTL/time.Second))
+	s.setSessionCookie(w, r, sess.id, int(s.opt.SessionTTL/time.Second))
 	s.log.Info("console login", zap.String("client", client), zap.String("operator", name))
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
@@ -758,7 +758,7 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) {
 		s.toLogin(w, r)
 		return
 	}
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		s.errorPage(w, r, http.StatusForbidden, msgCSRF)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func TestSameOriginComparesOriginThenReferer(t *testing.T) {
 		if c.referer != "" {
 			r.Header.Set("Referer", c.referer)
 		}
-		if got := sameOrigin(r); got != c.want {
+		if got := (&Server{}).sameOrigin(r); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -274,3 +275,44 @@ func (stub) Import(context.Context, string, io.Reader, bool) (*ImportResult, err
 	return &ImportResult{}, nil
 }
 func (stub) Export(context.Context, io.Writer) error { return nil }
+
+// Behind a trusted proxy the client, scheme and host are the ones the proxy names; anyone else's
+// X-Forwarded-* claims are ignored.
+func TestTrustedProxiesNameTheClient(t *testing.T) {
+	s := &Server{opt: Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}}}
+	for _, c := range []struct {
+		name, remote, xff string
+		want              string
+	}{
+		{"direct client", "192.0.2.1:5000", "", "192.0.2.1"},
+		{"untrusted sender's claim ignored", "192.0.2.1:5000", "203.0.113.9", "192.0.2.1"},
+		{"trusted proxy names the client", "127.0.0.1:5000", "203.0.113.9", "203.0.113.9"},
+		{"two trusted proxies", "127.0.0.1:5000", "203.0.113.9, 10.0.0.7", "203.0.113.9"},
+		{"the client's own claim left of it ignored", "127.0.0.1:5000", "1.2.3.4, 203.0.113.9", "203.0.113.9"},
+		{"no header: the proxy itself", "127.0.0.1:5000", "", "127.0.0.1"},
+		{"garbage: the proxy itself", "127.0.0.1:5000", "unknown", "127.0.0.1"},
+		{"IPv4-mapped client", "127.0.0.1:5000", "::ffff:203.0.113.9", "203.0.113.9"},
+	} {
+		r := httptest.NewRequest("POST", "http://anban.local/login", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := s.clientAddr(r); got != c.want {
+			t.Errorf("%s: client %q, want %q", c.name, got, c.want)
+		}
+	}
+
+	r := httptest.NewRequest("POST", "http://127.0.0.1:8080/queue/drop", nil)
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("X-Forwarded-Host", "anban.example.gov.cn")
+	r.Header.Set("Origin", "https://anban.example.gov.cn")
+	r.RemoteAddr = "192.0.2.1:5000"
+	if s.secureRequest(r) || s.sameOrigin(r) {
+		t.Error("an untrusted sender's X-Forwarded-Proto/-Host were believed")
+	}
+	r.RemoteAddr = "127.0.0.1:5000"
+	if !s.secureRequest(r) || !s.sameOrigin(r) || s.requestHost(r) != "anban.example.gov.cn" {
+		t.Error("a trusted proxy's X-Forwarded-Proto/-Host were not believed")
+	}
+}
