@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"streetsync/internal/ledger"
 	"streetsync/internal/workbook"
+	"streetsync/mapping"
 )
 
 // workbookErr gives a problem with the file itself (unreadable, not a ledger workbook, wrong
@@ -20,6 +22,21 @@ func workbookErr(err error) error {
 	return err
 }
 
+// ledgerAndCatalog opens what a workbook command reads and writes: the ledger and the catalog
+// that names its operation items.
+func (a *app) ledgerAndCatalog() (ledger.Store, *mapping.Catalog, error) {
+	w, err := a.wiring()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := w.Ledger(a.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := w.Catalog()
+	return st, cat, err
+}
+
 func newImportCmd(a *app) *cobra.Command {
 	var dryRun, exitCode bool
 	cmd := &cobra.Command{
@@ -27,15 +44,7 @@ func newImportCmd(a *app) *cobra.Command {
 		Short: "把台账工作簿（.xlsx 或 .csv）导入台账，列出导入的条数和每一个被拒绝的行（--dry-run：只检查不写入）",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			w, err := a.wiring()
-			if err != nil {
-				return err
-			}
-			st, err := w.Ledger(a.ctx)
-			if err != nil {
-				return err
-			}
-			cat, err := w.Catalog()
+			st, cat, err := a.ledgerAndCatalog()
 			if err != nil {
 				return err
 			}
@@ -67,15 +76,7 @@ func newExportCmd(a *app) *cobra.Command {
 		Short: "把台账导出为同样格式的工作簿（企业台账、特种作业人员两张表；身份证号完整保留，注意保管）",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			w, err := a.wiring()
-			if err != nil {
-				return err
-			}
-			st, err := w.Ledger(a.ctx)
-			if err != nil {
-				return err
-			}
-			cat, err := w.Catalog()
+			st, cat, err := a.ledgerAndCatalog()
 			if err != nil {
 				return err
 			}

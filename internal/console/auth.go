@@ -215,11 +215,8 @@ func (l *failureLimiter) fail(client string) {
 // is a trusted proxy — the nearest address in X-Forwarded-For that is not one (proxies append,
 // so the entries to the left of the last untrusted one are the client's own claims).
 func (s *Server) clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if !s.trusted(host) {
+	host, proxied := s.peer(r)
+	if !proxied {
 		return host
 	}
 	var hops []string
@@ -238,10 +235,14 @@ func (s *Server) clientAddr(r *http.Request) string {
 	return host
 }
 
-// trusted reports whether host (an address as RemoteAddr gives it) is a trusted proxy.
-func (s *Server) trusted(host string) bool {
+// peer is the host the request came from, and whether it is a trusted proxy.
+func (s *Server) peer(r *http.Request) (host string, proxy bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
 	a, err := netip.ParseAddr(host)
-	return err == nil && s.trustedAddr(a)
+	return host, err == nil && s.trustedAddr(a)
 }
 
 func (s *Server) trustedAddr(a netip.Addr) bool {
@@ -256,8 +257,7 @@ func (s *Server) trustedAddr(a netip.Addr) bool {
 
 // forwarded returns a header a trusted proxy set ("" when the request does not come from one).
 func (s *Server) forwarded(r *http.Request, name string) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil || !s.trusted(host) {
+	if _, proxied := s.peer(r); !proxied {
 		return ""
 	}
 	v, _, _ := strings.Cut(r.Header.Get(name), ",") // the proxy nearest the client comes first

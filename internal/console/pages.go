@@ -110,6 +110,22 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
+// postSession is the session of a form post that comes from one of our own pages. Without a
+// session it sends the browser to the login page, from another origin it refuses; either way it
+// has answered and returns false.
+func (s *Server) postSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	sess, ok := s.sessionOf(r)
+	if !ok {
+		s.toLogin(w, r)
+		return nil, false
+	}
+	if !s.sameOrigin(r) {
+		s.errorPage(w, r, http.StatusForbidden, msgCSRF)
+		return nil, false
+	}
+	return sess, true
+}
+
 // actionHandler changes something and returns the message to show, or an error.
 type actionHandler func(r *http.Request, sess *session) (string, error)
 
@@ -117,13 +133,8 @@ type actionHandler func(r *http.Request, sess *session) (string, error)
 // runs; afterwards the browser is sent back (the form's "return" field) with h's message.
 func (s *Server) action(h actionHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := s.sessionOf(r)
+		sess, ok := s.postSession(w, r)
 		if !ok {
-			s.toLogin(w, r)
-			return
-		}
-		if !s.sameOrigin(r) {
-			s.errorPage(w, r, http.StatusForbidden, msgCSRF)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxJSONBytes)
@@ -753,13 +764,8 @@ func (s *Server) confirmEnterprise(r *http.Request, sess *session) (string, erro
 // importPage takes a workbook upload from the console. The CSRF token travels in the form
 // before the file and is checked before the file is read.
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.sessionOf(r)
+	sess, ok := s.postSession(w, r)
 	if !ok {
-		s.toLogin(w, r)
-		return
-	}
-	if !s.sameOrigin(r) {
-		s.errorPage(w, r, http.StatusForbidden, msgCSRF)
 		return
 	}
 	up, err := s.readUpload(w, r, func(fields map[string]string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,10 +174,12 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 	}
 	started := r.clock.Now()
 	today := r.today()
-	dueSeq := r.store.RegistrationsDue(ctx, today)
-	incremental := !full && !mark.Day.IsZero() && !mark.FullDay.IsZero() && today.Before(mark.FullDay.AddDays(fullPassEvery))
+	incremental := !full && !mark.FullDay.IsZero() && today.Before(mark.FullDay.AddDays(fullPassEvery))
+	var dueSeq iter.Seq2[ledger.RegistrationDue, error]
 	if incremental {
 		dueSeq = r.store.RegistrationsDueSince(ctx, today, mark.At, mark.Day)
+	} else {
+		dueSeq = r.store.RegistrationsDue(ctx, today)
 	}
 	names := newNameCache(r.store)
 	r.progress.Begin(Employments, phaseRegister, 0)
