@@ -27,45 +27,54 @@ func FuzzReadCSV(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		file, err := sheets.Open(p)
-		if err != nil {
-			var fe *sheets.FileError
-			if !errors.As(err, &fe) || fe.Reason == "" {
-				t.Fatalf("refusal %v is not a FileError with a reason", err)
-			}
-			return
-		}
-		defer file.Close()
-		for _, tb := range file.Tables {
-			prev := 0
-			for {
-				num, cells, ok, err := tb.Next()
-				if err != nil {
-					var fe *sheets.FileError
-					if !errors.As(err, &fe) {
-						t.Fatalf("row error %v is not a FileError", err)
-					}
-					break
-				}
-				if !ok {
-					break
-				}
-				if num <= prev || num < 2 || sheets.Blank(cells) {
-					t.Fatalf("row %d after %d, blank %v", num, prev, sheets.Blank(cells))
-				}
-				prev = num
-				row := tb.Row(cells)
-				for h, v := range row {
-					if !utf8.ValidString(h) || !utf8.ValidString(v) {
-						t.Fatalf("invalid UTF-8 in %q: %q", h, v)
-					}
-				}
-				if tb.Sheet == mapping.SheetOperators {
-					mapping.OperatorFromRow(row, nil)
-				} else {
-					mapping.EnterpriseFromRow(row, nil)
-				}
-			}
-		}
+		readEveryRow(t, p)
 	})
+}
+
+// readEveryRow opens the file at path and reads every row of every ledger sheet, checking what
+// the reader promises whatever the input: a refusal is a *FileError with a reason; rows come out
+// non-blank, valid UTF-8, numbered after their header and strictly increasing; every row
+// converts with mapping without panicking.
+func readEveryRow(t *testing.T, path string) {
+	t.Helper()
+	file, err := sheets.Open(path)
+	if err != nil {
+		var fe *sheets.FileError
+		if !errors.As(err, &fe) || fe.Reason == "" {
+			t.Fatalf("refusal %v (%T) is not a FileError with a reason", err, err)
+		}
+		return
+	}
+	defer file.Close()
+	for _, tb := range file.Tables {
+		prev := 0
+		for {
+			num, cells, ok, err := tb.Next()
+			if err != nil {
+				var fe *sheets.FileError
+				if !errors.As(err, &fe) {
+					t.Fatalf("row error %v is not a FileError", err)
+				}
+				break
+			}
+			if !ok {
+				break
+			}
+			if num <= prev || num < 2 || sheets.Blank(cells) {
+				t.Fatalf("row %d after %d, blank %v", num, prev, sheets.Blank(cells))
+			}
+			prev = num
+			row := tb.Row(cells)
+			for h, v := range row {
+				if !utf8.ValidString(h) || !utf8.ValidString(v) {
+					t.Fatalf("invalid UTF-8 in %q: %q", h, v)
+				}
+			}
+			if tb.Sheet == mapping.SheetOperators {
+				mapping.OperatorFromRow(row, nil)
+			} else {
+				mapping.EnterpriseFromRow(row, nil)
+			}
+		}
+	}
 }
