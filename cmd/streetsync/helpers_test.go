@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"streetsync/internal/redisconn"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
@@ -120,19 +118,19 @@ func newEnv(t *testing.T, size int, extra string) *env {
 
 func (e *env) writeConfig(t *testing.T, extra string) {
 	t.Helper()
-	addr := e.redis.Client.(*redis.Client).Options().Addr
+	rcfg := testutil.RedisConfig(e.redis, e.redis.Prefix)
 	if e.redisAddr != "" {
-		addr = e.redisAddr
+		rcfg = fmt.Sprintf(`{addr: %q, password: "", prefix: %q}`, e.redisAddr, e.redis.Prefix)
 	}
 	cfg := fmt.Sprintf(`region: {code: "350582006", name: 灵源街道}
-redis: {addr: %q, password: "", prefix: %q}
+redis: %s
 ledger: {driver: sqlite, dsn: %q}
 quanzhou: {baseURL: %q, appKey: %q, appSecret: %q, rateLimit: 200, burst: 50, timeout: 10s}
 specialOps: {baseURL: %q, clientID: %q, clientSecret: %q, rateLimit: 200, burst: 50, timeout: 10s}
 retry: {baseDelay: 1s, maxDelay: 2s}
 console: {listen: "127.0.0.1:0", token: "test-console-token-0123"}
 log: {level: info, format: json}
-%s`, addr, e.redis.Prefix, filepath.Join(e.dir, "ledger.db"),
+%s`, rcfg, filepath.Join(e.dir, "ledger.db"),
 		e.ep.QuanzhouBaseURL, e.ep.AppKey, e.ep.AppSecret, e.ep.SpecialOpsBaseURL, e.ep.ClientID, e.ep.ClientSecret, extra)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 	"go.uber.org/zap"
 
 	"streetsync/internal/config"
@@ -57,6 +58,10 @@ func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error)
 		DialTimeout:  5 * time.Second,
 		ReadTimeout:  5 * time.Second,
 		WriteTimeout: 5 * time.Second,
+		// Maintenance notifications are a Redis Enterprise / Redis Cloud handshake; open-source
+		// servers and clusters refuse it, and a cluster client would keep goroutines per node
+		// for it.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})
 	c := &Conn{Client: client, Prefix: cfg.Prefix}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)

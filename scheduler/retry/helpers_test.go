@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"streetsync/internal/redisconn"
 	"streetsync/internal/testutil"
 	"streetsync/scheduler/clock"
@@ -62,10 +60,7 @@ func fixtureOn(t *testing.T, conn *redisconn.Conn, p Policy, opts ...Option) *fi
 // secondConn is another client on the same Redis and prefix: another process's view.
 func secondConn(t *testing.T, c *redisconn.Conn) *redisconn.Conn {
 	t.Helper()
-	opts := c.Client.(*redis.Client).Options()
-	c2 := &redisconn.Conn{Client: redis.NewClient(&redis.Options{Addr: opts.Addr}), Prefix: c.Prefix}
-	t.Cleanup(func() { c2.Client.Close() })
-	return c2
+	return testutil.SecondConn(t, c)
 }
 
 func (f *fixture) stats(t *testing.T) Stats {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"streetsync/internal/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -447,7 +448,7 @@ func TestEveryKeySharesTheRetryHashTag(t *testing.T) {
 	if _, err := f.q.Fail(ctx, f.claim(t, "b.push"), errDown); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := f.conn.Client.Keys(ctx, f.conn.Prefix+"*").Result()
+	keys, err := testutil.Keys(ctx, f.conn, f.conn.Prefix+"*")
 	if err != nil || len(keys) < 6 {
 		t.Fatalf("keys = %v, %v", keys, err)
 	}
