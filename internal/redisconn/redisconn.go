@@ -28,6 +28,9 @@ type Conn struct {
 	embedded *miniredis.Miniredis
 }
 
+// ClusterReloadInterval is how often a cluster client refreshes its slot map in the background.
+const ClusterReloadInterval = 2 * time.Second
+
 // Open connects as cfg says and checks the connection with a PING. With an empty address it
 // starts an embedded in-memory Redis and warns that its state is lost at exit.
 func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error) {
@@ -49,7 +52,7 @@ func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error)
 	if len(addrs) == 0 {
 		addrs = []string{cfg.Addr}
 	}
-	client := redis.NewUniversalClient(&redis.UniversalOptions{
+	opts := &redis.UniversalOptions{
 		Addrs:        addrs,
 		MasterName:   cfg.MasterName,
 		Username:     cfg.Username,
@@ -62,7 +65,18 @@ func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error)
 		// servers and clusters refuse it, and a cluster client would keep goroutines per node
 		// for it.
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-	})
+	}
+	var client redis.UniversalClient
+	if cfg.MasterName == "" && len(addrs) > 1 {
+		co := opts.Cluster()
+		// After a master dies and its replica takes over, go-redis learns the new slot map only
+		// on a MOVED answer or a periodic reload (default every 60 s); a dead master answers
+		// nothing, so without a short interval the client would keep dialling it for a minute.
+		co.ClusterStateReloadInterval = ClusterReloadInterval
+		client = redis.NewClusterClient(co)
+	} else {
+		client = redis.NewUniversalClient(opts)
+	}
 	c := &Conn{Client: client, Prefix: cfg.Prefix}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -32,10 +32,10 @@ import (
 type RedisKind string
 
 const (
-	RedisEnv       RedisKind = "REDIS_ADDR"
-	RedisCluster   RedisKind = "REDIS_CLUSTER"
-	RedisStarted   RedisKind = "redis-server"
-	RedisMiniredis RedisKind = "miniredis"
+	RedisEnv        RedisKind = "REDIS_ADDR"
+	RedisClusterEnv RedisKind = "REDIS_CLUSTER"
+	RedisStarted    RedisKind = "redis-server"
+	RedisMiniredis  RedisKind = "miniredis"
 )
 
 var (
@@ -52,7 +52,7 @@ func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
 	t.Helper()
 	sharedOnce.Do(func() {
 		if addrs := os.Getenv("REDIS_CLUSTER"); addrs != "" {
-			sharedAddrs, sharedKind = strings.Split(addrs, ","), RedisCluster
+			sharedAddrs, sharedKind = strings.Split(addrs, ","), RedisClusterEnv
 			return
 		}
 		if addr := os.Getenv("REDIS_ADDR"); addr != "" {
@@ -80,7 +80,7 @@ func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
 		t.Fatalf("redis for tests: %v", sharedErr)
 	}
 	var client redis.UniversalClient
-	if sharedKind == RedisCluster {
+	if sharedKind == RedisClusterEnv {
 		client = redis.NewClusterClient(clusterOptions(sharedAddrs))
 	} else {
 		client = redis.NewClient(&redis.Options{Addr: sharedAddr})
@@ -112,7 +112,7 @@ func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
 // Enterprise feature) are off, as redisconn has them: the open-source cluster does not send them,
 // and their per-node goroutines would outlive a test's leak check.
 func clusterOptions(addrs []string) *redis.ClusterOptions {
-	return &redis.ClusterOptions{Addrs: addrs,
+	return &redis.ClusterOptions{Addrs: addrs, ClusterStateReloadInterval: redisconn.ClusterReloadInterval,
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
 }
 
@@ -196,7 +196,9 @@ type RedisServer struct {
 	Dir  string
 	AOF  bool
 	cmd  *exec.Cmd
-	port int
+	// busPort is the cluster bus port of a RedisCluster's node (0: not a cluster node)
+	busPort int
+	port    int
 }
 
 // StartRedisServer starts a dedicated redis-server in a temp dir (with AOF persistence when aof
@@ -231,6 +233,10 @@ func (s *RedisServer) start() error {
 		"--port", fmt.Sprint(s.port), "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--save", "", "--protected-mode", "yes", "--loglevel", "warning",
 		"--dbfilename", fmt.Sprintf("dump-%d.rdb", s.port),
+	}
+	if s.busPort != 0 {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", fmt.Sprint(s.busPort), "--cluster-node-timeout", "1000", "--appendonly", "no")
 	}
 	if s.AOF {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always",

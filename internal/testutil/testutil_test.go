@@ -3,6 +3,7 @@ package testutil
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -60,5 +61,32 @@ func TestPostgresGivesAFreshDatabase(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("fresh database has %d tables", n)
+	}
+}
+
+func TestRedisClusterFailsOverWhenAMasterDies(t *testing.T) {
+	rc := StartRedisCluster(t)
+	conn := rc.Conn(t)
+	ctx := context.Background()
+	key := conn.Key("{probe}", "k")
+	if err := conn.Client.Set(ctx, key, "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rc.MasterOf(t, key).Stop()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		got, err := conn.Client.Get(actx, key).Result()
+		cancel()
+		if err == nil {
+			if got != "v" {
+				t.Fatalf("after failover got %q, want v", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not take over within 60s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
