@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,11 +201,24 @@ func (c *crashAfter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestKilledMidPushRerunReachesSameEndState: the run dies at a random point of a push; a fresh
-// Runner reruns; the end state is the clean one, with no enterprise created twice.
+// Runner reruns; the end state is the clean one, with no enterprise created twice. The kill
+// points come from a seed: STREETSYNC_CRASH_SEED replays a failed run (the seed is printed when
+// the test fails).
 func TestKilledMidPushRerunReachesSameEndState(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("STREETSYNC_CRASH_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("STREETSYNC_CRASH_SEED=%q: want an unsigned integer", v)
+		}
+		seed = n
+	}
 	rnd := rand.New(rand.NewPCG(seed, 1))
-	t.Logf("seed %d", seed)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replay with STREETSYNC_CRASH_SEED=%d", seed)
+		}
+	})
 	for _, tc := range []struct {
 		name, path string
 		max        int

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"streetsync/internal/testutil"
 	"strings"
 	"testing"
@@ -475,5 +476,41 @@ func TestNewRejectsBracesInPrefix(t *testing.T) {
 	conn.Prefix = "x{y}:"
 	if _, err := New(&conn, testPolicy()); err == nil {
 		t.Fatal("New accepted a prefix with braces")
+	}
+}
+
+// TestErrorHistoryKeepsOnlyTheNewestMaxErrors: every path that records an error (a coalesced
+// enqueue with a cause, a failed attempt) trims the history to Policy.MaxErrors, oldest first out.
+func TestErrorHistoryKeepsOnlyTheNewestMaxErrors(t *testing.T) {
+	p := testPolicy()
+	p.MaxErrors = 3
+	p.MaxAttempts = 50
+	f := newFixture(t, p)
+	ctx := context.Background()
+	var id string
+	for i := range 5 { // five causes while queued: coalesced into one item
+		id = f.enqueue(t, kindEnt, "K1", fmt.Errorf("queued %d: %w", i, errDown))
+	}
+	if got := f.get(t, id).Errors; len(got) != 3 || got[0].Error != "queued 2: "+errDown.Error() {
+		t.Fatalf("after 5 queued causes the history is %+v, want the newest 3 (queued 2 to 4)", got)
+	}
+	for i := range 4 { // four failed attempts
+		f.clock.Advance(p.MaxDelay + time.Second)
+		it := f.claim(t, kindEnt)
+		if it == nil {
+			t.Fatalf("attempt %d: nothing to claim", i)
+		}
+		if _, err := f.q.Fail(ctx, it, fmt.Errorf("attempt %d: %w", i, errDown)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := f.get(t, id).Errors
+	var texts []string
+	for _, r := range got {
+		texts = append(texts, r.Error)
+	}
+	want := []string{"attempt 1: " + errDown.Error(), "attempt 2: " + errDown.Error(), "attempt 3: " + errDown.Error()}
+	if !slices.Equal(texts, want) {
+		t.Errorf("history = %q, want the newest three, oldest first: %q", texts, want)
 	}
 }
