@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/workbook-seed77.sha256")
+var update = flag.Bool("update", false, "rewrite the testdata/*.sha256 goldens")
 
 // TestWorkbookGolden pins the workbook's bytes across processes and runs (excelize writes its
 // streamed sheets in map order; the sorted zip writer must hide that). Regenerate with -update
