@@ -2,11 +2,7 @@ package dataset
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,26 +11,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 )
-
-// checkGolden compares the sha256 of b with testdata/name (rewritten with -update).
-func checkGolden(t *testing.T, name string, b []byte) {
-	t.Helper()
-	sum := sha256.Sum256(b)
-	got := hex.EncodeToString(sum[:])
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != strings.TrimSpace(string(want)) {
-		t.Errorf("%s: sha256 %s, want %s", name, got, strings.TrimSpace(string(want)))
-	}
-}
 
 // TestDataBeforeHazardsGolden pins everything a seed gave before the hazard records were added
 // (the hash was taken on the generator without them): drawing the hazards from their own stream
