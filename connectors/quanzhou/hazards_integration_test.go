@@ -180,3 +180,42 @@ func quanzhouTemporary(err error) bool {
 	var temp interface{ Temporary() bool }
 	return errors.As(err, &temp) && temp.Temporary()
 }
+
+// BenchmarkListHazards walks 20 000 hazards from the mock over loopback with the rate limit
+// lifted, decoding and converting every one to the canonical model (mapping.HazardFromQZ).
+// Most were filed in the platform's current second, which a walk reads again until it is over
+// (listing.go), so records/s counts deliveries, repeats included.
+func BenchmarkListHazards(b *testing.B) {
+	s, ep := startServer(b, mocks.Options{Seed: 5, Enterprises: 50, Unlimited: true, DiscardPushes: true})
+	uscc := s.Dataset.Platform[0].USCC
+	for i := len(s.Quanzhou.Hazards()); i < 20000; i++ {
+		if _, err := s.Quanzhou.PutHazard(mockqz.Hazard{Tyshxydm: uscc, Xzqhdm: ep.Region, Yhly: "QYZC", Yhdj: "2", Pdbz: "3-1",
+			Yhms: fmt.Sprintf("企业自查隐患%d：厂区内承租单位未纳入统一安全管理", i), Yhbw: "二号车间", Fxrq: "2026-01-10", Fxr: "王五",
+			Zgqx: "2026-02-10", Zgzrr: "陈志强", Zgcs: "签订安全管理协议", Zgzt: "1", Zgsm: "正在整改", Zgczr: "陈志强",
+			Zgczsj: "2026-01-11 10:00:00"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := newClient(b, ep, quanzhou.WithRateLimit(0, 0), quanzhou.WithPageSize(500))
+	b.ReportAllocs()
+	b.ResetTimer()
+	records := 0
+	for b.Loop() {
+		seq, _ := c.Hazards(context.Background(), time.Time{}, nil)
+		seen := make(map[string]bool, 20000)
+		for h, err := range seq {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if h.Problems.HasErrors() {
+				b.Fatalf("hazard %s: %v", h.Hazard.ID, h.Problems)
+			}
+			seen[h.Hazard.ID] = true
+			records++
+		}
+		if len(seen) != 20000 {
+			b.Fatalf("%d hazards, want 20000", len(seen))
+		}
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
