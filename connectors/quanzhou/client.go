@@ -1,6 +1,7 @@
 // Package quanzhou is the client of the Quanzhou platform's open API (泉州市安全生产标准化智慧管理平台,
-// contracts/quanzhou-platform.md): enterprises (listing, lookup, batchSave) and risk-monitoring
-// alarms (listing, handling feedback).
+// contracts/quanzhou-platform.md): enterprises (listing, lookup, batchSave), risk-monitoring
+// alarms (listing, handling feedback), and hazards and inspections (contracts/hazards.md: hazard
+// listing, idempotent create, forward-only status; inspection listing).
 //
 // It owns everything the platform's style asks of a client: the signature on every request
 // (sign.go), the access token shared by concurrent callers, the envelope whose code is the real

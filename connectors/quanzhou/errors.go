@@ -2,6 +2,7 @@ package quanzhou
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -34,6 +35,10 @@ var (
 // ErrBusy is a batchSave item refused with 40901: the record is being modified concurrently.
 var ErrBusy = errors.New("record being modified concurrently")
 
+// ErrStatusBackward is a hazard status change refused with 40903: a status only moves forward.
+// It is a conflict a person decides (the platform's copy is further along), never retried.
+var ErrStatusBackward = fmt.Errorf("hazard status may only move forward: %w", ErrConflict)
+
 // Envelope codes (quanzhou-platform.md, "Envelope").
 const (
 	codeBadParam     = 40001
@@ -44,6 +49,7 @@ const (
 	codeRegion       = 40301
 	codeNotFound     = 40401
 	codeConflict     = 40902
+	codeBackward     = 40903
 	codeRateLimited  = 42901
 	codeInternal     = 50000
 	codeMaintenance  = 50300
@@ -51,6 +57,7 @@ const (
 	itemMissing      = 40012
 	itemBadCode      = 40013
 	itemRegion       = 40014
+	itemBadClause    = 40015
 	itemBusy         = 40901
 	itemStoreFailure = 50001
 )
@@ -71,6 +78,14 @@ var codeKinds = map[int]struct {
 	codeRateLimited: {httpx.KindTransient, ErrRateLimited},
 	codeInternal:    {httpx.KindTransient, ErrUnavailable},
 	codeMaintenance: {httpx.KindTransient, ErrMaintenance},
+
+	// The hazard endpoints (hazards.md): a backward status move, and POST /hazards' item checks,
+	// which come as the envelope's code.
+	codeBackward:  {httpx.KindPermanent, ErrStatusBackward},
+	itemMissing:   {httpx.KindPermanent, ErrInvalid},
+	itemBadCode:   {httpx.KindPermanent, ErrInvalid},
+	itemRegion:    {httpx.KindPermanent, ErrInvalid},
+	itemBadClause: {httpx.KindPermanent, ErrInvalid},
 }
 
 // classifyCode turns a non-zero envelope code into the call's error. Codes the contract does not

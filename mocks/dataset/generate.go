@@ -70,6 +70,7 @@ func Generate(p Params) (*Dataset, error) {
 	g.noise()
 	g.alarms()
 	g.bad()
+	g.hazardRecords()
 	return g.ds, nil
 }
 

@@ -10,15 +10,14 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/workbook-seed77.sha256")
+var update = flag.Bool("update", false, "rewrite the testdata/*.sha256 goldens")
 
-// TestWorkbookGolden pins the workbook's bytes across processes and runs (excelize writes its
-// streamed sheets in map order; the sorted zip writer must hide that). Regenerate with -update
-// after a deliberate change to the generator or the pinned excelize version.
-func TestWorkbookGolden(t *testing.T) {
-	sum := sha256.Sum256(workbook(t, generate(t, Params{Seed: 77, Enterprises: 500, BadRecords: 4})))
+// checkGolden compares the sha256 of b with testdata/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, b []byte) {
+	t.Helper()
+	sum := sha256.Sum256(b)
 	got := hex.EncodeToString(sum[:])
-	path := filepath.Join("testdata", "workbook-seed77.sha256")
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -29,6 +28,13 @@ func TestWorkbookGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != strings.TrimSpace(string(want)) {
-		t.Errorf("workbook sha256 %s, want %s", got, strings.TrimSpace(string(want)))
+		t.Errorf("%s: sha256 %s, want %s", name, got, strings.TrimSpace(string(want)))
 	}
+}
+
+// TestWorkbookGolden pins the workbook's bytes across processes and runs (excelize writes its
+// streamed sheets in map order; the sorted zip writer must hide that). Regenerate with -update
+// after a deliberate change to the generator or the pinned excelize version.
+func TestWorkbookGolden(t *testing.T) {
+	checkGolden(t, "workbook-seed77.sha256", workbook(t, generate(t, Params{Seed: 77, Enterprises: 500, BadRecords: 4})))
 }

@@ -24,6 +24,16 @@ type Dataset struct {
 	Bad []BadRecord
 	// Gaps lists how ledger and platform were made to differ, for reconciliation tests.
 	Gaps Gaps
+
+	// HazardLedger is the street's hazard ledger (sheet 隐患台账); PlatformHazards the platform's
+	// hazards of the region: the street's pushed copies and the enterprises' own reports.
+	HazardLedger    []Hazard
+	PlatformHazards []Hazard
+	// Inspections are the platform's 企业检查记录; Drills the street's 演练记录.
+	Inspections []Inspection
+	Drills      []Drill
+	// HazardGaps lists how the hazard records were made, for sync, reconcile and rule tests.
+	HazardGaps HazardGaps
 }
 
 // Enterprise is one enterprise with values in the Quanzhou platform's codes. Ledger rows and

@@ -23,10 +23,14 @@ var (
 const workbookTime = "2024-01-01T00:00:00Z"
 
 // WriteWorkbook writes the street's ledger workbook 企业台账.xlsx (sheets 企业台账 and
-// 特种作业人员) the way the office keeps it by hand: Chinese labels, phones with spaces or
-// dashes, dates in several spellings, item names, codes or short forms. The same dataset writes
-// the same bytes.
-func (ds *Dataset) WriteWorkbook(w io.Writer) (err error) {
+// 特种作业人员, and with WithHazardSheets 隐患台账 and 演练记录) the way the office keeps it by hand:
+// Chinese labels, phones with spaces or dashes, dates in several spellings, item names, codes or
+// short forms. The same dataset and options write the same bytes.
+func (ds *Dataset) WriteWorkbook(w io.Writer, opts ...WorkbookOption) (err error) {
+	var o workbookOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -56,6 +60,11 @@ func (ds *Dataset) WriteWorkbook(w io.Writer) (err error) {
 		return operatorRow(&ds.Roster[i], rng)
 	}); err != nil {
 		return err
+	}
+	if o.hazardSheets {
+		if err := ds.writeHazardSheets(f); err != nil {
+			return err
+		}
 	}
 	f.SetZipWriter(newSortedZip)
 	_, err = f.WriteTo(w)

@@ -37,7 +37,7 @@ func (p *Platform) match(method, sub string) (route, bool) {
 			return route{"POST /risk/alarms/{bjid}/feedback", true, p.feedback}, true
 		}
 	}
-	return route{}, false
+	return p.matchHazards(method, sub)
 }
 
 // handle is the platform behind the gateway.

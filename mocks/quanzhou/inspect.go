@@ -129,7 +129,8 @@ func unixOrZero(t time.Time) int64 {
 	return t.Unix()
 }
 
-// LoadDataset replaces the platform's records with the generator's platform side and alarms.
+// LoadDataset replaces the platform's records with the generator's platform side, alarms,
+// hazards and inspections.
 func (p *Platform) LoadDataset(ds *dataset.Dataset) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -162,6 +163,7 @@ func (p *Platform) LoadDataset(ds *dataset.Dataset) {
 		p.byBjid[d.ID] = &alarms[i]
 	}
 	p.alarms = newAlarmSet(alarms)
+	p.loadHazards(ds)
 }
 
 // Enterprises returns every record in listing order (gxsj, qyid).

@@ -85,6 +85,7 @@ type Platform struct {
 	byUSCC    map[string]*enterprise
 	alarms    *order.Set[alarm]
 	byBjid    map[string]*alarm
+	hz        hazardStore // hazards and inspections (hazards.go)
 	qySeq     int
 	pushes    map[string][]Push
 	creates   map[string]int
@@ -144,6 +145,7 @@ func New(cfg Config) (*Platform, error) {
 		byUSCC:   make(map[string]*enterprise),
 		alarms:   order.New(cmpAlarm, 0),
 		byBjid:   make(map[string]*alarm),
+		hz:       newHazardStore(),
 		pushes:   make(map[string][]Push),
 		creates:  make(map[string]int),
 		requests: make(map[RequestKey]int),
