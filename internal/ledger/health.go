@@ -48,6 +48,9 @@ const (
 	HealthDegraded HealthState = "degraded"
 	// HealthUnavailable: nothing has succeeded since the failures began.
 	HealthUnavailable HealthState = "unavailable"
+	// HealthUnknown: no call to the platform observed yet (PlatformHealth lists only platforms
+	// observed; a reader listing every platform fills in the others with it).
+	HealthUnknown HealthState = "unknown"
 )
 
 // Text is the state as the office reads it.
@@ -59,6 +62,8 @@ func (h HealthState) Text() string {
 		return "降级"
 	case HealthUnavailable:
 		return "不可用"
+	case HealthUnknown:
+		return "未知"
 	}
 	return string(h)
 }
@@ -170,26 +175,18 @@ func (s *sqlStore) RedisMark(ctx context.Context) (RedisMark, error) {
 	return m, nil
 }
 
-func (s *sqlStore) SwapRedisMarker(ctx context.Context, old, marker string, lostAt time.Time, by string) (bool, error) {
-	var swapped bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		swapped = false
+func (s *sqlStore) SetRedisMarker(ctx context.Context, marker string, lostAt time.Time, by string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO redis_marks (id) VALUES (1) ON CONFLICT (id) DO NOTHING`); err != nil {
 			return fmt.Errorf("ledger redis mark: %w", err)
 		}
-		q := `UPDATE redis_marks SET marker = ? WHERE id = 1 AND marker = ?`
-		args := []any{marker, old}
+		q, args := `UPDATE redis_marks SET marker = ? WHERE id = 1`, []any{marker}
 		if !lostAt.IsZero() {
-			q = `UPDATE redis_marks SET marker = ?, lost_at = ?, lost_by = ? WHERE id = 1 AND marker = ?`
-			args = []any{marker, millis(lostAt), by, old}
+			q, args = `UPDATE redis_marks SET marker = ?, lost_at = ?, lost_by = ? WHERE id = 1`, []any{marker, millis(lostAt), by}
 		}
-		res, err := tx.ExecContext(ctx, s.q(q), args...)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("ledger redis mark: %w", err)
 		}
-		n, err := affected(res)
-		swapped = n == 1
-		return err
+		return nil
 	})
-	return swapped, err
 }

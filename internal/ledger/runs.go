@@ -35,10 +35,10 @@ type DaemonState interface {
 
 	// RedisMark returns the marker the daemons expect in Redis and the last detected loss.
 	RedisMark(ctx context.Context) (RedisMark, error)
-	// SwapRedisMarker replaces the expected marker old with marker; with a non-zero lostAt it
-	// also records that Redis lost its data then, noticed by instance by. It reports false
-	// when the ledger's marker was not old: another instance swapped it first.
-	SwapRedisMarker(ctx context.Context, old, marker string, lostAt time.Time, by string) (bool, error)
+	// SetRedisMarker stores the marker the daemons expect in Redis; with a non-zero lostAt it
+	// also records that Redis lost its data then, noticed by instance by (a zero lostAt keeps
+	// the last loss recorded).
+	SetRedisMarker(ctx context.Context, marker string, lostAt time.Time, by string) error
 }
 
 // Run outcomes the ledger tells apart: a successful data run is one of these two.

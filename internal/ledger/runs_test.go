@@ -160,25 +160,25 @@ func TestPlatformHealthMergesBatchesFromEveryProcess(t *testing.T) {
 	})
 }
 
-func TestTheRedisMarkerIsSwappedByOneInstance(t *testing.T) {
+func TestTheRedisMarkKeepsTheLastLoss(t *testing.T) {
 	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
 		ctx := context.Background()
 		if m, err := s.RedisMark(ctx); err != nil || m.Marker != "" || !m.LostAt.IsZero() {
 			t.Fatalf("mark of a new ledger = %+v, %v", m, err)
 		}
-		if ok, err := s.SwapRedisMarker(ctx, "", "m1", time.Time{}, "a"); !ok || err != nil {
-			t.Fatalf("first marker: %v, %v", ok, err)
-		}
-		// Two instances find the marker gone at once: one records the loss.
 		lost := clk.Now().Add(time.Hour)
-		first, err1 := s.SwapRedisMarker(ctx, "m1", "m2", lost, "host-a:1")
-		second, err2 := s.SwapRedisMarker(ctx, "m1", "m3", lost.Add(time.Second), "host-b:2")
-		if err1 != nil || err2 != nil || !first || second {
-			t.Fatalf("swaps = %v %v (%v %v), want the first only", first, second, err1, err2)
+		for _, step := range []struct {
+			marker string
+			lostAt time.Time
+			by     string
+		}{{"m1", time.Time{}, ""}, {"m2", lost, "host-a:1"}, {"m3", time.Time{}, ""}} {
+			if err := s.SetRedisMarker(ctx, step.marker, step.lostAt, step.by); err != nil {
+				t.Fatal(err)
+			}
 		}
 		m, err := s.RedisMark(ctx)
-		if err != nil || m.Marker != "m2" || !m.LostAt.Equal(lost) || m.LostBy != "host-a:1" {
-			t.Fatalf("mark = %+v, %v; want m2, lost at %s by host-a:1", m, err, lost)
+		if err != nil || m.Marker != "m3" || !m.LostAt.Equal(lost) || m.LostBy != "host-a:1" {
+			t.Fatalf("mark = %+v, %v; want m3, the loss at %s by host-a:1 kept", m, err, lost)
 		}
 	})
 }
