@@ -46,6 +46,10 @@ type Summary struct {
 	Quarantined int    `json:"quarantined"`
 	Queued      int    `json:"queued"`
 	DurationMs  int64  `json:"durationMs"`
+	// Outcome is success, partial, platform_unavailable or failed (outcome.go); Reason says
+	// why, in Chinese, with what to do next ("" on success).
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
 }
 
 // Counts renders the summary as the scheduler's run-history counts.
