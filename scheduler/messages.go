@@ -6,7 +6,7 @@ const (
 	msgSkipped       = "上一次运行尚未结束，本次跳过"
 	msgSkippedBy     = "上一次运行尚未结束（%s，进程 %d，%s 起），本次跳过"
 	msgSuperseded    = "等待前序任务补跑期间又到了下一次计划时间，本次并入下一次运行"
-	msgLockLost      = "运行锁被其他实例接管，已中止"
+	msgLockLost      = "运行锁丢失（被其他实例接管，或 Redis 数据丢失），已中止；已完成的部分已保存，下次运行时继续"
 	msgFailed        = "运行出错：%s。请查看日志，排除原因后重新运行"
 	msgLocked        = "%s正由 %s（进程 %d，%s 起）运行，租约 %d 秒后到期"
 	msgLockedUnknown = "%s正在运行（本机或另一个实例），租约 %d 秒后到期"
