@@ -182,3 +182,28 @@ func TestTheRedisMarkKeepsTheLastLoss(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRecordJobRun records runs into a history already at its bound of 500 runs per job
+// (five jobs), so that every insert also prunes: the cost each finished run adds to a job, and to
+// a `sync` from the CLI.
+func BenchmarkRecordJobRun(b *testing.B) {
+	for _, bk := range backends {
+		b.Run(bk.name, func(b *testing.B) {
+			s := open(b, bk.cfg(b), newClock())
+			ctx := context.Background()
+			jobs := []string{"enterprises", "certificates", "alarms", "employments", "alerts"}
+			at := time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)
+			for i := range 500 * len(jobs) {
+				if _, err := s.RecordJobRun(ctx, run(jobs[i%len(jobs)], "success", i, at), 500); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for n := 0; b.Loop(); n++ {
+				if _, err := s.RecordJobRun(ctx, run(jobs[n%len(jobs)], "partial", n, at), 500); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
