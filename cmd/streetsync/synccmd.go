@@ -50,7 +50,11 @@ func newSyncCmd(a *app) *cobra.Command {
 			var bad []string
 			for _, s := range sums {
 				if s.Outcome == jobs.OutcomePlatformUnavailable || s.Outcome == jobs.OutcomeFailed {
-					bad = append(bad, fmt.Sprintf("%s：%s。%s", jobs.Title(s.Job), outcomeNames[s.Outcome], s.Reason))
+					msg := jobs.Title(s.Job) + "：" + outcomeNames[s.Outcome]
+					if a.format == formatJSON {
+						msg += "。" + s.Reason // the text output has shown it already
+					}
+					bad = append(bad, msg)
 				}
 			}
 			if len(bad) > 0 {

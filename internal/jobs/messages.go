@@ -20,7 +20,7 @@ const (
 
 // Run outcomes' reasons (Summary.Reason): what happened and what to do next.
 const (
-	msgPlatformUnavailable = "%s不可用：%d 次调用均未成功（最近一次：%s）。未完成的部分已转入重试队列或留待下次运行，平台恢复后自动补做；" +
+	msgPlatformUnavailable = "%s不可用：本次运行的 %d 次调用无一成功（最近一次：%s）。未完成的部分已转入重试队列或留待下次运行，平台恢复后自动补做；" +
 		"如持续，请检查网络，或联系平台运维确认是否在维护"
 	msgPartialQueued      = "%d 条暂时未成功，已转入重试队列，将自动重试（streetsync queue stats 查看）"
 	msgPartialQuarantined = "%d 条被隔离（数据未通过校验或被平台拒绝），请在控制台隔离区查看原因并修正台账"
