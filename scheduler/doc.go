@@ -1,36 +1,51 @@
 // Package scheduler runs streetsync's jobs on their cron schedules (robfig/cron v3 specs with a
 // seconds field, in schedule.timezone) so that, with several instances sharing one Redis, each
-// tick runs once. It owns the keys "<prefix>sched:{<job>}:…" (locks, slot markers, run history)
-// and "<prefix>cursor:<job>" (Cursors).
+// tick runs once, in dependency order when several are due together, and each run leaves an
+// honest record. It owns the Redis keys "<prefix>sched:…" (locks, tick markers, the Redis-loss
+// marker; keys.go) and "<prefix>cursor:<job>" (Cursors). The run history is not in Redis: the
+// scheduler declares what it needs of it (History, MarkerStore) and the wiring gives it the
+// ledger, so that a loss of Redis data neither re-runs every job nor forgets what ran.
 //
 // # One run per tick
 //
 // A tick is named by its planned time, computed from the schedule — not by the clock of the
 // instance that wakes up — so instances whose clocks differ by seconds name it alike. The first
 // instance to reach a tick marks its slot (a key with a TTL); the others see the mark and do
-// nothing. The job's running lock (token-owned, renewed while the job runs, released only by
-// its owner) then decides: a tick that finds the job still running is skipped and recorded as
-// skipped, never queued behind it.
+// nothing. The job's running lock then decides: a tick that finds the job still running is
+// skipped and recorded as skipped, never queued behind it.
 //
-// # Catch-up, history, stop
+// # Locks that name their holder
 //
-// At Start, a job whose last successful run is older than its latest tick (the daemon was down
-// at 01:30, or the job never ran) runs that tick once, now. Every run is recorded — the last 100
-// per job: trigger, planned slot, start, end, outcome (ok|failed|skipped), counts, error,
-// instance — for the console and /metrics. Stop lets running jobs finish until its ctx ends,
-// then cancels them; their locks are released as they return.
+// A running lock records host, process id, start and instance, and lives for a lease
+// (schedule.lockTTL, default 30s) that its holder renews. A lock left by a process gone from this
+// host (SIGKILL, OOM, a reboot) is taken over at once; one held elsewhere is waited for until its
+// lease ends, and RunNow refuses with a *LockedError that names the holder (lock.go, holder.go).
 //
-// Time that decides behaviour (when a tick is due, which slot it is, whether one was missed)
-// comes from an injected clock.Clock; lock TTLs are counted by Redis.
+// # Catch-up in order, outcomes, status
+//
+// At Start, the jobs whose last successful run is older than their latest tick (the daemon was
+// down at 01:30, or the job never ran) run that missed tick once, now, one after another in the
+// run order (WithOrder: enterprises → certificates → alarms → employments → alerts); a tick due
+// meanwhile behind a job still catching up waits in that chain (chain.go). Every run is recorded
+// with its outcome — success, partial, platform_unavailable, failed (the job's own verdict,
+// Result) or skipped — and a Chinese reason. Status tells per job what became of its latest
+// tick (ran, ran late, did not run), the next one, the last run and the last success
+// (status.go). With WithRedisMarks, a started scheduler notices that Redis lost its data
+// (marker.go). Stop lets running jobs finish until its ctx ends, then cancels them; their locks
+// are released as they return.
+//
+// Time that decides behaviour (when a tick is due, which slot it is, whether one was missed or
+// late, the marker checks) comes from an injected clock.Clock; lock leases are counted by Redis.
 //
 // # Use
 //
-//	s, err := scheduler.New(conn, scheduler.WithLocation(cfg.Schedule.Location()), scheduler.WithLogger(log),
-//		scheduler.WithObserver(m))
+//	s, err := scheduler.New(conn, history, scheduler.WithLocation(cfg.Schedule.Location()), scheduler.WithLogger(log),
+//		scheduler.WithOrder("enterprises", "certificates", "alarms", "employments", "alerts"),
+//		scheduler.WithLockTTL(cfg.Schedule.LockTTL.D()), scheduler.WithRedisMarks(marks), scheduler.WithObserver(m))
 //	err = s.AddConfigured(cfg.Schedule, map[string]scheduler.Job{"enterprises": enterprisesJob, …})
 //	err = s.Start(ctx)
 //	…
-//	err = s.Stop(shutdownCtx)                       // on SIGTERM
-//	run, err := s.RunNow(ctx, "enterprises")         // streetsync sync enterprises
-//	runs, err := s.History(ctx, "enterprises", 20)   // console
+//	err = s.Stop(shutdownCtx)                                         // on SIGTERM
+//	run, err := s.RunNow(ctx, "enterprises", scheduler.RunOptions{})  // streetsync sync enterprises
+//	status, err := s.Status(ctx)                                      // console, GET /api/jobs/status
 package scheduler

@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,8 @@ import (
 
 // Errors callers decide on with errors.Is.
 var (
+	// ErrJobRunning: a manual run found the job running; the error is a *LockedError that
+	// names the holder.
 	ErrJobRunning = errors.New("scheduler: job is already running")
 	ErrUnknownJob = errors.New("scheduler: no such job")
 	ErrStopped    = errors.New("scheduler: stopped")
@@ -35,7 +36,7 @@ var (
 )
 
 // Observer is told about every recorded run — the daemon's Prometheus series (*metrics.Metrics
-// satisfies it).
+// satisfies it). outcome is the run's Outcome.
 type Observer interface {
 	JobRun(job, outcome string, d time.Duration, end time.Time)
 }
@@ -43,31 +44,37 @@ type Observer interface {
 // Scheduler runs streetsync's jobs on their cron schedules, once per tick across every instance
 // that shares the Redis.
 type Scheduler struct {
-	rdb      redis.UniversalClient
-	keys     keys
-	loc      *time.Location
-	parser   cron.Parser
-	clock    clock.Clock
-	log      *zap.Logger
-	obs      Observer
-	instance string
-	lockTTL  time.Duration
-	limit    int
-	catchUp  bool
-	maxLate  time.Duration
-	onRecord func(Run) // tests only
+	rdb         redis.UniversalClient
+	keys        keys
+	history     History
+	marks       MarkerStore // nil: no watch for a loss of Redis data
+	loc         *time.Location
+	parser      cron.Parser
+	clock       clock.Clock
+	log         *zap.Logger
+	obs         Observer
+	instance    string
+	self        identity
+	lockTTL     time.Duration
+	catchUp     bool
+	maxLate     time.Duration
+	markerEvery time.Duration
+	order       []string  // WithOrder: the run order of jobs due together
+	onRecord    func(Run) // tests only
+	idlePoll    time.Duration
 
 	mu      sync.Mutex
 	entries map[string]*entry
-	order   []string
-	state   int // stateNew, stateStarted, stateStopped
+	added   []string // in the order added
+	state   int      // stateNew, stateStarted, stateStopped
+	chain   chain
 
 	stopLoops  context.CancelFunc
 	loops      sync.WaitGroup
 	runs       sync.WaitGroup
 	runBase    context.Context // parent of every run's ctx; cancelled at Stop's deadline
 	cancelRuns context.CancelFunc
-	running    atomic.Int32 // runs starting or in progress
+	running    atomic.Int32 // runs starting or in progress, and a catch-up chain
 }
 
 const (
@@ -102,50 +109,62 @@ func WithObserver(o Observer) Option { return func(s *Scheduler) { s.obs = o } }
 // WithInstance names this process in run histories and slot markers (default host:pid).
 func WithInstance(name string) Option { return func(s *Scheduler) { s.instance = name } }
 
-// WithLockTTL sets how long a running lock outlives its owner's last renewal (default 60s); the
-// owner renews it every third of that while the job runs.
+// WithLockTTL sets a running lock's lease: how long it outlives its holder's last renewal
+// (default 30s, config schedule.lockTTL); the holder renews it every third of that.
 func WithLockTTL(d time.Duration) Option { return func(s *Scheduler) { s.lockTTL = d } }
 
-// WithHistoryLimit sets how many runs each job's history keeps (default 100).
-func WithHistoryLimit(n int) Option { return func(s *Scheduler) { s.limit = n } }
+// WithOrder sets the order in which jobs due at the same time run, one after another — at Start's
+// catch-up, and for a tick due while an earlier job of the order still catches up. Jobs it does
+// not name come after, in the order added. A job slots in by its place in names.
+func WithOrder(names ...string) Option {
+	return func(s *Scheduler) { s.order = append([]string(nil), names...) }
+}
 
 // WithoutCatchUp turns off running missed ticks at Start.
 func WithoutCatchUp() Option { return func(s *Scheduler) { s.catchUp = false } }
 
-// New returns a scheduler keeping its locks and history in conn's Redis.
-func New(conn *redisconn.Conn, opts ...Option) (*Scheduler, error) {
+// WithRedisMarks makes the started scheduler watch for a loss of Redis data: a marker key
+// written at the first start and checked at Start and every minute on the clock, remembered in
+// m (the ledger). See CheckRedis.
+func WithRedisMarks(m MarkerStore) Option { return func(s *Scheduler) { s.marks = m } }
+
+// New returns a scheduler keeping its locks and tick markers in conn's Redis and its run history
+// in history.
+func New(conn *redisconn.Conn, history History, opts ...Option) (*Scheduler, error) {
 	if conn == nil || conn.Client == nil {
 		return nil, errors.New("scheduler: no redis connection")
 	}
+	if history == nil {
+		return nil, errors.New("scheduler: no run history")
+	}
 	s := &Scheduler{
-		rdb:     conn.Client,
-		keys:    keys{conn},
-		loc:     config.Default().Schedule.Location(),
-		parser:  config.CronParser(),
-		clock:   clock.Real(),
-		log:     zap.NewNop(),
-		obs:     nopObserver{},
-		lockTTL: 60 * time.Second,
-		limit:   100,
-		catchUp: true,
-		maxLate: time.Minute,
-		entries: map[string]*entry{},
+		rdb:         conn.Client,
+		keys:        keys{conn},
+		history:     history,
+		loc:         config.Default().Schedule.Location(),
+		parser:      config.CronParser(),
+		clock:       clock.Real(),
+		log:         zap.NewNop(),
+		obs:         nopObserver{},
+		self:        thisProcess(),
+		lockTTL:     30 * time.Second,
+		catchUp:     true,
+		maxLate:     time.Minute,
+		markerEvery: time.Minute,
+		idlePoll:    250 * time.Millisecond,
+		entries:     map[string]*entry{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.instance == "" {
-		host, _ := os.Hostname()
-		s.instance = fmt.Sprintf("%s:%d", host, os.Getpid())
+		s.instance = fmt.Sprintf("%s:%d", s.self.host, s.self.pid)
 	}
 	if s.loc == nil {
 		return nil, errors.New("scheduler: no time zone")
 	}
 	if s.lockTTL < 30*time.Millisecond {
 		return nil, fmt.Errorf("scheduler: lock TTL %s: want at least 30ms", s.lockTTL)
-	}
-	if s.limit < 1 {
-		return nil, fmt.Errorf("scheduler: history limit %d: want at least 1", s.limit)
 	}
 	s.runBase, s.cancelRuns = context.WithCancel(context.Background())
 	return s, nil
@@ -213,8 +232,23 @@ func (s *Scheduler) add(e *entry) error {
 		return fmt.Errorf("scheduler: job %s added twice", e.name)
 	}
 	s.entries[e.name] = e
-	s.order = append(s.order, e.name)
+	s.added = append(s.added, e.name)
 	return nil
+}
+
+// rank is a job's place in the run order.
+func (s *Scheduler) rank(name string) int {
+	if i := slices.Index(s.order, name); i >= 0 {
+		return i
+	}
+	return len(s.order) + slices.Index(s.added, name)
+}
+
+// inOrder lists the registered jobs in run order.
+func (s *Scheduler) inOrder() []string {
+	names := slices.Clone(s.added)
+	slices.SortStableFunc(names, func(a, b string) int { return s.rank(a) - s.rank(b) })
+	return names
 }
 
 // Entry describes a registered job.
@@ -225,13 +259,13 @@ type Entry struct {
 	Next    time.Time `json:"next,omitzero"` // the next tick (enabled jobs)
 }
 
-// Entries lists the registered jobs in the order they were added.
+// Entries lists the registered jobs in run order.
 func (s *Scheduler) Entries() []Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now().In(s.loc)
-	out := make([]Entry, 0, len(s.order))
-	for _, name := range s.order {
+	out := make([]Entry, 0, len(s.added))
+	for _, name := range s.inOrder() {
 		e := s.entries[name]
 		en := Entry{Name: name, Spec: e.spec, Enabled: e.sched != nil}
 		if e.sched != nil {
@@ -242,19 +276,25 @@ func (s *Scheduler) Entries() []Entry {
 	return out
 }
 
-// Start begins the schedules. First, for each job whose last successful run is older than its
-// latest tick (a tick missed while no instance was up, or a job that never ran), it runs that
-// missed tick once, now — unless another instance does the same at the same time. Start returns
-// once the schedules are running; ctx only bounds the catch-up checks.
+// Start begins the schedules. First, the jobs whose last successful run is older than their
+// latest tick (a tick missed while no instance was up, or a job that never ran) run that missed
+// tick once, now, one after another in run order (WithOrder) — unless another instance runs it
+// at the same time, which the chain then waits for. Start returns once the schedules are
+// running; ctx only bounds the checks at start.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != stateNew {
 		return errors.New("scheduler: started twice")
 	}
+	if s.marks != nil {
+		if _, err := s.CheckRedis(ctx); err != nil {
+			s.log.Warn("checking the Redis marker failed; trying again in a minute", zap.Error(err))
+		}
+	}
 	now := s.clock.Now().In(s.loc)
-	var catchUp []func()
-	for _, name := range s.order {
+	due := map[string]chainItem{}
+	for _, name := range s.added {
 		e := s.entries[name]
 		if e.sched == nil || !s.catchUp {
 			continue
@@ -263,27 +303,32 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		if prev.IsZero() {
 			continue
 		}
-		last, ok, err := s.LastSuccess(ctx, name)
+		last, ok, err := s.history.LastSuccess(ctx, name)
 		if err != nil {
-			return err
+			return fmt.Errorf("scheduler: last success of %s: %w", name, err)
 		}
 		if ok && !last.Slot.Before(prev) {
 			continue
 		}
 		s.log.Info("catching up a missed tick", zap.String("job", name), zap.Time("slot", prev))
-		catchUp = append(catchUp, func() { s.fire(e, prev, TriggerCatchUp) })
+		due[name] = chainItem{e: e, slot: prev, trigger: TriggerCatchUp}
 	}
 	s.state = stateStarted
 	loopCtx, stop := context.WithCancel(context.Background())
 	s.stopLoops = stop
-	for _, f := range catchUp {
-		s.spawn(f)
+	if len(due) > 0 {
+		s.chain = chain{active: true, pending: due}
+		s.spawn(func() { s.runChain(loopCtx) })
 	}
-	for _, name := range s.order {
+	for _, name := range s.added {
 		if e := s.entries[name]; e.sched != nil {
 			s.loops.Add(1)
 			go func() { defer s.loops.Done(); s.loop(loopCtx, e, now) }()
 		}
+	}
+	if s.marks != nil {
+		s.loops.Add(1)
+		go func() { defer s.loops.Done(); s.watchRedis(loopCtx) }()
 	}
 	return nil
 }
@@ -325,7 +370,8 @@ func (s *Scheduler) spawn(f func()) {
 
 // loop fires e's ticks after from (Start's now: a tick due while the goroutine was starting is
 // not lost). Each tick is named by its planned time from the schedule, never by the
-// time this instance woke up, so that instances whose clocks differ still name it alike.
+// time this instance woke up, so that instances whose clocks differ still name it alike. A tick
+// due while an earlier job of the run order still catches up joins the catch-up chain instead.
 func (s *Scheduler) loop(ctx context.Context, e *entry, from time.Time) {
 	next := e.sched.Next(from)
 	for !next.IsZero() {
@@ -333,7 +379,9 @@ func (s *Scheduler) loop(ctx context.Context, e *entry, from time.Time) {
 			return
 		}
 		slot := next
-		s.spawn(func() { s.fire(e, slot, TriggerSchedule) })
+		if !s.deferToChain(e, slot) {
+			s.spawn(func() { s.fire(e, slot, TriggerSchedule) })
+		}
 		now := s.clock.Now().In(s.loc)
 		next = e.sched.Next(slot)
 		if !next.IsZero() && now.Sub(next) > s.maxLate {
@@ -355,6 +403,15 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 	} else {
 		res, err = s.claim(ctx, e, slotName(slot, false), slot, token)
 	}
+	var h Holder
+	if err == nil && res == 1 {
+		// The tick is ours, the job's lock is not: a holder whose process is gone from this
+		// host is taken over; a live one makes this tick skipped.
+		var got bool
+		if got, h, err = s.lockManual(ctx, e.name, token); got {
+			res = 2
+		}
+	}
 	if err != nil {
 		s.log.Error("cannot take a tick: redis unavailable", zap.String("job", e.name), zap.Time("slot", slot), zap.Error(err))
 		return
@@ -365,37 +422,46 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 	case 1:
 		now := s.clock.Now()
 		s.record(Run{Job: e.name, Trigger: trigger, Slot: slot, Start: now, End: now, Outcome: OutcomeSkipped,
-			Error: msgSkipped, Instance: s.instance})
+			Reason: s.skippedReason(h), Instance: s.instance})
 	default:
 		runCtx, cancel := context.WithCancelCause(s.runBase)
 		defer cancel(nil)
-		s.execute(runCtx, cancel, e, slot, trigger, token)
+		s.execute(runCtx, cancel, e, slot, trigger, token, RunOptions{})
 	}
 }
 
+func (s *Scheduler) skippedReason(h Holder) string {
+	if h.Host == "" {
+		return msgSkipped
+	}
+	return fmt.Sprintf(msgSkippedBy, h.Host, h.PID, h.Since.In(s.loc).Format("15:04:05"))
+}
+
 // claim takes the tick named marker and the job's lock in one step: 0 the tick was taken by
-// another instance, 1 the tick is ours but the job is running (skipped), 2 ours to run.
+// another instance, 1 the tick is ours but the job is running, 2 ours to run.
 func (s *Scheduler) claim(ctx context.Context, e *entry, marker string, slot time.Time, token string) (int, error) {
-	return acquireScript.Run(ctx, s.rdb, []string{s.keys.lock(e.name), s.keys.slot(e.name, marker)},
-		token, s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance).Int()
+	args := append([]any{s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance},
+		s.holderFields(token)...)
+	return acquireScript.Run(ctx, s.rdb, []string{s.keys.lock(e.name), s.keys.slot(e.name, marker)}, args...).Int()
 }
 
 // claimCatchUp takes a missed tick at start. It claims the tick under the same marker as its
 // scheduled run, so that a tick some instance is running, or has just run, is not run again.
 // Only a tick whose taker is gone without success (its run failed, or its process died and its
-// lock expired) is run once more, under a second marker that only one instance can take.
+// lock expired or was left on this host) is run once more, under a second marker that only one
+// instance can take.
 func (s *Scheduler) claimCatchUp(ctx context.Context, e *entry, slot time.Time, token string) (int, error) {
 	res, err := s.claim(ctx, e, slotName(slot, false), slot, token)
 	if err != nil || res != 0 {
 		return res, err
 	}
-	// The taker records its run before it releases the lock: a free lock and no success at
-	// this tick mean its run ended without one.
-	held, err := s.rdb.Exists(ctx, s.keys.lock(e.name)).Result()
-	if err != nil || held > 0 {
+	// The taker records its run before it releases the lock: a lock that is free (or left by a
+	// process gone from this host) and no success at this tick mean its run ended without one.
+	h, held, err := s.holder(ctx, e.name)
+	if err != nil || (held && !s.self.outlived(h)) {
 		return 0, err
 	}
-	last, ok, err := s.LastSuccess(ctx, e.name)
+	last, ok, err := s.history.LastSuccess(ctx, e.name)
 	if err != nil || (ok && !last.Slot.Before(slot)) {
 		return 0, err
 	}
@@ -415,9 +481,11 @@ func slotTTL(sched cron.Schedule, slot time.Time) time.Duration {
 }
 
 // RunNow runs a job at once (`streetsync sync JOB`, the console), under the same lock as its
-// schedule: if the job is running, the request is recorded as skipped and ErrJobRunning returned.
-// The run is recorded with trigger "manual"; the job's error, if any, is returned with it.
-func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
+// schedule. If the job is running — in this process, or in another that is alive or whose lease
+// has not ended — the request is recorded as skipped and a *LockedError (ErrJobRunning) names the
+// holder; a lock left by a process gone from this host is taken over. The run is recorded with
+// trigger "manual"; a failed run's error is returned with it.
+func (s *Scheduler) RunNow(ctx context.Context, name string, opts RunOptions) (Run, error) {
 	s.mu.Lock()
 	e, ok := s.entries[name]
 	switch {
@@ -436,21 +504,21 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 
 	token := newToken()
 	now := s.clock.Now()
-	got, err := s.rdb.SetNX(ctx, s.keys.lock(name), token, s.lockTTL).Result()
+	got, h, err := s.lockManual(ctx, name, token)
 	if err != nil {
-		return Run{}, fmt.Errorf("scheduler: lock %s: %w", name, err)
+		return Run{}, err
 	}
 	if !got {
 		run := Run{Job: name, Trigger: TriggerManual, Slot: now, Start: now, End: now, Outcome: OutcomeSkipped,
-			Error: msgSkipped, Instance: s.instance}
+			Reason: s.skippedReason(h), Instance: s.instance}
 		s.record(run)
-		return run, fmt.Errorf("%w: %s", ErrJobRunning, name)
+		return run, &LockedError{Job: name, Holder: h, LeaseLeft: max(h.LeaseEnds.Sub(now), 0)}
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := context.AfterFunc(s.runBase, func() { cancel(context.Canceled) })
 	defer stop()
-	run := s.execute(runCtx, cancel, e, now, TriggerManual, token)
+	run := s.execute(runCtx, cancel, e, now, TriggerManual, token, opts)
 	if run.Outcome == OutcomeFailed {
 		return run, fmt.Errorf("job %s: %s", name, run.Error)
 	}
@@ -458,7 +526,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 }
 
 // execute runs the job holding the lock (renewing it), records the run and releases the lock.
-func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc, e *entry, slot time.Time, trigger Trigger, token string) Run {
+func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc, e *entry, slot time.Time, trigger Trigger, token string, opts RunOptions) Run {
 	renewDone := make(chan struct{})
 	var renewer sync.WaitGroup
 	renewer.Add(1)
@@ -467,22 +535,31 @@ func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc,
 	log := s.log.With(zap.String("job", e.name), zap.String("trigger", string(trigger)), zap.Time("slot", slot))
 	log.Info("job started")
 	start := s.clock.Now()
-	counts, err := s.call(ctx, e, log)
+	res, err := s.call(ctx, e, opts, log)
 	end := s.clock.Now()
 	close(renewDone)
 	renewer.Wait()
 
-	run := Run{Job: e.name, Trigger: trigger, Slot: slot, Start: start, End: end, Outcome: OutcomeOK,
-		Counts: counts, Instance: s.instance}
-	if err != nil {
+	run := Run{Job: e.name, Trigger: trigger, Slot: slot, Start: start, End: end, Outcome: res.Outcome,
+		Reason: res.Reason, Counts: res.Counts, Instance: s.instance, Detail: res.Detail}
+	switch {
+	case err != nil:
 		run.Outcome = OutcomeFailed
 		run.Error = err.Error()
 		if cause := context.Cause(ctx); errors.Is(cause, ErrLockLost) {
 			run.Error += "（" + msgLockLost + "）"
+			run.Reason = msgLockLost
+		}
+		if run.Reason == "" {
+			run.Reason = fmt.Sprintf(msgFailed, run.Error)
 		}
 		log.Error("job failed", zap.Duration("duration", run.Duration()), zap.Error(err))
-	} else {
-		log.Info("job finished", zap.Duration("duration", run.Duration()), zap.Any("counts", counts))
+	case run.Outcome == "":
+		run.Outcome = OutcomeSuccess
+		fallthrough
+	default:
+		log.Info("job finished", zap.String("outcome", string(run.Outcome)), zap.Duration("duration", run.Duration()),
+			zap.Any("counts", run.Counts))
 	}
 	s.record(run)
 
@@ -495,14 +572,14 @@ func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc,
 }
 
 // call runs the job, turning a panic into an error.
-func (s *Scheduler) call(ctx context.Context, e *entry, log *zap.Logger) (counts map[string]int, err error) {
+func (s *Scheduler) call(ctx context.Context, e *entry, opts RunOptions, log *zap.Logger) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("job panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			counts, err = nil, fmt.Errorf("job panicked: %v", p)
+			res, err = Result{}, fmt.Errorf("job panicked: %v", p)
 		}
 	}()
-	return e.job.Run(ctx)
+	return e.job.Run(ctx, opts)
 }
 
 // renew keeps the lock alive while the job runs, in real time (Redis counts the TTL in its
@@ -530,67 +607,35 @@ func (s *Scheduler) renew(job, token string, done <-chan struct{}, cancel contex
 	}
 }
 
-// record appends a run to the job's history (and remembers a successful one).
+// record keeps a run in the history (the ledger) and tells the observer.
 func (s *Scheduler) record(run Run) {
 	if s.onRecord != nil {
 		defer s.onRecord(run)
 	}
 	s.obs.JobRun(run.Job, string(run.Outcome), run.Duration(), run.End)
-	b, err := json.Marshal(run)
-	if err != nil {
-		s.log.Error("encoding a run", zap.Error(err))
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, s.keys.history(run.Job), b)
-		p.LTrim(ctx, s.keys.history(run.Job), 0, int64(s.limit-1))
-		if run.Outcome == OutcomeOK {
-			p.Set(ctx, s.keys.lastOK(run.Job), b, 0)
-		}
-		return nil
-	})
-	if err != nil {
-		s.log.Error("recording a run failed", zap.String("job", run.Job), zap.Error(err))
+	if err := s.history.RecordRun(ctx, run); err != nil {
+		s.log.Error("recording a run failed", zap.String("job", run.Job), zap.String("outcome", string(run.Outcome)), zap.Error(err))
 	}
 }
 
 // History returns a job's last runs, newest first (at most limit; 0: all kept).
 func (s *Scheduler) History(ctx context.Context, job string, limit int) ([]Run, error) {
-	stop := int64(limit - 1)
-	if limit <= 0 {
-		stop = -1
-	}
-	raw, err := s.rdb.LRange(ctx, s.keys.history(job), 0, stop).Result()
+	runs, _, err := s.history.Runs(ctx, job, RunQuery{Limit: max(limit, 0)})
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: history %s: %w", job, err)
-	}
-	runs := make([]Run, 0, len(raw))
-	for _, r := range raw {
-		var run Run
-		if err := json.Unmarshal([]byte(r), &run); err != nil {
-			return nil, fmt.Errorf("scheduler: history %s: %w", job, err)
-		}
-		runs = append(runs, run)
 	}
 	return runs, nil
 }
 
-// LastSuccess returns a job's last successful run (false: none yet).
+// LastSuccess returns a job's last run whose outcome Succeeded (false: none yet).
 func (s *Scheduler) LastSuccess(ctx context.Context, job string) (Run, bool, error) {
-	raw, err := s.rdb.Get(ctx, s.keys.lastOK(job)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Run{}, false, nil
-	}
+	run, ok, err := s.history.LastSuccess(ctx, job)
 	if err != nil {
 		return Run{}, false, fmt.Errorf("scheduler: last success of %s: %w", job, err)
 	}
-	var run Run
-	if err := json.Unmarshal(raw, &run); err != nil {
-		return Run{}, false, fmt.Errorf("scheduler: last success of %s: %w", job, err)
-	}
-	return run, true, nil
+	return run, ok, nil
 }
 
 // previous is the latest tick of sched at or before now (zero if none within a year).

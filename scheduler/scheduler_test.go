@@ -42,7 +42,7 @@ func redisConn(t *testing.T) *redisconn.Conn {
 func newHarness(t *testing.T, conn *redisconn.Conn, now time.Time, instance string, opts ...Option) *harness {
 	t.Helper()
 	h := &harness{clock: clock.NewFake(now), rec: make(chan Run, 100)}
-	s, err := New(conn, append([]Option{WithClock(h.clock), WithLocation(shanghai), WithInstance(instance)}, opts...)...)
+	s, err := New(conn, historyOf(conn), append([]Option{WithClock(h.clock), WithLocation(shanghai), WithInstance(instance)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +94,13 @@ func (h *harness) next(t *testing.T) Run {
 }
 
 func counting(n *atomic.Int64) Job {
-	return JobFunc(func(context.Context) (map[string]int, error) {
-		return map[string]int{"pulled": int(n.Add(1))}, nil
+	return JobFunc(func(context.Context, RunOptions) (Result, error) {
+		return Result{Counts: map[string]int{"pulled": int(n.Add(1))}}, nil
 	})
+}
+
+func noop() Job {
+	return JobFunc(func(context.Context, RunOptions) (Result, error) { return Result{}, nil })
 }
 
 func TestTwoInstancesWithSkewedClocksRunEachTickOnce(t *testing.T) {
@@ -123,7 +127,7 @@ func TestTwoInstancesWithSkewedClocksRunEachTickOnce(t *testing.T) {
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Slot.Before(runs[j].Slot) })
 	var got []string
 	for _, r := range runs {
-		if r.Outcome != OutcomeOK {
+		if r.Outcome != OutcomeSuccess {
 			t.Errorf("run %+v, want only ok runs", r)
 		}
 		got = append(got, r.Slot.Format("15:04:05")+"/"+string(r.Trigger))
@@ -208,11 +212,11 @@ func TestALongRunSkipsTheNextTickInsteadOfQueueing(t *testing.T) {
 	h := newHarness(t, redisConn(t), base, "i", WithoutCatchUp())
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	var calls atomic.Int64
-	err := h.s.Add("certificates", "*/10 * * * * *", JobFunc(func(ctx context.Context) (map[string]int, error) {
+	err := h.s.Add("certificates", "*/10 * * * * *", JobFunc(func(ctx context.Context, _ RunOptions) (Result, error) {
 		calls.Add(1)
 		started <- struct{}{}
 		<-release
-		return map[string]int{"pulled": 3}, nil
+		return Result{Counts: map[string]int{"pulled": 3}}, nil
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -222,12 +226,12 @@ func TestALongRunSkipsTheNextTickInsteadOfQueueing(t *testing.T) {
 	<-started
 	h.clock.Advance(10 * time.Second) // 01:30:10, the first run still going
 	skipped := h.next(t)
-	if skipped.Outcome != OutcomeSkipped || skipped.Slot.Format("15:04:05") != "01:30:10" || skipped.Error != msgSkipped {
+	if skipped.Outcome != OutcomeSkipped || skipped.Slot.Format("15:04:05") != "01:30:10" || !strings.HasPrefix(skipped.Reason, "上一次运行尚未结束") {
 		t.Fatalf("second tick = %+v, want skipped", skipped)
 	}
 	close(release)
 	ok := h.next(t)
-	if ok.Outcome != OutcomeOK || ok.Slot.Format("15:04:05") != "01:30:00" || ok.Counts["pulled"] != 3 {
+	if ok.Outcome != OutcomeSuccess || ok.Slot.Format("15:04:05") != "01:30:00" || ok.Counts["pulled"] != 3 {
 		t.Fatalf("first run = %+v, want ok with its counts", ok)
 	}
 	h.quiesce(t, 1)
@@ -235,7 +239,7 @@ func TestALongRunSkipsTheNextTickInsteadOfQueueing(t *testing.T) {
 		t.Fatalf("job ran %d times, want 1 (the skipped tick is not queued)", calls.Load())
 	}
 	hist, err := h.s.History(context.Background(), "certificates", 0)
-	if err != nil || len(hist) != 2 || hist[0].Outcome != OutcomeOK || hist[1].Outcome != OutcomeSkipped {
+	if err != nil || len(hist) != 2 || hist[0].Outcome != OutcomeSuccess || hist[1].Outcome != OutcomeSkipped {
 		t.Fatalf("history = %+v, %v; want ok then skipped, newest first", hist, err)
 	}
 }
@@ -245,11 +249,11 @@ func TestStopCancelsRunsAtItsDeadlineAndReleasesLocks(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	h := newHarness(t, conn, base, "i", WithoutCatchUp())
 	started, cancelled := make(chan struct{}), make(chan struct{})
-	err := h.s.Add("alarms", "*/10 * * * * *", JobFunc(func(ctx context.Context) (map[string]int, error) {
+	err := h.s.Add("alarms", "*/10 * * * * *", JobFunc(func(ctx context.Context, _ RunOptions) (Result, error) {
 		close(started)
 		<-ctx.Done()
 		close(cancelled)
-		return nil, ctx.Err()
+		return Result{}, ctx.Err()
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -286,11 +290,11 @@ func TestStopLetsRunsFinishThenStartsNothing(t *testing.T) {
 	h := newHarness(t, redisConn(t), base, "i", WithoutCatchUp())
 	started, release := make(chan struct{}, 10), make(chan struct{})
 	var calls atomic.Int64
-	err := h.s.Add("alarms", "*/10 * * * * *", JobFunc(func(ctx context.Context) (map[string]int, error) {
+	err := h.s.Add("alarms", "*/10 * * * * *", JobFunc(func(ctx context.Context, _ RunOptions) (Result, error) {
 		calls.Add(1)
 		started <- struct{}{}
 		<-release
-		return nil, nil
+		return Result{}, nil
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -304,11 +308,11 @@ func TestStopLetsRunsFinishThenStartsNothing(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("Stop = %v, want nil (the run finished)", err)
 	}
-	if r := h.next(t); r.Outcome != OutcomeOK {
+	if r := h.next(t); r.Outcome != OutcomeSuccess {
 		t.Fatalf("run = %+v, want ok", r)
 	}
 	h.clock.Advance(time.Hour)
-	if _, err := h.s.RunNow(context.Background(), "alarms"); !errors.Is(err, ErrStopped) {
+	if _, err := h.s.RunNow(context.Background(), "alarms", RunOptions{}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("RunNow after Stop = %v, want ErrStopped", err)
 	}
 	if calls.Load() != 1 {
@@ -322,12 +326,12 @@ func TestRunNowSharesTheJobsLock(t *testing.T) {
 	h := newHarness(t, conn, base, "i", WithoutCatchUp())
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	var calls atomic.Int64
-	err := h.s.Add("employments", "*/10 * * * * *", JobFunc(func(ctx context.Context) (map[string]int, error) {
+	err := h.s.Add("employments", "*/10 * * * * *", JobFunc(func(ctx context.Context, _ RunOptions) (Result, error) {
 		if calls.Add(1) == 1 {
 			started <- struct{}{}
 			<-release
 		}
-		return map[string]int{"pushed": 2}, nil
+		return Result{Counts: map[string]int{"pushed": 2}}, nil
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -338,24 +342,24 @@ func TestRunNowSharesTheJobsLock(t *testing.T) {
 
 	// Another process (the CLI) asks for a run while the scheduled one goes on.
 	cli := newHarness(t, secondConn(t, conn), base.Add(5*time.Second), "cli")
-	if err := cli.s.Add("employments", "-", JobFunc(func(context.Context) (map[string]int, error) { return nil, nil })); err != nil {
+	if err := cli.s.Add("employments", "-", JobFunc(func(context.Context, RunOptions) (Result, error) { return Result{}, nil })); err != nil {
 		t.Fatal(err)
 	}
-	run, err := cli.s.RunNow(ctx, "employments")
+	run, err := cli.s.RunNow(ctx, "employments", RunOptions{})
 	if !errors.Is(err, ErrJobRunning) || run.Outcome != OutcomeSkipped || run.Trigger != TriggerManual {
 		t.Fatalf("RunNow while running = %+v, %v; want skipped and ErrJobRunning", run, err)
 	}
 	close(release)
-	if r := h.next(t); r.Outcome != OutcomeOK || r.Trigger != TriggerSchedule {
+	if r := h.next(t); r.Outcome != OutcomeSuccess || r.Trigger != TriggerSchedule {
 		t.Fatalf("scheduled run = %+v, want ok", r)
 	}
 	h.quiesce(t, 1)
 
-	run, err = h.s.RunNow(ctx, "employments")
-	if err != nil || run.Outcome != OutcomeOK || run.Trigger != TriggerManual || run.Counts["pushed"] != 2 || run.Instance != "i" {
+	run, err = h.s.RunNow(ctx, "employments", RunOptions{})
+	if err != nil || run.Outcome != OutcomeSuccess || run.Trigger != TriggerManual || run.Counts["pushed"] != 2 || run.Instance != "i" {
 		t.Fatalf("RunNow = %+v, %v; want a manual ok run with counts", run, err)
 	}
-	if _, err := h.s.RunNow(ctx, "nosuchjob"); !errors.Is(err, ErrUnknownJob) {
+	if _, err := h.s.RunNow(ctx, "nosuchjob", RunOptions{}); !errors.Is(err, ErrUnknownJob) {
 		t.Fatalf("RunNow(unknown) = %v, want ErrUnknownJob", err)
 	}
 	last, ok, err := h.s.LastSuccess(ctx, "employments")
@@ -366,12 +370,12 @@ func TestRunNowSharesTheJobsLock(t *testing.T) {
 
 func TestRunNowReturnsTheJobsFailure(t *testing.T) {
 	h := newHarness(t, redisConn(t), base, "i")
-	if err := h.s.Add("alerts", "-", JobFunc(func(context.Context) (map[string]int, error) {
-		return map[string]int{"evaluated": 4}, errors.New("ledger unavailable")
+	if err := h.s.Add("alerts", "-", JobFunc(func(context.Context, RunOptions) (Result, error) {
+		return Result{Counts: map[string]int{"evaluated": 4}}, errors.New("ledger unavailable")
 	})); err != nil {
 		t.Fatal(err)
 	}
-	run, err := h.s.RunNow(context.Background(), "alerts")
+	run, err := h.s.RunNow(context.Background(), "alerts", RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "ledger unavailable") || run.Outcome != OutcomeFailed || run.Counts["evaluated"] != 4 {
 		t.Fatalf("RunNow = %+v, %v; want the failure with its counts", run, err)
 	}
@@ -400,17 +404,17 @@ func TestAJobWithSpecDashOrEmptyIsOff(t *testing.T) {
 	if calls.Load() != 0 {
 		t.Fatalf("an off job ran %d times", calls.Load())
 	}
-	if _, err := h.s.RunNow(context.Background(), "alerts"); err != nil || calls.Load() != 1 {
+	if _, err := h.s.RunNow(context.Background(), "alerts", RunOptions{}); err != nil || calls.Load() != 1 {
 		t.Fatalf("RunNow of an off job = %v, calls %d; want one run", err, calls.Load())
 	}
 }
 
 func TestPanickingJobIsRecordedAsFailed(t *testing.T) {
 	h := newHarness(t, redisConn(t), base, "i")
-	if err := h.s.Add("alarms", "-", JobFunc(func(context.Context) (map[string]int, error) { panic("index out of range") })); err != nil {
+	if err := h.s.Add("alarms", "-", JobFunc(func(context.Context, RunOptions) (Result, error) { panic("index out of range") })); err != nil {
 		t.Fatal(err)
 	}
-	run, err := h.s.RunNow(context.Background(), "alarms")
+	run, err := h.s.RunNow(context.Background(), "alarms", RunOptions{})
 	if err == nil || run.Outcome != OutcomeFailed || !strings.Contains(run.Error, "job panicked: index out of range") {
 		t.Fatalf("RunNow = %+v, %v; want a failed run naming the panic", run, err)
 	}
@@ -423,16 +427,16 @@ func TestLockIsRenewedWhileTheJobRunsAndLossCancelsIt(t *testing.T) {
 	h := newHarness(t, conn, base, "i", WithLockTTL(600*time.Millisecond))
 	started := make(chan struct{})
 	cause := make(chan error, 1)
-	if err := h.s.Add("certificates", "-", JobFunc(func(ctx context.Context) (map[string]int, error) {
+	if err := h.s.Add("certificates", "-", JobFunc(func(ctx context.Context, _ RunOptions) (Result, error) {
 		close(started)
 		<-ctx.Done()
 		cause <- context.Cause(ctx)
-		return nil, ctx.Err()
+		return Result{}, ctx.Err()
 	})); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan Run, 1)
-	go func() { run, _ := h.s.RunNow(ctx, "certificates"); done <- run }()
+	go func() { run, _ := h.s.RunNow(ctx, "certificates", RunOptions{}); done <- run }()
 	<-started
 	lock := h.s.keys.lock("certificates")
 	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
@@ -441,7 +445,7 @@ func TestLockIsRenewedWhileTheJobRunsAndLossCancelsIt(t *testing.T) {
 		}
 	}
 	// Another instance takes the lock (as if this one had stalled past the TTL).
-	if err := conn.Client.Set(ctx, lock, "someone-else", time.Minute).Err(); err != nil {
+	if err := conn.Client.HSet(ctx, lock, "token", "someone-else", "host", "other-host", "pid", 4711).Err(); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -456,35 +460,35 @@ func TestLockIsRenewedWhileTheJobRunsAndLossCancelsIt(t *testing.T) {
 	if run.Outcome != OutcomeFailed || !strings.Contains(run.Error, msgLockLost) {
 		t.Fatalf("run = %+v, want failed for the lost lock", run)
 	}
-	if v, _ := conn.Client.Get(ctx, lock).Result(); v != "someone-else" {
+	if v, _ := conn.Client.HGet(ctx, lock, "token").Result(); v != "someone-else" {
 		t.Fatalf("lock = %q: the loser released the new owner's lock", v)
 	}
 }
 
-func TestHistoryKeepsTheLastRuns(t *testing.T) {
-	h := newHarness(t, redisConn(t), base, "i", WithHistoryLimit(5))
-	var calls atomic.Int64
-	if err := h.s.Add("alarms", "-", counting(&calls)); err != nil {
+func TestRunNowPassesItsOptionsAndRecordsTheJobsVerdict(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, redisConn(t), base, "i")
+	type summary struct{ full bool }
+	if err := h.s.Add("certificates", "-", JobFunc(func(_ context.Context, opts RunOptions) (Result, error) {
+		return Result{Counts: map[string]int{"queued": 3}, Outcome: OutcomePartial, Reason: "3 条转入重试队列",
+			Detail: summary{opts.Full}}, nil
+	})); err != nil {
 		t.Fatal(err)
 	}
-	for range 7 {
-		if _, err := h.s.RunNow(context.Background(), "alarms"); err != nil {
-			t.Fatal(err)
-		}
+	run, err := h.s.RunNow(ctx, "certificates", RunOptions{Full: true})
+	if err != nil || run.Outcome != OutcomePartial || run.Reason != "3 条转入重试队列" || run.Detail != (summary{true}) {
+		t.Fatalf("RunNow = %+v, %v; want the job's partial verdict, its reason and its detail", run, err)
 	}
-	hist, err := h.s.History(context.Background(), "alarms", 0)
-	if err != nil {
-		t.Fatal(err)
+	hist, err := h.s.History(ctx, "certificates", 0)
+	if err != nil || len(hist) != 1 || hist[0].Outcome != OutcomePartial || hist[0].Reason != "3 条转入重试队列" || hist[0].Counts["queued"] != 3 {
+		t.Fatalf("history = %+v, %v", hist, err)
 	}
-	var got []string
-	for _, r := range hist {
-		got = append(got, fmt.Sprint(r.Counts["pulled"]))
+	// A partial run's data is in the ledger: it counts as the last success.
+	if last, ok, err := h.s.LastSuccess(ctx, "certificates"); err != nil || !ok || last.Outcome != OutcomePartial {
+		t.Fatalf("LastSuccess = %+v %v %v, want the partial run", last, ok, err)
 	}
-	if strings.Join(got, ",") != "7,6,5,4,3" {
-		t.Fatalf("history = %v, want the last 5, newest first", got)
-	}
-	if two, _ := h.s.History(context.Background(), "alarms", 2); len(two) != 2 {
-		t.Fatalf("History(limit 2) = %d runs", len(two))
+	if got := OutcomePlatformUnavailable.Text() + OutcomePartial.Text() + OutcomeSuccess.Text() + OutcomeFailed.Text(); got != "平台不可用部分完成成功失败" {
+		t.Errorf("outcome texts = %s", got)
 	}
 }
 
@@ -502,23 +506,22 @@ func (o *jobRuns) JobRun(job, outcome string, d time.Duration, end time.Time) {
 func TestObserverSeesEveryRecordedRun(t *testing.T) {
 	obs := &jobRuns{}
 	h := newHarness(t, redisConn(t), base, "i", WithObserver(obs))
-	if err := h.s.Add("alarms", "-", JobFunc(func(context.Context) (map[string]int, error) { return nil, nil })); err != nil {
+	if err := h.s.Add("alarms", "-", JobFunc(func(context.Context, RunOptions) (Result, error) { return Result{}, nil })); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.s.RunNow(context.Background(), "alarms"); err != nil {
+	if _, err := h.s.RunNow(context.Background(), "alarms", RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(obs.got, " ") != "alarms/ok" {
-		t.Fatalf("observed %v, want alarms/ok", obs.got)
+	if strings.Join(obs.got, " ") != "alarms/success" {
+		t.Fatalf("observed %v, want alarms/success", obs.got)
 	}
 }
 
 func TestAddConfiguredTakesTheScheduleSection(t *testing.T) {
 	sch := config.Default().Schedule
 	sch.Alerts = "-"
-	noop := JobFunc(func(context.Context) (map[string]int, error) { return nil, nil })
 	h := newHarness(t, redisConn(t), base, "i")
-	jobs := map[string]Job{"enterprises": noop, "certificates": noop, "alarms": noop, "employments": noop}
+	jobs := map[string]Job{"enterprises": noop(), "certificates": noop(), "alarms": noop(), "employments": noop()}
 	if err := h.s.AddConfigured(sch, jobs); err != nil {
 		t.Fatalf("AddConfigured = %v (alerts is off, so it needs no job)", err)
 	}
@@ -538,16 +541,15 @@ func TestAddConfiguredTakesTheScheduleSection(t *testing.T) {
 
 func TestAddRejectsBadSpecsAndNames(t *testing.T) {
 	h := newHarness(t, redisConn(t), base, "i")
-	noop := JobFunc(func(context.Context) (map[string]int, error) { return nil, nil })
 	for _, tc := range []struct{ name, spec string }{{"x", "0 30 1 * *"}, {"a b", "@daily"}, {"{x}", "@daily"}, {"", "@daily"}} {
-		if err := h.s.Add(tc.name, tc.spec, noop); err == nil {
+		if err := h.s.Add(tc.name, tc.spec, noop()); err == nil {
 			t.Errorf("Add(%q, %q) accepted", tc.name, tc.spec)
 		}
 	}
-	if err := h.s.Add("ok", "@daily", noop); err != nil {
+	if err := h.s.Add("ok", "@daily", noop()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.s.Add("ok", "@daily", noop); err == nil {
+	if err := h.s.Add("ok", "@daily", noop()); err == nil {
 		t.Error("Add accepted a job twice")
 	}
 }
@@ -607,11 +609,11 @@ func TestCatchUpNeverRerunsATickItsTakerRan(t *testing.T) {
 		wantCalls int64
 	}
 	failOnce := func(calls *atomic.Int64) Job {
-		return JobFunc(func(context.Context) (map[string]int, error) {
+		return JobFunc(func(context.Context, RunOptions) (Result, error) {
 			if calls.Add(1) == 1 {
-				return nil, errors.New("platform unreachable")
+				return Result{}, errors.New("platform unreachable")
 			}
-			return nil, nil
+			return Result{}, nil
 		})
 	}
 	scheduled := func(t *testing.T, h *harness, e *entry) { h.s.fire(e, slot, TriggerSchedule) }

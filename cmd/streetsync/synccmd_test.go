@@ -28,7 +28,7 @@ func TestSyncAllAgainstTheMocks(t *testing.T) {
 		t.Errorf("sync enterprises: got job %q", one.Job)
 	}
 	code, out, _ := e.cli(t, "sync", "alarms")
-	if code != exitOK || !strings.Contains(out, "监测预警报警（alarms）：拉取") {
+	if code != exitOK || !strings.Contains(out, "监测预警报警（alarms）：成功。拉取") {
 		t.Errorf("text sync: exit %d, stdout %q", code, out)
 	}
 }

@@ -18,6 +18,9 @@ type RequestInfo struct {
 	Status   int           // HTTP status; 0 when no answer arrived
 	Code     string        // envelope code or error string; "" on success
 	Duration time.Duration // from sending to the end of reading the answer
+	// Err is the attempt's error as the client classified it (an *APIError; nil on success):
+	// what the platforms' health records (internal/app).
+	Err error
 }
 
 // NopObserver observes nothing.

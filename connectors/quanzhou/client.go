@@ -261,20 +261,21 @@ func (c *Client) attempt(ctx context.Context, cl *call, out any) (string, error)
 	resp, err := req.Execute(cl.method, cl.path)
 	info := httpx.RequestInfo{System: system, Method: cl.method, Endpoint: cl.endpoint}
 	if err != nil {
-		info.Duration, info.Code = time.Since(start), "network"
+		kind, sentinel := httpx.ClassifyTransport(err)
+		apiErr := c.newError(cl, 0, "", "", kind, sentinel, err)
+		info.Duration, info.Code, info.Err = time.Since(start), "network", apiErr
 		c.obs.ObserveRequest(info)
 		if ctx.Err() != nil {
 			return tok, ctx.Err()
 		}
-		kind, sentinel := httpx.ClassifyTransport(err)
-		return tok, c.newError(cl, 0, "", "", kind, sentinel, err)
+		return tok, apiErr
 	}
 	body := resp.RawBody()
 	defer body.Close()
 	apiErr := c.readAnswer(cl, resp.RawResponse, body, out)
 	info.Duration, info.Status = time.Since(start), resp.StatusCode()
 	if apiErr != nil {
-		info.Code = apiErr.Code
+		info.Code, info.Err = apiErr.Code, apiErr
 		if info.Code == "" {
 			info.Code = "http"
 		}

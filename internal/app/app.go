@@ -41,6 +41,7 @@ type App struct {
 	log     *zap.Logger
 	clock   clock.Clock
 	metrics *metrics.Metrics
+	calls   *platformCalls // the platforms' health, gathered between flushes (history.go)
 
 	mu      sync.Mutex
 	closers []closer // in build order; Close runs them backwards
@@ -89,6 +90,7 @@ func New(cfg *config.Config, log *zap.Logger, opts ...Option) *App {
 	if a.metrics == nil {
 		a.metrics = metrics.New()
 	}
+	a.calls = newPlatformCalls(a.clock.Now)
 	return a
 }
 
@@ -108,11 +110,19 @@ func (a *App) onClose(name string, fn func() error) {
 	a.closers = append(a.closers, closer{name, fn})
 }
 
-// Close closes what was built, last built first, and reports every failure.
+// Close closes what was built, last built first, and reports every failure. The platforms'
+// health gathered since the last flush is written to the ledger first.
 func (a *App) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs []error
+	if a.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := a.calls.flush(ctx, a.store); err != nil {
+			errs = append(errs, fmt.Errorf("record platform health: %w", err))
+		}
+		cancel()
+	}
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i].fn(); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", a.closers[i].name, err))
@@ -211,7 +221,7 @@ func (a *App) quanzhouLocked() (*quanzhou.Client, error) {
 		return nil, err
 	}
 	c, err := quanzhou.New(a.cfg.Quanzhou, a.cfg.Region.Code, a.log.Named("quanzhou"),
-		quanzhou.WithObserver(httpObserver{a.metrics}), quanzhou.WithHTTPClient(hc))
+		quanzhou.WithObserver(httpObserver{a.metrics, a.calls}), quanzhou.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +249,7 @@ func (a *App) specialOpsLocked() (*specialops.Client, error) {
 		return nil, err
 	}
 	c, err := specialops.New(a.cfg.SpecialOps, a.log.Named("specialops"),
-		specialops.WithObserver(httpObserver{a.metrics}), specialops.WithCatalog(cat), specialops.WithHTTPClient(hc))
+		specialops.WithObserver(httpObserver{a.metrics, a.calls}), specialops.WithCatalog(cat), specialops.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -285,10 +295,17 @@ func (a *App) queueLocked(ctx context.Context) (*retry.Queue, error) {
 	return q, nil
 }
 
-// httpObserver reports the connectors' requests and rate-limit waits to Prometheus.
-type httpObserver struct{ m *metrics.Metrics }
+// httpObserver reports the connectors' requests and rate-limit waits to Prometheus, and the
+// requests to the platforms' health (calls; nil: none).
+type httpObserver struct {
+	m     *metrics.Metrics
+	calls *platformCalls
+}
 
 func (o httpObserver) ObserveRequest(ri httpx.RequestInfo) {
+	if o.calls != nil {
+		o.calls.observe(ri)
+	}
 	status := "error" // no answer: connection refused, timeout, dropped
 	if ri.Status != 0 {
 		status = strconv.Itoa(ri.Status)

@@ -59,6 +59,7 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 		Alarms:     alarmsWithPush{Store: st, runner: runner},
 		Ledger:     st,
 		Workbook:   consoleWorkbook{store: st, catalog: cat},
+		Status:     a,
 	}
 	return console.New(deps, console.Options{
 		Token: a.cfg.Console.Token, Region: a.cfg.Region.Name, Location: a.cfg.Schedule.Location(),
@@ -77,27 +78,14 @@ func (s syncRunner) Run(ctx context.Context, job string, full bool) ([]jobs.Summ
 type runHistory struct{ s *scheduler.Scheduler }
 
 func (h runHistory) Runs(ctx context.Context, job string, limit int) ([]console.Run, error) {
-	names := []string{job}
-	if job == "" {
-		names = names[:0]
-		for _, e := range h.s.Entries() {
-			names = append(names, e.Name)
-		}
+	runs, err := h.s.History(ctx, job, limit) // job "": every job's, newest first
+	if err != nil {
+		return nil, err
 	}
-	var out []console.Run
-	for _, name := range names {
-		runs, err := h.s.History(ctx, name, limit)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range runs {
-			out = append(out, console.Run{Job: r.Job, Trigger: string(r.Trigger), StartedAt: r.Start, FinishedAt: r.End,
-				Outcome: string(r.Outcome), Error: r.Error, Counts: r.Counts})
-		}
-	}
-	slices.SortStableFunc(out, func(x, y console.Run) int { return y.StartedAt.Compare(x.StartedAt) })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	out := make([]console.Run, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, console.Run{Job: r.Job, Trigger: string(r.Trigger), StartedAt: r.Start, FinishedAt: r.End,
+			Outcome: string(r.Outcome), Reason: r.Reason, Error: r.Error, Counts: r.Counts})
 	}
 	return out, nil
 }

@@ -29,11 +29,15 @@ type DaemonOptions struct {
 	StopGrace time.Duration
 	// QueueDepthEvery is how often /metrics' queue depth is refreshed (default 15s).
 	QueueDepthEvery time.Duration
+	// HealthEvery is how often the platforms' health observed by the retry workers is written
+	// to the ledger (default 30s; the jobs write theirs at the end of each run).
+	HealthEvery time.Duration
 }
 
 // Serve is the daemon (`streetsync run`): it serves /healthz, /readyz, /metrics and the console,
-// starts the scheduler (sync jobs and alert checks on their cron specs, catching up a missed
-// tick) and one retry worker per job kind, and keeps the queue-depth gauges fresh. Everything is
+// starts the scheduler (sync jobs and alert checks on their cron specs, catching up missed ticks
+// one after another in dependency order, watching for a loss of Redis data) and one retry worker
+// per job kind, and keeps the queue-depth gauges and the platforms' health fresh. Everything is
 // built before anything starts, so a broken part fails at start, not at 01:30.
 //
 // When ctx ends it stops in order: no new runs start; running jobs and the workers' items get
@@ -45,6 +49,9 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 	}
 	if opts.QueueDepthEvery <= 0 {
 		opts.QueueDepthEvery = 15 * time.Second
+	}
+	if opts.HealthEvery <= 0 {
+		opts.HealthEvery = 30 * time.Second
 	}
 	handler, q, workers, sched, err := a.daemonParts(ctx, opts.Console)
 	if err != nil {
@@ -83,8 +90,9 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 			}
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); a.refreshQueueDepth(bg, opts.QueueDepthEvery, log) }()
+	go func() { defer wg.Done(); a.flushHealth(bg, opts.HealthEvery, log) }()
 
 	var runErr error
 	if err := sched.Start(ctx); err != nil {
@@ -158,6 +166,18 @@ func (a *App) refreshQueueDepth(ctx context.Context, every time.Duration, log *z
 		}
 		if clock.Sleep(ctx, a.clock, every) != nil {
 			return
+		}
+	}
+}
+
+// flushHealth writes the platforms' health every so often until ctx ends.
+func (a *App) flushHealth(ctx context.Context, every time.Duration, log *zap.Logger) {
+	for {
+		if clock.Sleep(ctx, a.clock, every) != nil {
+			return
+		}
+		if err := a.FlushPlatformHealth(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("recording the platforms' health failed; kept for the next flush", zap.Error(err))
 		}
 	}
 }

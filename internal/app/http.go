@@ -12,12 +12,17 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// notice is a condition /readyz reports without failing readiness: the daemon serves, but the
+// office should know. It returns "" when there is nothing to report.
+type notice func(ctx context.Context) (string, error)
+
 // readyTimeout bounds one readiness check: a hung dependency is not ready.
 const readyTimeout = 3 * time.Second
 
 // Handler is the daemon's HTTP surface: /healthz (the process is alive), /readyz (Redis and the
-// ledger answer), /metrics (Prometheus), and everything else to console (the operator console and
-// API, which checks its own token); console may be nil.
+// ledger answer; and "redisData": whether Redis lost its data and the jobs have not all run
+// since), /metrics (Prometheus), and everything else to console (the operator console and API,
+// which checks its own token); console may be nil.
 func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, error) {
 	conn, err := a.Redis(ctx)
 	if err != nil {
@@ -27,10 +32,18 @@ func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	return newMux(map[string]pinger{"redis": conn, "ledger": st}, a.metrics.Handler(), console), nil
+	redisData := func(ctx context.Context) (string, error) {
+		loss, err := a.RedisLoss(ctx)
+		if err != nil || loss == nil {
+			return "", err
+		}
+		return loss.Message, nil
+	}
+	return newMux(map[string]pinger{"redis": conn, "ledger": st}, map[string]notice{"redisData": redisData},
+		a.metrics.Handler(), console), nil
 }
 
-func newMux(deps map[string]pinger, metrics, console http.Handler) *http.ServeMux {
+func newMux(deps map[string]pinger, notices map[string]notice, metrics, console http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -48,6 +61,19 @@ func newMux(deps map[string]pinger, metrics, console http.Handler) *http.ServeMu
 				continue
 			}
 			checks[name] = "ok"
+		}
+		for name, n := range notices {
+			// A loss of Redis data the jobs are still recovering from does not make the daemon
+			// unready: it serves, and the notice says what happened until the jobs have run.
+			msg, err := n(ctx)
+			switch {
+			case err != nil:
+				checks[name] = err.Error()
+			case msg != "":
+				checks[name] = msg
+			default:
+				checks[name] = "ok"
+			}
 		}
 		writeJSON(w, status, checks)
 	})

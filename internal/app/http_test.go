@@ -20,21 +20,24 @@ func (p fakePinger) Ping(context.Context) error { return p.err }
 func TestHTTPSurface(t *testing.T) {
 	m := metrics.New()
 	console := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "console") })
+	lost := map[string]notice{"redisData": func(context.Context) (string, error) { return "Redis 数据已于 … 丢失", nil }}
 	for _, tc := range []struct {
 		rule     string
 		deps     map[string]pinger
+		notices  map[string]notice
 		path     string
 		wantCode int
 		wantBody string
 	}{
-		{"healthz says the process is alive", nil, "/healthz", 200, `"ok"`},
-		{"readyz is ready when every dependency answers", map[string]pinger{"redis": fakePinger{}, "ledger": fakePinger{}}, "/readyz", 200, `"ledger":"ok"`},
-		{"readyz is not ready when one does not", map[string]pinger{"redis": fakePinger{errors.New("dial tcp: refused")}, "ledger": fakePinger{}}, "/readyz", 503, `"redis":"dial tcp: refused"`},
-		{"metrics serves the registry", nil, "/metrics", 200, "go_goroutines"},
-		{"everything else is the console's", nil, "/", 200, "console"},
+		{"healthz says the process is alive", nil, nil, "/healthz", 200, `"ok"`},
+		{"readyz is ready when every dependency answers", map[string]pinger{"redis": fakePinger{}, "ledger": fakePinger{}}, nil, "/readyz", 200, `"ledger":"ok"`},
+		{"readyz is not ready when one does not", map[string]pinger{"redis": fakePinger{errors.New("dial tcp: refused")}, "ledger": fakePinger{}}, nil, "/readyz", 503, `"redis":"dial tcp: refused"`},
+		{"readyz tells of a loss of Redis data and stays ready", map[string]pinger{"redis": fakePinger{}}, lost, "/readyz", 200, `"redisData":"Redis 数据已于 … 丢失"`},
+		{"metrics serves the registry", nil, nil, "/metrics", 200, "go_goroutines"},
+		{"everything else is the console's", nil, nil, "/", 200, "console"},
 	} {
 		rec := httptest.NewRecorder()
-		newMux(tc.deps, m.Handler(), console).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		newMux(tc.deps, tc.notices, m.Handler(), console).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
 		if rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantBody) {
 			t.Errorf("%s: got %d %q, want %d with %q", tc.rule, rec.Code, rec.Body.String(), tc.wantCode, tc.wantBody)
 		}
@@ -43,7 +46,7 @@ func TestHTTPSurface(t *testing.T) {
 
 func TestRequestStatusLabels(t *testing.T) {
 	m := metrics.New()
-	o := httpObserver{m}
+	o := httpObserver{m: m}
 	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 200})
 	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 200, Code: "40101"})
 	o.ObserveRequest(httpx.RequestInfo{System: "quanzhou", Endpoint: "/enterprises", Status: 502, Code: "bad gateway: <html>…"})

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+
+	"go.uber.org/zap"
 
 	"streetsync/internal/jobs"
+	"streetsync/internal/ledger"
 	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
@@ -68,19 +72,11 @@ func (a *App) Workers(ctx context.Context) ([]retry.Worker, error) {
 	return ws, nil
 }
 
-// runRequest is a manual run's wish (full or not) and where its summaries go. It travels in the
-// run's context through the scheduler's RunNow, so that a manual run takes the job's lock and
-// lands in the run history like a scheduled one.
-type runRequest struct {
-	full      bool
-	summaries []jobs.Summary
-}
-
-type runRequestKey struct{}
-
 // Scheduler is the cron scheduler with the four sync jobs and the alert check registered on
-// their configured specs (history, locks and catch-up in Redis). It is not started: the daemon
-// starts it; `sync` and the console run jobs through RunNow.
+// their configured specs, in dependency order (enterprises → certificates → alarms → employments
+// → alerts, as jobs.Names then the alert check), with its locks in Redis and its run history in
+// the ledger. It is not started: the daemon starts it (catch-up, the Redis-loss watch); `sync`
+// and the console run jobs through RunNow.
 func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -88,6 +84,10 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		return a.sched, nil
 	}
 	conn, err := a.redisLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.ledgerLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,33 +99,35 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := scheduler.New(conn, scheduler.WithLocation(a.cfg.Schedule.Location()), scheduler.WithClock(a.clock),
-		scheduler.WithLogger(a.log), scheduler.WithObserver(a.metrics))
+	history := schedulerLedger{st}
+	s, err := scheduler.New(conn, history, scheduler.WithLocation(a.cfg.Schedule.Location()), scheduler.WithClock(a.clock),
+		scheduler.WithLogger(a.log), scheduler.WithObserver(a.metrics), scheduler.WithLockTTL(a.cfg.Schedule.LockTTL.D()),
+		scheduler.WithOrder(append(slices.Clone(jobs.Names), JobAlerts)...), scheduler.WithRedisMarks(history))
 	if err != nil {
 		return nil, err
 	}
 	registered := map[string]scheduler.Job{}
 	for _, name := range jobs.Names {
-		registered[name] = scheduler.JobFunc(func(ctx context.Context) (map[string]int, error) {
-			req, _ := ctx.Value(runRequestKey{}).(*runRequest)
-			full := req != nil && req.full
-			sums, err := r.Run(ctx, name, full)
-			if req != nil {
-				req.summaries = sums
+		registered[name] = scheduler.JobFunc(func(ctx context.Context, opts scheduler.RunOptions) (scheduler.Result, error) {
+			sums, err := r.Run(ctx, name, opts.Full)
+			// The platforms' health as this run saw it, for every process to read.
+			if ferr := a.calls.flush(context.WithoutCancel(ctx), st); ferr != nil {
+				a.log.Warn("recording the platforms' health failed; kept for the next flush", zap.Error(ferr))
 			}
 			if len(sums) == 0 {
-				return nil, err
+				return scheduler.Result{}, err
 			}
-			return sums[0].Counts(), err
+			s := sums[0]
+			return scheduler.Result{Counts: s.Counts(), Outcome: scheduler.Outcome(s.Outcome), Reason: s.Reason, Detail: s}, err
 		})
 	}
-	registered[JobAlerts] = scheduler.JobFunc(func(ctx context.Context) (map[string]int, error) {
+	registered[JobAlerts] = scheduler.JobFunc(func(ctx context.Context, _ scheduler.RunOptions) (scheduler.Result, error) {
 		res, err := a.check(ctx, ch, false)
 		if err != nil {
-			return nil, err
+			return scheduler.Result{}, err
 		}
-		return map[string]int{"evaluated": res.Evaluated, "firing": len(res.Firing),
-			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}, nil
+		return scheduler.Result{Counts: map[string]int{"evaluated": res.Evaluated, "firing": len(res.Firing),
+			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}}, nil
 	})
 	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
 		return nil, err
@@ -144,27 +146,60 @@ const JobAlerts = "alerts"
 // ErrJobRunning says a manual run found the job running (on this or another instance).
 var ErrJobRunning = scheduler.ErrJobRunning
 
-// Sync runs one sync job now, or every one in order for "all", through the scheduler: under the
-// job's lock, recorded in the run history with trigger "manual". full ignores watermarks and
-// hashes. It returns the summaries of the jobs that ran; with "all", a job's failure does not
-// stop the next job, and the errors are joined.
+// Title is a job's name for people: the sync jobs' (企业信息同步 …) and the alert check's.
+func Title(job string) string {
+	if job == JobAlerts {
+		return "持证预警检查"
+	}
+	return jobs.Title(job)
+}
+
+// RunNow runs one job now — a sync job or the alert check — through the scheduler: under the
+// job's lock, recorded in the run history with trigger "manual". A run refused because the job is
+// running elsewhere returns an error that reads as the Chinese refusal (who holds the job, since
+// when, when the lease ends) and matches ErrJobRunning. A sync job's run carries its
+// jobs.Summary in Run.Detail.
+func (a *App) RunNow(ctx context.Context, job string, opts scheduler.RunOptions) (scheduler.Run, error) {
+	s, err := a.Scheduler(ctx)
+	if err != nil {
+		return scheduler.Run{}, err
+	}
+	run, err := s.RunNow(ctx, job, opts)
+	var le *scheduler.LockedError
+	if errors.As(err, &le) {
+		return run, &refusedError{msg: le.Message(Title(job), a.cfg.Schedule.Location()), err: err}
+	}
+	return run, err
+}
+
+// refusedError is a run refused because its job is running: its text is for people.
+type refusedError struct {
+	msg string
+	err error
+}
+
+func (e *refusedError) Error() string { return e.msg }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// Sync runs one sync job now, or every one in order for "all" (jobs.Names: the order the daemon's
+// catch-up follows too), each through RunNow. full ignores watermarks and hashes. It returns the
+// summaries of the jobs that ran, each with its outcome and reason; with "all", a job's failure
+// or refusal does not stop the next job, and the errors are joined. A run whose outcome is
+// platform_unavailable returns no error: its summary says so.
 func (a *App) Sync(ctx context.Context, job string, full bool) ([]jobs.Summary, error) {
 	names := []string{job}
 	if job == jobs.All {
 		names = jobs.Names
-	} else if !isJob(job) {
+	} else if !slices.Contains(jobs.Names, job) {
 		return nil, fmt.Errorf("%w %q", jobs.ErrUnknownJob, job)
-	}
-	s, err := a.Scheduler(ctx)
-	if err != nil {
-		return nil, err
 	}
 	var out []jobs.Summary
 	var errs []error
 	for _, name := range names {
-		req := &runRequest{full: full}
-		_, err := s.RunNow(context.WithValue(ctx, runRequestKey{}, req), name)
-		out = append(out, req.summaries...)
+		run, err := a.RunNow(ctx, name, scheduler.RunOptions{Full: full})
+		if s, ok := run.Detail.(jobs.Summary); ok {
+			out = append(out, s)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil || errors.Is(err, scheduler.ErrStopped) {
@@ -175,11 +210,68 @@ func (a *App) Sync(ctx context.Context, job string, full bool) ([]jobs.Summary, 
 	return out, errors.Join(errs...)
 }
 
-func isJob(name string) bool {
-	for _, n := range jobs.Names {
-		if n == name {
-			return true
-		}
+// JobStatus tells, per job in run order, what became of its latest tick (未运行, 延迟), when the
+// next one is, and its last run and last success.
+func (a *App) JobStatus(ctx context.Context) ([]scheduler.JobStatus, error) {
+	s, err := a.Scheduler(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return false
+	return s.Status(ctx)
+}
+
+// RunPage is a page of the run history, newest first: the runs of job ("" = every job) from
+// offset, at most limit, and how many there are in all.
+func (a *App) RunPage(ctx context.Context, job string, offset, limit int) ([]scheduler.Run, int, error) {
+	st, err := a.Ledger(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return schedulerLedger{st}.Runs(ctx, job, scheduler.RunQuery{Offset: offset, Limit: limit})
+}
+
+// RedisLoss returns the last loss of Redis data the daemons noticed while it is outstanding (some
+// job has not succeeded since); nil when there is none.
+func (a *App) RedisLoss(ctx context.Context) (*scheduler.RedisLoss, error) {
+	s, err := a.Scheduler(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.RedisLoss(ctx)
+}
+
+// PlatformHealth is each platform's health as the ledger holds it, after writing what this
+// process observed since its last flush; a platform never called is listed as unknown.
+func (a *App) PlatformHealth(ctx context.Context) ([]ledger.PlatformHealth, error) {
+	st, err := a.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.calls.flush(ctx, st); err != nil {
+		return nil, err
+	}
+	hs, err := st.PlatformHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ledger.PlatformHealth, 0, 2)
+	for _, p := range []string{"quanzhou", "specialops"} {
+		h := ledger.PlatformHealth{Platform: p, State: ledger.HealthUnknown, StateText: ledger.HealthUnknown.Text()}
+		for _, x := range hs {
+			if x.Platform == p {
+				h = x
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// FlushPlatformHealth writes the platforms' health gathered since the last flush.
+func (a *App) FlushPlatformHealth(ctx context.Context) error {
+	st, err := a.Ledger(ctx)
+	if err != nil {
+		return err
+	}
+	return a.calls.flush(ctx, st)
 }

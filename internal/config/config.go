@@ -82,7 +82,8 @@ type SpecialOps struct {
 	CAFile       string   `yaml:"caFile" json:"caFile,omitempty"`
 }
 
-// Schedule holds the cron specs (with a seconds field) of the daemon's jobs.
+// Schedule holds the cron specs (with a seconds field) of the daemon's jobs, and the lease of a
+// job's running lock.
 type Schedule struct {
 	Timezone     string `yaml:"timezone" json:"timezone"`
 	Enterprises  string `yaml:"enterprises" json:"enterprises"`
@@ -90,7 +91,17 @@ type Schedule struct {
 	Alarms       string `yaml:"alarms" json:"alarms"`
 	Employments  string `yaml:"employments" json:"employments"`
 	Alerts       string `yaml:"alerts" json:"alerts"`
+	// LockTTL is how long a job's running lock outlives its holder's last renewal (renewed
+	// every third of it): how long a run on another host waits after its holder died.
+	LockTTL Duration `yaml:"lockTTL" json:"lockTTL"`
 }
+
+// Lock leases streetsync accepts: short enough that a dead holder elsewhere is not waited for
+// long, long enough that a busy holder renews in time.
+const (
+	MinLockTTL = time.Second
+	MaxLockTTL = time.Hour
+)
 
 // Jobs returns the job names and their specs in a fixed order.
 func (s Schedule) Jobs() []JobSpec {
@@ -234,6 +245,7 @@ func Default() Config {
 			Alarms:       "0 */5 * * * *",
 			Employments:  "0 30 2 * * *",
 			Alerts:       "0 0 8 * * *",
+			LockTTL:      Duration(30 * time.Second),
 		},
 		Retry: Retry{
 			MaxAttempts:  12,

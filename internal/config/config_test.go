@@ -243,3 +243,34 @@ func TestTrustedProxiesParse(t *testing.T) {
 		t.Errorf("Proxies() = %v, want %s (the bad entry left to validation)", got, want)
 	}
 }
+
+func TestScheduleLockTTLIsALeaseWithinBounds(t *testing.T) {
+	raw, err := os.ReadFile("testdata/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"QZ_APP_KEY": "k", "QZ_APP_SECRET": "secret-1", "TZ_CLIENT_ID": "c", "TZ_CLIENT_SECRET": "secret-2",
+		"CONSOLE_TOKEN": "0123456789abcdef"}
+	cfg, err := Parse("minimal.yaml", raw, lookupIn(env))
+	if err != nil || cfg.Schedule.LockTTL.D() != 30*time.Second {
+		t.Fatalf("default lockTTL = %v, %v; want 30s", cfg.Schedule.LockTTL, err)
+	}
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{{"45s", true}, {"1s", true}, {"1h", true}, {"0s", false}, {"500ms", false}, {"2h", false}, {"-30s", false}} {
+		doc := string(raw) + "schedule:\n  lockTTL: " + tc.value + "\n"
+		cfg, err := Parse("lock.yaml", []byte(doc), lookupIn(env))
+		if tc.ok {
+			if err != nil || cfg.Schedule.LockTTL.String() != (func() string { d, _ := time.ParseDuration(tc.value); return d.String() })() {
+				t.Errorf("lockTTL %s: got %v, %v; want it accepted", tc.value, cfg, err)
+			}
+			continue
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Key != "schedule.lockTTL" || ce.Problems[0].Line == 0 ||
+			!strings.Contains(ce.Problems[0].Message, "1s 到 1h0m0s 之间") {
+			t.Errorf("lockTTL %s: got %v, want one problem naming schedule.lockTTL and its line", tc.value, err)
+		}
+	}
+}

@@ -88,6 +88,10 @@ func (c *Config) validate(lines map[string]int) []Problem {
 		}
 	}
 
+	if d := c.Schedule.LockTTL.D(); d < MinLockTTL || d > MaxLockTTL {
+		v.add("schedule.lockTTL", "应在 %s 到 %s 之间，实为 %s", MinLockTTL, MaxLockTTL, c.Schedule.LockTTL)
+	}
+
 	if c.Retry.MaxAttempts < 1 {
 		v.add("retry.maxAttempts", "至少为 1，实为 %d", c.Retry.MaxAttempts)
 	}

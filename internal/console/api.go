@@ -16,6 +16,7 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/logging"
+	"streetsync/scheduler"
 )
 
 // The JSON API, under /api/. Every route needs "Authorization: Bearer <console.token>"; the
@@ -25,6 +26,7 @@ func (s *Server) apiRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/overview", s.apiOverview)
 	mux.HandleFunc("GET /api/jobs/runs", s.apiRuns)
+	mux.HandleFunc("GET /api/jobs/status", s.apiJobStatus)
 	mux.HandleFunc("POST /api/jobs/run", s.apiRunJob)
 	mux.HandleFunc("GET /api/queue/stats", s.apiQueueStats)
 	mux.HandleFunc("GET /api/queue/items", s.apiQueueItems)
@@ -127,12 +129,36 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, maskRuns(runs))
 }
 
+// apiJobStatus answers per job, in run order: its schedule, what became of its latest tick
+// (tickState ok, late 延迟, missed 未运行, running, due), the next tick, the last run and the last
+// success.
+func (s *Server) apiJobStatus(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Status == nil {
+		s.writeAPIError(w, http.StatusNotFound, msgPageNotFound)
+		return
+	}
+	st, err := s.deps.Status.JobStatus(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i := range st {
+		for _, run := range []*scheduler.Run{st[i].LastRun, st[i].LastSuccess} {
+			if run != nil {
+				run.Reason, run.Error = logging.MaskIDsInText(run.Reason), logging.MaskIDsInText(run.Error)
+			}
+		}
+	}
+	s.writeJSON(w, http.StatusOK, st)
+}
+
 func maskRuns(runs []Run) []Run {
 	if runs == nil {
 		return []Run{}
 	}
 	for i := range runs {
 		runs[i].Error = logging.MaskIDsInText(runs[i].Error)
+		runs[i].Reason = logging.MaskIDsInText(runs[i].Reason)
 	}
 	return runs
 }

@@ -10,6 +10,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
+	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
 
@@ -26,6 +27,18 @@ type Deps struct {
 	Alarms     Alarms
 	Ledger     Ledger
 	Workbook   Workbook
+	// Status is optional: without it GET /api/jobs/status answers 404 and the overview leaves
+	// the jobs' status, the platforms' health and a loss of Redis data out.
+	Status Status
+}
+
+// Status is where the jobs and the system stand: per job what became of its latest tick (未运行,
+// 延迟) and its next one, the platforms' health, and a loss of Redis data the jobs are still
+// recovering from (internal/app implements it over the scheduler and the ledger).
+type Status interface {
+	JobStatus(ctx context.Context) ([]scheduler.JobStatus, error)
+	RedisLoss(ctx context.Context) (*scheduler.RedisLoss, error)
+	PlatformHealth(ctx context.Context) ([]ledger.PlatformHealth, error)
 }
 
 // JobRunner runs sync jobs now (`streetsync sync JOB [--full]`). job is one of jobs.Names or
@@ -47,17 +60,21 @@ type Run struct {
 	Trigger    string         `json:"trigger"` // schedule, manual, catchup
 	StartedAt  time.Time      `json:"startedAt"`
 	FinishedAt time.Time      `json:"finishedAt,omitzero"` // zero while running
-	Outcome    string         `json:"outcome"`             // ok, failed, skipped, running
+	Outcome    string         `json:"outcome"`             // success, partial, platform_unavailable, failed, skipped, running
+	Reason     string         `json:"reason,omitempty"`    // Chinese: what happened, what to do
 	Error      string         `json:"error,omitempty"`
 	Counts     map[string]int `json:"counts,omitempty"` // jobs.Summary.Counts
 }
 
-// Run outcomes.
+// Run outcomes (scheduler.Outcome); OutcomeOK is what older histories call a success.
 const (
-	OutcomeOK      = "ok"
-	OutcomeFailed  = "failed"
-	OutcomeSkipped = "skipped"
-	OutcomeRunning = "running"
+	OutcomeSuccess             = "success"
+	OutcomePartial             = "partial"
+	OutcomePlatformUnavailable = "platform_unavailable"
+	OutcomeOK                  = "ok"
+	OutcomeFailed              = "failed"
+	OutcomeSkipped             = "skipped"
+	OutcomeRunning             = "running"
 )
 
 // Reconciler compares the ledger with the platforms and fixes what can be fixed

@@ -88,8 +88,12 @@ func jobName(job string) string {
 // outcomeName is a run outcome in Chinese.
 func outcomeName(o string) string {
 	switch o {
-	case OutcomeOK:
+	case OutcomeOK, OutcomeSuccess:
 		return "成功"
+	case OutcomePartial:
+		return "部分完成"
+	case OutcomePlatformUnavailable:
+		return "平台不可用"
 	case OutcomeFailed:
 		return "失败"
 	case OutcomeSkipped:

@@ -887,9 +887,11 @@ func durationText(d time.Duration) string {
 
 func outcomeClass(o string) string {
 	switch o {
-	case OutcomeOK:
+	case OutcomeOK, OutcomeSuccess:
 		return "ok"
-	case OutcomeFailed:
+	case OutcomePartial:
+		return "warning"
+	case OutcomeFailed, OutcomePlatformUnavailable:
 		return "critical"
 	case OutcomeRunning:
 		return "info"

@@ -13,6 +13,7 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
 
@@ -36,7 +37,12 @@ type overview struct {
 	Alerts      alertCounts       `json:"alerts"`
 	Communities []communityAlerts `json:"alertsByCommunity"`
 	AlarmDays   []alarmDay        `json:"alarmsByDay"`
-	GeneratedAt time.Time         `json:"generatedAt"`
+	// With Deps.Status: where each job's latest tick stands (未运行, 延迟), each platform's
+	// health, and a loss of Redis data the jobs are still recovering from (null: none).
+	JobStatus   []scheduler.JobStatus   `json:"jobStatus,omitempty"`
+	Platforms   []ledger.PlatformHealth `json:"platforms,omitempty"`
+	RedisLoss   *scheduler.RedisLoss    `json:"redisLoss"`
+	GeneratedAt time.Time               `json:"generatedAt"`
 }
 
 type jobStatus struct {
@@ -128,6 +134,17 @@ func (s *Server) overview(ctx context.Context) (*overview, error) {
 	})
 	if o.AlarmDays, err = s.alarmDays(ctx); err != nil {
 		return nil, err
+	}
+	if st := s.deps.Status; st != nil {
+		if o.JobStatus, err = st.JobStatus(ctx); err != nil {
+			return nil, err
+		}
+		if o.Platforms, err = st.PlatformHealth(ctx); err != nil {
+			return nil, err
+		}
+		if o.RedisLoss, err = st.RedisLoss(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

@@ -81,10 +81,12 @@ func (r *Runner) pullAlarms(ctx context.Context, t *tally, full bool, fc fence) 
 	}
 	for pa, err := range seq {
 		if err != nil {
+			t.pages(prog.Requests, err)
+			v := t.verdict(ctx, err)
 			if ferr := flush(); ferr != nil {
 				return errors.Join(err, ferr)
 			}
-			if judge(ctx, err) == verdictRetry {
+			if v == verdictRetry {
 				return r.queueJob(ctx, t, fc, KindAlarmPull, err)
 			}
 			return err
@@ -106,6 +108,7 @@ func (r *Runner) pullAlarms(ctx context.Context, t *tally, full bool, fc fence) 
 			}
 		}
 	}
+	t.pages(prog.Requests, nil)
 	if err := flush(); err != nil {
 		return err
 	}
@@ -148,6 +151,10 @@ func (r *Runner) pushPendingFeedback(ctx context.Context, t *tally) error {
 		var reqs []retry.Request
 		for _, id := range alarms {
 			res, err := r.pushAlarmFeedback(ctx, id, nil)
+			t.answer(res.answered)
+			if res.retryErr != nil {
+				t.verdict(ctx, res.retryErr)
+			}
 			t.pushed.Add(int64(res.accepted))
 			t.quarantined.Add(int64(res.rejected))
 			r.progress.Advance(res.accepted+res.rejected, res.accepted+res.rejected)
@@ -170,6 +177,7 @@ func (r *Runner) pushPendingFeedback(ctx context.Context, t *tally) error {
 
 type feedbackResult struct {
 	accepted, rejected int
+	answered           int   // sends the platform answered
 	retryErr           error // the send that failed for now; later feedback of the alarm waits
 }
 
@@ -193,6 +201,9 @@ func (r *Runner) pushAlarmFeedback(ctx context.Context, alarmID string, fc fence
 			continue
 		}
 		_, err := r.qz.Feedback(ctx, f.AlarmFeedback) // duplicate: the platform had it; accepted all the same
+		if err == nil || judge(ctx, err) == verdictReject {
+			res.answered++
+		}
 		if err == nil {
 			if err := r.settleFeedback(ctx, fc, f.ID, ""); err != nil {
 				return res, err

@@ -153,13 +153,14 @@ func (r *Runner) queryDue(ctx context.Context, t *tally, answeredBefore time.Tim
 	consume := func(a queryAnswer) (bool, error) {
 		r.progress.Advance(1, len(a.ids))
 		if a.err != nil {
-			if judge(ctx, a.err) != verdictRetry {
+			if t.verdict(ctx, a.err) != verdictRetry {
 				return false, a.err
 			}
 			lastErr = a.err
 			return br.record(a.err), nil
 		}
 		br.record(nil)
+		t.answer(1)
 		for i := range a.certs {
 			if q := r.screenCertificate(&a.certs[i], cq, t); q != nil {
 				cur.bad = append(cur.bad, q)
@@ -280,6 +281,13 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 	}
 	for pc, err := range seq {
 		if err != nil {
+			t.pages(pos.Requests, err)
+			v := verdictRetry
+			if errors.Is(err, httpx.ErrCursorExpired) {
+				t.answer(1) // the system answered: the cursor is too old
+			} else {
+				v = t.verdict(ctx, err)
+			}
 			if ferr := flush(); ferr != nil {
 				return errors.Join(err, ferr)
 			}
@@ -291,7 +299,7 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 				}
 				return r.queueJob(ctx, t, fc, KindCertificateFeed, retry.Transient(err, 0))
 			}
-			if judge(ctx, err) == verdictRetry {
+			if v == verdictRetry {
 				return r.queueJob(ctx, t, fc, KindCertificateFeed, err)
 			}
 			return err
@@ -304,5 +312,6 @@ func (r *Runner) followFeed(ctx context.Context, t *tally, fs feedState, fc fenc
 			}
 		}
 	}
+	t.pages(pos.Requests, nil)
 	return flush()
 }

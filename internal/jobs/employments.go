@@ -283,7 +283,7 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 		for _, a := range b.answers {
 			key := a.plan.key.String()
 			if a.err != nil {
-				switch judge(ctx, a.err) {
+				switch t.verdict(ctx, a.err) {
 				case verdictAbort:
 					return false, errors.Join(a.err, flush())
 				case verdictReject:
@@ -299,6 +299,7 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 				continue
 			}
 			br.record(nil)
+			t.answer(1)
 			t.pushed.Add(1)
 			cur.records = append(cur.records, acceptedEmployment(&a.plan, a.status, now))
 			if eq.has(key) {

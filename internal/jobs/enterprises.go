@@ -55,7 +55,7 @@ func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fe
 	}
 	hw, err := r.pullEnterprises(ctx, t, since, pq, seen, true)
 	if err != nil {
-		if judge(ctx, err) == verdictRetry {
+		if t.verdict(ctx, err) == verdictRetry {
 			// The push waits for the pull: without the platform's current values it could
 			// overwrite a portal edit it has not seen. The whole job is retried.
 			return r.queueJob(ctx, t, fc, KindEnterpriseSync, err)
@@ -74,7 +74,7 @@ func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fe
 	}
 	back, err := r.pullEnterprises(ctx, t, parseWatermark(hw), pq, nil, false)
 	if err != nil {
-		if judge(ctx, err) == verdictRetry {
+		if t.verdict(ctx, err) == verdictRetry {
 			return r.queueJob(ctx, t, fc, KindEnterpriseSync, err)
 		}
 		return err
@@ -107,6 +107,7 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 	for p, err := range seq {
 		if err != nil {
 			// What was read is the platform's truth all the same: keep it.
+			t.pages(prog.Requests, err)
 			return "", errors.Join(err, hand(), wb.close())
 		}
 		uscc := p.Enterprise.USCC
@@ -135,6 +136,7 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 			}
 		}
 	}
+	t.pages(prog.Requests, nil)
 	if err := errors.Join(hand(), wb.close()); err != nil {
 		return "", err
 	}
@@ -262,7 +264,7 @@ func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool
 		}
 		r.progress.Advance(1, len(a.chunk.records))
 		if a.err != nil {
-			if v := judge(ctx, a.err); v != verdictRetry {
+			if v := t.verdict(ctx, a.err); v != verdictRetry {
 				return false, a.err // the whole call refused: credentials, or a request no record can fix
 			}
 			reqs := make([]retry.Request, len(a.chunk.records))
@@ -273,6 +275,7 @@ func (r *Runner) pushChangedEnterprises(ctx context.Context, t *tally, full bool
 			return br.record(a.err), r.enqueue(ctx, reqs)
 		}
 		br.record(nil)
+		t.answer(1)
 		outs, err := r.settleSaves(ctx, a.chunk.records, a.results, sq, nil, KindEnterprisePush)
 		for i, o := range outs {
 			switch {
@@ -560,8 +563,10 @@ func (r *Runner) handleEnterprisePush(force bool) retry.Handler {
 			return queuedQuarantine(o.err)
 		case o.verdict == verdictRetry:
 			return o.err
-		case o.result == quanzhou.ResultCreated || o.result == quanzhou.ResultUpdated:
-			// The platform set gxsj (and, on create, its own fields): read them back.
+		case o.result == quanzhou.ResultCreated || o.result == quanzhou.ResultUpdated || rec.PlatformHash == "":
+			// The platform set gxsj (and, on create, its own fields: grade, 标准化有效期, qyid), or
+			// holds the record unread: read it back, as the sync job does, so that the ledger
+			// holds it whole now rather than after the next pull.
 			return r.readBack(ctx, []string{e.USCC})
 		}
 		return nil
@@ -569,10 +574,56 @@ func (r *Runner) handleEnterprisePush(force bool) retry.Handler {
 }
 
 // readBack reads pushed records from the platform one by one and records the platform's side of
-// them (its own fields, gxsj), as a pull would. A failure is left to the next pull.
+// them (its own fields, gxsj), as a pull would. A record that cannot be read now is queued for a
+// read-back of its own (KindEnterpriseReadBack); one the platform does not know is left to the
+// next pull.
 func (r *Runner) readBack(ctx context.Context, usccs []string) error {
-	if _, failed, err := r.PullPlatformFields(ctx, usccs); err != nil || len(failed) > 0 {
-		r.log.Debug("read-back after push incomplete; the next pull catches up", zap.Int("failed", len(failed)), zap.Error(err))
+	var reqs []retry.Request
+	for _, u := range usccs {
+		err := r.readOne(ctx, u, nil)
+		if err == nil || errors.Is(err, quanzhou.ErrNotFound) {
+			continue
+		}
+		switch judge(ctx, err) {
+		case verdictRetry:
+			reqs = append(reqs, retry.Request{Kind: KindEnterpriseReadBack, Key: u, Cause: err})
+		case verdictAbort:
+			return errors.Join(err, r.enqueue(ctx, reqs))
+		default:
+			r.log.Debug("read-back after push refused; the next pull catches up", zap.Error(err))
+		}
 	}
-	return ctx.Err()
+	return r.enqueue(ctx, reqs)
+}
+
+// readOne reads one enterprise from the platform and records the platform's side of it.
+func (r *Runner) readOne(ctx context.Context, uscc string, fc fence) error {
+	w, err := r.qz.GetEnterprise(ctx, uscc)
+	if err != nil {
+		return err
+	}
+	e, ps := mapping.EnterpriseFromQZ(w)
+	if err := fc.check(ctx); err != nil {
+		return err
+	}
+	if ps.HasErrors() {
+		// Street-owned values that do not validate (a portal edit): its own fields only.
+		if _, err := r.store.SetPlatformFields(ctx, []mapping.Enterprise{e}); err != nil {
+			return fmt.Errorf("record platform fields: %w", err)
+		}
+		return nil
+	}
+	if _, err := r.store.RecordPlatformEnterprises(ctx, []mapping.Enterprise{e}, r.clock.Now()); err != nil {
+		return fmt.Errorf("record platform enterprises: %w", err)
+	}
+	return nil
+}
+
+// handleEnterpriseReadBack is the retry handler of KindEnterpriseReadBack.
+func (r *Runner) handleEnterpriseReadBack(ctx context.Context, it *retry.Item) error {
+	err := r.readOne(ctx, it.Key, it.CheckFence)
+	if errors.Is(err, quanzhou.ErrNotFound) {
+		return nil // gone from the platform: the next pull tells the ledger
+	}
+	return err
 }

@@ -22,6 +22,10 @@ const (
 	KindEnterprisePush = "enterprise.push"
 	// KindEnterpriseForcePush pushes one enterprise an operator decided to push (reconcile).
 	KindEnterpriseForcePush = "enterprise.forcepush"
+	// KindEnterpriseReadBack reads one pushed enterprise back from the platform, when the
+	// read-back right after its push failed (key: USCC): its platform-owned fields reach the
+	// ledger without waiting for the next pull.
+	KindEnterpriseReadBack = "enterprise.readback"
 	// KindCertificateQuery queries the roster's ID numbers that still lack a recent answer.
 	KindCertificateQuery = "certificate.query"
 	// KindCertificateFeed follows the certificate change feed from its stored position.
@@ -49,6 +53,7 @@ func (r *Runner) Workers() []retry.Worker {
 		{Kind: KindEnterpriseSync, Handler: r.handleJob(Enterprises, r.enterpriseJobPart), Concurrency: 1},
 		{Kind: KindEnterprisePush, Handler: r.handleEnterprisePush(false)},
 		{Kind: KindEnterpriseForcePush, Handler: r.handleEnterprisePush(true)},
+		{Kind: KindEnterpriseReadBack, Handler: r.handleEnterpriseReadBack},
 		{Kind: KindCertificateQuery, Handler: r.handleJob(Certificates, r.queryJobPart), Concurrency: 1},
 		{Kind: KindCertificateFeed, Handler: r.handleJob(Certificates, r.feedJobPart), Concurrency: 1},
 		{Kind: KindAlarmPull, Handler: r.handleJob(Alarms, r.alarmPullJobPart), Concurrency: 1},
@@ -85,7 +90,7 @@ func (r *Runner) handleJob(job string, part jobPart) retry.Handler {
 			// New certificates can make waiting registrations possible: decide them now.
 			err = r.enqueue(ctx, []retry.Request{{Kind: KindEmploymentSync, Key: keyJob}})
 		}
-		s := t.summary(time.Since(start))
+		s := t.summary(time.Since(start), err)
 		r.report(s)
 		r.log.Info("queued job part finished", zap.String("kind", it.Kind), zap.Int("pulled", s.Pulled),
 			zap.Int("pushed", s.Pushed), zap.Int("queued", s.Queued), zap.Error(err))

@@ -18,6 +18,27 @@ const (
 	msgFeedbackInvalid     = "处置反馈不完整："
 )
 
+// Run outcomes' reasons (Summary.Reason): what happened and what to do next.
+const (
+	msgPlatformUnavailable = "%s不可用：本次运行的 %d 次调用无一成功（最近一次：%s）。未完成的部分已转入重试队列或留待下次运行，平台恢复后自动补做；" +
+		"如持续，请检查网络，或联系平台运维确认是否在维护"
+	msgPartialQueued      = "%d 条暂时未成功，已转入重试队列，将自动重试（streetsync queue stats 查看）"
+	msgPartialQuarantined = "%d 条被隔离（数据未通过校验或被平台拒绝），请在控制台隔离区查看原因并修正台账"
+	msgFailedStopped      = "运行被中止（程序停止或超时），已完成的部分已保存，下次运行时继续"
+	msgFailedAuth         = "%s拒绝了本系统的凭据、签名或行政区划（%s）：请核对配置中的凭据和 region.code，检查本机时间，然后重新运行 streetsync sync %s"
+	msgFailedPlatform     = "%s的回答无法处理（%s）：请查看日志，然后重新运行 streetsync sync %s"
+	msgFailed             = "运行出错：%s。请查看日志，排除原因（台账数据库、Redis）后重新运行 streetsync sync %s"
+)
+
+// Title is a job's name for people (企业信息同步), in refusals and reports; the name itself for a
+// job it does not know.
+func Title(job string) string {
+	if l, ok := jobLabels[job]; ok {
+		return l + "同步"
+	}
+	return job
+}
+
 // Job and phase names on the progress line.
 var jobLabels = map[string]string{
 	Enterprises:  "企业信息",

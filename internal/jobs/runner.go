@@ -184,13 +184,13 @@ func (r *Runner) runJob(ctx context.Context, name string, full bool, fc fence) (
 	case Employments:
 		err = r.syncEmployments(ctx, t, full, fc)
 	}
-	s := t.summary(time.Since(start))
+	s := t.summary(time.Since(start), err)
 	r.report(s)
 	lvl := r.log.Info
-	if err != nil {
+	if s.Outcome == OutcomeFailed || s.Outcome == OutcomePlatformUnavailable {
 		lvl = r.log.Warn
 	}
-	lvl("sync job finished", zap.String("job", name), zap.Bool("full", full), zap.Int("pulled", s.Pulled),
+	lvl("sync job finished", zap.String("job", name), zap.String("outcome", s.Outcome), zap.Bool("full", full), zap.Int("pulled", s.Pulled),
 		zap.Int("pushed", s.Pushed), zap.Int("unchanged", s.Unchanged), zap.Int("drifted", s.Drifted),
 		zap.Int("quarantined", s.Quarantined), zap.Int("queued", s.Queued), zap.Int64("durationMs", s.DurationMs),
 		zap.Error(err))

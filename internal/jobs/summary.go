@@ -17,15 +17,21 @@
 // storage: the ledger, the queue and the clients are given to it (deps.go declares what it uses
 // of each).
 //
+// It also decides, once per run, how the run ended — success, partial, platform_unavailable or
+// failed — from what the tally saw of every platform call and record, with a Chinese reason
+// (Summary.Outcome and Reason; outcome.go).
+//
 // Files: runner.go (Deps, New, Run), enterprises.go, certificates.go, alarms.go, employments.go
 // (one job each, with its retry handlers and the pieces reconcile reuses), handlers.go (job
 // kinds, Workers), cursors.go, quarantine.go, tally.go (counts, failure verdicts, the breaker,
-// the fan-out of platform calls), progress.go (the terminal progress line), messages.go (every
-// Chinese string).
+// the fan-out of platform calls), outcome.go (the run's outcome), progress.go (the terminal
+// progress line), messages.go (every Chinese string).
 package jobs
 
-// Job names, in the order `sync all` runs them: enterprises first (employments need the
-// enterprises' names), certificates before employments (only valid certificates are registered).
+// Job names, in the order `sync all` and the daemon's catch-up run them: enterprises first
+// (employments need the enterprises' names), certificates before employments (only valid
+// certificates are registered), and the alert check after all of them (internal/app). A new job
+// slots in by its place in Names.
 const (
 	Enterprises  = "enterprises"
 	Certificates = "certificates"
@@ -46,6 +52,10 @@ type Summary struct {
 	Quarantined int    `json:"quarantined"`
 	Queued      int    `json:"queued"`
 	DurationMs  int64  `json:"durationMs"`
+	// Outcome is success, partial, platform_unavailable or failed (outcome.go); Reason says
+	// why, in Chinese, with what to do next ("" on success).
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
 }
 
 // Counts renders the summary as the scheduler's run-history counts.

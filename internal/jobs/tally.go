@@ -12,16 +12,48 @@ import (
 	"streetsync/scheduler/retry"
 )
 
-// tally counts one job run's outcomes; the pipeline's goroutines add to it concurrently.
+// tally counts one job run's outcomes; the pipeline's goroutines add to it concurrently. It also
+// counts the run's whole platform calls by what came of them — answered (a refusal of the data
+// included) or failed for now — from which the run's outcome is decided (outcome.go).
 type tally struct {
 	job                                            string
 	pulled, pushed, unchanged, quarantined, queued atomic.Int64
+	answered, failed                               atomic.Int64
 
-	mu      sync.Mutex
-	drifted map[string]struct{} // by record key: a record counts once, whichever phase saw it
+	mu          sync.Mutex
+	drifted     map[string]struct{} // by record key: a record counts once, whichever phase saw it
+	lastFailure error               // the last call that failed for now
 }
 
 func newTally(job string) *tally { return &tally{job: job, drifted: map[string]struct{}{}} }
+
+// answer counts n calls the platform answered.
+func (t *tally) answer(n int) { t.answered.Add(int64(n)) }
+
+// verdict judges a failed platform call (judge) and counts it: a call the platform refused was
+// answered; one that failed for now was not.
+func (t *tally) verdict(ctx context.Context, err error) verdict {
+	v := judge(ctx, err)
+	switch v {
+	case verdictRetry:
+		t.failed.Add(1)
+		t.mu.Lock()
+		t.lastFailure = err
+		t.mu.Unlock()
+	case verdictReject:
+		t.answered.Add(1)
+	}
+	return v
+}
+
+// pages counts a listing's requests: every one answered but the last when the listing ended
+// with err (which verdict counts).
+func (t *tally) pages(requests int, err error) {
+	if err != nil {
+		requests--
+	}
+	t.answer(max(requests, 0))
+}
 
 func (t *tally) drift(key string) {
 	t.mu.Lock()
@@ -29,15 +61,18 @@ func (t *tally) drift(key string) {
 	t.mu.Unlock()
 }
 
-func (t *tally) summary(d time.Duration) Summary {
+// summary is the run's counts and its outcome; err is what the run returned.
+func (t *tally) summary(d time.Duration, err error) Summary {
 	t.mu.Lock()
 	drifted := len(t.drifted)
 	t.mu.Unlock()
-	return Summary{
+	s := Summary{
 		Job: t.job, Pulled: int(t.pulled.Load()), Pushed: int(t.pushed.Load()), Unchanged: int(t.unchanged.Load()),
 		Drifted: drifted, Quarantined: int(t.quarantined.Load()), Queued: int(t.queued.Load()),
 		DurationMs: d.Milliseconds(),
 	}
+	s.Outcome, s.Reason = t.outcome(&s, err)
+	return s
 }
 
 // What to do about a failed platform call, decided once from the connectors' classification.

@@ -32,14 +32,14 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.runs = m.counter("streetsync_job_runs_total", "Job runs by outcome (ok, failed, skipped).", "job", "outcome")
+	m.runs = m.counter("streetsync_job_runs_total", "Job runs by outcome (success, partial, platform_unavailable, failed, skipped).", "job", "outcome")
 	m.runDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "streetsync_job_duration_seconds",
 		Help:    "Duration of job runs.",
 		Buckets: []float64{0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 1800},
 	}, []string{"job"})
 	m.reg.MustRegister(m.runDuration)
-	m.lastSuccess = m.gauge("streetsync_job_last_success_timestamp_seconds", "Unix time of each job's last successful run.", "job")
+	m.lastSuccess = m.gauge("streetsync_job_last_success_timestamp_seconds", "Unix time of each job's last successful run (success or partial).", "job")
 	m.records = m.counter("streetsync_records_total", "Records handled by sync jobs, by outcome (pulled, pushed, unchanged, drifted, quarantined, queued).", "job", "outcome")
 	m.requests = m.counter("streetsync_platform_requests_total", "Requests to the platforms by endpoint and HTTP status (or error class).", "platform", "endpoint", "status")
 	m.rateWait = m.counter("streetsync_rate_limit_wait_seconds_total", "Time spent waiting for the client-side rate limiter.", "platform")
@@ -77,7 +77,7 @@ func (m *Metrics) JobRun(job, outcome string, d time.Duration, end time.Time) {
 		return
 	}
 	m.runDuration.WithLabelValues(job).Observe(d.Seconds())
-	if outcome == "ok" {
+	if outcome == "success" || outcome == "partial" {
 		m.lastSuccess.WithLabelValues(job).Set(float64(end.Unix()))
 	}
 }

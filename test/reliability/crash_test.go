@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -10,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"streetsync/internal/testutil"
 	"streetsync/mocks/fault"
@@ -122,11 +119,10 @@ func finish(t *testing.T, in *installation) {
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "90s")
 }
 
-// killAtRandom starts a command, SIGKILLs it after a random delay within window — for a sync,
+// killAtRandom starts a command and SIGKILLs it after a random delay within window — for a sync,
 // the time it took in the reference run, at least 2 s (a drain: at least 0.5 s) — unless it finished
-// first, and makes the dead process's job
-// locks expire: the scheduler's locks outlive their owner by their 60 s TTL, which a restarted
-// operator would wait out; the test does not.
+// first. The next command starts at once: a job lock the dead process left on this host is taken
+// over, not waited out.
 func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, window time.Duration, seed uint64, log *crashLog, args ...string) {
 	t.Helper()
 	delay := time.Duration(rng.Int64N(int64(window)))
@@ -142,7 +138,6 @@ func killAtRandom(t *testing.T, in *installation, rng *rand.Rand, window time.Du
 	<-pr.done
 	log.add("seed %2d: %-28s killed after %-7s during %s", seed, strings.Join(args, " "), delay.Round(time.Millisecond),
 		runningAt(pr.stderr.String()))
-	expireLocks(t, in)
 }
 
 // runningAt names the last job a log shows started and not finished ("-" when none).
@@ -165,21 +160,6 @@ func runningAt(stderr string) string {
 		}
 	}
 	return running
-}
-
-// expireLocks lets the scheduler's running locks of a dead process expire now.
-func expireLocks(t testing.TB, in *installation) {
-	t.Helper()
-	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: in.redisAddr, Password: in.sec.RedisPassword})
-	defer c.Close()
-	iter := c.Scan(ctx, 0, in.prefix+"sched:*:lock", 100).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatalf("expire the scheduler's locks: %v", err)
-	}
 }
 
 // TestRedisRestartMidRun restarts Redis (AOF on, always fsync) in the middle of `sync all` and

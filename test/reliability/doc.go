@@ -3,11 +3,15 @@
 // mock platforms, a real redis-server and a real ledger, and check what the mission promises of
 // the whole system rather than of one package:
 //
-//   - under every platform fault the mocks can inject, alone and all together, nothing is lost,
-//     nothing is created twice, nothing that could succeed ends in the dead letters, and exactly
-//     the permanently bad records sit in quarantine, with a reason (faults_test.go);
+//   - under every platform fault the mocks can inject, alone and all together, and across a
+//     Redis restart that loses every key (no persistence), nothing is lost, nothing is created
+//     twice, nothing that could succeed ends in the dead letters, exactly the permanently bad
+//     records sit in quarantine, with a reason, and reconcile is clean right after the queue is
+//     drained (faults_test.go);
 //   - a SIGKILL at a random point of `sync all`, or a Redis restart mid-run, changes none of that
-//     (crash_test.go);
+//     (crash_test.go); a `sync enterprises` killed mid-push is followed at once by one that runs,
+//     taking over the dead process's lock, while a lock held on another host is waited for and
+//     named in the refusal (locks_test.go);
 //   - three `streetsync run` daemons on one Redis and one PostgreSQL run each tick once, each
 //     retry item once and deliver each alert once (instances_test.go);
 //   - hostile input — oversized or malformed console requests, a platform answering megabytes of

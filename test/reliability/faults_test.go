@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"streetsync/internal/testutil"
 	"streetsync/mocks/fault"
 )
 
@@ -45,6 +46,9 @@ type faultScenario struct {
 	faults fault.Faults
 	// thenMaintenance: a last fault-phase sync runs with the platforms in maintenance as well.
 	thenMaintenance bool
+	// redisRestart: the installation's Redis keeps nothing on disk and restarts after the first
+	// fault-phase sync, losing every queued item, watermark and lock (issue 15).
+	redisRestart bool
 }
 
 // knobScenarios turns each knob on alone, at a level where some requests still get through,
@@ -74,6 +78,8 @@ func knobScenarios() []faultScenario {
 		{name: "ItemStoreFailure", faults: fault.Faults{ItemStoreFailure: 0.4}},
 		{name: "MutateWhilePaging", faults: fault.Faults{MutateWhilePaging: 1}},
 		{name: "CursorExpired", faults: fault.Faults{CursorExpired: 1}},
+		{name: "RedisRestartWithoutAOF", faults: fault.Faults{InternalError: 0.15, ItemStoreFailure: 0.3, ItemConflict: 0.1},
+			redisRestart: true},
 	}
 }
 
@@ -109,7 +115,7 @@ func TestFaultMatrix(t *testing.T) {
 				if d := sameEndState(got, base); len(d) > 0 {
 					t.Errorf("the run under %s ends elsewhere than the fault-free run:\n%s", sc.name, strings.Join(d, "\n"))
 				}
-				results[i] = fmt.Sprintf("%-18s %s %6.1fs  %4d requests, %4d failed", sc.name, passFail(t),
+				results[i] = fmt.Sprintf("%-22s %s %6.1fs  %4d requests, %4d failed", sc.name, passFail(t),
 					time.Since(start).Seconds(), ev.total, ev.failed)
 			})
 		}()
@@ -131,7 +137,13 @@ func runFaultCycle(t *testing.T, sc faultScenario) (*state, evidence) {
 	t.Helper()
 	sec := newSecrets(t)
 	p := startPlatforms(t, sec, platformOptions{Seed: faultSeed, Enterprises: faultEnterprises(), BadRecords: faultBadRecords, Unlimited: true})
-	in := newInstallation(t, p, sec, installOptions{Timeout: 2 * time.Second})
+	opts := installOptions{Timeout: 2 * time.Second}
+	var redisSrv *testutil.RedisServer
+	if sc.redisRestart {
+		redisSrv = testutil.StartRedisServer(t, false)
+		opts.RedisAddr = redisSrv.Addr
+	}
+	in := newInstallation(t, p, sec, opts)
 
 	var imp importReport
 	in.json(exitOK, time.Minute, &imp, "import", in.workbook())
@@ -151,6 +163,19 @@ func runFaultCycle(t *testing.T, sc faultScenario) (*state, evidence) {
 	for i, bjid := range bjids {
 		faultPhase("alarms", "feedback", bjid, "--status", fmt.Sprint(1+i%2), "--note", "已安排专人排查处置",
 			"--handler", "安办值班员", "--at", feedbackTime)
+	}
+	if sc.redisRestart {
+		var before, after queueStats
+		in.json(exitOK, time.Minute, &before, "queue", "stats")
+		if before.Pending+before.Scheduled == 0 {
+			t.Errorf("under %s nothing was queued before the Redis restart: nothing to lose", sc.name)
+		}
+		redisSrv.Restart(t)
+		in.json(exitOK, time.Minute, &after, "queue", "stats")
+		if after != (queueStats{}) {
+			t.Fatalf("Redis restarted without persistence still holds %+v", after)
+		}
+		t.Logf("Redis restarted without persistence: %+v queued items lost", before)
 	}
 	faultPhase("queue", "drain", "--timeout", "2s")
 	// The street edits its workbook while the platforms misbehave: updates are pushed under
@@ -174,6 +199,15 @@ func runFaultCycle(t *testing.T, sc faultScenario) (*state, evidence) {
 		t.Errorf("under %s no request failed: the fault never fired", sc.name)
 	}
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "60s")
+	// Right after the drain, before any further sync: what the queue pushed is in the ledger
+	// whole — a record it created has its platform-owned fields — so reconcile finds nothing an
+	// operator would chase (issue 15).
+	var rep reconcileReport
+	in.json(exitOK, time.Minute, &rep, "reconcile", "enterprises")
+	if n := len(rep.Enterprises.Different) + len(rep.Enterprises.OnlyInLedger); n > 0 {
+		t.Errorf("under %s reconcile right after the drain finds %d enterprises: only in the ledger %+v, different %+v",
+			sc.name, n, rep.Enterprises.OnlyInLedger, rep.Enterprises.Different)
+	}
 	in.json(exitOK, 2*time.Minute, nil, "sync", "all")
 	in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "60s")
 	s := capture(t, in)

@@ -25,6 +25,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"streetsync/internal/config"
+	"streetsync/internal/ledger"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
@@ -560,6 +562,23 @@ func (tr *transcript) all() []transcriptEntry {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return append([]transcriptEntry(nil), tr.entries...)
+}
+
+// runHistory reads every job's run history from the installation's ledger, newest first.
+func (in *installation) runHistory() []ledger.JobRun {
+	in.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, err := ledger.Open(ctx, config.Ledger{Driver: in.driver, DSN: config.Secret(in.dsn)})
+	if err != nil {
+		in.t.Fatalf("open the ledger: %v", err)
+	}
+	defer store.Close()
+	runs, _, err := store.JobRuns(ctx, ledger.JobRunFilter{})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return runs
 }
 
 // workbook writes the platforms' generated street workbook (with its deliberately bad rows).

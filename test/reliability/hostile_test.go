@@ -282,7 +282,6 @@ func TestHostilePlatforms(t *testing.T) {
 					hc.name, r.code, r.took.Seconds(), hits.Load(), r.maxRSS>>20))
 				mu.Unlock()
 				p.Wrap(nil)
-				expireLocks(t, in)
 				in.json(exitOK, 2*time.Minute, nil, "queue", "drain", "--timeout", "60s")
 				var sums []syncSummary
 				in.json(exitOK, 2*time.Minute, &sums, "sync", "all")

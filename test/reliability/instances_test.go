@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/robfig/cron/v3"
 
+	"streetsync/internal/ledger"
 	"streetsync/internal/testutil"
 	"streetsync/mocks/dataset"
 	"streetsync/mocks/fault"
@@ -332,14 +331,12 @@ func updateCertificate(t *testing.T, p *platformSet, c dataset.Certificate, chan
 	}
 }
 
-// checkEachTickOnce reads every job's run history from Redis: each tick between the first start
-// and the stop has exactly one run (ok, failed or skipped), and no tick has two. It returns the
-// ticks checked per job and the runs per outcome and instance.
+// checkEachTickOnce reads every job's run history from the ledger: each tick between the first
+// start and the stop has exactly one run (executed, or skipped), and no tick has two executed
+// runs. It returns the ticks checked per job and the runs per outcome and instance.
 func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) (map[string]int, map[string]int) {
 	t.Helper()
-	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: in.redisAddr})
-	defer c.Close()
+	history := in.runHistory()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
@@ -347,26 +344,18 @@ func checkEachTickOnce(t *testing.T, in *installation, from, to time.Time) (map[
 	parser := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 	counts, runs := map[string]int{}, map[string]int{}
 	for job, spec := range compressedDay {
-		raw, err := c.LRange(ctx, in.prefix+"sched:{"+job+"}:history", 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bySlot := map[int64][]scheduler.Run{}
-		for _, r := range raw {
-			var run scheduler.Run
-			if err := json.Unmarshal([]byte(r), &run); err != nil {
-				t.Fatalf("%s history: %v: %s", job, err, r)
-			}
-			if run.Trigger == scheduler.TriggerManual {
+		bySlot := map[int64][]ledger.JobRun{}
+		for _, run := range history {
+			if run.Job != job || run.Trigger == string(scheduler.TriggerManual) {
 				continue
 			}
 			bySlot[run.Slot.Unix()] = append(bySlot[run.Slot.Unix()], run)
-			runs[string(run.Outcome)+"@"+run.Instance]++
+			runs[run.Outcome+"@"+run.Instance]++
 		}
 		for slot, runs := range bySlot {
 			executed := 0
 			for _, r := range runs {
-				if r.Outcome != scheduler.OutcomeSkipped {
+				if r.Outcome != string(scheduler.OutcomeSkipped) {
 					executed++
 				}
 			}
@@ -445,10 +434,10 @@ func checkAlertsOnce(t *testing.T, in *installation, hook *webhookReceiver, revo
 	return fmt.Sprintf("%d messages, %d firing and %d resolved alerts, each once", messages, firing, resolved)
 }
 
-func triggers(runs []scheduler.Run) string {
+func triggers(runs []ledger.JobRun) string {
 	var parts []string
 	for _, r := range runs {
-		parts = append(parts, string(r.Trigger)+"/"+string(r.Outcome)+"@"+r.Instance)
+		parts = append(parts, r.Trigger+"/"+r.Outcome+"@"+r.Instance)
 	}
 	return strings.Join(parts, ", ")
 }
