@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -29,6 +30,8 @@ type DaemonOptions struct {
 	StopGrace time.Duration
 	// QueueDepthEvery is how often /metrics' queue depth is refreshed (default 15s).
 	QueueDepthEvery time.Duration
+	// HTTP bounds what one client can hold of the HTTP server (zero fields: the defaults).
+	HTTP HTTPLimits
 }
 
 // Serve is the daemon (`streetsync run`): it serves /healthz, /readyz, /metrics and the console,
@@ -60,9 +63,19 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 		}
 	}
 	log := a.log.Named("daemon")
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+	limits := opts.HTTP.withDefaults()
+	srv := newHTTPServer(handler, limits, log.Named("http"))
+	proxies := a.cfg.Console.Proxies()
+	trusted := func(addr netip.Addr) bool {
+		for _, p := range proxies {
+			if p.Contains(addr) {
+				return true
+			}
+		}
+		return false
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- srv.Serve(limitClients(l, limits.ConnsPerClient, trusted, log.Named("http"))) }()
 	log.Info("listening", zap.String("addr", l.Addr().String()))
 	if opts.Ready != nil {
 		opts.Ready(l.Addr())

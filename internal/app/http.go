@@ -16,8 +16,10 @@ type pinger interface {
 const readyTimeout = 3 * time.Second
 
 // Handler is the daemon's HTTP surface: /healthz (the process is alive), /readyz (Redis and the
-// ledger answer), /metrics (Prometheus), and everything else to console (the operator console and
-// API, which checks its own token); console may be nil.
+// ledger answer), and everything else to console (the operator console and API, which checks its
+// own token); console may be nil. /metrics (Prometheus) is served here to anyone only with
+// console.metricsPublic; otherwise the console serves it to holders of the token (App.Console
+// hands it over), because its series name alert channels and communities.
 func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, error) {
 	conn, err := a.Redis(ctx)
 	if err != nil {
@@ -27,9 +29,23 @@ func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	return newMux(map[string]pinger{"redis": conn, "ledger": st}, a.metrics.Handler(), console), nil
+	var public http.Handler
+	if a.cfg.Console.MetricsPublic {
+		public = a.metrics.Handler()
+	}
+	return newMux(map[string]pinger{"redis": conn, "ledger": st}, public, console), nil
 }
 
+// privateMetrics is the /metrics handler the console guards with its token, or nil when
+// console.metricsPublic serves it to anyone.
+func (a *App) privateMetrics() http.Handler {
+	if a.cfg.Console.MetricsPublic {
+		return nil
+	}
+	return a.metrics.Handler()
+}
+
+// newMux mounts the daemon's own endpoints; metrics, when not nil, is served without a token.
 func newMux(deps map[string]pinger, metrics, console http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -51,7 +67,9 @@ func newMux(deps map[string]pinger, metrics, console http.Handler) *http.ServeMu
 		}
 		writeJSON(w, status, checks)
 	})
-	mux.Handle("GET /metrics", metrics)
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	if console != nil {
 		mux.Handle("/", console)
 	}

@@ -182,6 +182,9 @@ type Console struct {
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR networks) whose
 	// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host headers the console believes.
 	TrustedProxies []string `yaml:"trustedProxies" json:"trustedProxies"`
+	// MetricsPublic serves /metrics to anyone who reaches console.listen; by default it needs
+	// the token, like the API: its series name alert channels and communities.
+	MetricsPublic bool `yaml:"metricsPublic" json:"metricsPublic"`
 }
 
 // Proxies parses TrustedProxies; entries that do not parse are left out (validation names them).
