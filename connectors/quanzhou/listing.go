@@ -88,9 +88,11 @@ type listing[T any] struct {
 }
 
 // pageReader reads one listing answer with the page decoder, reusing its buffer across pages.
+// max is the pageSize asked: a longer list is refused.
 type pageReader[T any] struct {
 	pg    *page[T]
 	field recordField[T]
+	max   int
 	buf   bytes.Buffer
 }
 
@@ -101,7 +103,7 @@ func (r *pageReader[T]) readEnvelope(body io.Reader, limit int64) (pageHead, err
 		return head, err
 	}
 	// One copy per page; every field of every record is a slice of it.
-	err := decodePage(string(r.buf.Bytes()), r.field, r.pg, &head)
+	err := decodePage(string(r.buf.Bytes()), r.field, r.pg, &head, r.max)
 	return head, err
 }
 
@@ -269,6 +271,7 @@ func (w *walker[T]) fetch(ctx context.Context, pageNo int) error {
 	clear(w.pg.List[:cap(w.pg.List)])
 	w.pg = page[T]{List: w.pg.List[:0]}
 	w.prog.Requests++
+	w.rd.max = w.size
 	cl := &call{method: http.MethodGet, endpoint: w.l.endpoint, path: w.l.endpoint, query: q, idempotent: true}
 	return w.c.do(ctx, cl, &w.rd)
 }
