@@ -30,6 +30,8 @@ type Config struct {
 	Alerts     Alerts     `yaml:"alerts" json:"alerts"`
 	Console    Console    `yaml:"console" json:"console"`
 	Log        Log        `yaml:"log" json:"log"`
+
+	lines map[string]int // each key's line in the file it was loaded from, for Warnings
 }
 
 // Region is the street this installation serves.
@@ -269,6 +271,10 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	add(c.Redis.Password)
+	// A password may also sit in an address or a base URL (user:password@host).
+	for _, a := range append([]string{c.Redis.Addr, c.Quanzhou.BaseURL, c.SpecialOps.BaseURL}, c.Redis.Addrs...) {
+		add(Secret(userinfoSecret(a)))
+	}
 	add(c.Quanzhou.AppSecret)
 	add(c.SpecialOps.ClientSecret)
 	add(c.Console.Token)
