@@ -1,12 +1,10 @@
 package quanzhou_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/quanzhou"
 	"streetsync/internal/config"
+	"streetsync/internal/testutil"
 	"streetsync/mapping"
 )
 
@@ -27,15 +26,8 @@ import (
 // hostilePage is a 200 listing page of {} records filling about size bytes. It claims a total
 // of 1, so that a client believing it would take the page as the whole listing.
 func hostilePage(size int) []byte {
-	head, tail := `{"code":0,"msg":"成功","data":{"total":1,"pageNo":1,"pageSize":500,"list":[{}`, `]},"requestId":"r"}`
-	var b bytes.Buffer
-	b.Grow(size + len(tail))
-	b.WriteString(head)
-	for b.Len() < size {
-		b.WriteString(",{}")
-	}
-	b.WriteString(tail)
-	return b.Bytes()
+	return testutil.RepeatedJSON(`{"code":0,"msg":"成功","data":{"total":1,"pageNo":1,"pageSize":500,"list":[`, "{}",
+		`]},"requestId":"r"}`, size)
 }
 
 // hostilePlatform answers the token endpoint as the contract says and every listing with page.
@@ -65,17 +57,6 @@ func hostileClient(t testing.TB, base string, maxBody int64) *quanzhou.Client {
 	return c
 }
 
-// allocated is what f allocates on the Go heap, in bytes (runtime.MemStats.TotalAlloc: every
-// allocation counts, freed or not, so the figure does not depend on when the GC runs).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // listAll walks the enterprise listing and returns how many records it yielded and its error.
 func listAll(c *quanzhou.Client) (int, error) {
 	seq, _ := c.ListEnterprises(context.Background(), time.Time{})
@@ -95,7 +76,7 @@ func TestHostilePageIsRefusedWithinTheBodyCap(t *testing.T) {
 	c := hostileClient(t, hostilePlatform(t, page), 4<<20)
 	var n int
 	var err error
-	heap := allocated(func() { n, err = listAll(c) })
+	heap := testutil.HeapAllocated(func() { n, err = listAll(c) })
 	t.Logf("a %d KiB page of {}: %d records, %.1f MiB allocated, %v", len(page)>>10, n, float64(heap)/(1<<20), err)
 	if n != 0 {
 		t.Errorf("the listing yielded %d records from a page longer than the 500 asked", n)
@@ -112,16 +93,11 @@ func TestHostilePageIsRefusedWithinTheBodyCap(t *testing.T) {
 // The same bound holds for the batch-save answer: more results than records sent is refused
 // before they are all decoded.
 func TestBatchSaveRefusesMoreResultsThanRecords(t *testing.T) {
-	var b bytes.Buffer
-	b.WriteString(`{"code":0,"data":{"successCount":1,"failCount":0,"results":[{"index":0,"result":"CREATED"}`)
-	for b.Len() < 1<<20 {
-		b.WriteString(`,{}`)
-	}
-	b.WriteString(`]}}`)
-	c := hostileClient(t, hostilePlatform(t, b.Bytes()), 4<<20)
+	answer := testutil.RepeatedJSON(`{"code":0,"data":{"successCount":1,"failCount":0,"results":[{"index":0,"result":"CREATED"},`, "{}", `]}}`, 1<<20)
+	c := hostileClient(t, hostilePlatform(t, answer), 4<<20)
 	var results []quanzhou.SaveResult
 	var err error
-	heap := allocated(func() {
+	heap := testutil.HeapAllocated(func() {
 		results, err = c.BatchSave(context.Background(), []mapping.QZEnterprise{{Tyshxydm: "91350582MA2YQ0XB4K"}})
 	})
 	if !errors.Is(err, quanzhou.ErrMalformed) || !errors.Is(err, httpx.ErrListTooLong) || httpx.Classify(err) != httpx.KindTransient {
@@ -130,8 +106,8 @@ func TestBatchSaveRefusesMoreResultsThanRecords(t *testing.T) {
 	if len(results) != 1 || results[0].Err == nil {
 		t.Errorf("results %+v, want the one record with the error", results)
 	}
-	if limit := uint64(16 * b.Len()); heap > limit {
-		t.Errorf("a %d KiB answer allocated %d KiB, want at most %d KiB", b.Len()>>10, heap>>10, limit>>10)
+	if limit := uint64(16 * len(answer)); heap > limit {
+		t.Errorf("a %d KiB answer allocated %d KiB, want at most %d KiB", len(answer)>>10, heap>>10, limit>>10)
 	}
 }
 

@@ -1,12 +1,10 @@
 package specialops_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/specialops"
 	"streetsync/internal/config"
+	"streetsync/internal/testutil"
 	"streetsync/mapping"
 )
 
@@ -26,14 +25,7 @@ import (
 
 // hostileList is a JSON object whose list key holds {} elements filling about size bytes.
 func hostileList(key string, size int, rest string) []byte {
-	var b bytes.Buffer
-	b.Grow(size + len(rest) + 8)
-	b.WriteString(`{"` + key + `":[{}`)
-	for b.Len() < size {
-		b.WriteString(",{}")
-	}
-	b.WriteString("]" + rest + "}")
-	return b.Bytes()
+	return testutil.RepeatedJSON(`{"`+key+`":[`, "{}", "]"+rest+"}", size)
 }
 
 // hostileSystem answers the token endpoint as the contract says and everything else with body.
@@ -63,16 +55,6 @@ func hostileClient(t testing.TB, base string, maxBody int64) *specialops.Client 
 	return c
 }
 
-// allocated is what f allocates on the Go heap, in bytes (runtime.MemStats.TotalAlloc).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func feedAll(c *specialops.Client) (int, error) {
 	seq, _ := c.Changes(context.Background(), time.Date(2024, 5, 1, 0, 0, 0, 0, mapping.Beijing()), "")
 	n := 0
@@ -98,7 +80,7 @@ func TestHostileFeedPageIsRefusedWithinTheBodyCap(t *testing.T) {
 	c := hostileClient(t, hostileSystem(t, page), 4<<20)
 	var n int
 	var err error
-	heap := allocated(func() { n, err = feedAll(c) })
+	heap := testutil.HeapAllocated(func() { n, err = feedAll(c) })
 	t.Logf("a %d KiB feed page of {}: %d records, %.1f MiB allocated, %v", len(page)>>10, n, float64(heap)/(1<<20), err)
 	if n != 0 {
 		t.Errorf("the feed yielded %d records from a page longer than the 500 asked", n)
@@ -117,7 +99,7 @@ func TestHostileQueryAnswerIsRefused(t *testing.T) {
 		c := hostileClient(t, hostileSystem(t, body), 4<<20)
 		var items []mapping.TZCertificate
 		var err error
-		heap := allocated(func() {
+		heap := testutil.HeapAllocated(func() {
 			items, _, err = c.QueryCertificates(context.Background(), []string{"35058219800101123X", "350582198001011234"})
 		})
 		if len(items) != 0 {
