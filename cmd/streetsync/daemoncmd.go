@@ -111,8 +111,8 @@ func newDemoCmd(a *app) *cobra.Command {
 					}{sum, map[string]string{"url": url, "token": d.Token}})
 					return
 				}
-				fmt.Fprintf(a.stdout, "\n控制台：%s\n登录令牌（仅显示这一次）：%s\nAPI：curl -H 'Authorization: Bearer %s' %sapi/...\n指标：%smetrics\n按 Ctrl-C 结束演示（所有数据随之删除）。\n",
-					url, d.Token, d.Token, url, url)
+				fmt.Fprintf(a.stdout, "\n控制台：%s\n登录令牌（仅显示这一次）：%s\nAPI：curl -H 'Authorization: Bearer %s' %sapi/...\n指标：curl -H 'Authorization: Bearer %s' %smetrics\n按 Ctrl-C 结束演示（所有数据随之删除）。\n",
+					url, d.Token, d.Token, url, d.Token, url)
 				log.Info("demo console listening", zap.String("url", url))
 			})
 		},

@@ -56,9 +56,16 @@ func TestRunServesHealthReadinessMetricsAndStopsCleanly(t *testing.T) {
 		return m != nil
 	})
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	get := func(path string) (int, string) {
+	get := func(path string, header ...string) (int, string) {
 		t.Helper()
-		resp, err := client.Get(base + path)
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
@@ -78,12 +85,17 @@ func TestRunServesHealthReadinessMetricsAndStopsCleanly(t *testing.T) {
 		t.Errorf("console API without a token: got HTTP %d, want 401", code)
 	}
 
+	// /metrics names channels and communities: without console.metricsPublic it needs the token.
+	if code, _ := get("/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: got HTTP %d, want 401", code)
+	}
+
 	// The daemon catches up every job's missed tick at start (none ever ran): wait until every
 	// job's run is in /metrics — a successful data run (the dataset's bad records are
 	// quarantined: partial).
 	var metrics string
 	waitFor(t, 60*time.Second, "the catch-up runs in /metrics", func() bool {
-		_, metrics = get("/metrics")
+		_, metrics = get("/metrics", "Authorization", "Bearer test-console-token-0123")
 		for _, job := range append(slices.Clone(jobs.Names), wiring.JobAlerts) {
 			if !strings.Contains(metrics, `streetsync_job_runs_total{job="`+job+`",outcome="success"} 1`) &&
 				!strings.Contains(metrics, `streetsync_job_runs_total{job="`+job+`",outcome="partial"} 1`) {
@@ -221,14 +233,24 @@ func TestDemoServesTheConsoleUntilStopped(t *testing.T) {
 	if len(token) < 16 {
 		t.Errorf("token %q is too short", token)
 	}
-	for path, want := range map[string]int{"healthz": 200, "readyz": 200, "metrics": 200} {
-		resp, err := http.Get(url + path)
+	for _, c := range []struct {
+		path, token string
+		want        int
+	}{{"healthz", "", 200}, {"readyz", "", 200}, {"metrics", "", 401}, {"metrics", token, 200}} {
+		req, err := http.NewRequest(http.MethodGet, url+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		if resp.StatusCode != c.want {
+			t.Errorf("GET %s (token %t): %d, want %d", c.path, c.token != "", resp.StatusCode, c.want)
 		}
 	}
 	if code := s.stop(t, 20*time.Second); code != exitOK {

@@ -113,3 +113,31 @@ func TestExportWritesTheWholeLedger(t *testing.T) {
 		t.Errorf("re-import of the export: got %+v, want everything unchanged", rep)
 	}
 }
+
+// The files the CLI writes for a person, and the ledger itself, are their owner's only: the
+// ledger and the export hold whole ID numbers, the reports name people and enterprises.
+func TestFilesTheCLIWritesAreOwnerOnly(t *testing.T) {
+	e := newEnv(t, 5, "")
+	if code, _, errOut := e.cli(t, "import", workbookOf(t, e)); code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	export := filepath.Join(e.dir, "导出.xlsx")
+	if code, _, errOut := e.cli(t, "export", export); code != exitOK {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	csvReport, xlsxReport := filepath.Join(e.dir, "对账.csv"), filepath.Join(e.dir, "对账.xlsx")
+	for _, out := range []string{csvReport, xlsxReport} {
+		if code, _, errOut := e.cli(t, "reconcile", "-o", out); code != exitOK {
+			t.Fatalf("reconcile -o %s: exit %d: %s", filepath.Base(out), code, errOut)
+		}
+	}
+	for _, p := range []string{filepath.Join(e.dir, "ledger.db"), export, csvReport, xlsxReport} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}

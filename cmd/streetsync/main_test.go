@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,53 @@ func TestFormatFlagAnywhereAndBadUsage(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "config", "check", "--config", "/nonexistent.yaml"); code != exitUsage {
 		t.Errorf("missing config file: exit %d, want 2", code)
+	}
+}
+
+// config check masks the credentials an address or a base URL carries and warns — exit 0, a
+// line starting 警告 — about a plain-HTTP platform and an over-wide trusted-proxy network.
+func TestConfigCheckMasksURLCredentialsAndWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, `redis: {addr: "redis-pass-77@127.0.0.1:6379"}
+quanzhou: {baseURL: "https://qzuser:qz-pass-99@qz.example/gw/openapi/v1", appKey: k, appSecret: qz-secret-value-1}
+specialOps: {baseURL: "http://tzzy.example/share", clientID: c, clientSecret: tz-secret-value-1}
+console: {token: console-token-0123456789, trustedProxies: [0.0.0.0/0, 127.0.0.1]}
+`)
+	code, out, errOut := runCLI(t, "config", "check", "--config", path)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr: %s", code, errOut)
+	}
+	for _, secret := range []string{"redis-pass-77", "qz-pass-99", "qzuser", "qz-secret-value-1"} {
+		if strings.Contains(out+errOut, secret) {
+			t.Errorf("config check shows %q:\n%s\n%s", secret, out, errOut)
+		}
+	}
+	var warnings []string
+	for _, line := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(line, "警告：") {
+			warnings = append(warnings, line)
+		}
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "specialOps.baseURL：平台地址使用明文 HTTP") ||
+		!strings.Contains(warnings[1], "console.trustedProxies[0]：受信任的代理网段 0.0.0.0/0 过宽") {
+		t.Errorf("warnings %q, want the plain-HTTP platform and 0.0.0.0/0", warnings)
+	}
+	if !strings.Contains(out, "https://******@qz.example/gw/openapi/v1") || !strings.Contains(out, "addr: '******@127.0.0.1:6379'") {
+		t.Errorf("the effective configuration does not show the masked URL and address:\n%s", out)
+	}
+
+	code, out, _ = runCLI(t, "--format", "json", "config", "check", "--config", path)
+	var doc struct {
+		Valid    bool `json:"valid"`
+		Warnings []struct {
+			Key     string `json:"key"`
+			Message string `json:"message"`
+		} `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != exitOK || err != nil || !doc.Valid || len(doc.Warnings) != 2 {
+		t.Errorf("--format json: exit %d, %+v (%v), want valid with 2 warnings\n%s", code, doc, err, out)
+	}
+	if strings.Contains(out, "qz-pass-99") || strings.Contains(out, "redis-pass-77") {
+		t.Errorf("--format json shows a password:\n%s", out)
 	}
 }

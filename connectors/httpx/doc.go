@@ -6,7 +6,8 @@
 //     methods the retry queue asks for (Temporary, RetryAfter);
 //   - the in-call retry decision (Retrier): one re-authentication, one fresh-nonce repeat, at most
 //     three attempts with jitter for transient failures, never a long blocked goroutine;
-//   - Retry-After in both of its forms, bounded response bodies, TLS with an optional extra CA;
+//   - Retry-After in both of its forms, bounded response bodies and lists no longer than asked
+//     for (BoundedList), TLS with an optional extra CA;
 //   - the client-side rate limiter (with its wait counter) and the access-token cache shared by
 //     concurrent callers;
 //   - the Observer hook through which the wiring feeds metrics, without a Prometheus import here.

@@ -371,6 +371,8 @@ func (c *Client) decodeError(cl *call, status int, contentType string, err error
 	switch {
 	case errors.Is(err, httpx.ErrBodyTooLarge):
 		e.Message = fmt.Sprintf("answer larger than %d bytes", c.maxBody)
+	case errors.Is(err, httpx.ErrListTooLong):
+		e.Message = err.Error() // more records than the request asked for: no page of the platform's
 	case strings.Contains(strings.ToLower(contentType), "html"):
 		e.Err, e.Message = ErrUnavailable, "HTML page"
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):

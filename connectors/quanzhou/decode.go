@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"streetsync/connectors/httpx"
 	"streetsync/mapping"
 )
 
@@ -45,8 +46,10 @@ type pageHead struct {
 type recordField[T any] func(r *T, key string) (dst *string, nullClears bool)
 
 // decodePage reads an envelope holding a page of records from s. pg.List must hold zeroed
-// elements up to its capacity (the walker clears it before each page).
-func decodePage[T any](s string, field recordField[T], pg *page[T], head *pageHead) error {
+// elements up to its capacity (the walker clears it before each page). A list of more than max
+// records (the pageSize asked; max ≤ 0: no bound) fails with httpx.ErrListTooLong at the first
+// record too many: a page of 32 MiB of {} must not become eleven million records.
+func decodePage[T any](s string, field recordField[T], pg *page[T], head *pageHead, max int) error {
 	d := decoder{s: s}
 	d.ws()
 	if d.peek() == 'n' {
@@ -80,7 +83,7 @@ func decodePage[T any](s string, field recordField[T], pg *page[T], head *pageHe
 				case "pageSize":
 					return d.intValue(&pg.PageSize)
 				case "list":
-					return decodeList(&d, field, pg)
+					return decodeList(&d, field, pg, max)
 				}
 				return d.skip()
 			})
@@ -92,7 +95,8 @@ func decodePage[T any](s string, field recordField[T], pg *page[T], head *pageHe
 
 // decodeList reads an array of records (or null) into pg.List, reusing its elements the way
 // encoding/json does: the length is reset, elements within capacity are decoded into as they are.
-func decodeList[T any](d *decoder, field recordField[T], pg *page[T]) error {
+// More than max elements (max > 0) is httpx.ErrListTooLong.
+func decodeList[T any](d *decoder, field recordField[T], pg *page[T], max int) error {
 	if d.peek() == 'n' {
 		pg.List = nil
 		return d.literal("null")
@@ -108,6 +112,9 @@ func decodeList[T any](d *decoder, field recordField[T], pg *page[T]) error {
 		return nil
 	}
 	for {
+		if max > 0 && len(list) >= max {
+			return fmt.Errorf("%w: over %d records, the pageSize asked", httpx.ErrListTooLong, max)
+		}
 		var zero T
 		if len(list) < cap(list) {
 			list = list[:len(list)+1]

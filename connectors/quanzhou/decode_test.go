@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"streetsync/connectors/httpx"
 	"streetsync/mapping"
 )
 
@@ -18,9 +19,15 @@ func decodeWithOracle(s string) (page[mapping.QZEnterprise], envelope, error) {
 	return pg, env, err
 }
 
+// fuzzPageSize is the pageSize FuzzDecodePage asks for: small, so that the fuzzer reaches pages
+// longer than it (the checked-in corpus has some, and one of 501 records for the real 500).
+const fuzzPageSize = 4
+
 // FuzzDecodePage holds the page decoder to encoding/json: whatever encoding/json reads, the
 // decoder reads the same; whatever the decoder refuses, encoding/json refuses too. (The decoder
-// may accept more: a number where a string is expected.)
+// may accept more: a number where a string is expected.) Asked for a page of fuzzPageSize, the
+// decoder refuses a longer list (httpx.ErrListTooLong) — and only when the input holds one —
+// with no more than fuzzPageSize records decoded.
 func FuzzDecodePage(f *testing.F) {
 	f.Add(`{"code":0,"msg":"成功","data":{"total":2,"pageNo":1,"pageSize":500,"list":[{"qyid":"QY1","cyrs":12,"gxsj":"2024-05-21 09:30:00"},{"qyid":"QY2","cyrs":"120"}]},"requestId":"r1"}`)
 	f.Add(`{"code":40101,"msg":"令牌无效","data":null,"requestId":"r2"}`)
@@ -32,13 +39,29 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add(`{"code":0,"data":{"total":1.5}}`)
 	f.Add(`  null  `)
 	f.Add(`{"code":0,"data":{"list":[{"qymc":"x"}`)
+	f.Add(`{"code":0,"data":{"total":5,"pageSize":4,"list":[{},{},{},{},{}]}}`)
+	f.Add(`{"code":0,"data":{"list":[null,null,null,null,null,null]}}`)
+	f.Add(`{"code":0,"data":{"list":[{},{},{},{},{}]},"data":{"list":[]}}`)
 	f.Fuzz(func(t *testing.T, s string) {
+		var bounded page[mapping.QZEnterprise]
+		var bhead pageHead
+		berr := decodePage(s, enterpriseField, &bounded, &bhead, fuzzPageSize)
+		if len(bounded.List) > fuzzPageSize {
+			t.Fatalf("asked for %d records, the decoder holds %d", fuzzPageSize, len(bounded.List))
+		}
+
 		var pg page[mapping.QZEnterprise]
 		var head pageHead
-		err := decodePage(s, enterpriseField, &pg, &head)
+		err := decodePage(s, enterpriseField, &pg, &head, 0)
 		want, env, werr := decodeWithOracle(s)
 		if werr != nil {
 			return // the decoder may refuse too, or be more lenient
+		}
+		if errors.Is(berr, httpx.ErrListTooLong) && longestArray(s) <= fuzzPageSize {
+			t.Fatalf("refused as longer than %d, but no array in %q is", fuzzPageSize, s)
+		}
+		if len(want.List) > fuzzPageSize && !errors.Is(berr, httpx.ErrListTooLong) {
+			t.Fatalf("a list of %d records asked for %d: %v, want httpx.ErrListTooLong", len(want.List), fuzzPageSize, berr)
 		}
 		if err != nil {
 			t.Fatalf("encoding/json reads %q but the decoder fails: %v", s, err)
@@ -57,12 +80,39 @@ func FuzzDecodePage(f *testing.F) {
 	})
 }
 
+// longestArray is the length of the longest JSON array anywhere in s, which is valid JSON.
+func longestArray(s string) int {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var stack []int // element counts of the open arrays; -1 for an object
+	longest := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return longest
+		}
+		if len(stack) > 0 && stack[len(stack)-1] >= 0 {
+			if d, ok := tok.(json.Delim); !ok || d == '[' || d == '{' {
+				stack[len(stack)-1]++
+				longest = max(longest, stack[len(stack)-1])
+			}
+		}
+		switch tok {
+		case json.Delim('['):
+			stack = append(stack, 0)
+		case json.Delim('{'):
+			stack = append(stack, -1)
+		case json.Delim(']'), json.Delim('}'):
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
 func TestDecodePageRules(t *testing.T) {
 	page1 := string(readFixture(t, "enterprises_page.json"))
 	tests := []struct {
 		name    string
 		in      string
-		wantErr error // nil, io.ErrUnexpectedEOF, or errSyntax
+		wantErr error // nil, io.ErrUnexpectedEOF, httpx.ErrListTooLong, or errSyntax
 		check   func(*testing.T, page[mapping.QZEnterprise], pageHead)
 	}{
 		{"the contract's page", page1, nil, func(t *testing.T, pg page[mapping.QZEnterprise], h pageHead) {
@@ -91,12 +141,24 @@ func TestDecodePageRules(t *testing.T) {
 		{"a string for the code", `{"code":"0"}`, errSyntax, nil},
 		{"a control character in a string", "{\"msg\":\"a\x01b\"}", errSyntax, nil},
 		{"a bad escape", `{"msg":"a\qb"}`, errSyntax, nil},
+		{"a page longer than the 500 asked", `{"code":0,"data":{"total":1,"list":[{}` + strings.Repeat(`,{}`, 500) + `]}}`, httpx.ErrListTooLong,
+			func(t *testing.T, pg page[mapping.QZEnterprise], _ pageHead) {
+				if len(pg.List) > 500 {
+					t.Errorf("%d records decoded", len(pg.List))
+				}
+			}},
+		{"exactly the 500 asked", `{"code":0,"data":{"total":500,"list":[{}` + strings.Repeat(`,{}`, 499) + `]}}`, nil,
+			func(t *testing.T, pg page[mapping.QZEnterprise], _ pageHead) {
+				if len(pg.List) != 500 {
+					t.Errorf("%d records decoded, want 500", len(pg.List))
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var pg page[mapping.QZEnterprise]
 			var h pageHead
-			err := decodePage(tt.in, enterpriseField, &pg, &h)
+			err := decodePage(tt.in, enterpriseField, &pg, &h, 500)
 			switch {
 			case tt.wantErr == nil && err != nil:
 				t.Fatalf("err = %v", err)
@@ -124,7 +186,7 @@ func TestDecodePageSlicesWithoutCopying(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		clear(pg.List[:cap(pg.List)])
 		pg.List = pg.List[:0]
-		if err := decodePage(s, enterpriseField, &pg, &h); err != nil {
+		if err := decodePage(s, enterpriseField, &pg, &h, 500); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -143,7 +205,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			clear(pg.List[:cap(pg.List)])
 			pg.List = pg.List[:0]
 			var h pageHead
-			if err := decodePage(string([]byte(s)), enterpriseField, &pg, &h); err != nil {
+			if err := decodePage(string([]byte(s)), enterpriseField, &pg, &h, 500); err != nil {
 				b.Fatal(err)
 			}
 		}

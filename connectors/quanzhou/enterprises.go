@@ -128,10 +128,11 @@ func (c *Client) saveChunk(ctx context.Context, chunk []mapping.QZEnterprise, re
 		key = fmt.Sprintf("%s … %s (%d)", chunk[0].Tyshxydm, chunk[len(chunk)-1].Tyshxydm, len(chunk))
 	}
 	var data struct {
-		SuccessCount int        `json:"successCount"`
-		FailCount    int        `json:"failCount"`
-		Results      []saveItem `json:"results"`
+		SuccessCount int                         `json:"successCount"`
+		FailCount    int                         `json:"failCount"`
+		Results      httpx.BoundedList[saveItem] `json:"results"`
 	}
+	data.Results.Max = len(chunk) // one result per record sent, no more
 	// An upsert by tyshxydm: sending it again after a dropped answer gives UNCHANGED or UPDATED.
 	cl := &call{method: http.MethodPost, endpoint: "/enterprises/batchSave", path: "/enterprises/batchSave",
 		body: body, key: key, idempotent: true}
@@ -139,7 +140,7 @@ func (c *Client) saveChunk(ctx context.Context, chunk []mapping.QZEnterprise, re
 		return err
 	}
 	answered := make([]bool, len(chunk))
-	for _, it := range data.Results {
+	for _, it := range data.Results.Items {
 		if it.Index < 0 || it.Index >= len(chunk) || answered[it.Index] ||
 			(it.Tyshxydm != "" && it.Tyshxydm != chunk[it.Index].Tyshxydm) {
 			return c.newError(cl, http.StatusOK, "0", fmt.Sprintf("result index %d does not match the records sent", it.Index),

@@ -20,7 +20,6 @@ var hazardListing = listing[mapping.QZHazard]{
 	endpoint: "/hazards",
 	key:      func(h *mapping.QZHazard) (string, string) { return h.Gxsj, h.Yhid },
 	field:    hazardField,
-	bounded:  true,
 }
 
 // ListHazards walks GET /hazards for the client's region like ListEnterprises: every hazard with

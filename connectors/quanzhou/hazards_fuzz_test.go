@@ -19,7 +19,7 @@ import (
 // FuzzDecodeHazardPage holds the hazard and inspection page decoders to encoding/json, as
 // FuzzDecodePage does for enterprises, with the page length bound on top: whatever encoding/json
 // reads, the decoder reads the same — unless the list is longer than the pageSize asked, which
-// the decoder refuses (pageTooLong) and nothing else does.
+// the decoder refuses (httpx.ErrListTooLong) and nothing else does.
 func FuzzDecodeHazardPage(f *testing.F) {
 	f.Add(false, uint16(500), string(fixtureBytes(f, "hazards_page.json")))
 	f.Add(true, uint16(500), string(fixtureBytes(f, "inspections_page.json")))
@@ -54,16 +54,15 @@ func fixtureBytes(tb testing.TB, name string) []byte {
 
 func fuzzPage[T any](t *testing.T, s string, most int, field recordField[T]) {
 	var pg page[T]
-	rd := pageReader[T]{pg: &pg, field: field, most: most}
+	rd := pageReader[T]{pg: &pg, field: field, max: most}
 	head, err := rd.readEnvelope(strings.NewReader(s), int64(len(s))+1)
 	var want page[T]
 	env := envelope{Data: &want}
 	if json.Unmarshal([]byte(s), &env) != nil {
 		return // the decoder may refuse too, or be more lenient
 	}
-	var long *pageTooLong
 	if most > 0 && len(want.List) > most {
-		if !errors.As(err, &long) || long.got != len(want.List) || long.asked != most {
+		if !errors.Is(err, httpx.ErrListTooLong) {
 			t.Fatalf("a page of %d records for %d asked: err %v, want it refused", len(want.List), most, err)
 		}
 		return

@@ -233,8 +233,7 @@ func TestHazardPageLongerThanAskedIsRefused(t *testing.T) {
 				}
 			}
 			checkErr(t, err, ErrMalformed, httpx.KindTransient, 0)
-			var long *pageTooLong
-			if !errors.As(err, &long) || long.got != 3 || long.asked != 2 || n != 0 {
+			if !errors.Is(err, httpx.ErrListTooLong) || n != 0 {
 				t.Errorf("err %v after %d records, want a page of 3 for 2 asked refused before any record", err, n)
 			}
 		})

@@ -14,7 +14,6 @@ var inspectionListing = listing[mapping.QZInspection]{
 	endpoint: "/inspections",
 	key:      func(in *mapping.QZInspection) (string, string) { return in.Gxsj, in.Jcid },
 	field:    inspectionField,
-	bounded:  true,
 }
 
 // ListInspections walks GET /inspections for the client's region like ListHazards.

@@ -85,15 +85,15 @@ type listing[T any] struct {
 	endpoint string
 	key      func(*T) (gxsj, id string)
 	field    recordField[T] // the page decoder's field map (decode.go)
-	bounded  bool           // refuse a page longer than the pageSize asked (pagelength.go)
 }
 
 // pageReader reads one listing answer with the page decoder, reusing its buffer across pages.
+// max is the pageSize asked: a longer list is refused.
 type pageReader[T any] struct {
 	pg    *page[T]
 	field recordField[T]
+	max   int
 	buf   bytes.Buffer
-	most  int // a page of more records is refused; 0: any length
 }
 
 func (r *pageReader[T]) readEnvelope(body io.Reader, limit int64) (pageHead, error) {
@@ -103,10 +103,7 @@ func (r *pageReader[T]) readEnvelope(body io.Reader, limit int64) (pageHead, err
 		return head, err
 	}
 	// One copy per page; every field of every record is a slice of it.
-	err := decodePage(string(r.buf.Bytes()), r.field, r.pg, &head)
-	if err == nil {
-		err = checkPageLength(len(r.pg.List), r.most)
-	}
+	err := decodePage(string(r.buf.Bytes()), r.field, r.pg, &head, r.max)
 	return head, err
 }
 
@@ -274,9 +271,7 @@ func (w *walker[T]) fetch(ctx context.Context, pageNo int) error {
 	clear(w.pg.List[:cap(w.pg.List)])
 	w.pg = page[T]{List: w.pg.List[:0]}
 	w.prog.Requests++
-	if w.l.bounded {
-		w.rd.most = w.size
-	}
+	w.rd.max = w.size
 	cl := &call{method: http.MethodGet, endpoint: w.l.endpoint, path: w.l.endpoint, query: q, idempotent: true}
 	return w.c.do(ctx, cl, &w.rd)
 }

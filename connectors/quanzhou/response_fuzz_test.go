@@ -60,6 +60,13 @@ type fzTransport struct {
 	issued      string // the token a fuzzed token answer carries, when it is one a client may send
 }
 
+// requests is how many requests the client has sent.
+func (tr *fzTransport) requests() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.calls
+}
+
 func (tr *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
@@ -93,7 +100,9 @@ var fzEndpoints = []string{"/auth/token", "/enterprises", "/enterprises/91350582
 // kind (or the context's error); a 200 answer that is not JSON is a transient failure, never a
 // permanent one (quarantining a good record over a mangled answer would lose it); no request
 // goes out without a token; the app secret never appears in an error; a successful batchSave
-// has one result per record sent, each with its own record's code.
+// has one result per record sent, each with its own record's code; a listing never yields more
+// records than the pageSize asked (500) per answer, and a page longer than that is a malformed,
+// transient answer.
 func FuzzClientAnswers(f *testing.F) {
 	f.Add(uint8(1), uint16(200), "application/json", []byte(`{"code":0,"msg":"成功","data":{"total":1,"pageNo":1,"pageSize":500,"list":[{"qyid":"QY1","tyshxydm":"91350582MA2YQ0XB4K","qymc":"灵源鞋业","cyrs":"12","gxsj":"2024-05-21 09:30:00"}]},"requestId":"r"}`))
 	f.Add(uint8(0), uint16(200), "application/json", []byte(`{"code":40102,"msg":"签名错误","data":null}`))
@@ -150,10 +159,11 @@ func FuzzClientAnswers(f *testing.F) {
 					callErr = err
 					break
 				}
-				if n++; n > 5000 {
-					t.Fatalf("a %d-byte answer yielded over 5000 records", len(body))
+				if n++; n > 5000 || n > maxPageSize*tr.requests() {
+					t.Fatalf("%d answers of %d bytes yielded %d records, more than %d each", tr.requests(), len(body), n, maxPageSize)
 				}
 			}
+			checkLongPage(t, status, contentType, body, callErr)
 		case "/enterprises/batchSave":
 			records := []mapping.QZEnterprise{{Tyshxydm: "91350582MA2YQ0XB4K"}, {Tyshxydm: "91350582MA2YQ0XC2X"}, {Tyshxydm: "91350582MA2YQ0XD0T"}}
 			var results []SaveResult
@@ -182,10 +192,11 @@ func FuzzClientAnswers(f *testing.F) {
 					callErr = err
 					break
 				}
-				if n++; n > 5000 {
-					t.Fatalf("a %d-byte answer yielded over 5000 alarms", len(body))
+				if n++; n > 5000 || n > maxPageSize*tr.requests() {
+					t.Fatalf("%d answers of %d bytes yielded %d alarms, more than %d each", tr.requests(), len(body), n, maxPageSize)
 				}
 			}
+			checkLongPage(t, status, contentType, body, callErr)
 		case "/risk/alarms/BJ1/feedback":
 			_, callErr = c.SendFeedback(ctx, "BJ1", mapping.QZFeedback{Czzt: "1", Czsm: "已处置", Czr: "安办", Czsj: "2024-05-21 09:30:00"})
 		}
@@ -199,6 +210,23 @@ func FuzzClientAnswers(f *testing.F) {
 			t.Fatalf("requests without a token: %v", tr.tokenless)
 		}
 	})
+}
+
+// checkLongPage: a 200 answer listing more records than the pageSize asked fails the listing as
+// a malformed (or, from an HTML content type, unavailable) answer: transient either way.
+func checkLongPage(t *testing.T, status uint16, contentType string, body []byte, err error) {
+	t.Helper()
+	var probe struct {
+		Data struct {
+			List []json.RawMessage `json:"list"`
+		} `json:"data"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &probe) != nil || len(probe.Data.List) <= maxPageSize {
+		return
+	}
+	if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnavailable) || httpx.Classify(err) != httpx.KindTransient {
+		t.Fatalf("a page of %d records, asked for %d (content type %q): %v, want a transient malformed answer", len(probe.Data.List), maxPageSize, contentType, err)
+	}
 }
 
 // checkFailure: an *APIError with a kind; transient when a 200 answer was not JSON; no secret.

@@ -35,16 +35,20 @@ func (c *Client) QueryCertificates(ctx context.Context, idNumbers []string) (ite
 			key += " … (" + strconv.Itoa(len(chunk)) + ")"
 		}
 		var ans struct {
-			Items    []mapping.TZCertificate `json:"items"`
-			NotFound []string                `json:"notFound"`
+			Items    httpx.BoundedList[mapping.TZCertificate] `json:"items"`
+			NotFound httpx.BoundedList[string]                `json:"notFound"`
 		}
+		// A holder has at most one certificate per operation item (contract), and the
+		// catalog has some fifty items: more than maxCertificatesPerHolder each is no answer
+		// of the system's. Not-found numbers are at most the numbers asked.
+		ans.Items.Max, ans.NotFound.Max = len(chunk)*maxCertificatesPerHolder, len(chunk)
 		cl := &call{method: http.MethodPost, endpoint: "/api/v2/certificates:query", path: "/api/v2/certificates:query",
 			jsonBody: body, key: key, idempotent: true}
 		if err := c.do(ctx, cl, &ans); err != nil {
 			return items, notFound, err
 		}
-		items = append(items, ans.Items...)
-		notFound = append(notFound, ans.NotFound...)
+		items = append(items, ans.Items.Items...)
+		notFound = append(notFound, ans.NotFound.Items...)
 	}
 	return items, notFound, nil
 }
@@ -88,10 +92,11 @@ type FeedPosition struct {
 	Requests, Records int
 }
 
+// changesPage is one answer of the change feed; Items.Max is the limit asked.
 type changesPage struct {
-	Items      []mapping.TZCertificate `json:"items"`
-	NextCursor string                  `json:"nextCursor"`
-	HasMore    bool                    `json:"hasMore"`
+	Items      httpx.BoundedList[mapping.TZCertificate] `json:"items"`
+	NextCursor string                                   `json:"nextCursor"`
+	HasMore    bool                                     `json:"hasMore"`
 }
 
 // Changes follows GET /api/v2/certificates/changes from cursor, or from since (inclusive) when
@@ -127,8 +132,8 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 			}
 			q.Set("since", mapping.FormatRFC3339(pos.Since))
 		}
-		clear(pg.Items[:cap(pg.Items)])
-		pg = changesPage{Items: pg.Items[:0]}
+		clear(pg.Items.Items[:cap(pg.Items.Items)])
+		pg = changesPage{Items: httpx.BoundedList[mapping.TZCertificate]{Max: c.feedLimit, Items: pg.Items.Items[:0]}}
 		pos.Requests++
 		cl := &call{method: http.MethodGet, endpoint: "/api/v2/certificates/changes", path: "/api/v2/certificates/changes",
 			query: q, idempotent: true}
@@ -148,12 +153,12 @@ func (c *Client) changes(ctx context.Context, pos *FeedPosition, yield func(mapp
 			return
 		}
 		latest := pos.Since
-		for i := range pg.Items {
-			if t, err := mapping.ParseBeijingTime(pg.Items[i].UpdatedAt); err == nil && t.After(latest) {
+		for i := range pg.Items.Items {
+			if t, err := mapping.ParseBeijingTime(pg.Items.Items[i].UpdatedAt); err == nil && t.After(latest) {
 				latest = t
 			}
 			pos.Records++
-			if !yield(pg.Items[i], nil) {
+			if !yield(pg.Items.Items[i], nil) {
 				return
 			}
 		}

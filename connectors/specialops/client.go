@@ -33,8 +33,11 @@ const system = "specialops"
 
 // Contract limits.
 const (
-	maxQueryIDs  = 50
-	maxFeedLimit = 500
+	maxQueryIDs = 50
+	// maxCertificatesPerHolder bounds the certificates a query answer may list per ID number
+	// asked: one per operation item, and the catalog has about fifty.
+	maxCertificatesPerHolder = 100
+	maxFeedLimit             = 500
 )
 
 // Client talks to the system with one set of client credentials. It is safe for concurrent use.
@@ -311,6 +314,8 @@ func (c *Client) decodeError(cl *call, status int, contentType string, err error
 	switch {
 	case errors.Is(err, httpx.ErrBodyTooLarge):
 		e.Message = fmt.Sprintf("answer larger than %d bytes", c.maxBody)
+	case errors.Is(err, httpx.ErrListTooLong):
+		e.Message = err.Error() // more records than the request asked for: no page of the platform's
 	case strings.Contains(strings.ToLower(contentType), "html"):
 		e.Err, e.Message = ErrUnavailable, "HTML page"
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):

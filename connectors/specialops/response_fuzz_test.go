@@ -126,7 +126,7 @@ func FuzzClientAnswers(f *testing.F) {
 		clk := &fzClock{t: time.Date(2024, 5, 21, 9, 30, 0, 0, mapping.Beijing())}
 		c, err := New(config.SpecialOps{BaseURL: "https://tzzy.example/share", ClientID: "fz-client",
 			ClientSecret: config.Secret(fzSecret)}, nil,
-			WithTransport(tr), WithClock(clk), WithRateLimit(-1, 0), WithMaxBody(1<<20), WithFeedLimit(2),
+			WithTransport(tr), WithClock(clk), WithRateLimit(-1, 0), WithMaxBody(1<<20), WithFeedLimit(fzFeedLimit),
 			WithRetryPolicy(httpx.RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 				MaxWait: time.Second, Budget: time.Second}))
 		if err != nil {
@@ -138,19 +138,27 @@ func FuzzClientAnswers(f *testing.F) {
 		var callErr error
 		switch target {
 		case "/oauth/token", "/api/v2/certificates:query":
-			_, _, callErr = c.QueryCertificates(ctx, []string{fzID})
+			var items []mapping.TZCertificate
+			var notFound []string
+			items, notFound, callErr = c.QueryCertificates(ctx, []string{fzID})
+			if len(items) > maxCertificatesPerHolder || len(notFound) > 1 {
+				t.Fatalf("a query for one ID number returned %d certificates and %d not found", len(items), len(notFound))
+			}
+			checkLongList(t, status, body, callErr, "items", maxCertificatesPerHolder)
+			checkLongList(t, status, body, callErr, "notFound", 1)
 		case "/api/v2/certificates/changes":
-			seq, _ := c.Changes(ctx, time.Date(2024, 5, 1, 0, 0, 0, 0, mapping.Beijing()), "")
+			seq, pos := c.Changes(ctx, time.Date(2024, 5, 1, 0, 0, 0, 0, mapping.Beijing()), "")
 			n := 0
 			for _, err := range seq {
 				if err != nil {
 					callErr = err
 					break
 				}
-				if n++; n > 2*len(body)+10 {
-					t.Fatalf("the feed yielded %d records from %d-byte answers", n, len(body))
+				if n++; n > 2*len(body)+10 || n > fzFeedLimit*pos.Requests {
+					t.Fatalf("the feed yielded %d records from %d answers of %d bytes, more than %d each", n, pos.Requests, len(body), fzFeedLimit)
 				}
 			}
+			checkLongList(t, status, body, callErr, "items", fzFeedLimit)
 		case "/api/v2/employments":
 			end := "2025-01-01"
 			_, _, callErr = c.PutEmployment(ctx, mapping.TZEmployment{CertNo: "T" + fzID, ItemCode: "0102", IDNumber: fzID,
@@ -166,6 +174,24 @@ func FuzzClientAnswers(f *testing.F) {
 			t.Fatalf("requests without the token: %v", tr.tokenless)
 		}
 	})
+}
+
+// fzFeedLimit is the change feed's page size in the fuzz target: small, so that answers longer
+// than it are easy to reach.
+const fzFeedLimit = 2
+
+// checkLongList: a 2xx answer whose list named key is longer than max (what the request asked
+// for, or could be answered with) fails as a malformed, transient answer.
+func checkLongList(t *testing.T, status uint16, body []byte, err error, key string, max int) {
+	t.Helper()
+	var probe map[string]json.RawMessage
+	var list []json.RawMessage
+	if status < 200 || status >= 300 || json.Unmarshal(body, &probe) != nil || json.Unmarshal(probe[key], &list) != nil || len(list) <= max {
+		return
+	}
+	if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnavailable) || httpx.Classify(err) != httpx.KindTransient {
+		t.Fatalf("an answer listing %d %s, at most %d asked for: %v, want a transient malformed answer", len(list), key, max, err)
+	}
 }
 
 func checkFailure(t *testing.T, err error, status uint16, body []byte) {

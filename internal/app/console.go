@@ -64,6 +64,7 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 	return console.New(deps, console.Options{
 		Token: a.cfg.Console.Token, Region: a.cfg.Region.Name, Location: a.cfg.Schedule.Location(),
 		Catalog: cat, Now: a.clock.Now, Logger: a.log, TrustedProxies: a.cfg.Console.Proxies(),
+		Metrics: a.privateMetrics(),
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type DaemonOptions struct {
 	// HealthEvery is how often the platforms' health observed by the retry workers is written
 	// to the ledger (default 30s; the jobs write theirs at the end of each run).
 	HealthEvery time.Duration
+	// HTTP bounds what one client can hold of the HTTP server (zero fields: the defaults).
+	HTTP HTTPLimits
 }
 
 // Serve is the daemon (`streetsync run`): it serves /healthz, /readyz, /metrics and the console,
@@ -67,9 +70,19 @@ func (a *App) Serve(ctx context.Context, opts DaemonOptions) error {
 		}
 	}
 	log := a.log.Named("daemon")
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+	limits := opts.HTTP.withDefaults()
+	srv := newHTTPServer(handler, limits, log.Named("http"))
+	proxies := a.cfg.Console.Proxies()
+	trusted := func(addr netip.Addr) bool {
+		for _, p := range proxies {
+			if p.Contains(addr) {
+				return true
+			}
+		}
+		return false
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- srv.Serve(limitClients(l, limits.ConnsPerClient, trusted, log.Named("http"))) }()
 	log.Info("listening", zap.String("addr", l.Addr().String()))
 	if opts.Ready != nil {
 		opts.Ready(l.Addr())

@@ -21,6 +21,7 @@ import (
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
+	"streetsync/internal/outfile"
 	"streetsync/internal/reconcile"
 	"streetsync/internal/workbook"
 	"streetsync/mocks"
@@ -67,7 +68,7 @@ func NewDemo(ctx context.Context, opts DemoOptions, log *zap.Logger) (d *Demo, e
 	}
 	// The street's workbook, as the office keeps it by hand.
 	d.workbook = filepath.Join(d.dir, "企业台账.xlsx")
-	f, err := os.Create(d.workbook)
+	f, err := outfile.Create(d.workbook)
 	if err != nil {
 		return nil, err
 	}

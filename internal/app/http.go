@@ -21,8 +21,10 @@ const readyTimeout = 3 * time.Second
 
 // Handler is the daemon's HTTP surface: /healthz (the process is alive), /readyz (Redis and the
 // ledger answer; and "redisData": whether Redis lost its data and the jobs have not all run
-// since), /metrics (Prometheus), and everything else to console (the operator console and API,
-// which checks its own token); console may be nil.
+// since), and everything else to console (the operator console and API, which checks its own
+// token); console may be nil. /metrics (Prometheus) is served here to anyone only with
+// console.metricsPublic; otherwise the console serves it to holders of the token (App.Console
+// hands it over), because its series name alert channels and communities.
 func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, error) {
 	conn, err := a.Redis(ctx)
 	if err != nil {
@@ -39,10 +41,24 @@ func (a *App) Handler(ctx context.Context, console http.Handler) (http.Handler, 
 		}
 		return loss.Message, nil
 	}
+	var public http.Handler
+	if a.cfg.Console.MetricsPublic {
+		public = a.metrics.Handler()
+	}
 	return newMux(map[string]pinger{"redis": conn, "ledger": st}, map[string]notice{"redisData": redisData},
-		a.metrics.Handler(), console), nil
+		public, console), nil
 }
 
+// privateMetrics is the /metrics handler the console guards with its token, or nil when
+// console.metricsPublic serves it to anyone.
+func (a *App) privateMetrics() http.Handler {
+	if a.cfg.Console.MetricsPublic {
+		return nil
+	}
+	return a.metrics.Handler()
+}
+
+// newMux mounts the daemon's own endpoints; metrics, when not nil, is served without a token.
 func newMux(deps map[string]pinger, notices map[string]notice, metrics, console http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -77,7 +93,9 @@ func newMux(deps map[string]pinger, notices map[string]notice, metrics, console 
 		}
 		writeJSON(w, status, checks)
 	})
-	mux.Handle("GET /metrics", metrics)
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	if console != nil {
 		mux.Handle("/", console)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"streetsync/connectors/httpx"
+	"streetsync/internal/config"
 	"streetsync/internal/metrics"
 )
 
@@ -58,6 +59,27 @@ func TestRequestStatusLabels(t *testing.T) {
 	} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// Without console.metricsPublic the daemon's own mux has no /metrics: the request goes to the
+// console, which asks for the token.
+func TestMetricsArePrivateByDefault(t *testing.T) {
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "console: "+r.URL.Path, http.StatusUnauthorized)
+	})
+	rec := httptest.NewRecorder()
+	newMux(nil, nil, nil, console).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "console: /metrics") {
+		t.Errorf("/metrics without metricsPublic: got %d %q, want the console's 401", rec.Code, rec.Body.String())
+	}
+	for public, want := range map[bool]bool{false: false, true: true} {
+		cfg := config.Default()
+		cfg.Console.MetricsPublic = public
+		a := &App{cfg: &cfg, metrics: metrics.New()}
+		if got := a.privateMetrics() == nil; got != want {
+			t.Errorf("metricsPublic %t: the console guards /metrics: %t, want %t", public, !got, !want)
 		}
 	}
 }

@@ -30,6 +30,8 @@ type Config struct {
 	Alerts     Alerts     `yaml:"alerts" json:"alerts"`
 	Console    Console    `yaml:"console" json:"console"`
 	Log        Log        `yaml:"log" json:"log"`
+
+	lines map[string]int // each key's line in the file it was loaded from, for Warnings
 }
 
 // Region is the street this installation serves.
@@ -193,6 +195,9 @@ type Console struct {
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR networks) whose
 	// X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host headers the console believes.
 	TrustedProxies []string `yaml:"trustedProxies" json:"trustedProxies"`
+	// MetricsPublic serves /metrics to anyone who reaches console.listen; by default it needs
+	// the token, like the API: its series name alert channels and communities.
+	MetricsPublic bool `yaml:"metricsPublic" json:"metricsPublic"`
 }
 
 // Proxies parses TrustedProxies; entries that do not parse are left out (validation names them).
@@ -278,6 +283,10 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	add(c.Redis.Password)
+	// A password may also sit in an address or a base URL (user:password@host).
+	for _, a := range append([]string{c.Redis.Addr, c.Quanzhou.BaseURL, c.SpecialOps.BaseURL}, c.Redis.Addrs...) {
+		add(Secret(userinfoSecret(a)))
+	}
 	add(c.Quanzhou.AppSecret)
 	add(c.SpecialOps.ClientSecret)
 	add(c.Console.Token)

@@ -79,8 +79,15 @@ func Parse(name string, raw []byte, lookup func(string) (string, bool)) (*Config
 func validated(name string, cfg *Config, problems []Problem, lines map[string]int) (*Config, error) {
 	problems = append(problems, cfg.validate(lines)...)
 	if len(problems) == 0 {
+		cfg.lines = lines
 		return cfg, nil
 	}
+	sortByLine(problems)
+	return nil, &Error{File: name, Problems: problems}
+}
+
+// sortByLine orders problems by their line in the file; those without one come last.
+func sortByLine(problems []Problem) {
 	sort.SliceStable(problems, func(i, j int) bool {
 		li, lj := problems[i].Line, problems[j].Line
 		if li == 0 {
@@ -91,7 +98,6 @@ func validated(name string, cfg *Config, problems []Problem, lines map[string]in
 		}
 		return li < lj
 	})
-	return nil, &Error{File: name, Problems: problems}
 }
 
 // walker checks the YAML tree against the Config struct before decoding: it names unknown keys

@@ -222,19 +222,19 @@ func (v *validator) baseURL(key, raw string) {
 	case raw == "":
 		v.add(key, "不能为空")
 	case err != nil:
-		v.add(key, "不是有效的 URL %q", raw)
+		v.add(key, "不是有效的 URL %q", MaskUserinfo(raw))
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.add(key, "应以 https:// 或 http:// 开头，实为 %q", raw)
+		v.add(key, "应以 https:// 或 http:// 开头，实为 %q", MaskUserinfo(raw))
 	case u.Host == "":
-		v.add(key, "缺少主机名：%q", raw)
+		v.add(key, "缺少主机名：%q", MaskUserinfo(raw))
 	case u.RawQuery != "" || u.Fragment != "":
-		v.add(key, "不应带查询参数或片段：%q", raw)
+		v.add(key, "不应带查询参数或片段：%q", MaskUserinfo(raw))
 	}
 }
 
 func (v *validator) hostPort(key, addr string) {
 	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-		v.add(key, "应为 主机:端口，实为 %q", addr)
+		v.add(key, "应为 主机:端口，实为 %q", MaskUserinfo(addr)) // never echo a password in it
 	}
 }
 

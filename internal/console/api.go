@@ -53,29 +53,29 @@ func (s *Server) apiRoutes() http.Handler {
 	return s.apiAuth(mux)
 }
 
-// apiAuth checks the bearer token. Clients that fail too often are refused (429) before their
-// token is compared.
+// apiAuth checks the bearer token. The right token always passes; a client address that keeps
+// presenting wrong ones is answered 429 (failureLimiter).
 func (s *Server) apiAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		if ok && s.token.ok(tok) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		client := s.clientAddr(r)
 		if s.failures.blocked(client) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(failureRefill/time.Second)))
 			s.writeAPIError(w, http.StatusTooManyRequests, msgTooManyLogins)
 			return
 		}
-		tok, ok := bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="streetsync"`)
 			s.writeAPIError(w, http.StatusUnauthorized, msgNoToken)
 			return
 		}
-		if !s.token.ok(tok) {
-			s.failures.fail(client)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="streetsync", error="invalid_token"`)
-			s.writeAPIError(w, http.StatusUnauthorized, msgBadToken)
-			return
-		}
-		next.ServeHTTP(w, r)
+		s.failures.fail(client)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="streetsync", error="invalid_token"`)
+		s.writeAPIError(w, http.StatusUnauthorized, msgBadToken)
 	})
 }
 
@@ -178,6 +178,7 @@ func (s *Server) apiRunJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	waitsForTask(w)
 	if !t.wait(r.Context(), 0) {
 		return // the client went away; the run goes on
 	}
@@ -288,6 +289,7 @@ func (s *Server) apiReconcile(apply bool) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
+		waitsForTask(w)
 		if !t.wait(r.Context(), 0) {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,8 @@ func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
 	}
 }
 
+// Past the budget of failures a wrong token is answered 429; the right one is still let in
+// (the bug this replaced: it was refused with the rest).
 func TestAPIRefusesTokenGuessingPastTheBudget(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	for i := 0; i < failureBurst; i++ {
@@ -133,18 +136,21 @@ func TestAPIRefusesTokenGuessingPastTheBudget(t *testing.T) {
 			t.Fatalf("guess %d: status %d, want 401", i+1, resp.StatusCode)
 		}
 	}
-	resp, b := w.request(t, "GET", "/api/queue/stats", testToken, nil)
+	resp, b := w.request(t, "GET", "/api/queue/stats", "guess again", nil)
 	if resp.StatusCode != http.StatusTooManyRequests || apiErrorOf(t, b) != msgTooManyLogins {
-		t.Fatalf("after %d wrong tokens even the right one: status %d %s, want 429", failureBurst, resp.StatusCode, b)
+		t.Fatalf("after %d wrong tokens another: status %d %s, want 429", failureBurst, resp.StatusCode, b)
+	}
+	if resp, b := w.request(t, "GET", "/api/queue/stats", "", nil); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after %d wrong tokens none at all: status %d %s, want 429", failureBurst, resp.StatusCode, b)
+	}
+	for i := 0; i < 3; i++ { // the right token gets in, and costs nothing
+		if resp, _ := w.request(t, "GET", "/api/queue/stats", testToken, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("right token %d after %d wrong ones: status %d, want 200", i, failureBurst, resp.StatusCode)
+		}
 	}
 	w.clock.Advance(failureRefill)
-	if resp, _ := w.request(t, "GET", "/api/queue/stats", testToken, nil); resp.StatusCode != http.StatusOK {
-		t.Fatalf("after %v: status %d, want 200", failureRefill, resp.StatusCode)
-	}
-	for i := 0; i < 3; i++ { // the right token costs nothing
-		if resp, _ := w.request(t, "GET", "/api/queue/stats", testToken, nil); resp.StatusCode != http.StatusOK {
-			t.Fatalf("right token %d: status %d, want 200", i, resp.StatusCode)
-		}
+	if resp, _ := w.request(t, "GET", "/api/queue/stats", "guess", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after %v: a wrong token: status %d, want 401", failureRefill, resp.StatusCode)
 	}
 }
 
@@ -538,5 +544,84 @@ func TestAPIRunJoinsTheRunningTaskOrRefusesAnother(t *testing.T) {
 	}
 	if got := len(w.jobs.calls); got != 1 {
 		t.Errorf("runner called %d times, want 1", got)
+	}
+}
+
+// /metrics names alert channels and communities: the console serves it to holders of the token
+// only (the daemon serves it to anyone only with console.metricsPublic, and then not through
+// the console).
+func TestConsoleMetricsNeedTheToken(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `streetsync_alert_deliveries_total{channel="林格社区群",status="firing"} 1`+"\n")
+	})
+	w := newWorld(t, worldOptions{opts: Options{Metrics: metrics}})
+	resp, b := w.request(t, "GET", "/metrics", "", nil)
+	if resp.StatusCode != http.StatusUnauthorized || bytes.Contains(b, []byte("林格社区群")) {
+		t.Errorf("/metrics without a token: %d %q, want 401 without the series", resp.StatusCode, b)
+	}
+	resp, b = w.request(t, "GET", "/metrics", "wrong-token-0000000", nil)
+	if resp.StatusCode != http.StatusUnauthorized || bytes.Contains(b, []byte("林格社区群")) {
+		t.Errorf("/metrics with a wrong token: %d %q, want 401 without the series", resp.StatusCode, b)
+	}
+	resp, b = w.request(t, "GET", "/metrics", testToken, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("林格社区群")) {
+		t.Errorf("/metrics with the token: %d %q, want 200 with the series", resp.StatusCode, b)
+	}
+	// Without a metrics handler the console has no /metrics.
+	plain := newWorld(t, worldOptions{})
+	if resp, _ := plain.request(t, "GET", "/metrics", testToken, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics of a console without metrics: %d, want 404", resp.StatusCode)
+	}
+}
+
+// /static/ serves the files the pages link to and lists no directory.
+func TestConsoleStaticListsNoDirectory(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	for path, want := range map[string]int{
+		"/static/":                            http.StatusNotFound,
+		"/static/console.css":                 http.StatusOK,
+		"/static/console.js":                  http.StatusOK,
+		"/static/console.css/":                http.StatusNotFound,
+		"/static/nothing.css":                 http.StatusNotFound,
+		"/static/%2e%2e/templates/":           http.StatusNotFound,
+		"/static/..%2ftemplates%2flogin.html": http.StatusNotFound,
+	} {
+		resp, b := w.request(t, "GET", path, "", nil)
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		if bytes.Contains(b, []byte("<pre>")) || bytes.Contains(b, []byte(`href="console.css"`)) {
+			t.Errorf("GET %s lists a directory: %s", path, b)
+		}
+	}
+}
+
+// An API call that waits for a sync outlasts the server's write deadline (sized for uploads and
+// exports, not for a whole sync) and still gets its answer.
+func TestAPIRunOutlastsTheWriteDeadline(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	const deadline = 100 * time.Millisecond
+	ts := httptest.NewUnstartedServer(w.srv.Handler())
+	ts.Config.WriteTimeout = deadline
+	ts.Start()
+	defer ts.Close()
+	block := make(chan struct{})
+	w.jobs.mu.Lock()
+	w.jobs.block = block
+	w.jobs.mu.Unlock()
+	// The run is released well after the write deadline has passed.
+	release := time.AfterFunc(5*deadline, func() { close(block) })
+	defer release.Stop()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/jobs/run", strings.NewReader(`{"job":"alarms"}`))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST /api/jobs/run past the write deadline: %v", err)
+	}
+	defer resp.Body.Close()
+	var sum jobs.Summary
+	if err := json.NewDecoder(resp.Body).Decode(&sum); resp.StatusCode != http.StatusOK || err != nil || sum.Job != "alarms" {
+		t.Errorf("POST /api/jobs/run past the write deadline: %d %+v (%v), want 200 with the run's summary", resp.StatusCode, sum, err)
 	}
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"container/list"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -154,61 +155,80 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, tok != ""
 }
 
-// failureLimiter slows down token guessing: every client address has a budget of failed
-// attempts (login form and API alike) that refills slowly; a client out of budget is refused
-// before its token is even compared. Successful attempts cost nothing, so scripts calling the API
-// with the right token are never throttled. Behind a reverse proxy the client is the one the
-// proxy names, when the proxy is among console.trustedProxies; otherwise every client shares
-// the proxy's address, and so one budget.
+// failureLimiter answers clients that keep presenting wrong tokens (login form and API alike)
+// with 429 instead of 401: every client address has a budget of failed attempts that refills
+// slowly. The token is always compared first and a right one is always let in, whatever the
+// address failed before: the budget is per address, and an address is often shared (the office's
+// NAT, a proxy not listed in console.trustedProxies), so a budget that locked out the right token
+// would let anyone behind it lock the office out. Guessing is kept out by the token itself (at
+// least 16 characters, compared in constant time), not by the budget. Behind a reverse proxy the
+// client is the one the proxy names, when the proxy is among console.trustedProxies.
+//
+// The table of addresses is a fixed-size LRU: an address that fails pushes out the one that
+// failed least recently, so clients from many addresses cannot grow it.
 type failureLimiter struct {
 	mu      sync.Mutex
-	clients map[string]*rate.Limiter
+	clients map[string]*list.Element // of *failingClient, in order of their last failure
+	order   *list.List               // front: most recent failure
+	size    int
 	every   time.Duration
 	burst   int
 	now     func() time.Time
 }
 
+// failingClient is one address's budget of failures.
+type failingClient struct {
+	addr string
+	lim  *rate.Limiter
+}
+
 const (
 	failureBurst  = 10               // failed attempts allowed at once
 	failureRefill = 30 * time.Second // one more allowed per this long
-	maxClients    = 10000            // tracked addresses before full (refilled) ones are forgotten
+	maxClients    = 10000            // addresses remembered; the least recently failing is forgotten first
 )
 
 func newFailureLimiter(now func() time.Time) *failureLimiter {
-	return &failureLimiter{clients: map[string]*rate.Limiter{}, every: failureRefill, burst: failureBurst, now: now}
+	return newFailureLimiterSize(maxClients, now)
 }
 
-func (l *failureLimiter) limiter(client string) *rate.Limiter {
-	lim, ok := l.clients[client]
-	if ok {
-		return lim
-	}
-	if len(l.clients) >= maxClients {
-		now := l.now()
-		for c, o := range l.clients {
-			if o.TokensAt(now) >= float64(l.burst) {
-				delete(l.clients, c)
-			}
-		}
-	}
-	lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-	l.clients[client] = lim
-	return lim
+func newFailureLimiterSize(size int, now func() time.Time) *failureLimiter {
+	return &failureLimiter{clients: map[string]*list.Element{}, order: list.New(), size: size,
+		every: failureRefill, burst: failureBurst, now: now}
 }
 
 // blocked reports whether client has used up its failures.
 func (l *failureLimiter) blocked(client string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.clients[client]
-	return ok && lim.TokensAt(l.now()) < 1
+	e, ok := l.clients[client]
+	return ok && e.Value.(*failingClient).lim.TokensAt(l.now()) < 1
 }
 
 // fail records a failed attempt.
 func (l *failureLimiter) fail(client string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.limiter(client).AllowN(l.now(), 1)
+	e, ok := l.clients[client]
+	if ok {
+		l.order.MoveToFront(e)
+	} else {
+		if l.order.Len() >= l.size {
+			oldest := l.order.Back()
+			l.order.Remove(oldest)
+			delete(l.clients, oldest.Value.(*failingClient).addr)
+		}
+		e = l.order.PushFront(&failingClient{addr: client, lim: rate.NewLimiter(rate.Every(l.every), l.burst)})
+		l.clients[client] = e
+	}
+	e.Value.(*failingClient).lim.AllowN(l.now(), 1)
+}
+
+// tracked is how many addresses the table holds.
+func (l *failureLimiter) tracked() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.order.Len()
 }
 
 // clientAddr is the address of the client a request comes from: its remote host, or — when that

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -159,18 +160,71 @@ func TestConsoleRefusesCrossSiteAndTokenlessPosts(t *testing.T) {
 	}
 }
 
+// A client address that keeps guessing is answered 429; the right token still gets in from it
+// (an address is often shared: one guesser must not lock the office out).
 func TestConsoleLimitsLoginAttempts(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	for i := 0; i < failureBurst; i++ {
-		w.form(t, "/login", nil, url.Values{"token": {"guess"}})
+		if resp, _ := w.form(t, "/login", nil, url.Values{"token": {"guess"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, resp.StatusCode)
+		}
 	}
-	resp, b := w.form(t, "/login", nil, url.Values{"token": {testToken}})
-	if resp.StatusCode != http.StatusTooManyRequests || !bytes.Contains(b, []byte(msgTooManyLogins)) {
-		t.Errorf("after %d failures: status %d, want 429 with %s", failureBurst, resp.StatusCode, msgTooManyLogins)
+	resp, b := w.form(t, "/login", nil, url.Values{"token": {"guess again"}})
+	if resp.StatusCode != http.StatusTooManyRequests || !bytes.Contains(b, []byte(msgTooManyLogins)) || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a wrong token after %d failures: status %d, want 429 with %s and Retry-After", failureBurst, resp.StatusCode, msgTooManyLogins)
 	}
+	resp, _ = w.form(t, "/login", nil, url.Values{"token": {testToken}, "next": {"/alerts"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alerts" || len(resp.Cookies()) == 0 {
+		t.Errorf("the right token after %d failures: status %d to %q, want 303 to /alerts with a session", failureBurst, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The API shares the budget, and lets the right token through just the same.
+	if resp, _ := w.api(t, "GET", "/api/overview", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("the API with the right token from the guessing address: status %d, want 200", resp.StatusCode)
+	}
+	resp, _ = w.request(t, "GET", "/api/overview", "wrong-token-0000000", nil)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the API with a wrong token from the guessing address: status %d, want 429", resp.StatusCode)
+	}
+	// Successes cost nothing: after the budget refills by one, one failure is allowed again.
 	w.clock.Advance(failureRefill)
-	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}}); resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("after %v: status %d, want 303", failureRefill, resp.StatusCode)
+	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {"guess"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after %v: a wrong token: status %d, want 401", failureRefill, resp.StatusCode)
+	}
+	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {"guess"}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after %v and one more failure: status %d, want 429", failureRefill, resp.StatusCode)
+	}
+}
+
+// The table of failing addresses holds a fixed number of them: guessing from ever new addresses
+// forgets the least recently failing ones instead of growing it.
+func TestFailureTableIsABoundedLRU(t *testing.T) {
+	now := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
+	l := newFailureLimiterSize(3, func() time.Time { return now })
+	for i := 0; i < failureBurst; i++ {
+		l.fail("198.51.100.1")
+	}
+	for i := 0; i < 1000; i++ {
+		l.fail(fmt.Sprintf("203.0.113.%d", i%250))
+		if i%2 == 0 {
+			l.fail("198.51.100.1") // keeps failing, so stays among the most recent
+		}
+		if n := l.tracked(); n > 3 {
+			t.Fatalf("after %d addresses the table holds %d, want at most 3", i+1, n)
+		}
+	}
+	if !l.blocked("198.51.100.1") {
+		t.Errorf("the address that kept failing was forgotten")
+	}
+	if l.blocked("203.0.113.1") {
+		t.Errorf("an address with one failure is blocked")
+	}
+	// The full-size table, filled from many addresses, stays at its size.
+	big := newFailureLimiter(func() time.Time { return now })
+	for i := 0; i < maxClients+5000; i++ {
+		big.fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+	}
+	if n := big.tracked(); n != maxClients {
+		t.Errorf("after %d addresses the table holds %d, want %d", maxClients+5000, n, maxClients)
 	}
 }
 
@@ -249,11 +303,35 @@ func TestConsoleLimitsLoginAttemptsPerClientBehindATrustedProxy(t *testing.T) {
 	for i := 0; i < failureBurst; i++ {
 		w.form(t, "/login", nil, url.Values{"token": {"guess"}}, "X-Forwarded-For", "203.0.113.66")
 	}
-	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}}, "X-Forwarded-For", "203.0.113.66"); resp.StatusCode != http.StatusTooManyRequests {
+	if resp, _ := w.form(t, "/login", nil, url.Values{"token": {"guess"}}, "X-Forwarded-For", "203.0.113.66"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("the guessing client: status %d, want 429", resp.StatusCode)
 	}
 	resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}, "operator": {"安办"}}, "X-Forwarded-For", "203.0.113.7", "Origin", w.ts.URL)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("another client behind the same proxy: status %d, want 303", resp.StatusCode)
+	}
+}
+
+// The login's next parameter leads only to a path on this site: the example (a tab
+// between two slashes, which browsers drop) and its friends lead to the overview.
+func TestConsoleLoginRedirectsOnlyOnTheSite(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	for _, next := range []string{"/\t/evil.example/", "//evil.example", "/\\evil.example", "https:evil.example",
+		"/%2F%2Fevil.example", "/%09/evil.example", "\\\\evil.example", "/\r\n/evil.example"} {
+		resp, _ := w.form(t, "/login", nil, url.Values{"token": {testToken}, "next": {next}}, "Origin", w.ts.URL)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Errorf("POST /login with next=%q: %d to %q, want 303 to /", next, resp.StatusCode, loc)
+		}
+	}
+	s := w.consoleLogin(t)
+	for _, query := range []string{"%2F%09%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example", "https%3Aevil.example",
+		"%2F%252F%252Fevil.example", "%2F%0A%2Fevil.example"} {
+		resp, _ := w.form(t, "/login?next="+query, s.cookie, nil)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Errorf("GET /login?next=%s while logged in: %d to %q, want 303 to /", query, resp.StatusCode, loc)
+		}
+	}
+	if resp, _ := w.form(t, "/login?next=%2Falerts%3Frule%3DCERT_EXPIRED", s.cookie, nil); resp.Header.Get("Location") != "/alerts?rule=CERT_EXPIRED" {
+		t.Errorf("a path on the site: redirected to %q, want /alerts?rule=CERT_EXPIRED", resp.Header.Get("Location"))
 	}
 }

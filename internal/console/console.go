@@ -61,6 +61,10 @@ type Options struct {
 	// X-Forwarded-Proto and X-Forwarded-Host name. Requests from anywhere else are taken as
 	// they come, whatever they claim.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, is served at GET /metrics to holders of the token, like the API: its
+	// series name channels and communities. The wiring leaves it nil when console.metricsPublic
+	// has the daemon serve /metrics to anyone.
+	Metrics http.Handler
 	// MaxJSONBytes bounds JSON and form bodies (default 1 MiB).
 	MaxJSONBytes int64
 	// MaxUploadBytes bounds an uploaded workbook (default 20 MiB).
@@ -93,6 +97,7 @@ type Server struct {
 	dir      *directoryCache
 	pages    map[string]*template.Template
 	static   http.Handler
+	staticFS fs.FS
 	assetVer string
 	handler  http.Handler
 
@@ -162,6 +167,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: assets: %w", err)
 	}
+	s.staticFS = static
 	s.static = http.StripPrefix("/static/", http.FileServerFS(static))
 	if s.pages, err = s.parseTemplates(); err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)

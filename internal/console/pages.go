@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -26,6 +29,9 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.apiRoutes())
+	if s.opt.Metrics != nil {
+		mux.Handle("GET /metrics", s.apiAuth(s.opt.Metrics))
+	}
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
@@ -55,8 +61,15 @@ func (s *Server) routes() http.Handler {
 	return s.recoverer(securityHeaders(mux))
 }
 
+// staticFiles serves the embedded CSS and JS. A directory is not found: http.FileServer would list
+// it, and nothing the pages link to is one.
 func (s *Server) staticFiles() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if fi, err := fs.Stat(s.staticFS, name); name == "" || strings.HasSuffix(name, "/") || err != nil || fi.IsDir() {
+			s.errorPage(w, r, http.StatusNotFound, msgPageNotFound)
+			return
+		}
 		if r.URL.Query().Get("v") == s.assetVer {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
@@ -172,12 +185,34 @@ func (s *Server) flashResult(r *http.Request, sess *session, msg string, err err
 	}
 }
 
-// safeReturn accepts only a path on this site ("/…", not "//host" or "/\host").
+// safeReturn accepts only a path on this site, else def. Browsers are generous with what they
+// follow: they drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+// "/\t/evil.example/" and "/\\evil.example" both lead to //evil.example. What is left after
+// refusing every control character and every backslash must start with exactly one slash and
+// parse to a path with no scheme and no host — also once its escapes are decoded, for a proxy or
+// browser that decodes them before following.
 func safeReturn(v, def string) string {
-	if v == "" || v[0] != '/' || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") || strings.ContainsAny(v, "\r\n") {
+	if !localPath(v) {
+		return def
+	}
+	if dec, err := url.PathUnescape(v); err != nil || !localPath(dec) {
 		return def
 	}
 	return v
+}
+
+// localPath reports whether v is a bare path on this site by the rules of safeReturn.
+func localPath(v string) bool {
+	if len(v) < 1 || v[0] != '/' || len(v) > 1 && v[1] == '/' {
+		return false
+	}
+	for _, r := range v {
+		if r == '\\' || unicode.IsControl(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	u, err := url.Parse(v)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == "" && !strings.HasPrefix(u.Path, "//")
 }
 
 func (s *Server) refererPath(r *http.Request) string {
@@ -279,7 +314,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, nil, http.StatusOK, "login", "登录", d)
 }
 
-// login checks the token and starts a session. Failures are limited per client address.
+// login checks the token and starts a session. The right token always gets in; a client address
+// that keeps failing is answered 429 (failureLimiter).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	client := s.clientAddr(r)
 	d := loginData{}
@@ -293,13 +329,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Next = safeReturn(r.PostForm.Get("next"), "/")
-	if s.failures.blocked(client) {
-		d.Error = msgTooManyLogins
-		w.Header().Set("Retry-After", strconv.Itoa(int(failureRefill/time.Second)))
-		s.render(w, r, nil, http.StatusTooManyRequests, "login", "登录", d)
-		return
-	}
 	if !s.token.ok(r.PostForm.Get("token")) {
+		if s.failures.blocked(client) {
+			d.Error = msgTooManyLogins
+			w.Header().Set("Retry-After", strconv.Itoa(int(failureRefill/time.Second)))
+			s.render(w, r, nil, http.StatusTooManyRequests, "login", "登录", d)
+			return
+		}
 		s.failures.fail(client)
 		s.log.Warn("console login refused", zap.String("client", client))
 		d.Error = msgBadToken

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -31,6 +32,14 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(maskBody(b), '\n'))
+}
+
+// waitsForTask lifts the server's write deadline off an API request that waits for a sync or a
+// reconciliation: the deadline is sized for transfers (an upload, an export), and a whole sync
+// may outlast it; the caller holds the token. Without a deadline to lift (tests, a server
+// without one) it does nothing.
+func waitsForTask(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 }
 
 // apiError is the body of every API error.

@@ -73,8 +73,18 @@ func TestChartsEscapeTextAndScaleBars(t *testing.T) {
 func TestSafeReturnKeepsRedirectsOnTheSite(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"/alerts?rule=CERT_EXPIRED", "/alerts?rule=CERT_EXPIRED"},
+		{"/ledger?q=%E6%9E%97%E6%A0%BC&tab=operators", "/ledger?q=%E6%9E%97%E6%A0%BC&tab=operators"},
+		{"/", "/"},
 		{"", "/d"}, {"alerts", "/d"}, {"//evil.example", "/d"}, {"/\\evil.example", "/d"},
 		{"https://evil.example/", "/d"}, {"/x\r\nSet-Cookie: a=b", "/d"},
+		// The example, as the query parameter decodes it: browsers drop the tab.
+		{"/\t/evil.example/", "/d"},
+		{"/\n/evil.example", "/d"}, {"/\x00/evil.example", "/d"}, {"/\u0085/evil.example", "/d"},
+		{"//evil", "/d"}, {"/\\evil", "/d"}, {"\\\\evil", "/d"}, {"/x\\..\\..\\evil", "/d"},
+		{"https:evil", "/d"}, {"https:/evil", "/d"}, {"javascript:alert(1)", "/d"}, {" /alerts", "/d"},
+		{"///evil.example", "/d"}, {"/%2Fevil.example", "/d"}, {"/%2F%2Fevil.example", "/d"},
+		{"/%09/evil.example", "/d"}, {"/%5Cevil.example", "/d"}, {"/%5C%5Cevil.example", "/d"},
+		{"/%0D%0ALocation:%20//evil", "/d"}, {"/%zz", "/d"}, {"/\xff", "/d"},
 	} {
 		if got := safeReturn(c.in, "/d"); got != c.want {
 			t.Errorf("safeReturn(%q) = %q, want %q", c.in, got, c.want)

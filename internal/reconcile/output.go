@@ -1,15 +1,15 @@
 package reconcile
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"streetsync/internal/outfile"
 )
 
 // The office's words for the report: sheet names and column headers, together for review.
@@ -118,32 +118,37 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 // WriteFile writes the report as .xlsx (a summary sheet, then one sheet per kind of difference)
-// or .csv (one table with the kind in its first column), chosen by the file's extension.
+// or .csv (one table with the kind in its first column), chosen by the file's extension. The
+// file is created 0600 (package outfile): it names enterprises and people.
 func (r *Report) WriteFile(path string) error {
+	var write func(io.Writer) error
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
-		return r.writeXLSX(path)
+		write = r.WriteXLSX
 	case ".csv":
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := r.WriteCSV(f); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		write = r.WriteCSV
+	default:
+		return fmt.Errorf("对账报告只能写成 .xlsx 或 .csv 文件：%s", path)
 	}
-	return fmt.Errorf("对账报告只能写成 .xlsx 或 .csv 文件：%s", path)
+	f, err := outfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // WriteCSV writes every table into one CSV: 类别 first, then the columns of that table. A UTF-8
-// byte order mark comes first so that Excel on Chinese Windows reads it right.
+// byte order mark comes first so that Excel on Chinese Windows reads it right. Values come from
+// the platforms and the workbook, so every cell goes through outfile's formula neutralization.
 func (r *Report) WriteCSV(w io.Writer) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := outfile.NewCSV(w)
 	for _, t := range r.tables() {
 		if err := cw.Write(append([]string{"类别"}, t.headers...)); err != nil {
 			return err
@@ -154,8 +159,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			}
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // WriteXLSX writes the workbook to w (the console's download).
@@ -166,15 +170,6 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 	}
 	defer f.Close()
 	return f.Write(w)
-}
-
-func (r *Report) writeXLSX(path string) error {
-	f, err := r.workbook()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.SaveAs(path)
 }
 
 func (r *Report) workbook() (*excelize.File, error) {
@@ -198,7 +193,7 @@ func (r *Report) workbook() (*excelize.File, error) {
 			cell, _ := excelize.CoordinatesToCellName(1, i+2)
 			vals := make([]any, len(row))
 			for j, v := range row {
-				vals[j] = v // text cells: codes and IDs must not become numbers
+				vals[j] = v // string cells: codes and IDs stay text, and "=…" is never a formula
 			}
 			if err := f.SetSheetRow(sheet, cell, &vals); err != nil {
 				return err

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -447,5 +449,74 @@ func TestOutputs(t *testing.T) {
 	}
 	if !(&Report{Enterprises: &EnterpriseReport{}, Operators: &OperatorReport{}}).Empty() {
 		t.Error("an empty report is not empty")
+	}
+}
+
+// Values from the platform or a workbook that a spreadsheet would run as formulas reach the CSV
+// as text (OWASP's quote prefix) and the .xlsx as string cells; both files are the owner's only.
+func TestReportFilesAreInertAndPrivate(t *testing.T) {
+	hostile := []string{`=HYPERLINK("http://evil.example/","点击核实")`, "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"}
+	rep := &Report{
+		Enterprises: &EnterpriseReport{
+			OnlyInLedger: []LedgerOnly{{USCC: "91350100M000100Y43", Name: hostile[0], Community: hostile[3]}},
+			Different: []Difference{{USCC: "91350582MA2XXXXXX1", Name: "乙公司", Fields: []FieldDiff{
+				{Field: "legalRep", Label: "法定代表人", Ledger: hostile[1], Platform: hostile[2], Owner: "street"},
+				{Field: "employees", Label: "从业人员数", Ledger: "-12", Platform: hostile[4] + hostile[5], Owner: "street"}}}},
+		},
+		Operators: &OperatorReport{},
+	}
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	csvPath, xlsxPath := filepath.Join(dir, "对账.csv"), filepath.Join(dir, "对账.xlsx")
+	for _, p := range []string{csvPath, xlsxPath} {
+		if err := rep.WriteFile(p); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", filepath.Base(p), fi.Mode().Perm(), err)
+		}
+	}
+	raw, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
+	cr.FieldsPerRecord = -1 // every table has its own columns
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]bool{}
+	for _, row := range rows {
+		for _, c := range row {
+			cells[c] = true
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) && c != "-12" {
+				t.Errorf("CSV cell %q starts a formula", c)
+			}
+		}
+	}
+	for _, want := range []string{"'" + hostile[0], "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'\t=1\r=1", "-12"} {
+		if !cells[want] {
+			t.Errorf("CSV lacks the cell %q: %q", want, rows)
+		}
+	}
+	wb, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	for sheet, cells := range map[string][]string{sheetOnlyLedger: {"B2", "C2"}, sheetDifferent: {"D2", "E2", "E3"}} {
+		for _, cell := range cells {
+			formula, _ := wb.GetCellFormula(sheet, cell)
+			typ, _ := wb.GetCellType(sheet, cell)
+			v, _ := wb.GetCellValue(sheet, cell)
+			if formula != "" || (typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString) {
+				t.Errorf("%s!%s = %q: formula %q, type %v, want a string cell", sheet, cell, v, formula, typ)
+			}
+		}
+	}
+	if v, _ := wb.GetCellValue(sheetOnlyLedger, "B2"); v != hostile[0] {
+		t.Errorf("%s!B2 = %q, want the value as it was (a string cell needs no prefix)", sheetOnlyLedger, v)
 	}
 }

@@ -37,7 +37,7 @@ func TestHazardsGolden(t *testing.T) {
 	if err := ds.WriteWorkbook(&w, WithHazardSheets()); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "workbook-hazards-seed77.sha256", w.Bytes())
+	checkGolden(t, "workbook-hazards-seed77.sha256", workbookContent(t, w.Bytes()))
 }
 
 var (

@@ -1,7 +1,8 @@
 // Package notify is what every alert channel has in common: the Message a channel delivers (one
 // community's alerts, already masked), the Notifier interface each channel package implements,
-// the HTTP client with the project's TLS rules, and the Chinese text layout the robots and e-mail
-// share. The channels themselves live in one small package each (webhook, wecom, dingtalk,
+// the HTTP client with the project's TLS rules, the Chinese text layout the robots and e-mail
+// share, and the escaping that keeps every value in a robot's message text, never a link or a
+// mention (inert.go). The channels themselves live in one small package each (webhook, wecom, dingtalk,
 // feishu, email, log), in the manner of prometheus/alertmanager's notify/*.
 //
 // Nothing here knows about rules or Redis: package alerts decides what to send, notify and its

@@ -56,3 +56,56 @@ func TestRedactorRemovesURLSecrets(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestValuesAreInertInChatMarkup(t *testing.T) {
+	for _, c := range []struct{ in, markdown, text string }{
+		{notifytest.HostileName, "［点击核实证书］(http：//evil.example/verify) ＜＠all＞", "[点击核实证书](http：//evil.example/verify) ＜＠all＞"},
+		{"<at user_id=\"all\">所有人</at>", "＜at user＿id=\"all\"＞所有人＜/at＞", "＜at user_id=\"all\"＞所有人＜/at＞"},
+		{"@all @所有人", "＠all ＠所有人", "＠all ＠所有人"},
+		{"a\n# 标题\r\n> 引用", "a ＃ 标题  ＞ 引用", "a # 标题  ＞ 引用"},
+		{"**粗** _斜_ `码` ~~删~~ |表| \\[", "∗∗粗∗∗ ＿斜＿ ｀码｀ ～～删～～ ｜表｜ ＼［", "**粗** _斜_ `码` ~~删~~ |表| \\["},
+		{"350582********123X", "350582∗∗∗∗∗∗∗∗123X", "350582********123X"},
+		{"\u202e倒序\u2066", "倒序", "倒序"},
+		{"晋江市灵源示例鞋业有限公司（林格社区）", "晋江市灵源示例鞋业有限公司（林格社区）", "晋江市灵源示例鞋业有限公司（林格社区）"},
+	} {
+		if got := notify.ChatMarkdown(c.in); got != c.markdown {
+			t.Errorf("ChatMarkdown(%q) = %q, want %q", c.in, got, c.markdown)
+		}
+		if got := notify.ChatText(c.in); got != c.text {
+			t.Errorf("ChatText(%q) = %q, want %q", c.in, got, c.text)
+		}
+	}
+}
+
+// Rendering for a chat makes every value inert and leaves the message itself alone (it goes to
+// every channel, the generic webhook's JSON included).
+func TestRenderMakesValuesInertWithoutChangingTheMessage(t *testing.T) {
+	m := notifytest.Hostile()
+	before := m.Alerts[0].Operator.Name
+	mentionsAndLinks := []string{"<@", "@all", "@所有人", "<at", "</at>", "http://", "https://", "<font", "\n# ", "\n> ", "\u202e"}
+	for name, c := range map[string]struct {
+		st  notify.Style
+		bad []string
+	}{
+		"markdown":  {notify.Markdown, append([]string{"](", "**晋江**", "`code`", "~~删~~"}, mentionsAndLinks...)},
+		"chat text": {notify.ChatPlain, mentionsAndLinks},
+	} {
+		st := c.st
+		out := strings.Join(notify.Render(m, st, 4096), "\n")
+		for _, bad := range c.bad {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: rendered text holds %q:\n%s", name, bad, out)
+			}
+		}
+		if !strings.Contains(out, "点击核实证书") || !strings.Contains(out, "已督促") {
+			t.Errorf("the values' text is lost:\n%s", out)
+		}
+	}
+	if m.Alerts[0].Operator.Name != before {
+		t.Errorf("rendering changed the message: operator %q", m.Alerts[0].Operator.Name)
+	}
+	plain := strings.Join(notify.Render(m, notify.Plain, 4096), "\n")
+	if !strings.Contains(plain, notifytest.HostileName) {
+		t.Errorf("the e-mail's plain text changed the name:\n%s", plain)
+	}
+}

@@ -142,12 +142,16 @@ func Details(a *Alert) []string {
 	return lines
 }
 
-// Style says how a markup writes a heading, bold text and a line break.
+// Style says how a markup writes a heading, bold text and a line break, and how a value is made
+// inert in it (inert.go).
 type Style struct {
 	Heading   func(string) string
 	Bold      func(string) string
 	LineBreak string // between the lines of one alert
 	BlockSep  string // between alerts
+	// Value makes every value of the message (names, notes, the rule's message) inert in the
+	// markup; nil leaves values as they are (e-mail's plain text).
+	Value func(string) string
 }
 
 // Markdown is the style WeCom and DingTalk robots share.
@@ -156,9 +160,10 @@ var Markdown = Style{
 	Bold:      func(s string) string { return "**" + s + "**" },
 	LineBreak: "\n",
 	BlockSep:  "\n\n",
+	Value:     ChatMarkdown,
 }
 
-// Plain is plain text (e-mail, Feishu post lines).
+// Plain is plain text (e-mail).
 var Plain = Style{
 	Heading:   func(s string) string { return s },
 	Bold:      func(s string) string { return s },
@@ -166,11 +171,23 @@ var Plain = Style{
 	BlockSep:  "\n\n",
 }
 
-// Render writes the message in style and splits it into parts of at most maxBytes bytes of UTF-8
+// ChatPlain is plain text a chat robot reads for mentions and links (Feishu's post lines).
+var ChatPlain = Style{
+	Heading:   Plain.Heading,
+	Bold:      Plain.Bold,
+	LineBreak: Plain.LineBreak,
+	BlockSep:  Plain.BlockSep,
+	Value:     ChatText,
+}
+
+// Render writes the message in style, its values made inert by st.Value, and splits it into parts of at most maxBytes bytes of UTF-8
 // each (robots limit a message's size: WeCom 4096 bytes). An alert is never split between parts;
 // one alert longer than a part on its own is cut at a character boundary. Every part starts with
 // the title and the summary, and says which part it is when there are several.
 func Render(m *Message, st Style, maxBytes int) []string {
+	if st.Value != nil {
+		m = inert(m, st.Value)
+	}
 	header := st.Heading(Title(m)) + st.BlockSep + Summary(m)
 	blocks := make([]string, len(m.Alerts))
 	for i := range m.Alerts {

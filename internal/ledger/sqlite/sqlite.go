@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,10 +35,14 @@ const busyTimeoutMillis = 10000
 // returns two pools over it: writer holds a single connection whose transactions begin IMMEDIATE,
 // so that writes in this process queue up instead of failing, and reader holds several read-only
 // connections, so that a long streaming read never blocks a write (WAL lets both run at once).
-// The parent directory of a plain path is created when missing.
+// The parent directory of a plain path is created when missing, and a missing file is created
+// 0600 (createPrivate).
 func Open(ctx context.Context, dsn string) (writer, reader *sql.DB, err error) {
 	base, query, err := fileURI(dsn)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := createPrivate(base, query); err != nil {
 		return nil, nil, err
 	}
 	common := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeoutMillis) + ")&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
@@ -93,6 +98,36 @@ func fileURI(dsn string) (base, query string, err error) {
 	// Characters that mean something in a URI are escaped; everything else is kept as typed.
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	return "file:" + r.Replace(dsn), "", nil
+}
+
+// createPrivate creates the ledger file named by the file: URI base, empty and readable by its
+// owner only, when it does not exist yet. SQLite would create it 0644 (less the umask), and it
+// holds the roster's whole ID numbers; the -wal and -shm files SQLite adds take the database
+// file's permissions. An existing file is left as its owner set it.
+func createPrivate(base, query string) error {
+	if q, err := url.ParseQuery(query); err == nil && (q.Get("mode") == "ro" || q.Get("immutable") == "1") {
+		return nil // read-only: nothing is created
+	}
+	p := strings.TrimPrefix(base, "file:")
+	if rest, ok := strings.CutPrefix(p, "//"); ok { // file://host/path: only the local host
+		host, path, _ := strings.Cut(rest, "/")
+		if host != "" && host != "localhost" {
+			return nil
+		}
+		p = "/" + path
+	}
+	p, err := url.PathUnescape(p)
+	if err != nil || p == "" {
+		return nil // SQLite will say what is wrong with the name
+	}
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite ledger: create %s: %w", p, err)
+	}
+	return f.Close()
 }
 
 // Retryable reports whether err is SQLite's "database is busy/locked": another connection held

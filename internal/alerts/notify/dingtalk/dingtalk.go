@@ -87,6 +87,7 @@ var dingMarkdown = notify.Style{
 	Bold:      notify.Markdown.Bold,
 	LineBreak: "  \n",
 	BlockSep:  "\n\n",
+	Value:     notify.ChatMarkdown,
 }
 
 // Notify sends msg in as many parts as its size needs, in order; it stops at the first failure.
@@ -94,7 +95,7 @@ func (n *Notifier) Notify(ctx context.Context, msg *notify.Message) (bool, error
 	for _, part := range notify.Render(msg, dingMarkdown, MaxTextBytes) {
 		var m markdownMsg
 		m.MsgType = "markdown"
-		m.Markdown.Title = notify.Title(msg)
+		m.Markdown.Title = notify.ChatText(notify.Title(msg)) // the preview in the chat list: plain text
 		m.Markdown.Text = part
 		if retry, err := n.send(ctx, &m); err != nil {
 			return retry, err

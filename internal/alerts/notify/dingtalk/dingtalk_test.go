@@ -113,7 +113,7 @@ func TestDingtalkSignsAndSendsMarkdown(t *testing.T) {
 	if rb.titles[0] != "安全预警 · 林格社区" {
 		t.Errorf("title = %q", rb.titles[0])
 	}
-	for _, want := range []string{"**[严重·新增] 证书过期", "张三（350582********123X）", "已解决"} {
+	for _, want := range []string{"**[严重·新增] 证书过期", "张三（350582∗∗∗∗∗∗∗∗123X）", "已解决"} {
 		if !strings.Contains(rb.texts[0], want) {
 			t.Errorf("text lacks %q:\n%s", want, rb.texts[0])
 		}
@@ -160,5 +160,24 @@ func TestDingtalkWithoutSecretSendsNoSignature(t *testing.T) {
 	}
 	if rawQ != "access_token="+token {
 		t.Errorf("query = %q, want only the access token", rawQ)
+	}
+}
+
+// A roster name that is a markdown link and a mention reaches the group as text (issue 16); so
+// does the community in the title the chat list previews.
+func TestDingtalkValuesAreNoMarkup(t *testing.T) {
+	rb := &robot{}
+	n := newNotifier(t, rb, secret)
+	if _, err := n.Notify(context.Background(), notifytest.Hostile()); err != nil {
+		t.Fatal(err)
+	}
+	c := strings.Join(append(rb.titles, rb.texts...), "\n")
+	for _, bad := range []string{"](", "<@", "@all", "@所有人", "<font", "http://", "https://", "**晋江**", "\n# ", "\n> "} {
+		if strings.Contains(c, bad) {
+			t.Errorf("message holds %q:\n%s", bad, c)
+		}
+	}
+	if !strings.Contains(c, "点击核实证书") || !strings.Contains(c, "**[严重·新增]") {
+		t.Errorf("the message lost its own text or markup:\n%s", c)
 	}
 }

@@ -90,7 +90,7 @@ type response struct {
 
 // Notify sends msg in as many parts as its size needs, in order; it stops at the first failure.
 func (n *Notifier) Notify(ctx context.Context, msg *notify.Message) (bool, error) {
-	for _, part := range notify.Render(msg, notify.Plain, MaxTextBytes) {
+	for _, part := range notify.Render(msg, notify.ChatPlain, MaxTextBytes) {
 		lines := strings.Split(part, "\n")
 		var m postMsg
 		m.MsgType = "post"

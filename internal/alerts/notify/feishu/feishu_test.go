@@ -183,3 +183,31 @@ func TestFeishuSplitsLongMessages(t *testing.T) {
 		t.Errorf("got %d alerts across the posts, want 200", total)
 	}
 }
+
+// Feishu reads <at user_id="all"> as a mention of everyone and links bare URLs: values arrive
+// as text (issue 16).
+func TestFeishuValuesAreNoMentions(t *testing.T) {
+	b := &bot{}
+	n := newNotifier(t, b, secret)
+	if _, err := n.Notify(context.Background(), notifytest.Hostile()); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, p := range b.posts {
+		lines = append(lines, p.Content.Post.ZhCN.Title)
+		for _, para := range p.Content.Post.ZhCN.Content {
+			for _, tag := range para {
+				lines = append(lines, tag.Text)
+			}
+		}
+	}
+	c := strings.Join(lines, "\n")
+	for _, bad := range []string{"<at", "</at>", "<@", "@all", "@所有人", "http://", "https://", "<font", "\u202e"} {
+		if strings.Contains(c, bad) {
+			t.Errorf("post holds %q:\n%s", bad, c)
+		}
+	}
+	if !strings.Contains(c, "点击核实证书") {
+		t.Errorf("the post lost the name's text:\n%s", c)
+	}
+}

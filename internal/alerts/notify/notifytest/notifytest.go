@@ -56,3 +56,21 @@ func Big(n int) *notify.Message {
 	}
 	return notify.NewMessage("林格社区", alerts)
 }
+
+// HostileName is a roster name as the issue found it: a markdown link and a mention of the
+// whole group.
+const HostileName = "[点击核实证书](http://evil.example/verify) <@all>"
+
+// Hostile is a message whose every value tries to be markup in some robot: markdown links and
+// images, emphasis, headings and quotes on a line of their own, WeCom's <@all> and <font>,
+// DingTalk's @all, Feishu's <at user_id="all">, a bare URL and a bidirectional override.
+func Hostile() *notify.Message {
+	a := Alert()
+	a.Community = "林格社区 <@all>"
+	a.Enterprise.Name = "**晋江**鞋业\n# 假标题\n> 引用 ![图](http://evil.example/i.png) <font color=\"warning\">红字</font>"
+	a.Operator = &notify.Operator{Name: HostileName, IDNumber: "350582********123X"}
+	a.Item = &notify.Item{Code: "0102", Name: "低压电工作业 @all @所有人"}
+	a.Message = "证书过期：" + HostileName + " <at user_id=\"all\">所有人</at> 详见 https://evil.example/x `code` ~~删~~ |表| \u202e倒序"
+	a.Acknowledged = &notify.Ack{By: "网格员 <@zhangsan>", Note: "已督促 [回执](https://evil.example/r)", At: Now}
+	return notify.NewMessage(a.Community, []notify.Alert{a})
+}

@@ -70,7 +70,7 @@ func TestWecomSendsMarkdown(t *testing.T) {
 	}
 	c := rb.contents[0]
 	for _, want := range []string{"### 安全预警 · 林格社区", "新增 1 条，已解决 1 条", "**[严重·新增] 证书过期 — 晋江市灵源示例鞋业有限公司**",
-		"张三（350582********123X）", "T350582********123X", "[提醒·已解决] 证书即将到期"} {
+		"张三（350582∗∗∗∗∗∗∗∗123X）", "T350582∗∗∗∗∗∗∗∗123X", "[提醒·已解决] 证书即将到期"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("content lacks %q:\n%s", want, c)
 		}
@@ -121,5 +121,23 @@ func TestWecomErrcodeIsTheRealStatus(t *testing.T) {
 		if strings.Contains(err.Error(), "robot-key") || !strings.Contains(err.Error(), "lingge-wecom") {
 			t.Errorf("error %q leaks the key or does not name the channel", err)
 		}
+	}
+}
+
+// A roster name that is a markdown link and a mention reaches the group as text (issue 16).
+func TestWecomValuesAreNoMarkup(t *testing.T) {
+	rb := &robot{}
+	n := newNotifier(t, rb)
+	if _, err := n.Notify(context.Background(), notifytest.Hostile()); err != nil {
+		t.Fatal(err)
+	}
+	c := strings.Join(rb.contents, "\n")
+	for _, bad := range []string{"](", "<@", "@all", "<font", "http://", "https://", "**晋江**", "\n# ", "\n> "} {
+		if strings.Contains(c, bad) {
+			t.Errorf("content holds %q:\n%s", bad, c)
+		}
+	}
+	if !strings.Contains(c, "点击核实证书") || !strings.HasPrefix(c, "### 安全预警 · 林格社区") {
+		t.Errorf("the message lost its own text or markup:\n%s", c)
 	}
 }
