@@ -44,9 +44,17 @@ func TestFujianPilotException(t *testing.T) {
 	if !USCCAccepted(pilot) {
 		t.Errorf("USCCAccepted(%s) = false, want true: Fujian code with valid inner organization code", pilot)
 	}
-	notFujian := "91440300" + body[8:] + string(wrong)
-	if c, _ := USCCCheckChar(notFujian[:17]); c == wrong {
-		t.Skip("accidentally valid")
+	// The same inner organization code outside Fujian, with a check character that is wrong
+	// for it: the pilot exception must not rescue it.
+	notFujianBody := "91440300" + body[8:]
+	notFujianRight, _ := USCCCheckChar(notFujianBody)
+	notFujianWrong := byte('0')
+	if notFujianRight == '0' {
+		notFujianWrong = '1'
+	}
+	notFujian := notFujianBody + string(notFujianWrong)
+	if USCCValid(notFujian) {
+		t.Fatalf("%s is valid: the test needs a wrong check character", notFujian)
 	}
 	if USCCAccepted(notFujian) {
 		t.Errorf("USCCAccepted(%s) = true, want false: exception is for Fujian codes only", notFujian)
