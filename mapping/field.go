@@ -361,23 +361,21 @@ func (ps *Problems) tooLong(field, label, value string, max int, sev Severity) {
 	ps.add(field, label, clipRunes(value, max), reasonTooLong(max, utf8.RuneCountInString(value)), sev)
 }
 
-// maxTextFields bounds how many fields of one record normalization rewrites at once.
-const maxTextFields = 32
+// maxTextFields bounds how many fields of one record normalization rewrites at once (a test holds
+// the tables to it; the bound keeps the rewrite's bookkeeping on the stack).
+const maxTextFields = 16
 
 // normalizeRecord puts every field of r in canonical form, in place: the text fields' rules in
-// one shared rewrite, then each field's canonical form.
+// one shared rewrite, and each field's canonical form — after the rewrite for a field that has
+// both (a phone's prefixes), at once for the others (codes read from their labels).
 func normalizeRecord[R any](table []*Field[R], r *R) {
 	var texts [maxTextFields]textField
 	n := 0
 	for _, f := range table {
-		if f.rules != 0 {
+		switch {
+		case f.rules != 0:
 			texts[n] = textField{f.textAt(r), f.rules}
 			n++
-		}
-	}
-	rewriteFields(texts[:n])
-	for _, f := range table {
-		switch {
 		case f.canon != nil:
 			p := f.textAt(r)
 			*p = f.canon(*p)
@@ -390,6 +388,13 @@ func normalizeRecord[R any](table []*Field[R], r *R) {
 			}
 		}
 	}
+	rewriteFields(texts[:n])
+	for _, f := range table {
+		if f.rules != 0 && f.canon != nil {
+			p := f.textAt(r)
+			*p = f.canon(*p)
+		}
+	}
 }
 
 // validateRecord checks a normalized record field by field, in the table's order: the length
@@ -398,50 +403,57 @@ func normalizeRecord[R any](table []*Field[R], r *R) {
 // env carries the day and the catalog the checks judge against (nil: today, the built-in one).
 func validateRecord[R any](ps *Problems, table []*Field[R], r *R, env *settings, sheet bool) {
 	for _, f := range table {
-		sev := f.severity()
-		if f.kind == KindText {
-			if s := *f.textAt(r); tooLong(s, f.MaxRunes) {
-				ps.tooLong(f.Name, f.Label, s, f.MaxRunes, sev)
-				continue
-			}
-		}
-		if f.IsEmpty(r) {
-			switch {
-			case f.Required || sheet && f.Column == ColumnRequired:
-				ps.required(f.Name, f.Label, "")
-			case f.ifEmpty != "":
-				ps.add(f.Name, f.Label, "", f.ifEmpty, SeverityWarning)
-			}
-			continue
-		}
 		switch f.kind {
 		case KindText:
-			if f.check == nil {
-				continue
-			}
 			s := *f.textAt(r)
-			if reason, own := f.check(s, env); reason != "" {
-				if own != 0 {
-					sev = own
+			switch {
+			case s == "":
+				missing(ps, f, sheet)
+			case tooLong(s, f.MaxRunes):
+				ps.tooLong(f.Name, f.Label, s, f.MaxRunes, f.severity())
+			case f.check != nil:
+				if reason, sev := f.check(s, env); reason != "" {
+					if sev == 0 {
+						sev = f.severity()
+					}
+					ps.add(f.Name, f.Label, s, reason, sev)
 				}
-				ps.add(f.Name, f.Label, s, reason, sev)
 			}
 		case KindDate:
-			ps.checkDate(f.Name, f.Label, *f.dateAt(r), sev)
+			if d := *f.dateAt(r); d.IsZero() {
+				missing(ps, f, sheet)
+			} else {
+				ps.checkDate(f.Name, f.Label, d, f.severity())
+			}
 		case KindList:
-			for _, k := range *f.listAt(r) {
+			ks := *f.listAt(r)
+			if len(ks) == 0 {
+				missing(ps, f, sheet)
+			}
+			for _, k := range ks {
 				if !k.Known() {
-					ps.add(f.Name, f.Label, string(k), reasonKeyRisk, sev)
+					ps.add(f.Name, f.Label, string(k), reasonKeyRisk, f.severity())
 				}
 			}
 		case KindCount:
 			switch n := *f.countAt(r); {
 			case n < 0:
-				ps.add(f.Name, f.Label, strconv.Itoa(n), reasonEmployees, sev)
+				ps.add(f.Name, f.Label, strconv.Itoa(n), reasonEmployees, f.severity())
 			case n > maxEmployees:
-				ps.add(f.Name, f.Label, strconv.Itoa(n), reasonEmployeesTooMany, sev)
+				ps.add(f.Name, f.Label, strconv.Itoa(n), reasonEmployeesTooMany, f.severity())
 			}
 		}
+	}
+}
+
+// missing records an empty field that must not be: required, by the record or by the sheet (a
+// value that did not parse is not reported again), or worth a warning (ifEmpty).
+func missing[R any](ps *Problems, f *Field[R], sheet bool) {
+	switch {
+	case f.Required || sheet && f.Column == ColumnRequired:
+		ps.required(f.Name, f.Label, "")
+	case f.ifEmpty != "":
+		ps.add(f.Name, f.Label, "", f.ifEmpty, SeverityWarning)
 	}
 }
 

@@ -15,7 +15,11 @@ func EnterpriseFromQZ(q QZEnterprise) (Enterprise, Problems) {
 	var ps Problems
 	var e Enterprise
 	for _, f := range EnterpriseTable {
-		if f.qz != nil {
+		switch {
+		case f.qz == nil:
+		case f.kind == KindText:
+			*f.textAt(&e) = *f.qzAt(&q) // read's first case, without the call: most fields are text
+		default:
 			f.read(&e, *f.qzAt(&q), &ps)
 		}
 	}
@@ -50,8 +54,8 @@ func EnterpriseToQZ(e *Enterprise) QZEnterprise {
 // and whether it is a number (cyrs, a FlexNumber: null clears it); nil for a key the record does
 // not have. Decoders use it instead of spelling the keys out again.
 func (q *QZEnterprise) Field(key string) (dst *string, number bool) {
-	f, ok := qzFields[key]
-	if !ok {
+	f := qzKeys.find(key)
+	if f == nil {
 		return nil, false
 	}
 	return f.qzAt(q), f.kind == KindCount
@@ -68,15 +72,43 @@ func QZEnterpriseKeys() []string {
 	return out
 }
 
-// qzFields indexes EnterpriseTable by wire key.
-var qzFields = func() map[string]*Field[Enterprise] {
-	m := make(map[string]*Field[Enterprise])
-	for _, f := range EnterpriseTable {
-		if f.Wire != "" {
-			m[f.Wire] = f
+// keyIndex finds a field by its wire key. The decoder asks for every key of every record — ten
+// thousand times a page — and a map's hashing would cost as much as the decoding itself: a key's
+// length and two of its bytes pick a slot instead, probed in order.
+type keyIndex struct {
+	slots [64]*Field[Enterprise]
+}
+
+func keySlot(k string) int {
+	if k == "" {
+		return 0
+	}
+	return (len(k)*7 + int(k[0])*31 + int(k[len(k)-1])) & 63
+}
+
+func (x *keyIndex) find(k string) *Field[Enterprise] {
+	for i, n := keySlot(k), 0; n < len(x.slots); i, n = (i+1)&63, n+1 {
+		f := x.slots[i]
+		if f == nil || f.Wire == k {
+			return f
 		}
 	}
-	return m
+	return nil
+}
+
+var qzKeys = func() *keyIndex {
+	x := &keyIndex{}
+	for _, f := range EnterpriseTable {
+		if f.Wire == "" {
+			continue
+		}
+		i := keySlot(f.Wire)
+		for x.slots[i] != nil {
+			i = (i + 1) & 63
+		}
+		x.slots[i] = f
+	}
+	return x
 }()
 
 // AlarmFromQZ converts a risk-monitoring alarm. Only a missing alarm id stops it; anything else

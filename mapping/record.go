@@ -24,9 +24,9 @@ type textField struct {
 func rewriteFields(fs []textField) {
 	var stack [512]byte
 	var ends [maxTextFields]int
-	var changed uint32
+	var changed uint16
 	if len(fs) > len(ends) {
-		panic("mapping: rewriteFields takes at most 32 fields") // a programming error: a test holds the tables to it
+		panic("mapping: rewriteFields takes at most 16 fields") // a programming error: a test holds the tables to it
 	}
 	buf := stack[:0]
 	for i := range fs {
@@ -55,6 +55,11 @@ func rewriteFields(fs []textField) {
 // NormalizeEnterprise puts every field of e in canonical form, in place (EnterpriseTable says
 // how, field by field). A KeyRisks slice that is not canonical is replaced by a new one (the old
 // backing array is not written to).
+//
+// It is kept out of line on purpose: other packages do not see the escape analysis of a generic
+// instantiation, so an inlined call would move the caller's record to the heap.
+//
+//go:noinline
 func NormalizeEnterprise(e *Enterprise) { normalizeRecord(EnterpriseTable, e) }
 
 // NormalizeOperator puts every field of o in canonical form, in place: the item (a code, a name or

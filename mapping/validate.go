@@ -414,6 +414,9 @@ func ValidateEnterprise(e *Enterprise) Problems {
 }
 
 // validateEnterprise runs EnterpriseTable's checks; sheet adds the workbook's required columns.
+// Out of line for the reason NormalizeEnterprise is.
+//
+//go:noinline
 func (ps *Problems) validateEnterprise(e *Enterprise, sheet bool) {
 	validateRecord(ps, EnterpriseTable, e, nil, sheet)
 }
