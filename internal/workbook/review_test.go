@@ -4,7 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -92,4 +94,30 @@ func setCell(t *testing.T, path, sheet, key, header, value string) {
 		}
 	}
 	t.Fatalf("no row %s in %s", key, sheet)
+}
+
+// A row with a name far over its limit (issue 16, finding 2) is rejected, naming the column; the
+// rejection shows the cell cut short, and the other rows load.
+func TestARowOverALengthLimitIsRejected(t *testing.T) {
+	s := newStore(t)
+	long := enterpriseRow(2)
+	long[1] = strings.Repeat("名", 1<<16)
+	long[13] = strings.Repeat("备", 501)
+	path := writeXLSX(t, filepath.Join(t.TempDir(), "a.xlsx"), sheet{name: "企业台账", rows: rows(enterpriseHeaders, enterpriseRow(1), long)})
+	rep := mustImport(t, s, path, opts())
+	if rep.Enterprises.Inserted != 1 || len(rep.Rejected) != 2 {
+		t.Fatalf("counts %+v, rejected %+v; want the first row in and two problems with the second", rep.Enterprises, rep.Rejected)
+	}
+	for i, want := range []struct {
+		column string
+		shown  int // characters of the cell the rejection shows: the limit and …
+	}{{"企业名称", 101}, {"备注", 501}} {
+		r := rep.Rejected[i]
+		if r.Row != 3 || r.Column != want.column || !strings.Contains(r.Reason, "个字符") || utf8.RuneCountInString(r.Value) > want.shown {
+			t.Errorf("rejection %d: row %d column %s reason %s value of %d characters", i, r.Row, r.Column, r.Reason, utf8.RuneCountInString(r.Value))
+		}
+	}
+	if _, err := s.EnterpriseByUSCC(context.Background(), uscc(2)); err == nil {
+		t.Error("the rejected row was loaded")
+	}
 }
