@@ -11,7 +11,9 @@
 //
 // Two implementations share one schema and one set of tests: SQLite (embedded default, package
 // sqlite) and PostgreSQL (package postgres). Open picks one from the configuration and runs the
-// schema migrations. The SQL is written once, with ? placeholders, in this package.
+// schema migrations. The SQL is written once, with ? placeholders, in this package; the
+// enterprise columns follow mapping's field table (columns.go), so that a new street-owned field
+// needs only its migration here.
 package ledger
 
 import (
