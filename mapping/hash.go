@@ -46,13 +46,13 @@ func (h *hasher) sum() string {
 	return hex.EncodeToString(s[:])
 }
 
-// StreetHash covers the key and the street-owned fields (EnterpriseFields with OwnerStreet), the
-// ones the street pushes: a changed StreetHash means a push is due. The region code (set from the
+// StreetHash covers the key and the street-owned fields EnterpriseTable marks Hashed, the ones
+// the street pushes: a changed StreetHash means a push is due. The region code (set from the
 // config) and the remark (never pushed) are not covered.
 func (e *Enterprise) StreetHash() string { return e.ownedHash(OwnerStreet) }
 
-// PlatformHash covers the key, the platform id and the platform-owned fields (EnterpriseFields
-// with OwnerPlatform): a changed PlatformHash means the ledger's copy needs updating.
+// PlatformHash covers the key, the platform id and the platform-owned fields EnterpriseTable
+// marks Hashed: a changed PlatformHash means the ledger's copy needs updating.
 func (e *Enterprise) PlatformHash() string { return e.ownedHash(OwnerPlatform) }
 
 func (e *Enterprise) ownedHash(o Owner) string {
@@ -60,15 +60,18 @@ func (e *Enterprise) ownedHash(o Owner) string {
 	NormalizeEnterprise(&n)
 	h := newHasher("enterprise." + o.String())
 	h.field("uscc", n.USCC)
-	if o == OwnerPlatform {
-		h.field("platformId", n.PlatformID)
-	}
-	for _, f := range EnterpriseFields {
-		if f.Owner == o {
-			h.field(f.Name, f.Get(&n))
-		}
-	}
+	hashFields(h, EnterpriseTable, &n, func(f *Field[Enterprise]) bool { return f.Owner == o })
 	return h.sum()
+}
+
+// hashFields writes the Hashed fields of r that pick selects, in the table's order.
+func hashFields[R any](h *hasher, table []*Field[R], r *R, pick func(*Field[R]) bool) {
+	for _, f := range table {
+		if !f.Hashed || !pick(f) || !f.hashEmpty && f.IsEmpty(r) {
+			continue
+		}
+		h.field(f.Name, f.Get(r))
+	}
 }
 
 // ContentHash covers every field of the roster entry, normalized against the built-in catalog.
@@ -80,15 +83,7 @@ func (o *Operator) ContentHashWith(cat *Catalog) string {
 	n := *o
 	NormalizeOperator(&n, cat)
 	h := newHasher("operator")
-	h.field("name", n.Name)
-	h.field("idNumber", n.IDNumber)
-	h.field("phone", n.Phone)
-	h.field("enterpriseUscc", n.EnterpriseUSCC)
-	h.field("categoryCode", n.CategoryCode)
-	h.field("itemCode", n.ItemCode)
-	h.field("startDate", n.StartDate.String())
-	h.field("endDate", n.EndDate.String())
-	h.field("remark", n.Remark)
+	hashFields(h, OperatorTable, &n, func(*Field[Operator]) bool { return true })
 	return h.sum()
 }
 

@@ -1,8 +1,10 @@
 package mapping
 
-// Every Chinese string a person reads in a Problem, kept together for review. Field labels of the
-// enterprise come from EnterpriseFields (fields.go) where they exist; the others are here. Code
-// labels (冶金, 粉尘涉爆, 有效 …) are in labels.go, catalog names in catalog.go.
+import "strconv"
+
+// Every Chinese string a person reads in a Problem, kept together for review. The field tables
+// (fields.go) take their labels from here. Code labels (冶金, 粉尘涉爆, 有效 …) are in labels.go,
+// catalog names in catalog.go.
 
 // Field labels. The enterprise and operator labels are also the workbook's canonical headers.
 const (
@@ -26,6 +28,7 @@ const (
 	labelGradeValidUntil = "标准化有效期"
 	labelRiskMonitored   = "是否纳入监测预警"
 	labelUpdatedAt       = "更新时间"
+	labelReview          = "核实状态"
 
 	labelPersonName     = "姓名"
 	labelIDNumber       = "身份证号"
@@ -45,6 +48,9 @@ const (
 	labelReviewDueDate  = "应复审日期"
 	labelLastReviewDate = "实际复审日期"
 	labelCertStatus     = "证书状态"
+	labelCategoryName   = "作业类别名称"
+	labelItemName       = "操作项目名称"
+	labelIssuer         = "发证机关"
 
 	labelAlarmID      = "报警编号"
 	labelAlarmLevel   = "报警级别"
@@ -56,6 +62,18 @@ const (
 	labelHandler      = "处置人"
 	labelHandledAt    = "处置时间"
 	labelAlarmTarget  = "报警企业"
+	labelPointCode    = "监测点编码"
+	labelPointName    = "监测点名称"
+	labelQuantity     = "监测项目"
+	labelUnit         = "计量单位"
+	labelAlarmValue   = "报警值"
+	labelThreshold    = "报警阈值"
+)
+
+// The workbook's words for 核实状态.
+const (
+	textPending   = "待核实"
+	textConfirmed = "已核实"
 )
 
 // Reasons.
@@ -100,6 +118,16 @@ const (
 	reasonAlarmEnterprise  = "缺少企业的平台ID和统一社会信用代码"
 	reasonDuplicateColumn  = "有多列表示同一内容且填写不一致"
 )
+
+// reasonTooLong names the limit a value exceeds and its length: 超过 100 个字符（实际 2097152 个）.
+func reasonTooLong(max, got int) string {
+	return "超过 " + strconv.Itoa(max) + " 个字符（实际 " + strconv.Itoa(got) + " 个），请删减"
+}
+
+// reasonOneOf asks for one of a field's two words, empty meaning the second.
+func reasonOneOf(yes, no string) string {
+	return "应填“" + yes + "”或“" + no + "”（留空即为“" + no + "”）"
+}
 
 // unknownItemReason explains an item text the catalog cannot resolve; a category's name gets the
 // list of its items.

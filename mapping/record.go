@@ -20,13 +20,13 @@ type textField struct {
 
 // rewriteFields rewrites the text fields of one record into one shared buffer, so that a messy
 // record costs one string allocation for all its fields rather than one per field (the fields
-// then share one backing array). Clean fields are left as they are. At most 16 fields.
+// then share one backing array). Clean fields are left as they are. At most maxTextFields fields.
 func rewriteFields(fs []textField) {
 	var stack [512]byte
-	var ends [16]int
+	var ends [maxTextFields]int
 	var changed uint16
 	if len(fs) > len(ends) {
-		panic("mapping: rewriteFields takes at most 16 fields") // a programming error
+		panic("mapping: rewriteFields takes at most 16 fields") // a programming error: a test holds the tables to it
 	}
 	buf := stack[:0]
 	for i := range fs {
@@ -52,48 +52,22 @@ func rewriteFields(fs []textField) {
 	}
 }
 
-// NormalizeEnterprise puts every field of e in canonical form, in place. A KeyRisks slice that is
-// not canonical is replaced by a new one (the old backing array is not written to).
-func NormalizeEnterprise(e *Enterprise) {
-	fields := [...]textField{
-		{&e.USCC, rulesCode},
-		{&e.Name, rulesCompanyName},
-		{&e.LegalRep, rulesPersonName},
-		{&e.Principal, rulesPersonName},
-		{&e.PrincipalPhone, rulesPhone},
-		{&e.SafetyManager, rulesPersonName},
-		{&e.Address, rulesCompanyName},
-		{&e.RegionCode, rulesCode},
-		{&e.Community, rulesCommunity},
-		{&e.Remark, ruleClean},
-		{&e.PlatformID, rulesCode},
-	}
-	rewriteFields(fields[:])
-	e.PrincipalPhone = phoneForm(e.PrincipalPhone)
-	e.Industry, _ = ParseIndustry(string(e.Industry))
-	e.KeyRisks = normalizeKeyRisks(e.KeyRisks)
-	e.Status, _ = ParseEnterpriseStatus(string(e.Status))
-	e.Grade, _ = ParseGrade(string(e.Grade))
-	if !e.UpdatedAt.IsZero() {
-		e.UpdatedAt = e.UpdatedAt.In(beijing)
-	}
-}
+// NormalizeEnterprise puts every field of e in canonical form, in place (EnterpriseTable says
+// how, field by field). A KeyRisks slice that is not canonical is replaced by a new one (the old
+// backing array is not written to).
+//
+// It is kept out of line on purpose: other packages do not see the escape analysis of a generic
+// instantiation, so an inlined call would move the caller's record to the heap.
+//
+//go:noinline
+func NormalizeEnterprise(e *Enterprise) { normalizeRecord(EnterpriseTable, e) }
 
 // NormalizeOperator puts every field of o in canonical form, in place: the item (a code, a name or
 // a short form) becomes its code, the category its code (filled in from the item when empty).
 // A nil catalog is the built-in one.
 func NormalizeOperator(o *Operator, cat *Catalog) {
 	cat = catalogOrDefault(cat)
-	fields := [...]textField{
-		{&o.Name, rulesPersonName},
-		{&o.IDNumber, rulesCode},
-		{&o.Phone, rulesPhone},
-		{&o.EnterpriseUSCC, rulesCode},
-		{&o.Remark, ruleClean},
-	}
-	rewriteFields(fields[:])
-	o.IDNumber = idForm(o.IDNumber)
-	o.Phone = phoneForm(o.Phone)
+	normalizeRecord(OperatorTable, o)
 	item, known := cat.LookupItem(o.ItemCode)
 	if known {
 		o.ItemCode = item.Code
@@ -212,10 +186,10 @@ func employeesText(n int) string {
 }
 
 // parseEmployeesField parses 从业人数, recording a problem when it fails.
-func (ps *Problems) parseEmployeesField(field, label, value string) int {
+func (ps *Problems) parseEmployeesField(field, label, value string, sev Severity) int {
 	n, ok := parseEmployees(value)
 	if !ok {
-		ps.add(field, label, value, reasonEmployees, SeverityError)
+		ps.add(field, label, value, reasonEmployees, sev)
 	}
 	return n
 }
@@ -232,12 +206,8 @@ func (ps *Problems) parseFlagField(field, label, value string, sev Severity) boo
 // The order problems are reported in: the order of the record's fields (and of the workbook's
 // columns), whatever order parsing and validation found them in.
 var (
-	enterpriseFieldOrder = []string{"uscc", "name", "legalRep", "principal", "principalPhone",
-		"safetyManager", "address", "regionCode", "community", "industry", "keyRisks", "employees",
-		"status", "factoryInFactory", "remark", "platformId", "grade", "gradeValidUntil",
-		"riskMonitored", "updatedAt"}
-	operatorFieldOrder = []string{"name", "idNumber", "phone", "enterpriseUscc", "categoryCode",
-		"itemCode", "startDate", "endDate", "remark"}
+	enterpriseFieldOrder  = fieldOrder(EnterpriseTable)
+	operatorFieldOrder    = fieldOrder(OperatorTable)
 	certificateFieldOrder = []string{"certNo", "holderName", "idNumber", "gender", "categoryCode",
 		"itemCode", "firstIssueDate", "validFrom", "validUntil", "reviewDueDate", "lastReviewDate",
 		"status", "issuer", "updatedAt"}

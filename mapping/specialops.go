@@ -4,7 +4,7 @@ package mapping
 // are yyyy-MM-dd, times RFC 3339 with offset, and "never reviewed" / "open-ended" are null.
 
 // CertificateFromTZ converts a certificate record: parsed, normalized against the catalog (nil:
-// the built-in one) and validated. An item code the catalog does not know is kept as sent and
+// the built-in one) and validated; a text over its length limit stops it and arrives cut. An item code the catalog does not know is kept as sent and
 // reported as a warning, never dropped (catalog contract). Options: WithToday.
 func CertificateFromTZ(t TZCertificate, cat *Catalog, opts ...Option) (Certificate, Problems) {
 	cat = catalogOrDefault(cat)
@@ -32,7 +32,10 @@ func CertificateFromTZ(t TZCertificate, cat *Catalog, opts ...Option) (Certifica
 	c.UpdatedAt = ps.parseTimeField("updatedAt", labelUpdatedAt, t.UpdatedAt, SeverityWarning)
 	NormalizeCertificate(&c, cat)
 	ps.validateCertificate(&c, cat, &s)
-	ps.sortByField(certificateFieldOrder)
+	if ps != nil {
+		clipLong(certificateTexts, &c) // refused anyway; nothing downstream carries megabytes
+		ps.sortByField(certificateFieldOrder)
+	}
 	return c, ps
 }
 

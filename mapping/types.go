@@ -6,12 +6,15 @@
 // mapping does no I/O. Everything above it (connectors, ledger, sync, reconcile, alerts) speaks
 // in the canonical types defined here.
 //
-// Where things are: normalize.go (text rules), dates.go (dates and times), labels.go (Chinese
-// labels ↔ codes), catalog.go (the special-operations catalog), record.go (Normalize… for whole
-// records), validate.go (check characters, shapes, Validate…), messages.go (every Chinese string
-// of a Problem), quanzhou.go, specialops.go and workbook.go (one file per outside shape) and
-// hash.go (content hashes). Conversions from an outside shape parse, normalize and validate in one
-// call and return every problem of the record together.
+// Where things are: fields.go (the field tables: one descriptor per enterprise and roster field —
+// its names in every shape, owner, normalizer, validator, length limit, how it is compared and
+// hashed; the one place a new field is described) and field.go (what the program does with a
+// descriptor), normalize.go (text rules), dates.go (dates and times), labels.go (Chinese labels ↔
+// codes), catalog.go (the special-operations catalog), record.go (Normalize… for whole records),
+// validate.go (check characters, shapes, Validate…), messages.go (every Chinese string of a
+// Problem), quanzhou.go, specialops.go and workbook.go (one file per outside shape) and hash.go
+// (content hashes). Conversions from an outside shape parse, normalize and validate in one call
+// and return every problem of the record together.
 package mapping
 
 import (
@@ -27,6 +30,9 @@ const (
 	OwnerStreet Owner = iota + 1
 	// OwnerPlatform fields are set by the platform and only ever pulled.
 	OwnerPlatform
+	// OwnerLedger fields are the ledger's own bookkeeping about a record (核实状态): neither
+	// pushed nor pulled, nor compared.
+	OwnerLedger
 )
 
 func (o Owner) String() string {
@@ -35,6 +41,8 @@ func (o Owner) String() string {
 		return "street"
 	case OwnerPlatform:
 		return "platform"
+	case OwnerLedger:
+		return "ledger"
 	}
 	return "unknown"
 }
@@ -63,7 +71,7 @@ const (
 )
 
 // Enterprise is one industry-and-trade enterprise of the street. Street-owned fields come first,
-// then the platform-owned ones; EnterpriseFields says which is which.
+// then the platform-owned ones, then the ledger's own; EnterpriseTable (fields.go) describes each.
 type Enterprise struct {
 	USCC             string // 统一社会信用代码, the key
 	Name             string // 企业名称, parentheses canonically full-width （）
@@ -86,6 +94,11 @@ type Enterprise struct {
 	GradeValidUntil Date      // bzhyxq, platform-owned
 	RiskMonitored   bool      // sfnrjcyj, platform-owned
 	UpdatedAt       time.Time // gxsj, platform-owned (Beijing time)
+
+	// PendingReview is 核实状态 待核实: pulled from the platform and not yet confirmed by the
+	// street. The ledger keeps it; on a record going into the ledger (a workbook row) it asks the
+	// ledger to keep the flag rather than confirm the enterprise.
+	PendingReview bool
 }
 
 // Operator is one entry of the street's special-operator roster: a person doing one special

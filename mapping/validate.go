@@ -302,26 +302,44 @@ func (ps *Problems) checkUSCC(field, label, code string) {
 	if !ps.required(field, label, code) {
 		return
 	}
+	if reason, sev := usccProblem(code, nil); reason != "" {
+		ps.add(field, label, code, reason, sev)
+	}
+}
+
+// usccProblem says why a code fails and how much that weighs ("" when it passes).
+func usccProblem(code string, _ *settings) (string, Severity) {
 	switch CheckUSCC(code) {
 	case USCCFujianPilot:
-		ps.add(field, label, code, reasonUSCCFujianPilot, SeverityWarning)
+		return reasonUSCCFujianPilot, SeverityWarning
 	case USCCWrongLength:
-		ps.add(field, label, code, reasonUSCCLength+strconv.Itoa(len([]rune(code)))+"位", SeverityError)
+		return reasonUSCCLength + strconv.Itoa(len([]rune(code))) + "位", SeverityError
 	case USCCBadCharacter:
-		ps.add(field, label, code, reasonUSCCCharacter, SeverityError)
+		return reasonUSCCCharacter, SeverityError
 	case USCCBadCheck:
-		ps.add(field, label, code, reasonCheckChar, SeverityError)
+		return reasonCheckChar, SeverityError
 	}
+	return "", 0
 }
 
 func (ps *Problems) checkIDNumber(field, label, id string, s *settings) {
 	if !ps.required(field, label, id) {
 		return
 	}
+	if reason, sev := idProblem(id, s); reason != "" {
+		ps.add(field, label, id, reason, sev)
+	}
+}
+
+// idProblem says why an ID number fails ("" when it passes); s bounds the birth date.
+func idProblem(id string, s *settings) (string, Severity) {
+	if s == nil {
+		s = &settings{}
+	}
 	var reason string
 	switch CheckIDNumber(id, s.todayOr()) {
 	case IDValid:
-		return
+		return "", 0
 	case IDWrongLength:
 		reason = reasonIDLength + strconv.Itoa(len([]rune(id))) + "位"
 	case IDBadCharacter:
@@ -335,13 +353,21 @@ func (ps *Problems) checkIDNumber(field, label, id string, s *settings) {
 	case IDBadCheck:
 		reason = reasonCheckChar
 	}
-	ps.add(field, label, id, reason, SeverityError)
+	return reason, SeverityError
 }
 
 func (ps *Problems) checkPhone(field, label, phone string) {
-	if phone != "" && !ValidPhone(phone) {
-		ps.add(field, label, phone, reasonPhone, SeverityError)
+	if reason, sev := phoneProblem(phone, nil); reason != "" {
+		ps.add(field, label, phone, reason, sev)
 	}
+}
+
+// phoneProblem says why a phone number has an impossible shape ("" when it has none or a good one).
+func phoneProblem(phone string, _ *settings) (string, Severity) {
+	if phone != "" && !ValidPhone(phone) {
+		return reasonPhone, SeverityError
+	}
+	return "", 0
 }
 
 func (ps *Problems) checkDate(field, label string, d Date, sev Severity) {
@@ -378,85 +404,51 @@ func (ps *Problems) parseTimeField(field, label, value string, sev Severity) tim
 }
 
 // ValidateEnterprise checks a normalized enterprise: the key, the fields the Quanzhou platform
-// requires on create, phone shape, known codes and plausible numbers and dates. A missing
-// community is a warning here (platform records may lack one); the workbook requires it.
+// requires on create, length limits, phone shape, known codes and plausible numbers and dates. A
+// missing community is a warning here (platform records may lack one); the workbook requires it.
 // Platform-owned fields only ever produce warnings: they are the platform's to fix.
 func ValidateEnterprise(e *Enterprise) Problems {
 	var ps Problems
-	ps.validateEnterprise(e)
+	ps.validateEnterprise(e, false)
 	return ps
 }
 
-func (ps *Problems) validateEnterprise(e *Enterprise) {
-	ps.checkUSCC("uscc", labelUSCC, e.USCC)
-	ps.required("name", labelName, e.Name)
-	ps.required("legalRep", labelLegalRep, e.LegalRep)
-	ps.required("principal", labelPrincipal, e.Principal)
-	if ps.required("principalPhone", labelPrincipalPhone, e.PrincipalPhone) {
-		ps.checkPhone("principalPhone", labelPrincipalPhone, e.PrincipalPhone)
-	}
-	ps.required("address", labelAddress, e.Address)
-	if e.Community == "" {
-		ps.add("community", labelCommunity, "", reasonNoCommunity, SeverityWarning)
-	}
-	if e.RegionCode != "" && (len(e.RegionCode) != 9 || !allDigits(e.RegionCode)) {
-		ps.add("regionCode", labelRegionCode, e.RegionCode, reasonRegionCode, SeverityError)
-	}
-	if ps.required("industry", labelIndustry, string(e.Industry)) && !e.Industry.Known() {
-		ps.add("industry", labelIndustry, string(e.Industry), reasonIndustry, SeverityError)
-	}
-	for _, k := range e.KeyRisks {
-		if !k.Known() {
-			ps.add("keyRisks", labelKeyRisks, string(k), reasonKeyRisk, SeverityError)
-		}
-	}
-	switch {
-	case e.Employees < 0:
-		ps.add("employees", labelEmployees, strconv.Itoa(e.Employees), reasonEmployees, SeverityError)
-	case e.Employees > maxEmployees:
-		ps.add("employees", labelEmployees, strconv.Itoa(e.Employees), reasonEmployeesTooMany, SeverityError)
-	}
-	if ps.required("status", labelStatus, string(e.Status)) && !e.Status.Known() {
-		ps.add("status", labelStatus, string(e.Status), reasonStatus, SeverityError)
-	}
-	if e.Grade != "" && !e.Grade.Known() {
-		ps.add("grade", labelGrade, string(e.Grade), reasonGrade, SeverityWarning)
-	}
-	ps.checkDate("gradeValidUntil", labelGradeValidUntil, e.GradeValidUntil, SeverityWarning)
+// validateEnterprise runs EnterpriseTable's checks; sheet adds the workbook's required columns.
+// Out of line for the reason NormalizeEnterprise is.
+//
+//go:noinline
+func (ps *Problems) validateEnterprise(e *Enterprise, sheet bool) {
+	validateRecord(ps, EnterpriseTable, e, nil, sheet)
 }
 
 // ValidateOperator checks a normalized roster entry: name, a valid ID number, phone shape, the
-// enterprise's code, an item the catalog knows with a matching category, and dates.
+// enterprise's code, an item the catalog knows with a matching category, dates and length limits.
+// Problems come in the order of the fields.
 func ValidateOperator(o *Operator, cat *Catalog, opts ...Option) Problems {
 	s := newSettings(opts)
 	var ps Problems
 	ps.validateOperator(o, catalogOrDefault(cat), &s)
+	ps.sortByField(operatorFieldOrder)
 	return ps
 }
 
+// validateOperator runs OperatorTable's checks, then those that weigh one field against another.
 func (ps *Problems) validateOperator(o *Operator, cat *Catalog, s *settings) {
-	ps.required("name", labelPersonName, o.Name)
-	ps.checkIDNumber("idNumber", labelIDNumber, o.IDNumber, s)
-	ps.checkPhone("phone", labelPhone, o.Phone)
-	ps.checkUSCC("enterpriseUscc", labelEnterpriseUSCC, o.EnterpriseUSCC)
-	if ps.required("itemCode", labelItem, o.ItemCode) {
+	validateRecord(ps, OperatorTable, o, s, false)
+	if o.ItemCode != "" && !tooLong(o.ItemCode, maxCodeRunes) {
 		if item, ok := cat.Item(o.ItemCode); !ok {
 			ps.add("itemCode", labelItem, o.ItemCode, cat.unknownItemReason(o.ItemCode), SeverityError)
 		} else if o.CategoryCode != "" && o.CategoryCode != item.Category {
 			ps.add("categoryCode", labelCategory, o.CategoryCode, cat.categoryMismatchReason(item), SeverityError)
 		}
 	}
-	if ps.requiredDate("startDate", labelStartDate, o.StartDate) {
-		ps.checkDate("startDate", labelStartDate, o.StartDate, SeverityError)
-	}
-	ps.checkDate("endDate", labelEndDate, o.EndDate, SeverityError)
 	if !o.EndDate.IsZero() && o.EndDate.Before(o.StartDate) {
 		ps.add("endDate", labelEndDate, o.EndDate.String(), reasonEndBeforeStart, SeverityError)
 	}
 }
 
-// ValidateCertificate checks a normalized certificate. What stops it: no certificate number, an
-// invalid ID number, no item code, dates that are not dates, a validity that ends before it
+// ValidateCertificate checks a normalized certificate. What stops it: a text over its length
+// limit, no certificate number, an invalid ID number, no item code, dates that are not dates, a validity that ends before it
 // starts. What is kept with a warning: an item code the catalog does not know (kept as sent,
 // contract), a category that does not match the item, an unknown status (never taken for valid),
 // a gender that contradicts the ID number.
@@ -468,6 +460,11 @@ func ValidateCertificate(c *Certificate, cat *Catalog, opts ...Option) Problems 
 }
 
 func (ps *Problems) validateCertificate(c *Certificate, cat *Catalog, s *settings) {
+	n := len(*ps)
+	validateRecord(ps, certificateTexts, c, nil, false)
+	if len(*ps) > n {
+		return // a value over its limit: the rest would only repeat it
+	}
 	ps.required("certNo", labelCertNo, c.CertNo)
 	ps.required("holderName", labelHolderName, c.HolderName)
 	ps.checkIDNumber("idNumber", labelIDNumber, c.IDNumber, s)

@@ -41,6 +41,11 @@ func TestCheckUSCC(t *testing.T) {
 	}{
 		{"published sample", sampleUSCC, USCCValid},
 		{"non-Fujian code", beijingUSCC, USCCValid},
+		// Check character 0: the weighted sum is a multiple of 31, so only the final % 31 of
+		// (31 - sum % 31) % 31 turns 31 into 0.
+		{"check character 0, Fujian", "91350582MA2Y000110", USCCValid},
+		{"check character 0, not Fujian", "91110108MA01000010", USCCValid},
+		{"check character 0, another Fujian code", "91350582MA300000E0", USCCValid},
 		{"wrong check character", flipped(beijingUSCC, 17, usccAlphabet), USCCBadCheck},
 		{"Fujian code with wrong check character and wrong inner code", "91350100M000100Y53", USCCBadCheck},
 		{"too short", "91350100M000100Y4", USCCWrongLength},
@@ -205,6 +210,7 @@ func TestValidateEnterprise(t *testing.T) {
 		{"valid", func(e *Enterprise) {}, ""},
 		{"USCC check character", func(e *Enterprise) { e.USCC = flipped(beijingUSCC, 17, usccAlphabet) }, "uscc:error"},
 		{"Fujian pilot code is a warning", func(e *Enterprise) { e.USCC = "91350100M000100Y4X" }, "uscc:warning"},
+		{"check character 0", func(e *Enterprise) { e.USCC = "92350582MA20000260" }, ""},
 		{"required fields", func(e *Enterprise) { e.Name, e.LegalRep, e.Principal, e.Address = "", "", "", "" },
 			"name:error legalRep:error principal:error address:error"},
 		{"missing phone", func(e *Enterprise) { e.PrincipalPhone = "" }, "principalPhone:error"},

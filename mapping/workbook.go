@@ -19,57 +19,36 @@ const (
 	SheetOperators   Sheet = "特种作业人员"
 )
 
-// column is one column of a sheet.
+// column is one column of a sheet, drawn from its field table.
 type column struct {
-	header   string   // canonical Chinese header
+	header   string   // canonical Chinese header: the field's label
 	field    string   // canonical English field name (Problem.Field)
 	required bool     // a row without it is rejected
 	readOnly bool     // written by export, ignored by import
 	variants []string // other headers people use, in header-key form
+	index    int      // the field's place in its table
+	max      int      // the field's length limit: what a rejected cell shows at most
 }
 
-// The enterprise sheet's columns, in export order.
-var enterpriseColumns = []column{
-	{labelUSCC, "uscc", true, false, []string{"社会信用代码", "信用代码", "USCC", "统一代码", "社会统一信用代码",
-		"企业统一社会信用代码", "统一信用代码", "统一社会信用代码证号", "单位统一社会信用代码"}},
-	{labelName, "name", true, false, []string{"单位名称", "公司名称", "企业全称", "名称", "企业单位名称"}},
-	{labelLegalRep, "legalRep", true, false, []string{"法人", "法人代表", "法定代表人姓名", "法定代表", "法人姓名"}},
-	{labelPrincipal, "principal", true, false, []string{"负责人", "企业负责人", "主要负责人姓名"}},
-	{labelPrincipalPhone, "principalPhone", true, false, []string{"负责人电话", "联系电话", "主要负责人联系电话",
-		"负责人联系电话", "主要负责人手机", "负责人手机", "联系方式", "主要负责人联系方式", "电话"}},
-	{labelSafetyManager, "safetyManager", false, false, []string{"安全管理员", "安全员", "安全管理人",
-		"专职安全管理人员", "安全管理人员姓名"}},
-	{labelAddress, "address", true, false, []string{"地址", "企业地址", "生产经营地址", "经营场所", "详细地址",
-		"生产地址", "单位地址", "注册地址"}},
-	{labelCommunity, "community", true, false, []string{"社区", "所在社区", "社区名称", "所属村居", "村居", "所属社区名称"}},
-	{labelIndustry, "industry", true, false, []string{"行业", "所属行业", "行业分类", "行业类型", "行业类别名称"}},
-	{labelKeyRisks, "keyRisks", false, false, []string{"重点行业类型", "重点类别", "重点领域", "风险类型",
-		"涉及重点类型", "重点行业领域", "重点行业"}},
-	{labelEmployees, "employees", false, false, []string{"员工人数", "职工人数", "从业人员数", "人数", "从业人员",
-		"员工数", "从业人员数量"}},
-	{labelStatus, "status", true, false, []string{"经营状态", "状态", "生产状态", "营业状态"}},
-	{labelFactoryInside, "factoryInFactory", false, false, []string{"厂中厂", "是否为厂中厂"}},
-	{labelRemark, "remark", false, false, []string{"说明", "备注说明"}},
-	{labelPlatformID, "platformId", false, true, []string{"企业ID", "QYID", "平台ID", "平台企业编号"}},
-	{labelGrade, "grade", false, true, []string{"安全生产标准化等级", "标准化达标等级"}},
-	{labelGradeValidUntil, "gradeValidUntil", false, true, []string{"标准化证书有效期", "标准化有效期至"}},
-	{labelRiskMonitored, "riskMonitored", false, true, []string{"纳入监测预警", "是否纳入安全风险监测预警"}},
+// sheetColumns lists the fields of a table that the workbook has a column for, in the table's
+// order (the export order).
+func sheetColumns[R any](table []*Field[R]) []column {
+	var out []column
+	for i, f := range table {
+		if f.Column == NoColumn {
+			continue
+		}
+		out = append(out, column{header: f.Label, field: f.Name, required: f.Column == ColumnRequired,
+			readOnly: f.Column == ColumnReadOnly, variants: f.Headers, index: i, max: f.MaxRunes})
+	}
+	return out
 }
 
-// The operator sheet's columns, in export order.
-var operatorColumns = []column{
-	{labelPersonName, "name", true, false, []string{"人员姓名", "作业人员姓名", "持证人", "持证人姓名", "特种作业人员姓名"}},
-	{labelIDNumber, "idNumber", true, false, []string{"身份证号码", "证件号码", "身份证", "公民身份号码",
-		"身份证件号码", "证件号"}},
-	{labelPhone, "phone", false, false, []string{"电话", "手机", "手机号", "手机号码", "联系方式"}},
-	{labelEnterpriseUSCC, "enterpriseUscc", true, false, []string{"企业统一社会信用代码", "统一社会信用代码",
-		"所在企业信用代码", "企业信用代码", "单位统一社会信用代码", "社会信用代码", "信用代码"}},
-	{labelCategory, "categoryCode", false, false, []string{"类别", "作业种类", "特种作业类别"}},
-	{labelItem, "itemCode", true, false, []string{"准操项目", "作业项目", "准操作项目", "项目", "特种作业操作项目", "工种"}},
-	{labelStartDate, "startDate", true, false, []string{"上岗时间", "入职日期"}},
-	{labelEndDate, "endDate", false, false, []string{"离岗时间", "离职日期"}},
-	{labelRemark, "remark", false, false, []string{"说明", "备注说明"}},
-}
+// The sheets' columns, in export order.
+var (
+	enterpriseColumns = sheetColumns(EnterpriseTable)
+	operatorColumns   = sheetColumns(OperatorTable)
+)
 
 func (s Sheet) columns() []column {
 	if s == SheetOperators {
@@ -256,8 +235,9 @@ func (s Sheet) readRow(row map[string]string, ps *Problems) []cell {
 	return cells
 }
 
-// relabel names each problem's column as the sheet writes it and shows the cell as written.
-// Problems about one key-risk entry keep that entry as their value.
+// relabel names each problem's column as the sheet writes it and shows the cell as written (at
+// most as long as the field's limit). Problems about one key-risk entry keep that entry as their
+// value.
 func (s Sheet) relabel(ps Problems, cells []cell) {
 	cols := s.columns()
 	for i := range ps {
@@ -272,7 +252,7 @@ func (s Sheet) relabel(ps Problems, cells []cell) {
 			if cells[j].header != "" {
 				ps[i].Label = cells[j].header
 				if c.field != "keyRisks" {
-					ps[i].Value = cells[j].value
+					ps[i].Value = clipRunes(cells[j].value, c.max)
 				}
 			}
 			break
@@ -282,83 +262,38 @@ func (s Sheet) relabel(ps Problems, cells []cell) {
 
 // EnterpriseFromRow converts one row of the enterprise sheet (headers as the sheet writes them,
 // canonical or variant) into a normalized, validated enterprise. Besides ValidateEnterprise's
-// rules the workbook requires 所属社区. Read-only columns are ignored. cat is not used by this
-// sheet; it is taken so that both sheets convert alike.
+// rules the workbook requires 所属社区. Read-only columns are ignored; 核实状态 says whether the
+// row keeps a 待核实 enterprise pending (Enterprise.PendingReview). cat is not used by this sheet;
+// it is taken so that both sheets convert alike.
 func EnterpriseFromRow(row map[string]string, cat *Catalog) (Enterprise, Problems) {
 	_ = cat
 	var ps Problems
 	cells := SheetEnterprises.readRow(row, &ps)
-	get := func(field string) string {
-		for i, c := range enterpriseColumns {
-			if c.field == field {
-				return cells[i].value
-			}
+	var e Enterprise
+	for i, c := range enterpriseColumns {
+		if !c.readOnly {
+			EnterpriseTable[c.index].read(&e, cells[i].value, &ps)
 		}
-		return ""
 	}
-	e := Enterprise{
-		USCC:           get("uscc"),
-		Name:           get("name"),
-		LegalRep:       get("legalRep"),
-		Principal:      get("principal"),
-		PrincipalPhone: get("principalPhone"),
-		SafetyManager:  get("safetyManager"),
-		Address:        get("address"),
-		Community:      get("community"),
-		Industry:       Industry(get("industry")),
-		Status:         EnterpriseStatus(get("status")),
-		Remark:         get("remark"),
-	}
-	e.KeyRisks, _ = ParseKeyRisks(get("keyRisks"))
-	e.Employees = ps.parseEmployeesField("employees", labelEmployees, get("employees"))
-	e.FactoryInFactory = ps.parseFlagField("factoryInFactory", labelFactoryInside, get("factoryInFactory"), SeverityError)
 	NormalizeEnterprise(&e)
-	ps.validateEnterprise(&e)
-	for i := range ps {
-		if ps[i].Field == "community" {
-			ps[i].Reason, ps[i].Severity = reasonRequired, SeverityError
-		}
+	ps.validateEnterprise(&e, true)
+	if ps != nil {
+		clipLong(EnterpriseTable, &e)
+		SheetEnterprises.relabel(ps, cells)
+		ps.sortByField(enterpriseFieldOrder)
 	}
-	SheetEnterprises.relabel(ps, cells)
-	ps.sortByField(enterpriseFieldOrder)
 	return e, ps
 }
 
 // EnterpriseToRow writes an enterprise as a row of the enterprise sheet, keyed by canonical
-// headers: Chinese labels for codes, 是/否, dates yyyy-MM-dd, and the read-only platform columns.
+// headers: Chinese labels for codes, 是/否, dates yyyy-MM-dd, the read-only platform columns and
+// 核实状态 (待核实 or 已核实).
 func EnterpriseToRow(e *Enterprise) map[string]string {
-	grade := e.Grade.Label()
-	if grade == "" {
-		grade = string(e.Grade)
+	m := make(map[string]string, len(enterpriseColumns))
+	for _, c := range enterpriseColumns {
+		m[c.header] = EnterpriseTable[c.index].cellText(e)
 	}
-	industry := e.Industry.Label()
-	if industry == "" {
-		industry = string(e.Industry)
-	}
-	status := e.Status.Label()
-	if status == "" {
-		status = string(e.Status)
-	}
-	return map[string]string{
-		labelUSCC:            e.USCC,
-		labelName:            e.Name,
-		labelLegalRep:        e.LegalRep,
-		labelPrincipal:       e.Principal,
-		labelPrincipalPhone:  e.PrincipalPhone,
-		labelSafetyManager:   e.SafetyManager,
-		labelAddress:         e.Address,
-		labelCommunity:       e.Community,
-		labelIndustry:        industry,
-		labelKeyRisks:        KeyRiskLabels(e.KeyRisks),
-		labelEmployees:       employeesText(e.Employees),
-		labelStatus:          status,
-		labelFactoryInside:   YesNoLabel(e.FactoryInFactory),
-		labelRemark:          e.Remark,
-		labelPlatformID:      e.PlatformID,
-		labelGrade:           grade,
-		labelGradeValidUntil: e.GradeValidUntil.String(),
-		labelRiskMonitored:   YesNoLabel(e.RiskMonitored),
-	}
+	return m
 }
 
 // OperatorFromRow converts one row of the operator sheet into a normalized, validated roster
@@ -369,29 +304,17 @@ func OperatorFromRow(row map[string]string, cat *Catalog, opts ...Option) (Opera
 	s := newSettings(opts)
 	var ps Problems
 	cells := SheetOperators.readRow(row, &ps)
-	get := func(field string) string {
-		for i, c := range operatorColumns {
-			if c.field == field {
-				return cells[i].value
-			}
-		}
-		return ""
+	var o Operator
+	for i, c := range operatorColumns {
+		OperatorTable[c.index].read(&o, cells[i].value, &ps)
 	}
-	o := Operator{
-		Name:           get("name"),
-		IDNumber:       get("idNumber"),
-		Phone:          get("phone"),
-		EnterpriseUSCC: get("enterpriseUscc"),
-		CategoryCode:   get("categoryCode"),
-		ItemCode:       get("itemCode"),
-		Remark:         get("remark"),
-	}
-	o.StartDate = ps.parseDateField("startDate", labelStartDate, get("startDate"), SeverityError)
-	o.EndDate = ps.parseDateField("endDate", labelEndDate, get("endDate"), SeverityError)
 	NormalizeOperator(&o, cat)
 	ps.validateOperator(&o, cat, &s)
-	SheetOperators.relabel(ps, cells)
-	ps.sortByField(operatorFieldOrder)
+	if ps != nil {
+		clipLong(OperatorTable, &o)
+		SheetOperators.relabel(ps, cells)
+		ps.sortByField(operatorFieldOrder)
+	}
 	return o, ps
 }
 
@@ -400,22 +323,15 @@ func OperatorFromRow(row map[string]string, cat *Catalog, opts ...Option) (Opera
 // whole (the workbook is the ledger's own copy), dates yyyy-MM-dd.
 func OperatorToRow(o *Operator, cat *Catalog) map[string]string {
 	cat = catalogOrDefault(cat)
-	category, item := o.CategoryCode, o.ItemCode
+	m := make(map[string]string, len(operatorColumns))
+	for _, c := range operatorColumns {
+		m[c.header] = OperatorTable[c.index].cellText(o)
+	}
 	if c, ok := cat.Category(o.CategoryCode); ok {
-		category = c.Name
+		m[labelCategory] = c.Name
 	}
 	if it, ok := cat.Item(o.ItemCode); ok {
-		item = it.Name
+		m[labelItem] = it.Name
 	}
-	return map[string]string{
-		labelPersonName:     o.Name,
-		labelIDNumber:       o.IDNumber,
-		labelPhone:          o.Phone,
-		labelEnterpriseUSCC: o.EnterpriseUSCC,
-		labelCategory:       category,
-		labelItem:           item,
-		labelStartDate:      o.StartDate.String(),
-		labelEndDate:        o.EndDate.String(),
-		labelRemark:         o.Remark,
-	}
+	return m
 }

@@ -450,56 +450,19 @@ func foldKey(key string, names ...string) string {
 	return ""
 }
 
-// enterpriseField maps a platform enterprise's keys to its fields.
+// enterpriseField maps a platform enterprise's keys to its fields, as mapping's field table names
+// them (a key differing only in case is taken, as encoding/json does).
 func enterpriseField(e *mapping.QZEnterprise, key string) (*string, bool) {
-	switch key {
-	case "qyid":
-		return &e.Qyid, false
-	case "tyshxydm":
-		return &e.Tyshxydm, false
-	case "qymc":
-		return &e.Qymc, false
-	case "fddbr":
-		return &e.Fddbr, false
-	case "zyfzr":
-		return &e.Zyfzr, false
-	case "zyfzrlxdh":
-		return &e.Zyfzrlxdh, false
-	case "aqglry":
-		return &e.Aqglry, false
-	case "jydz":
-		return &e.Jydz, false
-	case "xzqhdm":
-		return &e.Xzqhdm, false
-	case "sqmc":
-		return &e.Sqmc, false
-	case "hylb":
-		return &e.Hylb, false
-	case "zdlx":
-		return &e.Zdlx, false
-	case "cyrs":
-		return (*string)(&e.Cyrs), true
-	case "qyzt":
-		return &e.Qyzt, false
-	case "sfczc":
-		return &e.Sfczc, false
-	case "bzhdj":
-		return &e.Bzhdj, false
-	case "bzhyxq":
-		return &e.Bzhyxq, false
-	case "sfnrjcyj":
-		return &e.Sfnrjcyj, false
-	case "gxsj":
-		return &e.Gxsj, false
+	if dst, number := e.Field(key); dst != nil {
+		return dst, number
 	}
 	if n := foldKey(key, enterpriseKeys...); n != "" {
-		return enterpriseField(e, n)
+		return e.Field(n)
 	}
 	return nil, false
 }
 
-var enterpriseKeys = []string{"qyid", "tyshxydm", "qymc", "fddbr", "zyfzr", "zyfzrlxdh", "aqglry", "jydz", "xzqhdm",
-	"sqmc", "hylb", "zdlx", "cyrs", "qyzt", "sfczc", "bzhdj", "bzhyxq", "sfnrjcyj", "gxsj"}
+var enterpriseKeys = mapping.QZEnterpriseKeys()
 
 // alarmField maps an alarm's keys to its fields.
 func alarmField(a *mapping.QZAlarm, key string) (*string, bool) {

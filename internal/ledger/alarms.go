@@ -38,7 +38,7 @@ func (s *sqlStore) UpsertAlarms(ctx context.Context, batch []mapping.Alarm) ([]O
 				a.Value, a.Threshold, a.Type, int64(a.Level), millis(a.RaisedAt), millis(a.RecoveredAt),
 				a.HandlingStatus, a.HandlingNote, a.Handler, millis(a.HandledAt), millis(a.UpdatedAt),
 				hash, now, now}
-		}, false)
+		}, nil, false)
 }
 
 const alarmCols = `a.id, a.platform_id, a.uscc, a.enterprise_name, a.point_code, a.point_name, a.quantity, a.unit,

@@ -42,7 +42,7 @@ func (s *sqlStore) UpsertCertificates(ctx context.Context, batch []mapping.Certi
 				c.ItemName, c.FirstIssueDate.String(), c.ValidFrom.String(), c.ValidUntil.String(),
 				c.ReviewDueDate.String(), c.LastReviewDate.String(), string(c.Status), c.Issuer,
 				millis(c.UpdatedAt), hash, now, now}
-		}, false)
+		}, nil, false)
 }
 
 const certificateCols = `cert_no, item_code, id_number, holder_name, gender, category_code, category_name, item_name,

@@ -12,22 +12,35 @@ import (
 	"streetsync/mapping"
 )
 
+// enterpriseUpsert writes the street's columns. A row that says 待核实 (PendingReview: a workbook
+// row exported that way) leaves the stored flag as it is — a new one is stored pending — and
+// every other row confirms the enterprise. An empty region code keeps the stored one.
 var enterpriseUpsert = upsertSpec{
 	table:   "enterprises",
-	keyCols: []string{"uscc"},
+	keyCols: []string{enterpriseKey},
 	flagCol: "pending_review",
-	insert: `INSERT INTO enterprises (uscc, name, legal_rep, principal, principal_phone, safety_manager, address,
-    region_code, community, industry, key_risks, employees, status, factory_in_factory, remark, warnings,
-    content_hash, street_hash, pending_review, created_at, modified_at) VALUES`,
-	row: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-	conflict: `ON CONFLICT (uscc) DO UPDATE SET
-    name = excluded.name, legal_rep = excluded.legal_rep, principal = excluded.principal,
-    principal_phone = excluded.principal_phone, safety_manager = excluded.safety_manager,
-    address = excluded.address, region_code = COALESCE(NULLIF(excluded.region_code, ''), enterprises.region_code),
-    community = excluded.community, industry = excluded.industry, key_risks = excluded.key_risks,
-    employees = excluded.employees, status = excluded.status, factory_in_factory = excluded.factory_in_factory,
-    remark = excluded.remark, warnings = excluded.warnings, content_hash = excluded.content_hash,
-    street_hash = excluded.street_hash, pending_review = 0, modified_at = excluded.modified_at`,
+	insert: `INSERT INTO enterprises (` + columnList(streetFields) + `, warnings, content_hash, street_hash,
+    pending_review, created_at, modified_at) VALUES`,
+	row: `(` + placeholders(len(streetFields)+6, 1) + `)`,
+	conflict: `ON CONFLICT (` + enterpriseKey + `) DO UPDATE SET ` + streetUpdates() + `,
+    warnings = excluded.warnings, content_hash = excluded.content_hash, street_hash = excluded.street_hash,
+    pending_review = CASE WHEN excluded.pending_review = 1 THEN enterprises.pending_review ELSE 0 END,
+    modified_at = excluded.modified_at`,
+}
+
+// streetUpdates sets every street column but the key from the incoming row.
+func streetUpdates() string {
+	var sets []string
+	for _, f := range streetFields {
+		switch f.Ledger {
+		case enterpriseKey:
+		case "region_code": // set from the config where the ledger holds none: empty keeps it
+			sets = append(sets, "region_code = COALESCE(NULLIF(excluded.region_code, ''), enterprises.region_code)")
+		default:
+			sets = append(sets, f.Ledger+" = excluded."+f.Ledger)
+		}
+	}
+	return strings.Join(sets, ",\n    ")
 }
 
 func (s *sqlStore) UpsertEnterprises(ctx context.Context, batch []EnterpriseInput) ([]Outcome, error) {
@@ -48,17 +61,15 @@ func (s *sqlStore) upsertEnterprises(ctx context.Context, batch []EnterpriseInpu
 		},
 		func(i int, hash string) []any {
 			e := &batch[i].Enterprise
-			return []any{e.USCC, e.Name, e.LegalRep, e.Principal, e.PrincipalPhone, e.SafetyManager, e.Address,
-				e.RegionCode, e.Community, string(e.Industry), keyRisks(e.KeyRisks), int64(e.Employees), string(e.Status),
-				flag(e.FactoryInFactory), e.Remark, encodeProblems(batch[i].Warnings),
-				hash, street[i], now, now}
-		}, dry)
+			args := appendColumnValues(make([]any, 0, len(streetFields)+6), streetFields, e)
+			return append(args, encodeProblems(batch[i].Warnings), hash, street[i], flag(e.PendingReview), now, now)
+		},
+		func(i int) bool { return batch[i].PendingReview }, dry)
 }
 
-const enterpriseCols = `uscc, name, legal_rep, principal, principal_phone, safety_manager, address, region_code,
-    community, industry, key_risks, employees, status, factory_in_factory, remark, warnings, pending_review,
-    street_hash, accepted_hash, accepted_at, platform_street, platform_hash, platform_view_at, platform_id,
-    grade, grade_valid_until, risk_monitored, platform_updated_at, created_at, modified_at`
+// enterpriseCols are the columns scanEnterprise reads: the fields', then the bookkeeping.
+var enterpriseCols = columnList(enterpriseFields) + `, warnings, street_hash, accepted_hash, accepted_at,
+    platform_street, platform_hash, platform_view_at, created_at, modified_at`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -66,30 +77,20 @@ type scanner interface{ Scan(dest ...any) error }
 func scanEnterprise(sc scanner) (EnterpriseRecord, error) {
 	var r EnterpriseRecord
 	e := &r.Enterprise
-	var industry, risks, status, warnings, platformStreet, grade, gradeUntil string
-	var employees, fif, pending, acceptedAt, viewAt, riskMon, platUpdated, created, modified int64
-	err := sc.Scan(&e.USCC, &e.Name, &e.LegalRep, &e.Principal, &e.PrincipalPhone, &e.SafetyManager, &e.Address,
-		&e.RegionCode, &e.Community, &industry, &risks, &employees, &status, &fif, &e.Remark, &warnings, &pending,
-		&r.StreetHash, &r.AcceptedHash, &acceptedAt, &platformStreet, &r.PlatformHash, &viewAt, &e.PlatformID,
-		&grade, &gradeUntil, &riskMon, &platUpdated, &created, &modified)
-	if err != nil {
+	var fs fieldScan
+	var warnings, platformStreet string
+	var acceptedAt, viewAt, created, modified int64
+	dest := append(fs.dests(e), &warnings, &r.StreetHash, &r.AcceptedHash, &acceptedAt, &platformStreet,
+		&r.PlatformHash, &viewAt, &created, &modified)
+	if err := sc.Scan(dest...); err != nil {
 		return r, err
 	}
-	e.Industry = mapping.Industry(industry)
-	e.KeyRisks = parseKeyRisks(risks)
-	e.Employees = int(employees)
-	e.Status = mapping.EnterpriseStatus(status)
-	e.FactoryInFactory = fif != 0
-	e.Grade = mapping.Grade(grade)
-	e.RiskMonitored = riskMon != 0
-	e.UpdatedAt = fromMillis(platUpdated)
-	r.PendingReview = pending != 0
 	r.AcceptedAt = fromMillis(acceptedAt)
 	r.PlatformViewAt = fromMillis(viewAt)
 	r.CreatedAt = fromMillis(created)
 	r.ModifiedAt = fromMillis(modified)
 	var errs [3]error
-	e.GradeValidUntil, errs[0] = parseDate(gradeUntil)
+	errs[0] = fs.load(e)
 	r.Warnings, errs[1] = decodeProblems(warnings)
 	r.Platform, errs[2] = decodeStreetView(e.USCC, platformStreet)
 	if err := errors.Join(errs[:]...); err != nil {
@@ -216,12 +217,12 @@ func usccsOf(batch []mapping.Enterprise) []string {
 	return out
 }
 
-const adoptEnterprise = `INSERT INTO enterprises (uscc, name, legal_rep, principal, principal_phone, safety_manager, address,
-    region_code, community, industry, key_risks, employees, status, factory_in_factory, remark, warnings,
-    content_hash, street_hash, pending_review, platform_id, grade, grade_valid_until, risk_monitored,
-    platform_updated_at, accepted_hash, accepted_at, platform_street, platform_hash, platform_view_at,
-    created_at, modified_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+// adoptEnterprise adds an enterprise only the platform knows, flagged 待核实 (the remark and
+// warnings are the street's and start empty).
+var adoptEnterprise = `INSERT INTO enterprises (` + columnList(streetFields) + `, warnings, content_hash,
+    street_hash, pending_review, platform_id, grade, grade_valid_until, risk_monitored, platform_updated_at,
+    accepted_hash, accepted_at, platform_street, platform_hash, platform_view_at, created_at, modified_at)
+VALUES (` + placeholders(len(streetFields), 1) + `, '', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uscc) DO NOTHING`
 
 func (s *sqlStore) RecordPlatformEnterprises(ctx context.Context, batch []mapping.Enterprise, seenAt time.Time) ([]Comparison, error) {
@@ -244,12 +245,13 @@ func (s *sqlStore) RecordPlatformEnterprises(ctx context.Context, batch []mappin
 				// A platform-only enterprise: pulled in flagged 待核实, what the platform holds
 				// being by definition what it accepted.
 				owned := platformOwned(e, platformState{})
-				_, err := tx.ExecContext(ctx, s.q(adoptEnterprise), e.USCC, e.Name, e.LegalRep, e.Principal,
-					e.PrincipalPhone, e.SafetyManager, e.Address, e.RegionCode, e.Community, string(e.Industry),
-					keyRisks(e.KeyRisks), int64(e.Employees), string(e.Status), flag(e.FactoryInFactory),
-					adoptedContentHash(e),
+				adopted := *e
+				adopted.Remark = "" // the street's own
+				args := appendColumnValues(make([]any, 0, len(streetFields)+16), streetFields, &adopted)
+				args = append(args, adoptedContentHash(e),
 					ph, owned.platformID, owned.grade, owned.gradeUntil, owned.riskMonitored, owned.platformUpdatedAt,
 					ph, seen, encodeStreetView(e), ph, seen, now, now)
+				_, err := tx.ExecContext(ctx, s.q(adoptEnterprise), args...)
 				if err != nil {
 					return fmt.Errorf("ledger adopt enterprise %s: %w", e.USCC, err)
 				}

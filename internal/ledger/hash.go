@@ -67,16 +67,8 @@ func feedbackHash(f *mapping.AlarmFeedback) string {
 	return h.sum()
 }
 
-// keyRisks is the column form of 重点类型: codes joined by commas, in the order given (mapping
-// keeps them in the contract's order).
-func keyRisks(ks []mapping.KeyRisk) string {
-	parts := make([]string, len(ks))
-	for i, k := range ks {
-		parts[i] = string(k)
-	}
-	return strings.Join(parts, ",")
-}
-
+// parseKeyRisks reads the column form of 重点类型: codes joined by commas, in the order given
+// (mapping keeps them in the contract's order).
 func parseKeyRisks(s string) []mapping.KeyRisk {
 	if s == "" {
 		return nil
@@ -127,54 +119,4 @@ func decodeProblems(s string) (mapping.Problems, error) {
 		out[i] = mapping.Problem{Field: p.Field, Label: p.Label, Value: p.Value, Reason: p.Reason, Severity: sev}
 	}
 	return out, nil
-}
-
-// streetView is the stored form of the platform's street-owned values (platform_street).
-type streetView struct {
-	Name             string   `json:"name"`
-	LegalRep         string   `json:"legalRep"`
-	Principal        string   `json:"principal"`
-	PrincipalPhone   string   `json:"principalPhone"`
-	SafetyManager    string   `json:"safetyManager"`
-	Address          string   `json:"address"`
-	RegionCode       string   `json:"regionCode"`
-	Community        string   `json:"community"`
-	Industry         string   `json:"industry"`
-	KeyRisks         []string `json:"keyRisks"`
-	Employees        int      `json:"employees"`
-	Status           string   `json:"status"`
-	FactoryInFactory bool     `json:"factoryInFactory"`
-}
-
-func encodeStreetView(e *mapping.Enterprise) string {
-	v := streetView{
-		Name: e.Name, LegalRep: e.LegalRep, Principal: e.Principal, PrincipalPhone: e.PrincipalPhone,
-		SafetyManager: e.SafetyManager, Address: e.Address, RegionCode: e.RegionCode, Community: e.Community,
-		Industry: string(e.Industry), Employees: e.Employees, Status: string(e.Status), FactoryInFactory: e.FactoryInFactory,
-	}
-	for _, k := range e.KeyRisks {
-		v.KeyRisks = append(v.KeyRisks, string(k))
-	}
-	b, _ := json.Marshal(v) // plain fields: cannot fail
-	return string(b)
-}
-
-func decodeStreetView(uscc, s string) (*mapping.Enterprise, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var v streetView
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, err
-	}
-	e := &mapping.Enterprise{
-		USCC: uscc, Name: v.Name, LegalRep: v.LegalRep, Principal: v.Principal, PrincipalPhone: v.PrincipalPhone,
-		SafetyManager: v.SafetyManager, Address: v.Address, RegionCode: v.RegionCode, Community: v.Community,
-		Industry: mapping.Industry(v.Industry), Employees: v.Employees, Status: mapping.EnterpriseStatus(v.Status),
-		FactoryInFactory: v.FactoryInFactory,
-	}
-	for _, k := range v.KeyRisks {
-		e.KeyRisks = append(e.KeyRisks, mapping.KeyRisk(k))
-	}
-	return e, nil
 }

@@ -13,7 +13,9 @@
 //
 // Two implementations share one schema and one set of tests: SQLite (embedded default, package
 // sqlite) and PostgreSQL (package postgres). Open picks one from the configuration and runs the
-// schema migrations. The SQL is written once, with ? placeholders, in this package.
+// schema migrations. The SQL is written once, with ? placeholders, in this package; the
+// enterprise columns follow mapping's field table (columns.go), so that a new street-owned field
+// needs only its migration here.
 package ledger
 
 import (
@@ -38,9 +40,10 @@ type Store interface {
 	Close() error
 
 	// UpsertEnterprises writes street-owned fields (and the remark and warnings) keyed by USCC,
-	// one transaction per call, and clears the 待核实 flag: the street has confirmed the record.
-	// Platform-owned fields and the sync state are left alone. An empty RegionCode keeps the
-	// stored one. Outcomes are in input order; a USCC repeated in one batch is written in order,
+	// one transaction per call, and clears the 待核实 flag: the street has confirmed the record —
+	// unless the input says PendingReview (a workbook row marked 待核实), which keeps the stored
+	// flag as it is and stores a new enterprise flagged. Platform-owned fields and the sync state
+	// are left alone. An empty RegionCode keeps the stored one. Outcomes are in input order; a USCC repeated in one batch is written in order,
 	// the last one winning.
 	UpsertEnterprises(ctx context.Context, batch []EnterpriseInput) ([]Outcome, error)
 	// CompareEnterprises reports what UpsertEnterprises would do with batch, writing nothing
@@ -210,18 +213,18 @@ func Tally(outs []Outcome) Counts {
 }
 
 // EnterpriseInput is an enterprise from the street (workbook, console) with the validation
-// warnings kept with it.
+// warnings kept with it. Its PendingReview (核实状态 待核实 in the workbook) asks the upsert not
+// to confirm the enterprise.
 type EnterpriseInput struct {
 	mapping.Enterprise
 	Warnings mapping.Problems
 }
 
-// EnterpriseRecord is an enterprise as the ledger holds it.
+// EnterpriseRecord is an enterprise as the ledger holds it. Its PendingReview is the 待核实 flag:
+// pulled from the platform, not yet confirmed by the street.
 type EnterpriseRecord struct {
 	mapping.Enterprise
 	Warnings mapping.Problems
-	// PendingReview is the 待核实 flag: pulled from the platform, not yet confirmed by the street.
-	PendingReview bool
 	// StreetHash is the hash of the street-owned fields as the ledger holds them now.
 	StreetHash string
 	// AcceptedHash is StreetHash as the platform last accepted it; "" when never accepted.

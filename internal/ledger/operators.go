@@ -47,7 +47,7 @@ func (s *sqlStore) upsertOperators(ctx context.Context, batch []OperatorInput, d
 			return []any{idKey(o.IDNumber), o.EnterpriseUSCC, o.ItemCode, o.Name, o.Phone, o.CategoryCode,
 				o.StartDate.String(), o.EndDate.String(), o.Remark, encodeProblems(batch[i].Warnings),
 				hash, now, now}
-		}, dry)
+		}, nil, dry)
 }
 
 const operatorCols = `o.id_number, o.enterprise_uscc, o.item_code, o.name, o.phone, o.category_code, o.start_date,

@@ -13,7 +13,8 @@ type upsertSpec struct {
 	table   string
 	keyCols []string
 	// flagCol, when set, names a 0/1 column whose 1 makes an otherwise unchanged record count
-	// as updated, because the upsert clears it (enterprises: pending_review).
+	// as updated, because the upsert clears it (enterprises: pending_review) — unless the record
+	// keeps it (upsertBatch's keepsFlag).
 	flagCol string
 	// insert is "INSERT INTO t (…) VALUES", row one row's "(?, …)", conflict the
 	// "ON CONFLICT … DO UPDATE SET …" tail: a statement writes up to rowsPerStatement rows.
@@ -43,7 +44,8 @@ func (sp *upsertSpec) statement(n int) string {
 
 // upsertBatch upserts n records in one transaction (or, with dry, only classifies them).
 // keyOf returns a record's key column values and content hash; args its statement arguments
-// (given the hash), built only for records that are written.
+// (given the hash), built only for records that are written; keepsFlag (nil: none does) says
+// which records leave spec.flagCol as it is.
 //
 // The stored hashes of the batch's keys are read first, in chunks, inside the write transaction:
 // unchanged records then cost no write at all. Records are written in key order — two instances
@@ -51,7 +53,7 @@ func (sp *upsertSpec) statement(n int) string {
 // not deadlock — and outcomes are reported in input order. A key repeated in the batch sees the
 // earlier occurrence. Records to write go out rowsPerStatement at a time; a statement never holds
 // one key twice (PostgreSQL refuses to update a row twice in one statement).
-func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, keyOf func(i int) ([]any, string), args func(i int, hash string) []any, dry bool) ([]Outcome, error) {
+func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, keyOf func(i int) ([]any, string), args func(i int, hash string) []any, keepsFlag func(i int) bool, dry bool) ([]Outcome, error) {
 	keys := make([][]any, n)
 	hashes := make([]string, n)
 	joined := make([]string, n)
@@ -67,11 +69,12 @@ func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, key
 	outs := make([]Outcome, n)
 	classify := func(cur map[string]current, i int) Outcome {
 		c, ok := cur[joined[i]]
-		cur[joined[i]] = current{hash: hashes[i]}
+		keep := keepsFlag != nil && keepsFlag(i)
+		cur[joined[i]] = current{hash: hashes[i], flag: keep && (c.flag || !ok)}
 		switch {
 		case !ok:
 			return OutcomeInserted
-		case c.hash != hashes[i] || c.flag:
+		case c.hash != hashes[i] || c.flag && !keep:
 			return OutcomeUpdated
 		}
 		return OutcomeUnchanged

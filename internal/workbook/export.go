@@ -18,8 +18,9 @@ import (
 // Export writes the whole ledger to path (.xlsx) in the workbook layout: sheet 企业台账 with the
 // read-only platform columns filled, then sheet 特种作业人员, canonical Chinese headers, every
 // cell text (numbers as typed would lose an ID number's digits) except 从业人数. ID numbers are
-// written whole: the workbook is the ledger's own copy. One more column, 核实状态, shows 待核实
-// for enterprises pulled from the platform; import ignores it.
+// written whole: the workbook is the ledger's own copy. The last column, 核实状态, says 待核实 for
+// enterprises pulled from the platform and not yet confirmed, 已核实 for the others; import
+// reads it back, so that a round trip confirms nothing.
 //
 // Rows stream from the ledger into excelize's StreamWriter, so memory stays bounded whatever the
 // ledger's size. The file appears complete or not at all (written beside it, then renamed).
@@ -139,7 +140,7 @@ func (w *sheetWriter) cell(v string) any {
 }
 
 func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st styles) error {
-	headers := append(mapping.SheetEnterprises.Headers(), headerReview)
+	headers := mapping.SheetEnterprises.Headers()
 	w, err := newSheetWriter(f, mapping.SheetEnterprises, headers, st)
 	if err != nil {
 		return err
@@ -151,9 +152,6 @@ func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st
 			return fmt.Errorf("export enterprises: %w", err)
 		}
 		m := mapping.EnterpriseToRow(&r.Enterprise)
-		if r.PendingReview {
-			m[headerReview] = textReviewFlag
-		}
 		for i, h := range headers {
 			cells[i] = w.cell(m[h])
 		}

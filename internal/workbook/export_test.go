@@ -74,10 +74,13 @@ func TestExportThenImportReportsEverythingUnchanged(t *testing.T) {
 	if len(rep.Rejected) != 0 {
 		t.Fatalf("re-import rejected %+v", rep.Rejected)
 	}
-	// The one 待核实 enterprise is confirmed by importing it (the contract's rule); the rest is
-	// unchanged.
-	if rep.Enterprises != (ledger.Counts{Updated: 1, Unchanged: 30}) || rep.Operators != (ledger.Counts{Unchanged: 40}) {
-		t.Errorf("round trip: enterprises %+v operators %+v, want 1 updated (confirmed) 30 unchanged, 40 unchanged", rep.Enterprises, rep.Operators)
+	// The one 待核实 enterprise stays 待核实: its row says so in 核实状态 (issue 17), and a round
+	// trip confirms nothing. Everything is unchanged.
+	if rep.Enterprises != (ledger.Counts{Unchanged: 31}) || rep.Operators != (ledger.Counts{Unchanged: 40}) {
+		t.Errorf("round trip: enterprises %+v operators %+v, want 31 unchanged (the 待核实 one still pending), 40 unchanged", rep.Enterprises, rep.Operators)
+	}
+	if e, err := s.EnterpriseByUSCC(ctx, uscc(31)); err != nil || !e.PendingReview {
+		t.Errorf("after the round trip the platform-only enterprise is pending %v (err %v), want still 待核实", e.PendingReview, err)
 	}
 	if err := workbook.Export(ctx, s, path, opts()); err != nil {
 		t.Fatal(err)
@@ -107,7 +110,10 @@ func TestExportWritesTheContractsLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeaders := append(mapping.SheetEnterprises.Headers(), "核实状态")
+	wantHeaders := mapping.SheetEnterprises.Headers()
+	if wantHeaders[len(wantHeaders)-1] != "核实状态" {
+		t.Errorf("headers %v: want 核实状态 last", wantHeaders)
+	}
 	if !slices.Equal(ent[0], wantHeaders) || len(ent) != 32 {
 		t.Fatalf("enterprise header %v (%d rows), want %v and 31 rows", ent[0], len(ent), wantHeaders)
 	}
@@ -121,6 +127,9 @@ func TestExportWritesTheContractsLayout(t *testing.T) {
 	last := ent[31]
 	if last[col("统一社会信用代码")] != uscc(31) || last[len(last)-1] != "待核实" {
 		t.Errorf("the platform-only enterprise %v should be flagged 待核实", last)
+	}
+	if first[col("核实状态")] != "已核实" {
+		t.Errorf("a confirmed enterprise's 核实状态 is %q, want 已核实", first[col("核实状态")])
 	}
 	// Cells are text, except 从业人数: an ID number or credit code never becomes a number.
 	axis, _ := excelize.CoordinatesToCellName(col("统一社会信用代码")+1, 2)

@@ -19,7 +19,5 @@ const (
 	textWarnings    = "另有 %d 条提示已随记录保存（不影响导入）。"
 	textIgnored     = "已忽略的工作表：%s"
 	textEmptyValue  = "（空）"
-	textReviewFlag  = "待核实"
-	headerReview    = "核实状态"
 	headerEmployees = "从业人数"
 )

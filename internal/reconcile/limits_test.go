@@ -1,0 +1,49 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	mockqz "streetsync/mocks/quanzhou"
+)
+
+// A portal edit that stores a 2 MiB enterprise name (issue 16, finding 2) shows in the report as
+// a difference, cut to the field's limit: the report does not carry the megabytes.
+func TestAHugePlatformValueIsReportedCut(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	uscc := f.ds.Gaps.Different[0]
+	huge := strings.Repeat("名", 2<<20/3)
+	f.srv.Quanzhou.EditEnterprise(uscc, func(x *mockqz.Enterprise) { x.Qymc = huge })
+
+	for name, run := range map[string]func() (*Report, error){
+		"one enterprise": func() (*Report, error) { rep, _, err := f.rec.Enterprise(ctx, uscc); return rep, err },
+		"all":            func() (*Report, error) { rep, _, err := f.rec.Run(ctx, ScopeEnterprises); return rep, err },
+	} {
+		rep, err := run()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := json.Marshal(rep)
+		if len(b) > 1<<20 {
+			t.Errorf("%s: the report is %d bytes", name, len(b))
+		}
+		found := false
+		for _, d := range rep.Enterprises.Different {
+			for _, fd := range d.Fields {
+				if d.USCC == uscc && fd.Field == "name" {
+					found = true
+					if n := utf8.RuneCountInString(fd.Platform); n != 101 || !strings.HasSuffix(fd.Platform, "…") {
+						t.Errorf("%s: the platform's name is shown with %d characters, want 100 and …", name, n)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: the name difference of %s is not reported", name, uscc)
+		}
+	}
+}
