@@ -120,12 +120,12 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		})
 	}
 	registered[JobAlerts] = scheduler.JobFunc(func(ctx context.Context) (map[string]int, error) {
-		res, err := a.check(ctx, ch, false)
+		res, err := a.check(ctx, ch, false, nil)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]int{"evaluated": res.Evaluated, "firing": len(res.Firing),
-			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}, nil
+		return map[string]int{"evaluated": res.Evaluated, "unknown": res.Unknown, "firing": res.Firing,
+			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}, res.SkippedError()
 	})
 	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
 		return nil, err
