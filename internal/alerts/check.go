@@ -22,8 +22,9 @@ import (
 const RetryKind = "alerts.deliver"
 
 // batchSize is how many findings share one ledger transaction, and how many alerts one
-// resolution or closing transaction handles.
-const batchSize = 500
+// resolution or closing transaction handles: large enough that a city's hundred thousand alerts
+// take a hundred transactions, small enough that a batch is a few megabytes.
+const batchSize = 2000
 
 // claimLease is how long a claimed delivery stays claimed when its run dies before recording the
 // outcome: then the delivery is due again.

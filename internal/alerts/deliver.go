@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,9 +15,13 @@ import (
 	"streetsync/internal/logging"
 )
 
-// Delivery: one message per community per channel per run. The due deliveries are read back
-// from the ledger one community at a time (only that community's open alerts are in memory),
-// decided and claimed in one transaction, sent, and their outcome recorded in another.
+// Delivery: one message per community per channel per run. A run claims one community's message
+// to one channel (ledger.DeliveryClaim), reads that community's due alerts back from the ledger
+// and decides them in the same transaction (only that community's open alerts are in memory),
+// sends the message, and records the outcome and releases the claim in another transaction.
+// While the claim stands no other run decides that message, so two instances deliver each alert
+// once; a run that dies between sending and recording leaves the claim to expire, after which the
+// message is due again (at least once).
 
 // DeliveryError is a failed delivery of one community's alerts to one channel.
 type DeliveryError struct {
@@ -51,12 +54,13 @@ type deliveryScope struct {
 	enqueue   bool   // hand transient failures to the retry queue
 }
 
-// dueItem is one alert claimed for one channel.
+// dueItem is one alert to deliver to one channel, with its delivery record for that channel as
+// read under the claim.
 type dueItem struct {
-	alert  ledger.AlertRow
-	notice string
-	claim  ledger.DeliveryRow
-	body   string
+	alert    ledger.AlertRow
+	notice   string
+	delivery ledger.DeliveryRow
+	body     string
 }
 
 // systemChannel reports whether a channel hears the system alerts: the escalation channels (the
@@ -68,8 +72,8 @@ func (c *Checker) systemChannel(ch *Channel) bool {
 // due says which notice of alert a, if any, channel ch should get now, given its delivery record
 // d for that channel (the zero record: never delivered there).
 func (c *Checker) due(a *ledger.AlertRow, d *ledger.DeliveryRow, ch *Channel, now time.Time, silenced bool) string {
-	if d.ClaimUntil.After(now) || silenced {
-		return "" // another run is delivering it, or it is muted
+	if silenced {
+		return "" // muted
 	}
 	system := a.Family == rules.System.Code
 	switch a.Status {
@@ -139,14 +143,15 @@ func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, err
 			case !ch.covers(comm):
 				q.EscalatedOnly = true // an escalation channel hears of this community's escalations only
 			}
-			won, err := c.claim(ctx, ch, q, sc, sls)
+			claim := ledger.DeliveryClaim{Channel: ch.Name, Community: comm, Run: sc.run, Until: sc.now.Add(claimLease)}
+			won, err := c.claim(ctx, ch, claim, q, sc, sls)
 			if err != nil {
 				return delivered(), err
 			}
 			if len(won) == 0 {
 				continue
 			}
-			derr, err := c.send(ctx, ch, comm, won, sc)
+			derr, err := c.send(ctx, ch, claim, won, sc)
 			if err != nil {
 				return delivered(), err
 			}
@@ -168,44 +173,32 @@ func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, err
 	return delivered(), firstErr
 }
 
-// claim decides and claims, in one transaction, the deliveries of one community's alerts due to
-// ch, and reads what to send.
-func (c *Checker) claim(ctx context.Context, ch *Channel, q ledger.DeliveryScope, sc deliveryScope, sls []Silence) ([]dueItem, error) {
+// claim claims one community's message to ch and, in the same transaction, decides which of the
+// community's alerts are due and reads what to send. Nothing is returned (and nothing stays
+// claimed) when another run holds the claim or nothing is due.
+func (c *Checker) claim(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, q ledger.DeliveryScope, sc deliveryScope, sls []Silence) ([]dueItem, error) {
 	var won []dueItem
 	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
 		won = won[:0]
+		if ok, err := tx.ClaimDelivery(ctx, claim, sc.now); err != nil || !ok {
+			return err // another run is delivering this message
+		}
 		cands, err := tx.DeliveryCandidates(ctx, q)
 		if err != nil {
 			return err
 		}
-		var claims []ledger.DeliveryRow
 		for i := range cands {
 			a, d := &cands[i].Alert, cands[i].Delivery
-			n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil)
-			if n == "" {
-				continue
+			if n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil); n != "" {
+				d.Key, d.Channel = a.Key, ch.Name
+				body := a.Body
+				a.Body = ""
+				won = append(won, dueItem{alert: *a, notice: n, delivery: d, body: body})
 			}
-			d.Key, d.Channel = a.Key, ch.Name
-			d.ClaimRun, d.ClaimNotice, d.ClaimUntil = sc.run, n, sc.now.Add(claimLease)
-			claims = append(claims, d)
-			won = append(won, dueItem{alert: *a, notice: n, claim: d})
 		}
 		if len(won) == 0 {
-			return nil
-		}
-		if err := tx.PutDeliveries(ctx, claims); err != nil {
+			_, err := tx.ReleaseDelivery(ctx, claim)
 			return err
-		}
-		keys := make([]string, len(won))
-		for i := range won {
-			keys[i] = won[i].alert.Key
-		}
-		bodies, err := tx.AlertBodies(ctx, keys)
-		if err != nil {
-			return err
-		}
-		for i := range won {
-			won[i].body = bodies[won[i].alert.Key]
 		}
 		return nil
 	})
@@ -215,27 +208,24 @@ func (c *Checker) claim(ctx context.Context, ch *Channel, q ledger.DeliveryScope
 	return won, nil
 }
 
-// send delivers the claimed alerts of one community to ch and records the outcome. derr is the
-// delivery's failure (already logged, and queued when transient); err is a failure to record it.
-func (c *Checker) send(ctx context.Context, ch *Channel, community string, won []dueItem, sc deliveryScope) (derr *DeliveryError, err error) {
-	loc := c.store.loc
+// send delivers the claimed message (the due alerts of one community) to ch and records the
+// outcome. derr is the delivery's failure (already logged, and queued when transient); err is a
+// failure to record it.
+func (c *Checker) send(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope) (derr *DeliveryError, err error) {
+	community := claim.Community
 	alerts := make([]Alert, 0, len(won))
 	for i := range won {
-		var a Alert
-		if err := json.Unmarshal([]byte(won[i].body), &a); err != nil {
-			return nil, fmt.Errorf("alert %s: stored alert: %w", won[i].alert.Key, err)
+		a, err := alertOf(&won[i].alert, won[i].body, c.store.loc)
+		if err != nil {
+			return nil, err
 		}
-		a.Key = won[i].alert.Key
-		if a.Alarm != nil {
-			a.Alarm.RaisedAt = a.Alarm.RaisedAt.In(loc)
-		}
-		stateInto(&a, &won[i].alert, loc)
 		a.Notice = won[i].notice
 		alerts = append(alerts, a)
 		won[i].body = "" // sent from alerts now
 	}
 	retry, nerr := ch.Notifier.Notify(ctx, notify.NewMessage(community, alerts))
-	if err := c.record(ctx, ch, won, sc, nerr); err != nil {
+	alerts = nil
+	if err := c.record(ctx, ch, claim, won, sc, nerr); err != nil {
 		return nil, err
 	}
 	if nerr == nil {
@@ -254,33 +244,28 @@ func (c *Checker) send(ctx context.Context, ch *Channel, community string, won [
 	return derr, nil
 }
 
-// record writes the outcome of the claimed deliveries, where the claim still stands (a claim that
-// outlived its lease may have passed to another run).
-func (c *Checker) record(ctx context.Context, ch *Channel, won []dueItem, sc deliveryScope, nerr error) error {
+// record writes the outcome of the claimed message and releases the claim — if it is still this
+// run's: a claim that outlived its lease may have passed to another run, which decides anew.
+func (c *Checker) record(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope, nerr error) error {
 	errText := ""
 	if nerr != nil {
 		errText = logging.MaskIDsInText(nerr.Error())
 	}
-	keys := make([]string, len(won))
-	for i := range won {
-		keys[i] = won[i].alert.Key
-	}
 	// The outcome is recorded even when the run is being cancelled: the message went out (or not).
 	ctx = context.WithoutCancel(ctx)
 	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
-		cur, err := tx.Deliveries(ctx, ch.Name, keys)
-		if err != nil {
+		if ours, err := tx.ReleaseDelivery(ctx, claim); err != nil || !ours {
+			if !ours {
+				c.log.Warn("a delivery claim expired before its outcome was recorded", zap.String("channel", ch.Name),
+					zap.String("community", claim.Community))
+			}
 			return err
 		}
-		var rows []ledger.DeliveryRow
-		var events []ledger.AlertEvent
+		rows := make([]ledger.DeliveryRow, 0, len(won))
+		events := make([]ledger.AlertEvent, 0, len(won))
 		for i := range won {
 			it := &won[i]
-			d, ok := cur[it.alert.Key]
-			if !ok || d.ClaimRun != sc.run {
-				continue
-			}
-			d.ClaimRun, d.ClaimNotice, d.ClaimUntil = "", "", time.Time{}
+			d := it.delivery
 			ev := ledger.AlertEvent{Key: it.alert.Key, At: sc.now, Type: EventDelivered, Channel: ch.Name, Notice: it.notice}
 			d.LastNotice, d.LastAt = it.notice, sc.now
 			if nerr == nil {

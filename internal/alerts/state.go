@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -49,6 +48,7 @@ type StateStore interface {
 	OpenAlertCommunities(ctx context.Context) ([]string, error)
 	Silences(ctx context.Context, now time.Time) ([]ledger.SilenceRow, error)
 	AlertCheckedAt(ctx context.Context, family string) (time.Time, error)
+	DeliveryClaims(ctx context.Context, now time.Time) ([]ledger.DeliveryClaim, error)
 }
 
 const (
@@ -101,7 +101,7 @@ type Delivery struct {
 	At      time.Time `json:"at"`
 	OK      bool      `json:"ok"`
 	Error   string    `json:"error,omitempty"`
-	Pending bool      `json:"pending,omitempty"` // claimed by a run that is delivering it now
+	Pending bool      `json:"pending,omitempty"` // a run is delivering its community's message to the channel now
 }
 
 // Filter selects and pages alerts; empty fields match everything.
@@ -412,7 +412,7 @@ func (s *Store) query(f Filter) (ledger.AlertQuery, error) {
 	case idNumberRE.MatchString(up):
 		q.IDHash = IDHash(up)
 	case certNoRE.MatchString(up):
-		q.CertHash = rules.CertHash(up)
+		q.IDHash = IDHash(up[len(up)-18:]) // the certificates of the person whose ID number it holds
 	default:
 		q.Text = search
 	}
@@ -507,11 +507,19 @@ func (s *Store) records(ctx context.Context, rows []ledger.AlertRow) ([]Record, 
 	if err != nil {
 		return nil, err
 	}
-	checked := map[string]time.Time{}
 	now := s.now()
+	claims, err := s.st.DeliveryClaims(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("read delivery claims: %w", err)
+	}
+	claimed := map[[2]string]bool{}
+	for _, c := range claims {
+		claimed[[2]string{c.Channel, c.Community}] = true
+	}
+	checked := map[string]time.Time{}
 	for i := range rows {
 		r := &rows[i]
-		a, err := s.view(r)
+		a, err := alertOf(r, r.Body, s.loc)
 		if err != nil {
 			return nil, err
 		}
@@ -542,28 +550,12 @@ func (s *Store) records(ctx context.Context, rows []ledger.AlertRow) ([]Record, 
 			if !d.LastAt.IsZero() {
 				del.At = d.LastAt.In(s.loc)
 			}
-			if d.ClaimUntil.After(now) {
-				del.Pending, del.Notice = true, d.ClaimNotice
-			}
+			del.Pending = claimed[[2]string{d.Channel, r.Community}]
 			rec.Deliveries = append(rec.Deliveries, del)
 		}
 		out = append(out, rec)
 	}
 	return out, nil
-}
-
-// view is the alert object of a stored alert (with its body), in loc.
-func (s *Store) view(r *ledger.AlertRow) (Alert, error) {
-	var a Alert
-	if err := json.Unmarshal([]byte(r.Body), &a); err != nil {
-		return a, fmt.Errorf("alert %s: stored alert: %w", r.Key, err)
-	}
-	a.Key = r.Key
-	if a.Alarm != nil {
-		a.Alarm.RaisedAt = a.Alarm.RaisedAt.In(s.loc)
-	}
-	stateInto(&a, r, s.loc)
-	return a, nil
 }
 
 // stateInto sets what the state knows of an alert: status, since, escalation, acknowledgement.

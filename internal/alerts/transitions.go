@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,8 @@ func (c *Checker) observe(ctx context.Context, r *checkRun, batch []rules.Findin
 				}
 			}
 		}
+		// In key order: neighbours in the key's index are written together.
+		slices.SortFunc(put, func(a, b ledger.AlertRow) int { return strings.Compare(a.Key, b.Key) })
 		if err := tx.PutAlerts(ctx, put); err != nil {
 			return err
 		}
@@ -159,7 +162,7 @@ func describe(f *rules.Finding, hash string, old *ledger.AlertRow) ledger.AlertR
 	if a.Certificate != nil {
 		row.CertNo = a.Certificate.CertNo
 	}
-	row.IDHash, row.CertHash, row.Fingerprint, row.BodyHash = f.IDHash, f.CertHash, f.Fingerprint, hash
+	row.IDHash, row.Fingerprint, row.BodyHash = f.IDHash, f.Fingerprint, hash
 	parts := []string{row.PersonName, row.Subject, row.EnterpriseName, row.EnterpriseUSCC, row.CertNo, a.Key}
 	if a.Alarm != nil {
 		parts = append(parts, a.Alarm.Point)
@@ -249,6 +252,14 @@ func (c *Checker) finalize(ctx context.Context, families []string, now time.Time
 	if err != nil {
 		return err
 	}
+	claims, err := c.store.st.DeliveryClaims(ctx, now)
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	claimed := map[[2]string]bool{}
+	for _, cl := range claims {
+		claimed[[2]string{cl.Channel, cl.Community}] = true
+	}
 	allowed := map[string]bool{}
 	for _, f := range families {
 		allowed[f] = true
@@ -266,7 +277,7 @@ func (c *Checker) finalize(ctx context.Context, families []string, now time.Time
 			for i := range rows {
 				a := &rows[i]
 				after = a.Key
-				if !allowed[a.Family] || c.owed(a, ds[a.Key], now, silencedBy(sls, a) != nil) {
+				if !allowed[a.Family] || c.owed(a, ds[a.Key], now, silencedBy(sls, a) != nil, claimed) {
 					continue
 				}
 				done = append(done, a.Key)
@@ -282,8 +293,9 @@ func (c *Checker) finalize(ctx context.Context, families []string, now time.Time
 	}
 }
 
-// owed reports whether a resolved alert still owes some channel a notice (or one is under way).
-func (c *Checker) owed(a *ledger.AlertRow, ds []ledger.DeliveryRow, now time.Time, silenced bool) bool {
+// owed reports whether a resolved alert still owes some channel a notice (or one is under way:
+// its community's message to the channel is claimed).
+func (c *Checker) owed(a *ledger.AlertRow, ds []ledger.DeliveryRow, now time.Time, silenced bool, claimed map[[2]string]bool) bool {
 	if now.Sub(a.ResolvedAt) >= c.retention {
 		return false
 	}
@@ -295,7 +307,7 @@ func (c *Checker) owed(a *ledger.AlertRow, ds []ledger.DeliveryRow, now time.Tim
 				d = x
 			}
 		}
-		if c.due(a, &d, ch, now, silenced) != "" || d.ClaimUntil.After(now) {
+		if c.due(a, &d, ch, now, silenced) != "" || claimed[[2]string{ch.Name, a.Community}] {
 			return true
 		}
 	}
@@ -314,17 +326,53 @@ func (c *Checker) tidy(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// alertJSON is the alert as stored: without what the state keeps in its own columns.
+// storedAlert is the body of a stored alert: what an alert shows besides its columns (key, rule,
+// severity, community, enterprise) and its state. A hundred thousand of them are written on a
+// city's first check: each byte left out is a hundred kilobytes not written.
+type storedAlert struct {
+	Operator    *notify.Operator    `json:"operator,omitempty"`
+	Item        *notify.Item        `json:"item,omitempty"`
+	Certificate *notify.Certificate `json:"certificate,omitempty"`
+	Alarm       *notify.Alarm       `json:"alarm,omitempty"`
+	System      *notify.System      `json:"system,omitempty"`
+	Message     string              `json:"message"`
+}
+
+// alertJSON is the body stored for an alert.
 func alertJSON(a *Alert) (string, error) {
-	c := *a
-	c.Status, c.Since, c.Notice, c.Escalated, c.Acknowledged = "", time.Time{}, "", false, nil
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	if err := enc.Encode(storedAlert{a.Operator, a.Item, a.Certificate, a.Alarm, a.System, a.Message}); err != nil {
 		return "", fmt.Errorf("alert %s: %w", a.Key, err)
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// alertOf rebuilds the alert object of a stored alert from its columns, its body and its state, in
+// loc. Its rule's name is the registry's (a rule renamed shows its new name).
+func alertOf(r *ledger.AlertRow, body string, loc *time.Location) (Alert, error) {
+	var b storedAlert
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		return Alert{}, fmt.Errorf("alert %s: stored alert: %w", r.Key, err)
+	}
+	a := Alert{
+		Key: r.Key, Rule: r.Rule, RuleName: rules.Name(r.Rule), Severity: r.Severity, Community: r.Community,
+		Enterprise: notify.Enterprise{USCC: r.EnterpriseUSCC, Name: r.EnterpriseName},
+		Operator:   b.Operator, Item: b.Item, Certificate: b.Certificate, Alarm: b.Alarm, System: b.System, Message: b.Message,
+	}
+	if a.Alarm != nil {
+		a.Alarm.RaisedAt = a.Alarm.RaisedAt.In(loc)
+	}
+	if s := a.System; s != nil {
+		for _, t := range []*time.Time{s.LastSuccess, s.FailingSince} {
+			if t != nil {
+				*t = t.In(loc)
+			}
+		}
+	}
+	stateInto(&a, r, loc)
+	return a, nil
 }
 
 // alertHash hashes what an alert shows (the stored part: alertJSON's fields) without encoding it,

@@ -44,6 +44,8 @@ type AlertState interface {
 	// OpenAlertCommunities lists the communities of the open alerts (firing, or a resolution
 	// still to deliver), each once, in order.
 	OpenAlertCommunities(ctx context.Context) ([]string, error)
+	// DeliveryClaims returns the delivery claims standing at now.
+	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
 	// Silences returns the silences in force at now (not ended, until after now), soonest to end
 	// first.
 	Silences(ctx context.Context, now time.Time) ([]SilenceRow, error)
@@ -74,16 +76,20 @@ type AlertTx interface {
 	CloseAlerts(ctx context.Context, keys []string) error
 	// AddAlertEvents appends history events.
 	AddAlertEvents(ctx context.Context, events []AlertEvent) error
+	// ClaimDelivery claims one community's message to one channel for run until `until`, unless
+	// another run's claim stands at now; false when it does.
+	ClaimDelivery(ctx context.Context, c DeliveryClaim, now time.Time) (bool, error)
+	// ReleaseDelivery ends run's claim; false when the claim is not run's any more (it expired
+	// and another run took it).
+	ReleaseDelivery(ctx context.Context, c DeliveryClaim) (bool, error)
+	// DeliveryClaims returns the delivery claims standing at now.
+	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
 	// DeliveryCandidates returns the open alerts of a community that may owe channel a notice
-	// (DeliveryScope says which), with the channel's delivery record, in listing order
-	// (firing first, then severity, rule, enterprise, since, key).
+	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
+	// order of a message (firing first, then severity, rule, enterprise, since, key).
 	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
-	// Deliveries returns the delivery records of the alerts for one channel, by alert key.
-	Deliveries(ctx context.Context, channel string, keys []string) (map[string]DeliveryRow, error)
 	// PutDeliveries writes delivery records, inserting or replacing them by (alert, channel).
 	PutDeliveries(ctx context.Context, rows []DeliveryRow) error
-	// AlertBodies returns the bodies of the alerts, by key.
-	AlertBodies(ctx context.Context, keys []string) (map[string]string, error)
 	// OpenResolved returns up to limit resolved alerts that are still open, with key > after in
 	// key order, and their delivery records.
 	OpenResolved(ctx context.Context, after string, limit int) ([]AlertRow, map[string][]DeliveryRow, error)
@@ -115,7 +121,6 @@ type AlertRow struct {
 	PersonName     string
 	IDHash         string
 	CertNo         string // masked
-	CertHash       string
 	SearchText     string // lower-case
 	Fingerprint    string
 	BodyHash       string
@@ -167,13 +172,18 @@ type DeliveryRow struct {
 	SentAt      time.Time
 	EscalatedEp int
 	ResolvedEp  int
-	ClaimRun    string
-	ClaimNotice string
-	ClaimUntil  time.Time
 	LastNotice  string
 	LastAt      time.Time
 	LastOK      bool
 	LastError   string
+}
+
+// DeliveryClaim is a run's claim on one community's message to one channel.
+type DeliveryClaim struct {
+	Channel   string
+	Community string
+	Run       string
+	Until     time.Time
 }
 
 // DeliveryScope selects delivery candidates: the open alerts of one community (of the listed
@@ -187,7 +197,7 @@ type DeliveryScope struct {
 	RepeatBefore  time.Time
 }
 
-// DeliveryCandidate is an open alert (without its body) with its delivery record for the channel
+// DeliveryCandidate is an open alert (with its body) and its delivery record for the channel
 // (Delivery.Channel is "" when there is none yet).
 type DeliveryCandidate struct {
 	Alert    AlertRow
@@ -219,12 +229,10 @@ type AlertQuery struct {
 	// Status is firing, resolved, acknowledged (firing and acknowledged in this version),
 	// silenced (a silence in force matches it) or escalated (firing and escalated).
 	Status string
-	// IDHash, CertHash and Text search: the hash of a whole ID number, of a whole certificate
-	// number, or a lower-case piece of the search text (name, masked ID number, enterprise,
-	// masked certificate number). Set at most one.
-	IDHash   string
-	CertHash string
-	Text     string
+	// IDHash and Text search: the hash of a whole ID number, or a piece of the search text (name,
+	// masked ID number, enterprise, masked certificate number). Set at most one.
+	IDHash string
+	Text   string
 	// Now decides which silences are in force.
 	Now time.Time
 	// Offset and Limit page the result (Limit 0: no limit), in listing order: firing first, then
@@ -257,7 +265,7 @@ type AlertRosterEntry struct {
 const alertLockPostgres = "SELECT pg_advisory_xact_lock(107161709012595)"
 
 // alertBatch bounds the rows of one multi-row statement: under both databases' parameter limits
-// with the widest row (alerts, 32 columns).
+// with the widest row (alerts, 31 columns).
 const alertBatch = 500
 
 func (s *sqlStore) AlertTx(ctx context.Context, fn func(tx AlertTx) error) error {
@@ -278,7 +286,7 @@ type alertTx struct {
 }
 
 const alertStateCols = `alert_key, family, rule, rule_order, severity, severity_rank, community, enterprise_uscc,
-    enterprise_name, subject, person_name, id_hash, cert_no, cert_hash, search_text, fingerprint, body_hash,
+    enterprise_name, subject, person_name, id_hash, cert_no, search_text, fingerprint, body_hash,
     status, episode, version, since, changed_at, last_seen, resolved_at, escalated_at, is_open,
     ack_episode, ack_version, ack_by, ack_note, ack_at`
 
@@ -289,7 +297,7 @@ func scanAlert(sc scanner, withBody bool) (AlertRow, error) {
 	var r AlertRow
 	var since, changed, seen, resolved, escalated, ackAt, open int64
 	dest := []any{&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
-		&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo, &r.CertHash,
+		&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
 		&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
 		&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt}
 	if withBody {
@@ -306,27 +314,27 @@ func scanAlert(sc scanner, withBody bool) (AlertRow, error) {
 
 func alertArgs(r *AlertRow) []any {
 	return []any{r.Key, r.Family, r.Rule, r.RuleOrder, r.Severity, r.SeverityRank, r.Community, r.EnterpriseUSCC,
-		r.EnterpriseName, r.Subject, r.PersonName, r.IDHash, r.CertNo, r.CertHash, r.SearchText, r.Fingerprint,
+		r.EnterpriseName, r.Subject, r.PersonName, r.IDHash, r.CertNo, r.SearchText, r.Fingerprint,
 		r.BodyHash, r.Status, r.Episode, r.Version, millis(r.Since), millis(r.ChangedAt), millis(r.LastSeen),
 		millis(r.ResolvedAt), millis(r.EscalatedAt), flag(r.Open), r.AckEpisode, r.AckVersion, r.AckBy, r.AckNote,
 		millis(r.AckAt), r.Body}
 }
 
-const deliveryCols = `alert_key, channel, episode, version, sent_at, escalated_ep, resolved_ep, claim_run,
-    claim_notice, claim_until, last_notice, last_at, last_ok, last_error`
+const deliveryCols = `alert_key, channel, episode, version, sent_at, escalated_ep, resolved_ep, last_notice,
+    last_at, last_ok, last_error`
 
-func deliveryDest(d *DeliveryRow, t *[4]int64) []any {
-	return []any{&d.Key, &d.Channel, &d.Episode, &d.Version, &t[0], &d.EscalatedEp, &d.ResolvedEp, &d.ClaimRun,
-		&d.ClaimNotice, &t[1], &d.LastNotice, &t[2], &t[3], &d.LastError}
+func deliveryDest(d *DeliveryRow, t *[3]int64) []any {
+	return []any{&d.Key, &d.Channel, &d.Episode, &d.Version, &t[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
+		&t[1], &t[2], &d.LastError}
 }
 
-func (d *DeliveryRow) setTimes(t [4]int64) {
-	d.SentAt, d.ClaimUntil, d.LastAt, d.LastOK = fromMillis(t[0]), fromMillis(t[1]), fromMillis(t[2]), t[3] != 0
+func (d *DeliveryRow) setTimes(t [3]int64) {
+	d.SentAt, d.LastAt, d.LastOK = fromMillis(t[0]), fromMillis(t[1]), t[2] != 0
 }
 
 func deliveryArgs(d *DeliveryRow) []any {
-	return []any{d.Key, d.Channel, d.Episode, d.Version, millis(d.SentAt), d.EscalatedEp, d.ResolvedEp, d.ClaimRun,
-		d.ClaimNotice, millis(d.ClaimUntil), d.LastNotice, millis(d.LastAt), flag(d.LastOK), d.LastError}
+	return []any{d.Key, d.Channel, d.Episode, d.Version, millis(d.SentAt), d.EscalatedEp, d.ResolvedEp,
+		d.LastNotice, millis(d.LastAt), flag(d.LastOK), d.LastError}
 }
 
 // prefixed qualifies every column of a column list with a table alias.
@@ -416,7 +424,7 @@ func alertStates(ctx context.Context, s *sqlStore, q querier, keys []string) (ma
 }
 
 func (t *alertTx) PutAlerts(ctx context.Context, rows []AlertRow) error {
-	err := t.execRows(ctx, `INSERT INTO alerts (`+alertCols+`)`, alertUpsert, 32, len(rows),
+	err := t.execRows(ctx, `INSERT INTO alerts (`+alertCols+`)`, alertUpsert, 31, len(rows),
 		func(i int) []any { return alertArgs(&rows[i]) })
 	if err != nil {
 		return fmt.Errorf("ledger write alerts: %w", err)
@@ -488,7 +496,7 @@ func (t *alertTx) AddAlertEvents(ctx context.Context, events []AlertEvent) error
 const deliveryOrder = ` ORDER BY a.status, a.severity_rank, a.rule_order, a.enterprise_uscc, a.since, a.alert_key`
 
 func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
-	cols := prefixed(alertStateCols, "a.")
+	cols := prefixed(alertCols, "a.")
 	where := []string{"a.is_open = 1", "a.community = ?"}
 	args := []any{sc.Channel, sc.Community}
 	if len(sc.Families) > 0 {
@@ -506,9 +514,8 @@ func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]D
 	where = append(where, due)
 	args = append(args, millis(sc.RepeatBefore))
 	q := `SELECT ` + cols + `, COALESCE(d.channel, ''), COALESCE(d.episode, 0), COALESCE(d.version, 0),
-    COALESCE(d.sent_at, 0), COALESCE(d.escalated_ep, 0), COALESCE(d.resolved_ep, 0), COALESCE(d.claim_run, ''),
-    COALESCE(d.claim_notice, ''), COALESCE(d.claim_until, 0), COALESCE(d.last_notice, ''), COALESCE(d.last_at, 0),
-    COALESCE(d.last_ok, 0), COALESCE(d.last_error, '')
+    COALESCE(d.sent_at, 0), COALESCE(d.escalated_ep, 0), COALESCE(d.resolved_ep, 0), COALESCE(d.last_notice, ''),
+    COALESCE(d.last_at, 0), COALESCE(d.last_ok, 0), COALESCE(d.last_error, '')
 FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.channel = ?` +
 		whereClause(where) + deliveryOrder
 	rows, err := t.tx.QueryContext(ctx, t.s.q(q), args...)
@@ -519,16 +526,16 @@ FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.ch
 	var out []DeliveryCandidate
 	for rows.Next() {
 		var c DeliveryCandidate
-		var tm [4]int64
+		var tm [3]int64
 		d := &c.Delivery
 		var since, changed, seen, resolved, escalated, ackAt, open int64
 		r := &c.Alert
 		if err := rows.Scan(&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
-			&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo, &r.CertHash,
+			&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
 			&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
-			&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt,
-			&d.Channel, &d.Episode, &d.Version, &tm[0], &d.EscalatedEp, &d.ResolvedEp, &d.ClaimRun, &d.ClaimNotice,
-			&tm[1], &d.LastNotice, &tm[2], &tm[3], &d.LastError); err != nil {
+			&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt, &r.Body,
+			&d.Channel, &d.Episode, &d.Version, &tm[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
+			&tm[1], &tm[2], &d.LastError); err != nil {
 			return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 		}
 		r.Since, r.ChangedAt, r.LastSeen = fromMillis(since), fromMillis(changed), fromMillis(seen)
@@ -545,7 +552,7 @@ FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.ch
 }
 
 func (t *alertTx) PutDeliveries(ctx context.Context, rows []DeliveryRow) error {
-	err := t.execRows(ctx, `INSERT INTO alert_deliveries (`+deliveryCols+`)`, deliveryUpsert, 14, len(rows),
+	err := t.execRows(ctx, `INSERT INTO alert_deliveries (`+deliveryCols+`)`, deliveryUpsert, 11, len(rows),
 		func(i int) []any { return deliveryArgs(&rows[i]) })
 	if err != nil {
 		return fmt.Errorf("ledger write deliveries: %w", err)
@@ -553,52 +560,54 @@ func (t *alertTx) PutDeliveries(ctx context.Context, rows []DeliveryRow) error {
 	return nil
 }
 
-func (t *alertTx) Deliveries(ctx context.Context, channel string, keys []string) (map[string]DeliveryRow, error) {
-	out := make(map[string]DeliveryRow, len(keys))
-	err := keyChunks(keys, func(chunk []string) error {
-		rows, err := t.tx.QueryContext(ctx, t.s.q(`SELECT `+deliveryCols+` FROM alert_deliveries WHERE channel = ? AND alert_key IN (`+
-			placeholders(len(chunk), 1)+`)`), append([]any{channel}, anyArgs(chunk)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d DeliveryRow
-			var tm [4]int64
-			if err := rows.Scan(deliveryDest(&d, &tm)...); err != nil {
-				return err
-			}
-			d.setTimes(tm)
-			out[d.Key] = d
-		}
-		return rows.Err()
-	})
+func (t *alertTx) ClaimDelivery(ctx context.Context, c DeliveryClaim, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_claims (channel, community, run, claim_until) VALUES (?, ?, ?, ?)
+ON CONFLICT (channel, community) DO UPDATE SET run = excluded.run, claim_until = excluded.claim_until
+WHERE alert_claims.claim_until <= ?`), c.Channel, c.Community, c.Run, millis(c.Until), millis(now))
 	if err != nil {
-		return nil, fmt.Errorf("ledger read deliveries: %w", err)
+		return false, fmt.Errorf("ledger claim delivery: %w", err)
 	}
-	return out, nil
+	n, err := affected(res)
+	return n == 1, err
 }
 
-func (t *alertTx) AlertBodies(ctx context.Context, keys []string) (map[string]string, error) {
-	out := make(map[string]string, len(keys))
-	err := keyChunks(keys, func(chunk []string) error {
-		rows, err := t.tx.QueryContext(ctx, t.s.q(`SELECT alert_key, body FROM alerts WHERE alert_key IN (`+
-			placeholders(len(chunk), 1)+`)`), anyArgs(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k, b string
-			if err := rows.Scan(&k, &b); err != nil {
-				return err
-			}
-			out[k] = b
-		}
-		return rows.Err()
-	})
+func (t *alertTx) ReleaseDelivery(ctx context.Context, c DeliveryClaim) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`DELETE FROM alert_claims WHERE channel = ? AND community = ? AND run = ?`),
+		c.Channel, c.Community, c.Run)
 	if err != nil {
-		return nil, fmt.Errorf("ledger read alert bodies: %w", err)
+		return false, fmt.Errorf("ledger release delivery: %w", err)
+	}
+	n, err := affected(res)
+	return n == 1, err
+}
+
+func (t *alertTx) DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error) {
+	return deliveryClaims(ctx, t.s, t.tx, now)
+}
+
+func (s *sqlStore) DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error) {
+	return deliveryClaims(ctx, s, s.r, now)
+}
+
+func deliveryClaims(ctx context.Context, s *sqlStore, q querier, now time.Time) ([]DeliveryClaim, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT channel, community, run, claim_until FROM alert_claims WHERE claim_until > ?
+ORDER BY channel, community`), millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("ledger read delivery claims: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryClaim
+	for rows.Next() {
+		var c DeliveryClaim
+		var until int64
+		if err := rows.Scan(&c.Channel, &c.Community, &c.Run, &until); err != nil {
+			return nil, fmt.Errorf("ledger read delivery claims: %w", err)
+		}
+		c.Until = fromMillis(until)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger read delivery claims: %w", err)
 	}
 	return out, nil
 }
@@ -642,7 +651,7 @@ func deliveriesOf(ctx context.Context, s *sqlStore, q querier, keys []string) (m
 		defer rows.Close()
 		for rows.Next() {
 			var d DeliveryRow
-			var tm [4]int64
+			var tm [3]int64
 			if err := rows.Scan(deliveryDest(&d, &tm)...); err != nil {
 				return err
 			}
@@ -739,7 +748,6 @@ func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	eq("a.community", q.Community)
 	eq("a.enterprise_uscc", q.Enterprise)
 	eq("a.id_hash", q.IDHash)
-	eq("a.cert_hash", q.CertHash)
 	if q.Text != "" {
 		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 		where, args = append(where, `a.search_text LIKE ? ESCAPE '\'`), append(args, "%"+r.Replace(strings.ToLower(q.Text))+"%")
@@ -883,7 +891,9 @@ func (s *sqlStore) AlertCheckedAt(ctx context.Context, family string) (time.Time
 
 func (s *sqlStore) AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error] {
 	cond, args := onDutyCond(day)
-	query := `SELECT ` + operatorCols + `, COALESCE(e.name, ''), COALESCE(e.community, ''), COALESCE(c.answered_at, 0)
+	// Only what the rules judge: a city's roster is half a million rows, read every day.
+	query := `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date, o.end_date,
+    COALESCE(e.name, ''), COALESCE(e.community, ''), COALESCE(c.answered_at, 0)
 FROM operators o
 LEFT JOIN enterprises e ON e.uscc = o.enterprise_uscc
 LEFT JOIN certificate_answers c ON c.id_number = o.id_number
@@ -914,10 +924,21 @@ WHERE ` + cond + ` ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
 		}
 		for e, err := range stream(ctx, s, query, args, func(rows *sql.Rows) (AlertRosterEntry, error) {
 			var e AlertRosterEntry
+			o := &e.Operator
+			var start, end string
 			var answered int64
-			r, err := scanOperator(rows, &e.EnterpriseName, &e.Community, &answered)
-			e.Operator, e.Answered = r.Operator, answered != 0
-			return e, err
+			if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
+				&e.EnterpriseName, &e.Community, &answered); err != nil {
+				return e, err
+			}
+			e.Answered = answered != 0
+			var errs [2]error
+			o.StartDate, errs[0] = parseDate(start)
+			o.EndDate, errs[1] = parseDate(end)
+			if err := errors.Join(errs[:]...); err != nil {
+				return e, fmt.Errorf("operator %s: %w", o.Key(), err)
+			}
+			return e, nil
 		}) {
 			if err != nil {
 				yield(AlertRosterEntry{}, err)

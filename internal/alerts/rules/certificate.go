@@ -185,7 +185,6 @@ func (r *CertificateRule) finding(f *Facts, c *mapping.Certificate) Finding {
 		fd.Alert.Certificate = &notify.Certificate{
 			CertNo: logging.MaskCertNo(c.CertNo), Status: c.Status, ValidUntil: c.ValidUntil, ReviewDueDate: c.ReviewDueDate,
 		}
-		fd.CertHash = CertHash(c.CertNo)
 		// The deciding certificate's identity, status and dates.
 		for _, s := range []string{c.CertNo, c.ItemCode, string(c.Status), c.ValidFrom.String(), c.ValidUntil.String(),
 			c.ReviewDueDate.String(), c.LastReviewDate.String()} {

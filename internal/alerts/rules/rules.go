@@ -126,11 +126,9 @@ type Finding struct {
 	Alert  notify.Alert
 	Family Family
 	Order  int // the rule's Order
-	// IDHash stands for the person's ID number (silences and searches by person); "" for alerts
-	// about no person.
+	// IDHash stands for the person's ID number (silences and searches by person, or by a whole
+	// certificate number, which contains it); "" for alerts about no person.
 	IDHash string
-	// CertHash stands for the whole number of the certificate shown (searches); "" when none.
-	CertHash string
 	// Fingerprint hashes the alert's material state: a change re-delivers it and clears its
 	// acknowledgement; what it only shows (an enterprise's name, the wording) is left out.
 	Fingerprint string
@@ -159,12 +157,6 @@ func KeyOf(rule, idNumber, uscc, itemCode string) string {
 // the number: the first 16 hex digits of the SHA-256 of "id|" and the number (upper-case X).
 func IDHash(idNumber string) string {
 	sum := sha256.Sum256([]byte("id|" + strings.ToUpper(strings.TrimSpace(idNumber))))
-	return hex.EncodeToString(sum[:8])
-}
-
-// CertHash stands for a whole certificate number (which contains an ID number) in searches.
-func CertHash(certNo string) string {
-	sum := sha256.Sum256([]byte("cert|" + strings.ToUpper(strings.TrimSpace(certNo))))
 	return hex.EncodeToString(sum[:8])
 }
 

@@ -4,8 +4,8 @@
 -- what people are shown.
 
 -- One alert: its identity (the public key, a hash of rule, subject and enterprise), what it is
--- about, what was last shown (body: the alert object as JSON, masked, without its state), and its
--- state. is_open is 1 while it fires or a resolution is still to deliver; the delivery pass reads
+-- about (the columns listings filter, sort and search on), the rest of what was last shown (body:
+-- JSON, masked), and its state. is_open is 1 while it fires or a resolution is still to deliver; the delivery pass reads
 -- only open alerts. ack_episode/ack_version name the episode and version acknowledged: a change of
 -- the alert or a new episode is not acknowledged.
 CREATE TABLE alerts (
@@ -22,7 +22,6 @@ CREATE TABLE alerts (
     person_name     TEXT NOT NULL DEFAULT '',
     id_hash         TEXT NOT NULL DEFAULT '',
     cert_no         TEXT NOT NULL DEFAULT '',
-    cert_hash       TEXT NOT NULL DEFAULT '',
     search_text     TEXT NOT NULL DEFAULT '',
     fingerprint     TEXT NOT NULL,
     body_hash       TEXT NOT NULL,
@@ -43,13 +42,12 @@ CREATE TABLE alerts (
     ack_at          BIGINT NOT NULL DEFAULT 0
 );
 -- The delivery pass (open alerts by community), the counts and the sweep of what stopped firing
--- (by family and status), the default listing (severity, then age), and the searches by whole ID
--- or certificate number (their hashes) and by enterprise.
+-- (by family and status), the default listing (severity, then age), the search by a whole ID or
+-- certificate number (the hash of the ID number in it) and by enterprise.
 CREATE INDEX alerts_open ON alerts (is_open, community);
 CREATE INDEX alerts_family ON alerts (family, status, severity, community, rule);
 CREATE INDEX alerts_listing ON alerts (status, severity_rank, since, alert_key);
 CREATE INDEX alerts_id_hash ON alerts (id_hash);
-CREATE INDEX alerts_cert_hash ON alerts (cert_hash);
 CREATE INDEX alerts_enterprise ON alerts (enterprise_uscc);
 
 -- Each alert's history: fired, changed, delivered (on which channel, what notice) or failed,
@@ -70,8 +68,7 @@ CREATE INDEX alert_events_key ON alert_events (alert_key, id);
 
 -- The last delivery of each alert to each channel: which episode and version the channel was last
 -- told of and when (repeats count from sent_at), whether the escalation and the resolution of an
--- episode went out, a claim while a run delivers it (void after claim_until), and the last
--- attempt's outcome.
+-- episode went out, and the last attempt's outcome.
 CREATE TABLE alert_deliveries (
     alert_key    TEXT NOT NULL,
     channel      TEXT NOT NULL,
@@ -80,14 +77,22 @@ CREATE TABLE alert_deliveries (
     sent_at      BIGINT NOT NULL DEFAULT 0,
     escalated_ep INTEGER NOT NULL DEFAULT 0,
     resolved_ep  INTEGER NOT NULL DEFAULT 0,
-    claim_run    TEXT NOT NULL DEFAULT '',
-    claim_notice TEXT NOT NULL DEFAULT '',
-    claim_until  BIGINT NOT NULL DEFAULT 0,
     last_notice  TEXT NOT NULL DEFAULT '',
     last_at      BIGINT NOT NULL DEFAULT 0,
     last_ok      INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (alert_key, channel)
+);
+
+-- A delivery pass's claim on one community's message to one channel: while it stands (until
+-- claim_until) no other run decides, sends or records that message. A run that dies leaves it to
+-- expire.
+CREATE TABLE alert_claims (
+    channel     TEXT NOT NULL,
+    community   TEXT NOT NULL,
+    run         TEXT NOT NULL,
+    claim_until BIGINT NOT NULL,
+    PRIMARY KEY (channel, community)
 );
 
 -- Silences: which alerts they mute (every non-empty matcher field must match), until when, why,
