@@ -1,7 +1,7 @@
 // Package ledger is the street's own record: enterprises, the special-operator roster, the stored
 // copies of certificates and alarms, the street's alarm feedback, the employment registrations as
-// pushed, and the quarantine of rejected inputs. It is the one store that sync, reconcile, alerts,
-// the workbook and the console share.
+// pushed, the quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
+// the one store that sync, reconcile, alerts, the workbook and the console share.
 //
 // The ledger also owns the state of the three-way comparison that enterprise sync needs. Every
 // enterprise carries three hashes of its street-owned fields: StreetHash (the ledger now),
