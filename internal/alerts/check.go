@@ -89,11 +89,21 @@ type Skip struct {
 	Reason string `json:"reason"`
 }
 
+// judge is one family of rules with its source: what a check evaluates for that family. A family
+// added (the hazard rules) is one more judge; the check's flow stays as it is.
+type judge struct {
+	family rules.Family
+	// evaluate hands every finding of the family to add, or fails; judged reports the rules it
+	// judged (a source that could not be read judges none: their alerts keep their state).
+	evaluate func(ctx context.Context, r *checkRun, add func(rules.Finding) error) (judged []rules.Rule, err error)
+}
+
 // Checker runs alert checks: judge the rules whose data is fresh, move the alert state, deliver
 // what is due. The clock and time zone are the Store's.
 type Checker struct {
 	store     *Store
 	src       Sources
+	judges    []judge // the families judged from synced data, in listing order
 	channels  []Channel
 	rules     rules.Config
 	repeat    time.Duration
@@ -142,7 +152,7 @@ func NewChecker(store *Store, src Sources, channels []Channel, cfg config.Alerts
 	if o.log != nil {
 		log = o.log.Named("alerts")
 	}
-	return &Checker{
+	c := &Checker{
 		store: store, src: src, channels: slices.Clone(channels),
 		rules:     rules.Config{ExpiringWithinDays: cfg.ExpiringWithinDays},
 		repeat:    orDefault(cfg.RepeatInterval, def.RepeatInterval),
@@ -152,7 +162,12 @@ func NewChecker(store *Store, src Sources, channels []Channel, cfg config.Alerts
 		downAfter: orDefault(cfg.PlatformDownAfter, def.PlatformDownAfter),
 		retention: defaultRetention,
 		enq:       o.enqueuer, log: log, systemOnlyAll: !escalations,
-	}, nil
+	}
+	c.judges = append(c.judges, judge{rules.Certificate, c.evaluateRoster})
+	if src.Alarms != nil {
+		c.judges = append(c.judges, judge{rules.Alarm, c.evaluateAlarms})
+	}
+	return c, nil
 }
 
 // Store returns the state the checker works on (for list, ack, silence, history).
@@ -174,13 +189,18 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	if r.fresh[rules.Certificate.Code] {
-		if err := r.evaluateRoster(ctx); err != nil {
+	for _, j := range c.judges {
+		if !r.fresh[j.family.Code] {
+			continue
+		}
+		judged, err := j.evaluate(ctx, r, func(f rules.Finding) error { return r.add(ctx, f) })
+		if err != nil {
 			return nil, err
 		}
-	}
-	if r.fresh[rules.Alarm.Code] {
-		if err := r.evaluateAlarms(ctx); err != nil {
+		for _, rl := range judged {
+			r.judged[rl.Code] = true
+		}
+		if err := r.flush(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -237,11 +257,8 @@ func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRu
 		runs: map[string]rules.Freshness{}, fresh: map[string]bool{}, judged: map[string]bool{},
 		found: map[uint64]struct{}{}, previous: map[string]time.Time{},
 	}
-	gated := []rules.Family{rules.Certificate}
-	if c.src.Alarms != nil {
-		gated = append(gated, rules.Alarm)
-	}
-	for _, f := range gated {
+	for _, j := range c.judges {
+		f := j.family
 		last, ok, err := c.src.Runs.LastSuccess(ctx, f.Job)
 		if err != nil {
 			return nil, fmt.Errorf("alerts: when did %s last succeed: %w", f.Job, err)
@@ -255,12 +272,12 @@ func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRu
 		r.res.Skipped = append(r.res.Skipped, Skip{Rules: f.Code, Reason: staleReason(f, fr, r.now, c.maxAge, c.store.loc)})
 		r.stale = append(r.stale, rules.DataStale(f, fr, r.now, c.store.loc))
 	}
-	for _, f := range []string{rules.Certificate.Code, rules.Alarm.Code, rules.System.Code} {
-		at, err := c.store.st.AlertCheckedAt(ctx, f)
+	for _, f := range rules.Families() {
+		at, err := c.store.st.AlertCheckedAt(ctx, f.Code)
 		if err != nil {
 			return nil, fmt.Errorf("alerts: %w", err)
 		}
-		r.previous[f] = at
+		r.previous[f.Code] = at
 	}
 	return r, nil
 }
@@ -273,66 +290,71 @@ func staleReason(f rules.Family, fr rules.Freshness, now time.Time, maxAge time.
 		fr.LastSuccess.In(loc).Format("2006-01-02 15:04"), int(maxAge/time.Hour))
 }
 
-// judge marks every rule of a family judged in this run.
-func (r *checkRun) judge(f rules.Family) {
-	for _, rule := range rules.All() {
-		if rule.Family == f {
-			r.judged[rule.Code] = true
+// familyRules are the rules of a family.
+func familyRules(f rules.Family) []rules.Rule {
+	var out []rules.Rule
+	for _, rl := range rules.All() {
+		if rl.Family == f {
+			out = append(out, rl)
 		}
 	}
+	return out
 }
 
-// evaluateRoster streams the on-duty roster through the certificate rules.
-func (r *checkRun) evaluateRoster(ctx context.Context) error {
-	c := r.c
+// evaluateRoster streams the on-duty roster through the certificate rules. An entry the
+// special-operations system never answered for is unknown: it is counted, not judged, and the
+// alerts it had keep their state.
+func (c *Checker) evaluateRoster(ctx context.Context, r *checkRun, add func(rules.Finding) error) ([]rules.Rule, error) {
 	day := today(r.now, c.store.loc)
+	certRules := familyRules(rules.Certificate)
 	var buf []rules.Finding
-	var flushErr error
+	var addErr error
 	err := c.src.Roster.EachOnDuty(ctx, day, func(e *RosterEntry) error {
 		if !e.Operator.OnDuty(day) {
 			return nil
 		}
 		r.res.Evaluated++
+		op := &e.Operator
 		if !e.Answered && len(e.Certificates) == 0 {
-			r.res.Unknown++ // never answered: not known to be uncertified
+			r.res.Unknown++
+			for _, rl := range certRules {
+				r.keep(rules.KeyOf(rl.Code, op.IDNumber, op.EnterpriseUSCC, op.ItemCode))
+			}
 			return nil
 		}
 		buf = rules.AppendCertificateFindings(buf[:0], &e.RosterEntry, e.Certificates, day, c.rules)
 		for i := range buf {
-			if flushErr = r.add(ctx, buf[i]); flushErr != nil {
-				return flushErr
+			if addErr = add(buf[i]); addErr != nil {
+				return addErr
 			}
 		}
 		return nil
 	})
-	if flushErr != nil {
-		return flushErr
+	if addErr != nil {
+		return nil, addErr
 	}
 	if err != nil {
-		return fmt.Errorf("alerts: read roster: %w", err)
+		return nil, fmt.Errorf("alerts: read roster: %w", err)
 	}
-	r.judge(rules.Certificate)
-	return r.flush(ctx)
+	return certRules, nil
 }
 
 // evaluateAlarms judges the unhandled alarms. A failing alarm source leaves the alarm alerts as
 // they are (neither fired nor resolved): certificate alerts still go out.
-func (r *checkRun) evaluateAlarms(ctx context.Context) error {
-	c := r.c
+func (c *Checker) evaluateAlarms(ctx context.Context, r *checkRun, add func(rules.Finding) error) ([]rules.Rule, error) {
 	list, err := c.src.Alarms.UnhandledAlarms(ctx, r.now.Add(-c.alarmAge))
 	if err != nil {
 		c.log.Warn("alarm source failed: ALARM_UNHANDLED not evaluated this run", zap.Error(err))
-		return nil
+		return nil, nil
 	}
 	for i := range list {
 		if f, ok := rules.EvaluateAlarm(&list[i], r.now, c.alarmAge, c.store.loc); ok {
-			if err := r.add(ctx, f); err != nil {
-				return err
+			if err := add(f); err != nil {
+				return nil, err
 			}
 		}
 	}
-	r.judge(rules.Alarm)
-	return r.flush(ctx)
+	return familyRules(rules.Alarm), nil
 }
 
 // evaluateSystem raises DATA_STALE for the skipped families and PLATFORM_DOWN for the platforms
@@ -344,7 +366,7 @@ func (r *checkRun) evaluateSystem(ctx context.Context) error {
 			return err
 		}
 	}
-	r.judged["DATA_STALE"] = true
+	r.judged[rules.DataStaleRule.Code] = true
 	if c.src.Health != nil {
 		hs, err := c.src.Health.PlatformHealth(ctx)
 		if err != nil {
@@ -357,11 +379,14 @@ func (r *checkRun) evaluateSystem(ctx context.Context) error {
 					}
 				}
 			}
-			r.judged["PLATFORM_DOWN"] = true
+			r.judged[rules.PlatformDownRule.Code] = true
 		}
 	}
 	return r.flush(ctx)
 }
+
+// keep marks an alert as found without a finding: if it fires, it keeps its state.
+func (r *checkRun) keep(key string) { r.found[keyBits(key)] = struct{}{} }
 
 // add takes one finding (once per key: a roster listed twice alerts once) and records a batch
 // when it is full.

@@ -153,6 +153,18 @@ func TestUnansweredEntriesAreUnknownNotUncertified(t *testing.T) {
 		if _, ok := h.state(keyOf("NO_CERTIFICATE", unknown)); ok {
 			t.Error("an unanswered entry was alerted as NO_CERTIFICATE")
 		}
+
+		// The answer is lost (the person's query is queued again): the alert stays as it was.
+		h.roster.edit(func(es []RosterEntry) []RosterEntry {
+			es[0].Answered = false
+			return es
+		})
+		h.clock.Advance(time.Hour)
+		res = h.check().Result
+		h.expectSent("all")
+		if st, _ := h.state(keyOf("NO_CERTIFICATE", answered)); st.Status != notify.StatusFiring || res.Unknown != 2 {
+			t.Errorf("an entry become unknown: its alert %s, unknown %d; want it firing as before, 2", st.Status, res.Unknown)
+		}
 	})
 }
 

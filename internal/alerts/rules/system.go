@@ -12,15 +12,16 @@ import (
 // go to the escalation channels.
 const SystemCommunity = "街道安办"
 
-// DATA_STALE: the data a family of rules judges is too old (or was never synced), so those rules
-// are paused rather than judging from it.
-var dataStale = register(Rule{
+// DataStaleRule, DATA_STALE: the data a family of rules judges is too old (or was never
+// synced), so those rules are paused rather than judging from it.
+var DataStaleRule = register(Rule{
 	Code: "DATA_STALE", Name: "数据未更新", Severity: notify.SeverityCritical, Family: System,
 	Colour: "#0e7490", Order: 200,
 })
 
-// PLATFORM_DOWN: a platform has failed every call for alerts.platformDownAfter.
-var platformDown = register(Rule{
+// PlatformDownRule, PLATFORM_DOWN: a platform has failed every call for
+// alerts.platformDownAfter.
+var PlatformDownRule = register(Rule{
 	Code: "PLATFORM_DOWN", Name: "平台不可用", Severity: notify.SeverityCritical, Family: System,
 	Colour: "#1e3a8a", Order: 210,
 })
@@ -64,8 +65,8 @@ func DataStale(f Family, fr Freshness, now time.Time, loc *time.Location) Findin
 		msg = fmt.Sprintf("数据未更新：%s从未同步，预警暂停（%s）。请先运行 streetsync sync %s，同步成功后预警自动开始",
 			f.Data, f.Name, f.Job)
 	}
-	fd := newFinding(dataStale, notify.Alert{
-		Key:       KeyOf(dataStale.Code, "", "", f.Code),
+	fd := newFinding(DataStaleRule, notify.Alert{
+		Key:       KeyOf(DataStaleRule.Code, "", "", f.Code),
 		Community: SystemCommunity,
 		System:    sys,
 		Message:   msg,
@@ -109,8 +110,8 @@ func PlatformDown(h PlatformHealth, now time.Time, after time.Duration, loc *tim
 	if sys.LastError != "" {
 		msg += "；最近的错误：" + sys.LastError
 	}
-	fd := newFinding(platformDown, notify.Alert{
-		Key:       KeyOf(platformDown.Code, "", "", h.System),
+	fd := newFinding(PlatformDownRule, notify.Alert{
+		Key:       KeyOf(PlatformDownRule.Code, "", "", h.System),
 		Community: SystemCommunity,
 		System:    sys,
 		Message:   msg,
