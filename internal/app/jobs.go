@@ -124,8 +124,10 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]int{"evaluated": res.Evaluated, "unknown": res.Unknown, "firing": res.Firing,
-			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}, res.SkippedError()
+		// A family skipped for stale data is not a failed run: DATA_STALE says so, and a failed
+		// run would be taken again by another instance's catch-up.
+		return map[string]int{"evaluated": res.Evaluated, "unknown": res.Unknown, "firing": res.Firing, "skipped": len(res.Skipped),
+			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}, nil
 	})
 	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
 		return nil, err
