@@ -898,23 +898,51 @@ FROM operators o
 LEFT JOIN enterprises e ON e.uscc = o.enterprise_uscc
 LEFT JOIN certificate_answers c ON c.id_number = o.id_number
 WHERE ` + cond + ` ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
-	return func(yield func(AlertRosterEntry, error) bool) {
-		chunk := make([]AlertRosterEntry, 0, rosterChunk)
+	entries := stream(ctx, s, query, args, func(rows *sql.Rows) (AlertRosterEntry, error) {
+		var e AlertRosterEntry
+		o := &e.Operator
+		var start, end string
+		var answered int64
+		if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
+			&e.EnterpriseName, &e.Community, &answered); err != nil {
+			return e, err
+		}
+		e.Answered = answered != 0
+		var errs [2]error
+		o.StartDate, errs[0] = parseDate(start)
+		o.EndDate, errs[1] = parseDate(end)
+		if err := errors.Join(errs[:]...); err != nil {
+			return e, fmt.Errorf("operator %s: %w", o.Key(), err)
+		}
+		return e, nil
+	})
+	return withCertificates(ctx, s, entries, func(e *AlertRosterEntry) string { return e.Operator.IDNumber },
+		func(e *AlertRosterEntry, cs []mapping.Certificate) { e.Certificates = cs })
+}
+
+// withCertificates streams entries, each with every stored certificate of its ID number, reading
+// the certificates a chunk of entries at a time (entries in ID-number order share a lookup).
+func withCertificates[T any](ctx context.Context, s *sqlStore, entries iter.Seq2[T, error], id func(*T) string,
+	set func(*T, []mapping.Certificate)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		chunk := make([]T, 0, rosterChunk)
 		ids := make([]string, 0, rosterChunk)
+		// flush yields the chunk with its certificates; false: stop.
 		flush := func() bool {
 			ids = ids[:0]
 			for i := range chunk {
-				if i == 0 || chunk[i].Operator.IDNumber != chunk[i-1].Operator.IDNumber {
-					ids = append(ids, chunk[i].Operator.IDNumber)
+				if i == 0 || id(&chunk[i]) != id(&chunk[i-1]) {
+					ids = append(ids, id(&chunk[i]))
 				}
 			}
 			certs, err := s.CertificatesByIDNumbers(ctx, ids)
 			if err != nil {
-				yield(AlertRosterEntry{}, err)
+				yield(zero, err)
 				return false
 			}
 			for i := range chunk {
-				chunk[i].Certificates = certs[chunk[i].Operator.IDNumber]
+				set(&chunk[i], certs[id(&chunk[i])])
 				if !yield(chunk[i], nil) {
 					return false
 				}
@@ -922,26 +950,9 @@ WHERE ` + cond + ` ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
 			chunk = chunk[:0]
 			return true
 		}
-		for e, err := range stream(ctx, s, query, args, func(rows *sql.Rows) (AlertRosterEntry, error) {
-			var e AlertRosterEntry
-			o := &e.Operator
-			var start, end string
-			var answered int64
-			if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
-				&e.EnterpriseName, &e.Community, &answered); err != nil {
-				return e, err
-			}
-			e.Answered = answered != 0
-			var errs [2]error
-			o.StartDate, errs[0] = parseDate(start)
-			o.EndDate, errs[1] = parseDate(end)
-			if err := errors.Join(errs[:]...); err != nil {
-				return e, fmt.Errorf("operator %s: %w", o.Key(), err)
-			}
-			return e, nil
-		}) {
+		for e, err := range entries {
 			if err != nil {
-				yield(AlertRosterEntry{}, err)
+				yield(zero, err)
 				return
 			}
 			chunk = append(chunk, e)
