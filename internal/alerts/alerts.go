@@ -38,11 +38,6 @@ var Rules = rules.Codes()
 // RuleName is a rule's Chinese name.
 func RuleName(code string) string { return rules.Name(code) }
 
-// KeyOf is the public key of a certificate alert: (rule, ID number, enterprise USCC, item).
-func KeyOf(rule, idNumber, uscc, itemCode string) string {
-	return rules.KeyOf(rule, idNumber, uscc, itemCode)
-}
-
 // IDHash stands for an ID number where a silence or a search matches a person.
 func IDHash(idNumber string) string { return rules.IDHash(idNumber) }
 
