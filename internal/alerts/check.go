@@ -457,6 +457,9 @@ func (r *checkRun) finish(ctx context.Context, only []string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("alerts: check interrupted: %w", context.Cause(ctx))
 	}
+	if de := (*DeliveryError)(nil); derr != nil && !errors.As(derr, &de) {
+		return derr // the ledger failed, not a channel: a failed channel waits in the retry queue
+	}
 	r.res.Delivered = sent
 	if err := c.finalize(ctx, families, r.now); err != nil {
 		return err
