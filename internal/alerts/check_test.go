@@ -306,6 +306,12 @@ func TestEscalation(t *testing.T) {
 		h.check()
 		h.expectSent("office", "CERT_EXPIRED/repeat")
 
+		// Resolved, the escalated alert is resolved for the street office too, which heard of it.
+		h.roster.setCerts(idCrit, cert(idCrit))
+		h.check()
+		h.expectSent("lingge", "CERT_EXPIRED/resolved")
+		h.expectSent("office", "CERT_EXPIRED/resolved")
+
 		_, events, err := h.store().History(ctx, keyOf("CERT_EXPIRED", idCrit))
 		if err != nil {
 			t.Fatal(err)
@@ -319,8 +325,8 @@ func TestEscalation(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d escalated events, want 1", n)
 		}
-		if p := h.page(Filter{Status: "escalated"}); p.Total != 2 {
-			t.Errorf("escalated alerts: %d, want 2", p.Total)
+		if p := h.page(Filter{Status: "escalated"}); p.Total != 1 {
+			t.Errorf("escalated alerts: %d, want 1 (the other one resolved)", p.Total)
 		}
 	})
 }

@@ -504,7 +504,8 @@ func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]D
 		args = append(args, anyArgs(sc.Families)...)
 	}
 	if sc.EscalatedOnly {
-		where = append(where, "a.status = 'firing' AND a.escalated_at > 0")
+		// Escalated in this episode (firing, or resolved since: that resolution is owed too).
+		where = append(where, "a.escalated_at > 0")
 	}
 	// A superset of what may be due; the engine decides (acknowledgements, silences, claims).
 	due := `(d.alert_key IS NULL
