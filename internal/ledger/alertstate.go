@@ -891,78 +891,100 @@ func (s *sqlStore) AlertCheckedAt(ctx context.Context, family string) (time.Time
 }
 
 func (s *sqlStore) AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error] {
-	cond, args := onDutyCond(day)
-	// Only what the rules judge: a city's roster is half a million rows, read every day.
-	query := `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date, o.end_date,
-    COALESCE(e.name, ''), COALESCE(e.community, ''), COALESCE(c.answered_at, 0)
-FROM operators o
-LEFT JOIN enterprises e ON e.uscc = o.enterprise_uscc
-LEFT JOIN certificate_answers c ON c.id_number = o.id_number
-WHERE ` + cond + ` ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
-	entries := stream(ctx, s, query, args, func(rows *sql.Rows) (AlertRosterEntry, error) {
-		var e AlertRosterEntry
-		o := &e.Operator
-		var start, end string
-		var answered int64
-		if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
-			&e.EnterpriseName, &e.Community, &answered); err != nil {
-			return e, err
+	return func(yield func(AlertRosterEntry, error) bool) {
+		// A city's roster is half a million entries, read every day. Each enterprise is looked up
+		// in a map read in one pass (a join would read a random page of the enterprises per
+		// entry), and the certificates are merged in as one stream in ID-number order (lookups by
+		// chunks of ID numbers read random pages too). Both orders are byte order, as Go compares.
+		ents, err := s.enterpriseNames(ctx)
+		if err != nil {
+			yield(AlertRosterEntry{}, err)
+			return
 		}
-		e.Answered = answered != 0
-		var errs [2]error
-		o.StartDate, errs[0] = parseDate(start)
-		o.EndDate, errs[1] = parseDate(end)
-		if err := errors.Join(errs[:]...); err != nil {
-			return e, fmt.Errorf("operator %s: %w", o.Key(), err)
+		cond, args := onDutyCond(day)
+		byteOrder := ""
+		if s.d.name == "postgres" {
+			byteOrder = ` COLLATE "C"`
 		}
-		return e, nil
-	})
-	return withCertificates(ctx, s, entries, func(e *AlertRosterEntry) string { return e.Operator.IDNumber },
-		func(e *AlertRosterEntry, cs []mapping.Certificate) { e.Certificates = cs })
-}
-
-// withCertificates streams entries, each with every stored certificate of its ID number, reading
-// the certificates a chunk of entries at a time (entries in ID-number order share a lookup).
-func withCertificates[T any](ctx context.Context, s *sqlStore, entries iter.Seq2[T, error], id func(*T) string,
-	set func(*T, []mapping.Certificate)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		chunk := make([]T, 0, rosterChunk)
-		ids := make([]string, 0, rosterChunk)
-		// flush yields the chunk with its certificates; false: stop.
-		flush := func() bool {
-			ids = ids[:0]
-			for i := range chunk {
-				if i == 0 || id(&chunk[i]) != id(&chunk[i-1]) {
-					ids = append(ids, id(&chunk[i]))
+		entries := stream(ctx, s, `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date,
+    o.end_date, COALESCE(a.answered_at, 0)
+FROM operators o LEFT JOIN certificate_answers a ON a.id_number = o.id_number
+WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code`, args,
+			func(rows *sql.Rows) (AlertRosterEntry, error) {
+				var e AlertRosterEntry
+				o := &e.Operator
+				var start, end string
+				var answered int64
+				if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
+					&answered); err != nil {
+					return e, err
 				}
-			}
-			certs, err := s.CertificatesByIDNumbers(ctx, ids)
-			if err != nil {
-				yield(zero, err)
-				return false
-			}
-			for i := range chunk {
-				set(&chunk[i], certs[id(&chunk[i])])
-				if !yield(chunk[i], nil) {
-					return false
+				e.Answered = answered != 0
+				var errs [2]error
+				o.StartDate, errs[0] = parseDate(start)
+				o.EndDate, errs[1] = parseDate(end)
+				if err := errors.Join(errs[:]...); err != nil {
+					return e, fmt.Errorf("operator %s: %w", o.Key(), err)
 				}
-			}
-			chunk = chunk[:0]
-			return true
-		}
+				return e, nil
+			})
+		nextCert, stop := iter.Pull2(stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
+			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
+		defer stop()
+		var ahead *mapping.Certificate // the next certificate, read but not yet matched
+		var certs []mapping.Certificate
+		certsOf := ""
 		for e, err := range entries {
 			if err != nil {
-				yield(zero, err)
+				yield(AlertRosterEntry{}, err)
 				return
 			}
-			chunk = append(chunk, e)
-			if len(chunk) == rosterChunk && !flush() {
+			if id := e.Operator.IDNumber; id != certsOf {
+				certs, certsOf = nil, id
+				for {
+					if ahead == nil {
+						c, err, ok := nextCert()
+						if !ok {
+							break
+						}
+						if err != nil {
+							yield(AlertRosterEntry{}, err)
+							return
+						}
+						ahead = &c
+					}
+					if ahead.IDNumber > id {
+						break
+					}
+					if ahead.IDNumber == id {
+						certs = append(certs, *ahead)
+					}
+					ahead = nil
+				}
+			}
+			en := ents[e.Operator.EnterpriseUSCC]
+			e.EnterpriseName, e.Community, e.Certificates = en.name, en.community, certs
+			if !yield(e, nil) {
 				return
 			}
-		}
-		if len(chunk) > 0 {
-			flush()
 		}
 	}
+}
+
+type enterpriseName struct{ name, community string }
+
+// enterpriseNames maps every enterprise's USCC to its name and community.
+func (s *sqlStore) enterpriseNames(ctx context.Context) (map[string]enterpriseName, error) {
+	out := map[string]enterpriseName{}
+	for e, err := range stream(ctx, s, `SELECT uscc, name, community FROM enterprises`, nil, func(rows *sql.Rows) ([3]string, error) {
+		var v [3]string
+		err := rows.Scan(&v[0], &v[1], &v[2])
+		return v, err
+	}) {
+		if err != nil {
+			return nil, err
+		}
+		out[e[0]] = enterpriseName{e[1], e[2]}
+	}
+	return out, nil
 }
