@@ -47,24 +47,28 @@ func newAlertsCheckCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := w.CheckAlerts(a.ctx, dryRun)
-			if err != nil && res == nil {
-				return err
-			}
-			if res.Firing == nil {
-				res.Firing = []alerts.Alert{}
+			// The firing alerts are printed as the check records them, not gathered first: a
+			// city's check holds one alert at a time.
+			var out interface {
+				alerts.Output
+				Close(*alerts.Result) error
 			}
 			if a.format == formatJSON {
-				if perr := a.printJSON(res); perr != nil {
-					return perr
-				}
+				out = alerts.NewJSONWriter(a.stdout)
 			} else {
-				a.printCheck(res, dryRun)
+				out = &checkText{a: a, dryRun: dryRun}
+			}
+			res, err := w.CheckAlerts(a.ctx, dryRun, out)
+			if cerr := out.Close(res); err == nil {
+				err = cerr
 			}
 			if err != nil {
-				return err // a delivery failed; it waits in the retry queue
+				return err
 			}
-			if exitCode && len(res.Firing) > 0 {
+			if err := res.SkippedError(); err != nil {
+				return err // the rules whose data is stale were not judged: exit 3, DATA_STALE raised
+			}
+			if exitCode && res.Firing > 0 {
 				return errFound
 			}
 			return nil
@@ -75,33 +79,67 @@ func newAlertsCheckCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func (a *app) printCheck(res *alerts.Result, dryRun bool) {
-	w := a.stdout
-	byRule := map[string]int{}
-	for _, al := range res.Firing {
-		byRule[al.Rule]++
+// checkText prints `alerts check` for a person: each firing alert as the check records it (in
+// roster order, so each line names its community), then the summary.
+type checkText struct {
+	a      *app
+	dryRun bool
+}
+
+func (t *checkText) Firing(al *alerts.Alert) error {
+	community := al.Community
+	if community == "" {
+		community = "未填社区"
 	}
-	fmt.Fprintf(w, "在岗人员 %d 人次；正在预警 %d 条", res.Evaluated, len(res.Firing))
+	_, err := fmt.Fprintf(t.a.stdout, "【%s】%s\n", community, alertLine(al))
+	return err
+}
+
+func (t *checkText) Close(res *alerts.Result) error {
+	if res == nil {
+		return nil
+	}
+	w := t.a.stdout
+	fmt.Fprintf(w, "\n在岗人员 %d 人次；正在预警 %d 条", res.Evaluated, res.Firing)
 	var parts []string
 	for _, r := range alerts.Rules {
-		if n := byRule[r]; n > 0 {
+		if n := res.ByRule[r]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", alerts.RuleName(r), n))
 		}
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "（%s）", strings.Join(parts, "，"))
 	}
-	if dryRun {
+	if res.Unknown > 0 {
+		fmt.Fprintf(w, "；%d 人次的证书尚未查询到结果（查询失败待重试），本次未判断", res.Unknown)
+	}
+	if t.dryRun {
 		fmt.Fprintln(w, "。试运行：未发送任何通知。")
 	} else {
 		fmt.Fprintf(w, "。本次发送：新预警 %d 条，解除 %d 条。\n", res.Delivered.Firing, res.Delivered.Resolved)
 	}
-	a.printAlertLines(res.Firing)
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "未判断：%s\n", s.Reason)
+	}
+	return nil
 }
 
-func (a *app) printAlertLines(list []alerts.Alert) {
+// alertLine is one alert on one line and its message on the next.
+func alertLine(al *alerts.Alert) string {
+	mark := ""
+	if al.Acknowledged != nil {
+		mark += " [已督促]"
+	}
+	if al.Escalated {
+		mark += " [已升级]"
+	}
+	return fmt.Sprintf("%s %s %s%s\n    %s", al.Key, severityText(al.Severity), al.RuleName, mark, al.Message)
+}
+
+func (a *app) printAlertLines(list []alerts.Record) {
 	community := "\x00"
-	for _, al := range list {
+	for i := range list {
+		al := &list[i].Alert
 		if al.Community != community {
 			community = al.Community
 			name := community
@@ -110,14 +148,7 @@ func (a *app) printAlertLines(list []alerts.Alert) {
 			}
 			fmt.Fprintf(a.stdout, "\n【%s】\n", name)
 		}
-		mark := ""
-		if al.Acknowledged != nil {
-			mark += " [已督促]"
-		}
-		if al.Escalated {
-			mark += " [已升级]"
-		}
-		fmt.Fprintf(a.stdout, "  %s %s %s%s\n    %s\n", al.Key, severityText(al.Severity), al.RuleName, mark, al.Message)
+		fmt.Fprintf(a.stdout, "  %s\n", alertLine(al))
 	}
 }
 
@@ -142,32 +173,36 @@ func newAlertsListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recs, err := st.List(a.ctx, f)
+			p, err := st.Page(a.ctx, f)
 			if err != nil {
 				return alertsErr(err)
 			}
-			if recs == nil {
-				recs = []alerts.Record{}
-			}
 			if a.format == formatJSON {
-				return a.printJSON(recs)
+				return a.printJSON(p)
 			}
-			if len(recs) == 0 {
+			if p.Total == 0 {
 				fmt.Fprintln(a.stdout, "没有符合条件的预警。")
 				return nil
 			}
-			list := make([]alerts.Alert, len(recs))
-			for i, r := range recs {
-				list[i] = r.Alert
+			fmt.Fprintf(a.stdout, "共 %d 条预警", p.Total)
+			if p.Pages > 1 {
+				fmt.Fprintf(a.stdout, "，第 %d/%d 页（--page 翻页）", p.Page, p.Pages)
 			}
-			fmt.Fprintf(a.stdout, "共 %d 条预警。", len(recs))
-			a.printAlertLines(list)
+			fmt.Fprint(a.stdout, "。")
+			a.printAlertLines(p.Alerts)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&f.Community, "community", "", "only this community's alerts")
-	cmd.Flags().StringVar(&f.Rule, "rule", "", "only this rule's alerts (e.g. CERT_EXPIRED)")
-	cmd.Flags().StringVar(&f.Status, "status", "", "firing, resolved, acknowledged, silenced or escalated")
+	fl := cmd.Flags()
+	fl.StringVar(&f.Community, "community", "", "only this community's alerts")
+	fl.StringVar(&f.Rule, "rule", "", "only this rule's alerts (e.g. CERT_EXPIRED)")
+	fl.StringVar(&f.Status, "status", "", "firing, resolved, acknowledged, silenced or escalated")
+	fl.StringVar(&f.Family, "family", "", "certificate, alarm or system")
+	fl.StringVar(&f.Severity, "severity", "", "critical or warning")
+	fl.StringVar(&f.Enterprise, "enterprise", "", "only this enterprise's alerts (its USCC)")
+	fl.StringVar(&f.Search, "search", "", "a name, an ID or certificate number (masked or whole), an enterprise")
+	fl.IntVar(&f.Page, "page", 1, "which page")
+	fl.IntVar(&f.PageSize, "page-size", 1000, "alerts per page (at most 1000)")
 	return cmd
 }
 

@@ -25,11 +25,13 @@ func prepared(t *testing.T, size int, extra string) *env {
 // checkResult is the contract's `alerts check --format json`, decoded strictly.
 type checkResult struct {
 	Evaluated int            `json:"evaluated"`
+	Unknown   int            `json:"unknown"`
 	Firing    []alerts.Alert `json:"firing"`
 	Delivered struct {
 		Firing   int `json:"firing"`
 		Resolved int `json:"resolved"`
 	} `json:"delivered"`
+	Skipped []alerts.Skip `json:"skipped"`
 }
 
 func TestAlertsCheckListAckSilence(t *testing.T) {
@@ -66,9 +68,10 @@ func TestAlertsCheckListAckSilence(t *testing.T) {
 	}
 
 	first := res.Firing[0]
-	var recs []alerts.Record
-	e.jsonCLI(t, exitOK, &recs, "alerts", "list", "--rule", first.Rule)
-	if len(recs) == 0 {
+	var page alerts.Page
+	e.jsonCLI(t, exitOK, &page, "alerts", "list", "--rule", first.Rule)
+	recs := page.Alerts
+	if len(recs) == 0 || page.Total != len(recs) {
 		t.Fatalf("alerts list --rule %s: none", first.Rule)
 	}
 	for _, r := range recs {
@@ -76,8 +79,8 @@ func TestAlertsCheckListAckSilence(t *testing.T) {
 			t.Errorf("alerts list --rule %s listed a %s alert", first.Rule, r.Rule)
 		}
 	}
-	e.jsonCLI(t, exitOK, &recs, "alerts", "list", "--community", first.Community)
-	for _, r := range recs {
+	e.jsonCLI(t, exitOK, &page, "alerts", "list", "--community", first.Community)
+	for _, r := range page.Alerts {
 		if r.Community != first.Community {
 			t.Errorf("alerts list --community %s listed one of %s", first.Community, r.Community)
 		}
@@ -85,8 +88,8 @@ func TestAlertsCheckListAckSilence(t *testing.T) {
 
 	var ack map[string]any
 	e.jsonCLI(t, exitOK, &ack, "alerts", "ack", first.Key, "--note", "已电话督促企业停岗", "--by", "王网格员")
-	e.jsonCLI(t, exitOK, &recs, "alerts", "list", "--status", "acknowledged")
-	if len(recs) != 1 || recs[0].Key != first.Key || recs[0].Acknowledged == nil || recs[0].Acknowledged.By != "王网格员" {
+	e.jsonCLI(t, exitOK, &page, "alerts", "list", "--status", "acknowledged")
+	if recs = page.Alerts; len(recs) != 1 || recs[0].Key != first.Key || recs[0].Acknowledged == nil || recs[0].Acknowledged.By != "王网格员" {
 		t.Errorf("after ack: got %+v, want the one acknowledged alert", recs)
 	}
 

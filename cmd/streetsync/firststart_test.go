@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/config"
 	"streetsync/internal/ledger"
 	"streetsync/mocks/fault"
@@ -146,9 +146,10 @@ func TestTheFirstStartAlertsOnlyFromPulledCertificates(t *testing.T) {
 	certsDone := runs[1].End
 	got := daemonHook.all()
 	certRules := map[string]bool{}
-	for _, r := range []string{alerts.RuleNoCertificate, alerts.RuleItemMismatch, alerts.RuleCertInvalid, alerts.RuleCertExpired,
-		alerts.RuleReviewOverdue, alerts.RuleExpiringSoon, alerts.RuleReviewDueSoon, alerts.RuleNameMismatch} {
-		certRules[r] = true
+	for _, r := range rules.All() {
+		if r.Family == rules.Certificate {
+			certRules[r.Code] = true
+		}
 	}
 	certAlerts := 0
 	for _, x := range got {

@@ -40,7 +40,7 @@ func TestBuildChannelsNamesAndRoutes(t *testing.T) {
 }
 
 func TestRecordJSONFlattensTheAlert(t *testing.T) {
-	r := Record{Alert: Alert{Key: "0123456789abcdef", Rule: RuleNoCertificate}, Episode: 2, Deliveries: []Delivery{{Channel: "webhook", OK: true}}}
+	r := Record{Alert: Alert{Key: "0123456789abcdef", Rule: "NO_CERTIFICATE"}, Episode: 2, Deliveries: []Delivery{{Channel: "webhook", OK: true}}}
 	b, _ := json.Marshal(r)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)

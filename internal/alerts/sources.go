@@ -4,44 +4,53 @@ import (
 	"context"
 	"time"
 
+	"streetsync/internal/alerts/rules"
 	"streetsync/mapping"
 )
 
-// The interfaces the wiring satisfies (with the ledger and the retry queue). They are declared
-// here, where they are used, and kept to what the check needs.
+// The interfaces the wiring satisfies (with the ledger, the run history, the platforms' health and
+// the retry queue). They are declared here, where they are used, and kept to what a check needs.
 
-// RosterEntry is one roster entry joined with what its alerts show about its enterprise.
+// RosterEntry is one roster entry as a check judges it: the entry with its enterprise (the rules'
+// view), the certificates of its ID number, and whether the special-operations system ever
+// answered a query for that number.
 type RosterEntry struct {
-	Operator       mapping.Operator
-	EnterpriseName string
-	Community      string // 所属社区 of the enterprise; routes the alert
-	ItemName       string // 操作项目 name from the catalog; "" falls back to the certificate's
+	rules.RosterEntry
+	Certificates []mapping.Certificate
+	// Answered: the system answered a query for the ID number (found or not found). An entry
+	// with no answer and no stored certificate is unknown, not NO_CERTIFICATE: its query may have
+	// failed and wait in the retry queue.
+	Answered bool
 }
 
 // RosterSource streams the roster. EachOnDuty calls fn for every entry on duty on day (entries
 // that are not are skipped again by the caller, so a source may pass them); it stops and returns
-// fn's error. The entry is only read during the call (the caller copies what it keeps), so a
-// source may reuse one value for every row it scans.
+// fn's error. The entry is only read during the call, so a source may reuse one value.
 type RosterSource interface {
 	EachOnDuty(ctx context.Context, day mapping.Date, fn func(*RosterEntry) error) error
 }
 
-// CertificateSource returns the stored certificates of up to a batch (1000) of ID numbers, keyed
-// by the ID number as asked. A person without certificates has no entry.
-type CertificateSource interface {
-	CertificatesByID(ctx context.Context, idNumbers []string) (map[string][]mapping.Certificate, error)
-}
-
 // AlarmEntry is a risk-monitoring alarm with its enterprise's community.
-type AlarmEntry struct {
-	Alarm     mapping.Alarm
-	Community string
-}
+type AlarmEntry = rules.AlarmEntry
 
 // AlarmSource returns the alarms of level 1 or 2 (红, 橙) whose handling status is 0 (未处置) and
 // that were raised at or before raisedBefore. The check filters again, so a source may return more.
 type AlarmSource interface {
 	UnhandledAlarms(ctx context.Context, raisedBefore time.Time) ([]AlarmEntry, error)
+}
+
+// RunHistory tells when a sync job last succeeded (its data is that fresh): the end of its last
+// successful run; false when it never succeeded.
+type RunHistory interface {
+	LastSuccess(ctx context.Context, job string) (time.Time, bool, error)
+}
+
+// Health is one platform's health, as PLATFORM_DOWN judges it.
+type Health = rules.PlatformHealth
+
+// HealthSource reports the platforms' health.
+type HealthSource interface {
+	PlatformHealth(ctx context.Context) ([]Health, error)
 }
 
 // Enqueuer hands a failed delivery to the retry queue: kind is RetryKind, key names the channel

@@ -5,17 +5,21 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"streetsync/internal/alerts"
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/config"
+	"streetsync/internal/ledger"
 	"streetsync/internal/metrics"
 )
 
 // alertsRetryKind is the retry-queue kind of failed alert deliveries.
 const alertsRetryKind = alerts.RetryKind
 
-// Alerts is the alert checker over the ledger (roster, certificates, alarms), its state in Redis
-// and the configured channels; failed deliveries go to the retry queue.
+// Alerts is the alert checker over the ledger (roster, certificates, alarms, the alert state), the
+// run history (how fresh the data is) and the configured channels; failed deliveries go to the
+// retry queue.
 func (a *App) Alerts(ctx context.Context) (*alerts.Checker, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -61,7 +65,8 @@ func (a *App) alertsLocked(ctx context.Context) (*alerts.Checker, error) {
 		chans[i].Notifier = countingNotifier{next: chans[i].Notifier, channel: chans[i].Name, m: a.metrics}
 	}
 	src := alertSources{store: store, catalog: cat}
-	c, err := alerts.NewChecker(st, alerts.Sources{Roster: src, Certificates: src, Alarms: src}, chans, a.cfg.Alerts,
+	c, err := alerts.NewChecker(st, alerts.Sources{Roster: src, Runs: ledgerRuns{store}, Alarms: src,
+		Health: appHealth{a}}, chans, a.cfg.Alerts,
 		alerts.WithEnqueuer(q), alerts.WithLogger(a.log))
 	if err != nil {
 		return nil, err
@@ -70,7 +75,8 @@ func (a *App) alertsLocked(ctx context.Context) (*alerts.Checker, error) {
 	return c, nil
 }
 
-// AlertStore is the alert state (list, ack, silence, history) without the checker's channels.
+// AlertStore is the alert state in the ledger (list, ack, silence, history) without the
+// checker's channels; it needs no Redis.
 func (a *App) AlertStore(ctx context.Context) (*alerts.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -81,11 +87,11 @@ func (a *App) alertStoreLocked(ctx context.Context) (*alerts.Store, error) {
 	if a.alertStore != nil {
 		return a.alertStore, nil
 	}
-	conn, err := a.redisLocked(ctx)
+	store, err := a.ledgerLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := alerts.NewStore(conn, a.cfg.Schedule.Location(), alerts.WithClock(a.clock), alerts.WithLogger(a.log))
+	st, err := alerts.NewStore(store, a.cfg.Schedule.Location(), alerts.WithClock(a.clock), alerts.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}
@@ -93,26 +99,77 @@ func (a *App) alertStoreLocked(ctx context.Context) (*alerts.Store, error) {
 	return st, nil
 }
 
-// CheckAlerts evaluates the rules now and delivers what is due (nothing with dryRun); the
-// firing-alert gauges follow the result.
-func (a *App) CheckAlerts(ctx context.Context, dryRun bool) (*alerts.Result, error) {
+// CheckAlerts judges the rules now and delivers what is due (nothing with dryRun), handing the
+// firing alerts to out as they are recorded (nil: nowhere); the firing-alert gauges follow the
+// state.
+func (a *App) CheckAlerts(ctx context.Context, dryRun bool, out alerts.Output) (*alerts.Result, error) {
 	c, err := a.Alerts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return a.check(ctx, c, dryRun)
+	return a.check(ctx, c, dryRun, out)
 }
 
-func (a *App) check(ctx context.Context, c *alerts.Checker, dryRun bool) (*alerts.Result, error) {
-	res, err := c.Check(ctx, dryRun)
-	if res != nil {
-		counts := map[[2]string]int{}
-		for _, al := range res.Firing {
-			counts[[2]string{al.Rule, al.Severity}]++
-		}
-		a.metrics.AlertsFiring(counts)
+// CheckSystemAlerts judges and delivers the system alerts only (stale data, platforms down): the
+// daemon calls it after each job run.
+func (a *App) CheckSystemAlerts(ctx context.Context) (*alerts.Result, error) {
+	c, err := a.Alerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.CheckSystem(ctx)
+	if err == nil {
+		a.alertGauges(ctx, c.Store())
 	}
 	return res, err
+}
+
+func (a *App) check(ctx context.Context, c *alerts.Checker, dryRun bool, out alerts.Output) (*alerts.Result, error) {
+	res, err := c.Check(ctx, dryRun, out)
+	if err == nil && !dryRun {
+		a.alertGauges(ctx, c.Store())
+	}
+	return res, err
+}
+
+// alertGauges sets the firing-alert gauges from the state (every family, the skipped ones too:
+// what fires is what the office has open).
+func (a *App) alertGauges(ctx context.Context, st *alerts.Store) {
+	counts, err := st.Counts(ctx)
+	if err != nil {
+		a.log.Warn("cannot count firing alerts for the metrics", zap.Error(err))
+		return
+	}
+	byRule := map[[2]string]int{}
+	for _, c := range counts {
+		byRule[[2]string{c.Rule, c.Severity}] += c.Count
+	}
+	a.metrics.AlertsFiring(byRule)
+}
+
+// ledgerRuns reads when a job last succeeded (success or partial: its data is that fresh) from
+// the run history in the ledger, which a loss of Redis does not touch.
+type ledgerRuns struct{ store ledger.Store }
+
+func (r ledgerRuns) LastSuccess(ctx context.Context, job string) (time.Time, bool, error) {
+	run, ok, err := r.store.LastSuccessfulRun(ctx, job)
+	return run.End, ok, err
+}
+
+// appHealth gives the alert check the platforms' health as the ledger records it.
+type appHealth struct{ a *App }
+
+func (h appHealth) PlatformHealth(ctx context.Context) ([]alerts.Health, error) {
+	hs, err := h.a.PlatformHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alerts.Health, 0, len(hs))
+	for _, p := range hs {
+		out = append(out, alerts.Health{System: p.Platform, FailingSince: p.FailingSince,
+			LastSuccess: p.LastSuccess, LastError: p.LastError})
+	}
+	return out, nil
 }
 
 // countingNotifier counts each message a channel is sent, by outcome, for /metrics.

@@ -192,6 +192,11 @@ func (a *App) flushHealth(ctx context.Context, every time.Duration, log *zap.Log
 		if err := a.FlushPlatformHealth(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("recording the platforms' health failed; kept for the next flush", zap.Error(err))
 		}
+		// The system alerts (a platform down for alerts.platformDownAfter, data too old to judge)
+		// are raised and resolved here, between the daily checks, as soon as they are true.
+		if _, err := a.CheckSystemAlerts(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("checking the system alerts failed; trying again at the next round", zap.Error(err))
+		}
 	}
 }
 

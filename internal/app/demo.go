@@ -217,14 +217,11 @@ func (d *Demo) Prepare(ctx context.Context) (*DemoSummary, error) {
 		Different: len(rep.Enterprises.Different), Unregistered: len(rep.Operators.Unregistered),
 		Uncertified: rep.Operators.Uncertified, UnknownItems: len(rep.Operators.UnknownItems),
 	}
-	res, err := d.App.CheckAlerts(ctx, false)
+	res, err := d.App.CheckAlerts(ctx, false, nil)
 	if err != nil {
 		return nil, err
 	}
-	sum.Alerts = AlertCounts{Evaluated: res.Evaluated, Firing: len(res.Firing), ByRule: map[string]int{}, Delivered: res.Delivered}
-	for _, a := range res.Firing {
-		sum.Alerts.ByRule[a.Rule]++
-	}
+	sum.Alerts = AlertCounts{Evaluated: res.Evaluated, Firing: res.Firing, ByRule: res.ByRule, Delivered: res.Delivered}
 	sum.Webhook = d.sink.counts()
 	if err := d.App.RefreshQueueDepth(ctx); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -122,12 +123,23 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		})
 	}
 	registered[JobAlerts] = scheduler.JobFunc(func(ctx context.Context, _ scheduler.RunOptions) (scheduler.Result, error) {
-		res, err := a.check(ctx, ch, false)
+		res, err := a.check(ctx, ch, false, nil)
 		if err != nil {
 			return scheduler.Result{}, err
 		}
-		return scheduler.Result{Counts: map[string]int{"evaluated": res.Evaluated, "firing": len(res.Firing),
-			"deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}}, nil
+		counts := map[string]int{"evaluated": res.Evaluated, "unknown": res.Unknown, "firing": res.Firing,
+			"skipped": len(res.Skipped), "deliveredFiring": res.Delivered.Firing, "deliveredResolved": res.Delivered.Resolved}
+		// A family skipped for stale data is a partial run, not a failed one: DATA_STALE says so,
+		// and a failed run would be taken again by another instance's catch-up.
+		if len(res.Skipped) > 0 {
+			reasons := make([]string, len(res.Skipped))
+			for i, sk := range res.Skipped {
+				reasons[i] = sk.Reason
+			}
+			return scheduler.Result{Counts: counts, Outcome: scheduler.OutcomePartial,
+				Reason: "部分预警暂停：" + strings.Join(reasons, "；")}, nil
+		}
+		return scheduler.Result{Counts: counts, Outcome: scheduler.OutcomeSuccess}, nil
 	})
 	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
 		return nil, err

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 
-	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/reconcile"
 )
 
@@ -24,6 +24,6 @@ func (a *App) Reconciler(ctx context.Context) (*reconcile.Reconciler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reconcile.New(st, qz, cat, alerts.RuleConfig{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
+	return reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
 		a.cfg.Schedule.Location(), a.clock.Now)
 }

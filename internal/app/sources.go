@@ -11,8 +11,8 @@ import (
 )
 
 // alertSources adapts the ledger and the catalog to what an alert check reads: the on-duty roster
-// with each entry's enterprise name and community, certificates by ID number, and the unhandled
-// alarms with their enterprise's community.
+// with each entry's enterprise, certificates and whether the special-operations system ever
+// answered for it, and the unhandled alarms with their enterprise's community.
 type alertSources struct {
 	store   ledger.Store
 	catalog *mapping.Catalog
@@ -34,17 +34,14 @@ func (s alertSources) enterprises(ctx context.Context) (map[string]enterpriseInf
 }
 
 func (s alertSources) EachOnDuty(ctx context.Context, day mapping.Date, fn func(*alerts.RosterEntry) error) error {
-	ents, err := s.enterprises(ctx)
-	if err != nil {
-		return err
-	}
-	for op, err := range s.store.Operators(ctx, ledger.OperatorFilter{OnDuty: day}) {
+	var entry alerts.RosterEntry
+	for e, err := range s.store.AlertRoster(ctx, day) {
 		if err != nil {
 			return fmt.Errorf("read roster: %w", err)
 		}
-		info := ents[op.EnterpriseUSCC]
-		entry := alerts.RosterEntry{Operator: op.Operator, EnterpriseName: info.name, Community: info.community}
-		if it, ok := s.catalog.Item(op.ItemCode); ok {
+		entry.Operator, entry.EnterpriseName, entry.Community = e.Operator, e.EnterpriseName, e.Community
+		entry.Certificates, entry.Answered, entry.ItemName = e.Certificates, e.Answered, ""
+		if it, ok := s.catalog.Item(e.Operator.ItemCode); ok {
 			entry.ItemName = it.Name
 		}
 		if err := fn(&entry); err != nil {
@@ -52,10 +49,6 @@ func (s alertSources) EachOnDuty(ctx context.Context, day mapping.Date, fn func(
 		}
 	}
 	return nil
-}
-
-func (s alertSources) CertificatesByID(ctx context.Context, idNumbers []string) (map[string][]mapping.Certificate, error) {
-	return s.store.CertificatesByIDNumbers(ctx, idNumbers)
 }
 
 func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Time) ([]alerts.AlarmEntry, error) {

@@ -163,6 +163,8 @@ type Alerts struct {
 	RepeatInterval     Duration  `yaml:"repeatInterval" json:"repeatInterval"`
 	EscalateAfter      Duration  `yaml:"escalateAfter" json:"escalateAfter"`
 	AlarmUnhandled     Duration  `yaml:"alarmUnhandledAfter" json:"alarmUnhandledAfter"` // level 1–2 risk alarms unhandled this long alert too
+	MaxDataAge         Duration  `yaml:"maxDataAge" json:"maxDataAge"`                   // rules whose data is older are skipped (DATA_STALE)
+	PlatformDownAfter  Duration  `yaml:"platformDownAfter" json:"platformDownAfter"`     // a platform failing this long raises PLATFORM_DOWN
 	Channels           []Channel `yaml:"channels" json:"channels"`
 }
 
@@ -267,6 +269,8 @@ func Default() Config {
 			RepeatInterval:     Duration(168 * time.Hour),
 			EscalateAfter:      Duration(72 * time.Hour),
 			AlarmUnhandled:     Duration(2 * time.Hour),
+			MaxDataAge:         Duration(26 * time.Hour),
+			PlatformDownAfter:  Duration(2 * time.Hour),
 		},
 		Console: Console{Listen: "127.0.0.1:8080"},
 		Log:     Log{Level: "info", Format: "auto"},

@@ -133,6 +133,8 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	v.positiveDuration("alerts.repeatInterval", c.Alerts.RepeatInterval)
 	v.positiveDuration("alerts.escalateAfter", c.Alerts.EscalateAfter)
 	v.positiveDuration("alerts.alarmUnhandledAfter", c.Alerts.AlarmUnhandled)
+	v.positiveDuration("alerts.maxDataAge", c.Alerts.MaxDataAge)
+	v.positiveDuration("alerts.platformDownAfter", c.Alerts.PlatformDownAfter)
 	for i, ch := range c.Alerts.Channels {
 		v.channel(fmt.Sprintf("alerts.channels[%d]", i), ch)
 	}

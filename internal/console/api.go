@@ -352,17 +352,29 @@ func (s *Server) sendFile(w http.ResponseWriter, name string, b []byte) {
 	_, _ = w.Write(b)
 }
 
+// apiAlerts is one page of the alerts (query: family, severity, rule, community, enterprise,
+// status, q, page, pageSize): {"alerts": […], "total", "page", "pageSize", "pages"}.
 func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	rs, err := s.alertList(r.Context(), alerts.Filter{Community: q.Get("community"), Rule: q.Get("rule"), Status: q.Get("status")})
+	p, err := s.alertPage(r.Context(), alertFilter(r, apiAlertsPageSize))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if rs == nil {
-		rs = []alerts.Record{}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+// apiAlertsPageSize is /api/alerts' page when none is asked for.
+const apiAlertsPageSize = 100
+
+// alertFilter reads a listing's filter from the query: family, severity, rule, community,
+// enterprise, status, q (the search), page, pageSize.
+func alertFilter(r *http.Request, pageSize int) alerts.Filter {
+	q := r.URL.Query()
+	return alerts.Filter{
+		Family: q.Get("family"), Severity: q.Get("severity"), Rule: q.Get("rule"), Community: q.Get("community"),
+		Enterprise: q.Get("enterprise"), Status: q.Get("status"), Search: q.Get("q"),
+		Page: intParam(r, "page", 1, 1, 1<<20), PageSize: intParam(r, "pageSize", pageSize, 1, 1000),
 	}
-	s.writeJSON(w, http.StatusOK, rs)
 }
 
 func (s *Server) apiAlert(w http.ResponseWriter, r *http.Request) {

@@ -252,12 +252,12 @@ func TestAPIMasksIDNumbersEverywhere(t *testing.T) {
 	if resp, b := w.api(t, "POST", "/api/reconcile", `{"scope":"all"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("reconcile: %d %s", resp.StatusCode, b)
 	}
-	firing, err := w.alerts.List(w.ctx, alerts.Filter{Status: "firing"})
-	if err != nil || len(firing) == 0 {
+	firing, err := w.alerts.Page(w.ctx, alerts.Filter{Status: "firing", PageSize: 1000})
+	if err != nil || len(firing.Alerts) == 0 {
 		t.Fatalf("no firing alerts (%v)", err)
 	}
 	var withPerson string
-	for _, a := range firing {
+	for _, a := range firing.Alerts {
 		if a.Operator != nil {
 			withPerson = a.Key
 			break
@@ -410,10 +410,11 @@ func TestAPIReconcileApplyAndDownload(t *testing.T) {
 func TestAPIAlertsAckSilenceAndFeedback(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	resp, b := w.api(t, "GET", "/api/alerts?rule=CERT_EXPIRED", "")
-	var recs []alerts.Record
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &recs) != nil || len(recs) == 0 {
+	var page alerts.Page
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &page) != nil || len(page.Alerts) == 0 || page.Total != len(page.Alerts) {
 		t.Fatalf("alerts: %d %s", resp.StatusCode, b)
 	}
+	recs := page.Alerts
 	for _, r := range recs {
 		if r.Rule != "CERT_EXPIRED" {
 			t.Errorf("filter by rule returned %s", r.Rule)

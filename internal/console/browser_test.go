@@ -439,10 +439,11 @@ func browserRetryDead(t *testing.T, ctx context.Context, dc *demoConsole) {
 }
 
 func browserFilterAlerts(t *testing.T, ctx context.Context, dc *demoConsole) {
-	firing, err := dc.alerts.List(dc.ctx, alerts.Filter{Status: "firing"})
-	if err != nil || len(firing) == 0 {
+	page, err := dc.alerts.Page(dc.ctx, alerts.Filter{Status: "firing", PageSize: 1000})
+	if err != nil || len(page.Alerts) == 0 {
 		t.Fatalf("no firing alerts (%v)", err)
 	}
+	firing := page.Alerts
 	community, rule := firing[0].Community, firing[0].Rule
 	want := 0
 	for _, a := range firing {

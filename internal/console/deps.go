@@ -97,9 +97,11 @@ type Queue interface {
 	Drop(ctx context.Context, ids ...string) (int, error)
 }
 
-// Alerts is the certificate alerts' state (`streetsync alerts list|ack|silence`).
+// Alerts is the alerts' state (`streetsync alerts list|ack|silence`): paged and filtered
+// listings, and the firing alerts counted by family, severity, community and rule.
 type Alerts interface {
-	List(ctx context.Context, f alerts.Filter) ([]alerts.Record, error)
+	Page(ctx context.Context, f alerts.Filter) (*alerts.Page, error)
+	Counts(ctx context.Context) ([]alerts.Count, error)
 	History(ctx context.Context, key string) (*alerts.Record, []alerts.Event, error)
 	Ack(ctx context.Context, key, by, note string) error
 	Silence(ctx context.Context, m alerts.Matcher, until time.Time, reason, by string) (alerts.Silence, error)

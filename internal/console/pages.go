@@ -641,6 +641,7 @@ func (s *Server) consoleDownload(h http.HandlerFunc) pageHandler {
 type alertsData struct {
 	Records     []alerts.Record
 	Total       int
+	Pages       int
 	Filter      alerts.Filter
 	Communities []string
 	Rules       []string
@@ -651,9 +652,8 @@ type alertsData struct {
 const alertsPageSize = 100
 
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	q := r.URL.Query()
-	f := alerts.Filter{Community: q.Get("community"), Rule: q.Get("rule"), Status: q.Get("status")}
-	if _, ok := q["status"]; !ok {
+	f := alertFilter(r, alertsPageSize)
+	if _, ok := r.URL.Query()["status"]; !ok {
 		f.Status = "firing"
 	}
 	dir, err := s.dir.get(r.Context())
@@ -661,18 +661,14 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.failPage(w, r, err)
 		return
 	}
-	recs, err := s.alertList(r.Context(), f)
+	p, err := s.alertPage(r.Context(), f)
 	if err != nil {
 		s.failPage(w, r, err)
 		return
 	}
-	pg := intParam(r, "page", 1, 1, 1<<20)
-	d := alertsData{Total: len(recs), Filter: f, Communities: dir.communities, Rules: alerts.Rules,
-		Today: s.today().AddDays(7).String()}
-	lo := min(len(recs), (pg-1)*alertsPageSize)
-	hi := min(len(recs), lo+alertsPageSize)
-	d.Records = recs[lo:hi]
-	d.Pager = newPager(r, pg, hi < len(recs))
+	d := alertsData{Records: p.Alerts, Total: p.Total, Pages: p.Pages, Filter: f, Communities: dir.communities,
+		Rules: alerts.Rules, Today: s.today().AddDays(7).String()}
+	d.Pager = newPager(r, p.Page, p.Page < p.Pages)
 	s.render(w, r, sess, http.StatusOK, "alerts", "持证预警", d)
 }
 

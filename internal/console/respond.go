@@ -82,7 +82,7 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(mbe.Limit))
 	case errors.Is(err, alerts.ErrNotFound):
 		return http.StatusNotFound, alerts.ErrNotFound.Error()
-	case errors.Is(err, alerts.ErrNotFiring), errors.Is(err, alerts.ErrCheckRunning):
+	case errors.Is(err, alerts.ErrNotFiring):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, retry.ErrBusy):
 		return http.StatusConflict, "条目正在处理中，无法丢弃：" + logging.MaskIDsInText(err.Error())

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 )
 
 // Small charts drawn by the server as inline SVG: no chart library, no script. Every text is
 // escaped; colours come from classes of the console's stylesheet (the CSP allows no inline
-// styles), and each mark has a <title> so that hovering shows its number.
+// styles) or, for alert rules, from the rule itself as a fill attribute, and each mark has a
+// <title> so that hovering shows its number.
 
 // svgDoc builds one chart.
 type svgDoc struct{ b strings.Builder }
@@ -30,6 +32,18 @@ func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f'
 
 func (s *svgDoc) rect(x, y, w, h float64, class, title string) {
 	fmt.Fprintf(&s.b, `<rect x="%s" y="%s" width="%s" height="%s" class="%s">`, num(x), num(y), num(w), num(h), class)
+	s.title(title)
+}
+
+// rectFill is rect in a colour of its own (an alert rule's): a presentation attribute, which the
+// CSP's style-src does not govern.
+func (s *svgDoc) rectFill(x, y, w, h float64, fill, title string) {
+	fmt.Fprintf(&s.b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s">`, num(x), num(y), num(w), num(h),
+		template.HTMLEscapeString(fill))
+	s.title(title)
+}
+
+func (s *svgDoc) title(title string) {
 	if title != "" {
 		fmt.Fprintf(&s.b, `<title>%s</title>`, template.HTMLEscapeString(title))
 	}
@@ -66,15 +80,19 @@ func niceCeil(v int) int {
 
 // legendItem is one colour of a chart's legend.
 type legendItem struct {
-	Class, Label string
+	Colour, Label string
 }
 
-// ruleClass is the colour class of an alert rule (its place in the contract's order).
-func ruleClass(rule string) string {
-	if i := slices.Index(alerts.Rules, rule); i >= 0 {
-		return "r" + strconv.Itoa(i)
+// otherRuleColour is the colour of a rule the registry does not know (an alert stored by a newer
+// version).
+const otherRuleColour = "#9ca3af"
+
+// ruleColour is an alert rule's colour, which the rule itself carries.
+func ruleColour(code string) string {
+	if r, ok := rules.Lookup(code); ok {
+		return r.Colour
 	}
-	return "r-other"
+	return otherRuleColour
 }
 
 const maxChartCommunities = 12
@@ -113,7 +131,7 @@ func alertsChart(cs []communityAlerts) (template.HTML, []legendItem) {
 				continue
 			}
 			w := float64(n) * scale
-			doc.rect(x, y, w, barH, ruleClass(rule), fmt.Sprintf("%s · %s：%d", name, alerts.RuleName(rule), n))
+			doc.rectFill(x, y, w, barH, ruleColour(rule), fmt.Sprintf("%s · %s：%d", name, alerts.RuleName(rule), n))
 			x += w
 		}
 		doc.text(x+6, y+barH-3, "start", "value-label", strconv.Itoa(c.Critical+c.Warning))
@@ -121,7 +139,7 @@ func alertsChart(cs []communityAlerts) (template.HTML, []legendItem) {
 	var legend []legendItem
 	for _, rule := range alerts.Rules {
 		if used[rule] {
-			legend = append(legend, legendItem{ruleClass(rule), alerts.RuleName(rule)})
+			legend = append(legend, legendItem{ruleColour(rule), alerts.RuleName(rule)})
 		}
 	}
 	return doc.html(), legend

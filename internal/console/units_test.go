@@ -32,8 +32,8 @@ func TestNiceCeilRoundsUpToOneTwoFive(t *testing.T) {
 
 func TestChartsEscapeTextAndScaleBars(t *testing.T) {
 	html, legend := alertsChart([]communityAlerts{
-		{Community: `<script>洪溪</script>`, Critical: 10, ByRule: map[string]int{alerts.RuleNoCertificate: 10}},
-		{Community: "灵水社区", Warning: 5, ByRule: map[string]int{alerts.RuleExpiringSoon: 5}},
+		{Community: `<script>洪溪</script>`, Critical: 10, ByRule: map[string]int{"NO_CERTIFICATE": 10}},
+		{Community: "灵水社区", Warning: 5, ByRule: map[string]int{"EXPIRING_SOON": 5}},
 	})
 	s := string(html)
 	if strings.Contains(s, "<script>") || !strings.Contains(s, "&lt;script&gt;洪溪&lt;/script&gt;") {
@@ -43,7 +43,7 @@ func TestChartsEscapeTextAndScaleBars(t *testing.T) {
 	if !strings.Contains(s, `width="420"`) || !strings.Contains(s, `width="210"`) {
 		t.Errorf("bars not to scale: %s", s)
 	}
-	if len(legend) != 2 || legend[0].Label != alerts.RuleName(alerts.RuleNoCertificate) {
+	if len(legend) != 2 || legend[0].Label != alerts.RuleName("NO_CERTIFICATE") || legend[0].Colour != "#b91c1c" {
 		t.Errorf("legend %v, want the two rules used, in the contract's order", legend)
 	}
 	if html, _ := alertsChart(nil); !strings.Contains(string(html), "当前没有预警") {
@@ -259,7 +259,10 @@ func (stubAlerts) Ack(context.Context, string, string, string) error { return ni
 func (stubAlerts) Silence(context.Context, alerts.Matcher, time.Time, string, string) (alerts.Silence, error) {
 	return alerts.Silence{}, nil
 }
-func (stubAlerts) List(context.Context, alerts.Filter) ([]alerts.Record, error)     { return nil, nil }
+func (stubAlerts) Page(context.Context, alerts.Filter) (*alerts.Page, error) {
+	return &alerts.Page{}, nil
+}
+func (stubAlerts) Counts(context.Context) ([]alerts.Count, error)                   { return nil, nil }
 func (stubQueue) List(context.Context, retry.ListOptions) ([]retry.ItemInfo, error) { return nil, nil }
 func (stub) Alarms(context.Context, ledger.AlarmFilter) iter.Seq2[mapping.Alarm, error] {
 	return func(func(mapping.Alarm, error) bool) {}

@@ -31,12 +31,13 @@ func validJob(job string) bool { return slices.Contains(jobChoices(), job) }
 
 // overview is the front page, and GET /api/overview.
 type overview struct {
-	Ledger      ledger.Overview   `json:"ledger"`
-	Queue       retry.Stats       `json:"queue"`
-	Jobs        []jobStatus       `json:"jobs"`
-	Alerts      alertCounts       `json:"alerts"`
-	Communities []communityAlerts `json:"alertsByCommunity"`
-	AlarmDays   []alarmDay        `json:"alarmsByDay"`
+	Ledger      ledger.Overview        `json:"ledger"`
+	Queue       retry.Stats            `json:"queue"`
+	Jobs        []jobStatus            `json:"jobs"`
+	Alerts      alertCounts            `json:"alerts"`         // certificate alerts (持证预警)
+	Families    map[string]alertCounts `json:"alertsByFamily"` // certificate, alarm and system alerts, counted apart
+	Communities []communityAlerts      `json:"alertsByCommunity"`
+	AlarmDays   []alarmDay             `json:"alarmsByDay"`
 	// With Deps.Status: where each job's latest tick stands (未运行, 延迟), each platform's
 	// health, and a loss of Redis data the jobs are still recovering from (null: none).
 	JobStatus   []scheduler.JobStatus   `json:"jobStatus,omitempty"`
@@ -58,7 +59,7 @@ type alertCounts struct {
 	Warning  int `json:"warning"`
 }
 
-// communityAlerts counts one community's firing alerts by rule.
+// communityAlerts counts one community's firing certificate alerts by rule.
 type communityAlerts struct {
 	Community string         `json:"community"`
 	Critical  int            `json:"critical"`
@@ -101,28 +102,37 @@ func (s *Server) overview(ctx context.Context) (*overview, error) {
 		}
 		o.Jobs = append(o.Jobs, js)
 	}
-	firing, err := s.deps.Alerts.List(ctx, alerts.Filter{Status: "firing"})
+	counts, err := s.deps.Alerts.Counts(ctx)
 	if err != nil {
 		return nil, err
 	}
+	o.Families = map[string]alertCounts{}
 	byComm := map[string]*communityAlerts{}
-	for i := range firing {
-		a := &firing[i].Alert
-		c := byComm[a.Community]
-		if c == nil {
-			c = &communityAlerts{Community: a.Community, ByRule: map[string]int{}}
-			byComm[a.Community] = c
-		}
-		c.ByRule[a.Rule]++
-		o.Alerts.Firing++
-		if a.Severity == "critical" {
-			c.Critical++
-			o.Alerts.Critical++
+	for _, n := range counts {
+		fc := o.Families[n.Family]
+		fc.Firing += n.Count
+		if n.Severity == "critical" {
+			fc.Critical += n.Count
 		} else {
-			c.Warning++
-			o.Alerts.Warning++
+			fc.Warning += n.Count
+		}
+		o.Families[n.Family] = fc
+		if n.Family != "certificate" {
+			continue // the front page's 持证预警 are the certificate alerts; alarms have their own tile
+		}
+		c := byComm[n.Community]
+		if c == nil {
+			c = &communityAlerts{Community: n.Community, ByRule: map[string]int{}}
+			byComm[n.Community] = c
+		}
+		c.ByRule[n.Rule] += n.Count
+		if n.Severity == "critical" {
+			c.Critical += n.Count
+		} else {
+			c.Warning += n.Count
 		}
 	}
+	o.Alerts = o.Families["certificate"]
 	for _, c := range byComm {
 		o.Communities = append(o.Communities, *c)
 	}
@@ -219,15 +229,15 @@ func maskAlert(r alerts.Record) alerts.Record {
 	return r
 }
 
-func (s *Server) alertList(ctx context.Context, f alerts.Filter) ([]alerts.Record, error) {
-	rs, err := s.deps.Alerts.List(ctx, f)
+func (s *Server) alertPage(ctx context.Context, f alerts.Filter) (*alerts.Page, error) {
+	p, err := s.deps.Alerts.Page(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	for i := range rs {
-		rs[i] = maskAlert(rs[i])
+	for i := range p.Alerts {
+		p.Alerts[i] = maskAlert(p.Alerts[i])
 	}
-	return rs, nil
+	return p, nil
 }
 
 // parseUntil reads a silence's end: RFC 3339, a local date-time (2026-03-01T18:00, as an HTML

@@ -1,9 +1,10 @@
 // Package ledger is the street's own record: enterprises, the special-operator roster, the stored
 // copies of certificates and alarms, the street's alarm feedback, the employment registrations as
-// pushed, and the quarantine of rejected inputs. It is the one store that sync, reconcile, alerts,
-// the workbook and the console share. It also keeps what the daemon must not lose with Redis: the
-// jobs' run history and last successful runs, the platforms' health, and the marker by which the
-// daemons notice that Redis lost its data (DaemonState, runs.go and health.go).
+// pushed, the quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
+// the one store that sync, reconcile, alerts, the workbook and the console share. It also keeps
+// what the daemon must not lose with Redis: the jobs' run history and last successful runs, the
+// platforms' health, and the marker by which the daemons notice that Redis lost its data
+// (DaemonState, runs.go and health.go).
 //
 // The ledger also owns the state of the three-way comparison that enterprise sync needs. Every
 // enterprise carries three hashes of its street-owned fields: StreetHash (the ledger now),
@@ -153,6 +154,7 @@ type Store interface {
 	Overview(ctx context.Context, day mapping.Date) (Overview, error)
 
 	DaemonState // runs.go: run history, platform health, the Redis marker
+	AlertState  // the alert engine's state (alertstate.go)
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.

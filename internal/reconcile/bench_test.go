@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/config"
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
@@ -77,7 +77,7 @@ func BenchmarkReconcileEnterprises(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "enterprises/s")
 }
 
-var rulesForBench = alerts.RuleConfig{ExpiringWithinDays: 60}
+var rulesForBench = rules.Config{ExpiringWithinDays: 60}
 
 // nopPlatform is never called: the benchmark measures the comparison, not the fetch.
 type nopPlatform struct{}

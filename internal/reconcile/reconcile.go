@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/ledger"
 	"streetsync/internal/logging"
 	"streetsync/mapping"
@@ -78,13 +78,13 @@ type Reconciler struct {
 	store    Store
 	platform Platform
 	catalog  *mapping.Catalog
-	rules    alerts.RuleConfig
+	rules    rules.Config
 	loc      *time.Location
 	now      func() time.Time
 }
 
 // New builds a reconciler; loc is schedule.timezone (who is on duty, which certificates are valid).
-func New(store Store, platform Platform, catalog *mapping.Catalog, rules alerts.RuleConfig, loc *time.Location, now func() time.Time) (*Reconciler, error) {
+func New(store Store, platform Platform, catalog *mapping.Catalog, rules rules.Config, loc *time.Location, now func() time.Time) (*Reconciler, error) {
 	if store == nil || platform == nil || catalog == nil || loc == nil {
 		return nil, errors.New("reconcile: store, platform, catalog and location are required")
 	}
@@ -314,9 +314,9 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		if !op.OnDuty(day) {
 			continue
 		}
-		re := alerts.RosterEntry{Operator: op}
+		re := rules.RosterEntry{Operator: op}
 		critical := false
-		for _, f := range alerts.Evaluate(&re, entry.Certificates, day, r.rules) {
+		for _, f := range rules.EvaluateCertificates(&re, entry.Certificates, day, r.rules) {
 			if f.Alert.Severity == "critical" {
 				critical = true
 			}

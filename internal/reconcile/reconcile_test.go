@@ -19,7 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/config"
 	"streetsync/internal/ledger"
 	"streetsync/internal/testutil"
@@ -65,7 +65,7 @@ func newFixture(t *testing.T, driver string) *fixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	loadLedger(t, store, srv.Dataset)
-	rec, err := New(store, client, mapping.DefaultCatalog(), alerts.RuleConfig{ExpiringWithinDays: 60}, mapping.Beijing(), now)
+	rec, err := New(store, client, mapping.DefaultCatalog(), rules.Config{ExpiringWithinDays: 60}, mapping.Beijing(), now)
 	if err != nil {
 		t.Fatal(err)
 	}

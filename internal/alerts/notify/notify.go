@@ -73,7 +73,7 @@ func NewMessage(community string, alerts []Alert) *Message {
 // Alert is one alert as every output shows it: the generic webhook's alert object, also the
 // elements of `alerts check --format json`. ID numbers in it are masked, and so is every
 // certificate number that contains one. Operator, Item and Certificate are null where they do not
-// apply (no certificate at all; a risk-alarm alert has no operator).
+// apply (no certificate at all; a risk-alarm or system alert has no operator).
 type Alert struct {
 	Key          string       `json:"key"` // public key: a hash of (rule, ID number, enterprise, item)
 	Rule         string       `json:"rule"`
@@ -86,6 +86,7 @@ type Alert struct {
 	Item         *Item        `json:"item"`
 	Certificate  *Certificate `json:"certificate"`
 	Alarm        *Alarm       `json:"alarm,omitempty"`
+	System       *System      `json:"system,omitempty"`
 	Since        time.Time    `json:"since"` // when it started firing, in schedule.timezone
 	Message      string       `json:"message"`
 	Notice       string       `json:"notice,omitempty"`
@@ -129,6 +130,16 @@ type Alarm struct {
 	Unit      string    `json:"unit"`
 	Level     int       `json:"level"`
 	RaisedAt  time.Time `json:"raisedAt"`
+}
+
+// System is what a system alert (DATA_STALE, PLATFORM_DOWN) is about: the data of a family of
+// rules, or a platform.
+type System struct {
+	Subject      string     `json:"subject"` // the family (certificate, alarm) or the platform (quanzhou, specialops)
+	Name         string     `json:"name"`    // the subject in Chinese
+	LastSuccess  *time.Time `json:"lastSuccess,omitempty"`
+	FailingSince *time.Time `json:"failingSince,omitempty"`
+	LastError    string     `json:"lastError,omitempty"`
 }
 
 // Ack is a community worker's acknowledgement (已督促) of a firing alert.

@@ -99,7 +99,11 @@ func Headline(a *Alert) string {
 	if a.Severity == SeverityCritical {
 		sev = textCritical
 	}
-	return fmt.Sprintf("[%s·%s] %s — %s", sev, textNotice[noticeOf(a)], a.RuleName, a.Enterprise.Name)
+	subject := a.Enterprise.Name
+	if a.System != nil {
+		subject = a.System.Name // a system alert is about data or a platform, not an enterprise
+	}
+	return fmt.Sprintf("[%s·%s] %s — %s", sev, textNotice[noticeOf(a)], a.RuleName, subject)
 }
 
 // Details are an alert's further lines, plain text.

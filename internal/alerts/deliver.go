@@ -1,0 +1,330 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"streetsync/internal/alerts/notify"
+	"streetsync/internal/alerts/rules"
+	"streetsync/internal/ledger"
+	"streetsync/internal/logging"
+)
+
+// Delivery: one message per community per channel per run. A run claims one community's message
+// to one channel (ledger.DeliveryClaim), reads that community's due alerts back from the ledger
+// and decides them in the same transaction (only that community's open alerts are in memory),
+// sends the message, and records the outcome and releases the claim in another transaction.
+// While the claim stands no other run decides that message, so two instances deliver each alert
+// once; a run that dies between sending and recording leaves the claim to expire, after which the
+// message is due again (at least once).
+
+// DeliveryError is a failed delivery of one community's alerts to one channel.
+type DeliveryError struct {
+	Channel   string
+	Community string
+	Retry     bool // transient: worth another attempt
+	Err       error
+}
+
+func (e *DeliveryError) Error() string {
+	return fmt.Sprintf("deliver alerts of community %q to channel %s: %v", e.Community, e.Channel, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Temporary reports whether retrying may succeed; Permanent its opposite. The retry queue
+// classifies by these two.
+func (e *DeliveryError) Temporary() bool { return e.Retry }
+
+// Permanent reports that no retry can succeed (bad key, bad payload, channel gone).
+func (e *DeliveryError) Permanent() bool { return !e.Retry }
+
+// deliveryScope says what one delivery pass covers.
+type deliveryScope struct {
+	families  []string // the families whose alerts may be delivered
+	channel   *Channel // only this channel (nil: all)
+	community *string  // only this community (nil: all)
+	now       time.Time
+	run       string // claims carry it
+	enqueue   bool   // hand transient failures to the retry queue
+}
+
+// dueItem is one alert to deliver to one channel, with its delivery record for that channel as
+// read under the claim.
+type dueItem struct {
+	alert    ledger.AlertRow
+	notice   string
+	delivery ledger.DeliveryRow
+	body     string
+}
+
+// systemChannel reports whether a channel hears the system alerts: the escalation channels (the
+// street office's), or — when no channel takes escalations — those serving every community.
+func (c *Checker) systemChannel(ch *Channel) bool {
+	return ch.Escalations || (c.systemOnlyAll && len(ch.Communities) == 0)
+}
+
+// due says which notice of alert a, if any, channel ch should get now, given its delivery record
+// d for that channel (the zero record: never delivered there).
+func (c *Checker) due(a *ledger.AlertRow, d *ledger.DeliveryRow, ch *Channel, now time.Time, silenced bool) string {
+	if silenced {
+		return "" // muted
+	}
+	system := a.Family == rules.System.Code
+	switch a.Status {
+	case notify.StatusFiring:
+		escalated := !a.EscalatedAt.IsZero()
+		switch {
+		case system && !c.systemChannel(ch):
+			return ""
+		case !system && !ch.covers(a.Community) && !(ch.Escalations && escalated):
+			return ""
+		}
+		switch {
+		case ch.Escalations && escalated && d.EscalatedEp != a.Episode:
+			return notify.NoticeEscalation // even when acknowledged: the street office hears of it once
+		case d.Episode != a.Episode:
+			return notify.NoticeNew
+		case d.Version != a.Version:
+			return notify.NoticeChanged
+		case acked(a):
+			return ""
+		case now.Sub(d.SentAt) >= c.repeat:
+			return notify.NoticeRepeat
+		}
+	case notify.StatusResolved:
+		// Only channels that were told it fires hear that it stopped.
+		if d.Episode == a.Episode && d.ResolvedEp != a.Episode {
+			return notify.NoticeResolved
+		}
+	}
+	return ""
+}
+
+// deliver sends what is due in scope: for each channel, each community with open alerts, one
+// message. It returns the alerts delivered and the first delivery error.
+func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, error) {
+	var comms []string
+	if sc.community != nil {
+		comms = []string{*sc.community}
+	} else {
+		var err error
+		if comms, err = c.store.st.OpenAlertCommunities(ctx); err != nil {
+			return Delivered{}, fmt.Errorf("alerts: read open alerts: %w", err)
+		}
+	}
+	sls, err := c.store.Silences(ctx)
+	if err != nil {
+		return Delivered{}, err
+	}
+	firingSent, resolvedSent := map[uint64]struct{}{}, map[uint64]struct{}{}
+	delivered := func() Delivered { return Delivered{len(firingSent), len(resolvedSent)} }
+	var firstErr error
+	for ci := range c.channels {
+		ch := &c.channels[ci]
+		if sc.channel != nil && sc.channel != ch {
+			continue
+		}
+		for _, comm := range comms {
+			if ctx.Err() != nil {
+				return delivered(), ctx.Err()
+			}
+			q := ledger.DeliveryScope{Channel: ch.Name, Community: comm, Families: sc.families,
+				RepeatBefore: sc.now.Add(-c.repeat)}
+			switch {
+			case comm == rules.SystemCommunity && c.systemChannel(ch):
+			case !ch.covers(comm) && !ch.Escalations:
+				continue
+			case !ch.covers(comm):
+				q.EscalatedOnly = true // an escalation channel hears of this community's escalations only
+			}
+			claim := ledger.DeliveryClaim{Channel: ch.Name, Community: comm, Run: sc.run, Until: sc.now.Add(claimLease)}
+			won, err := c.claim(ctx, ch, claim, q, sc, sls)
+			if err != nil {
+				return delivered(), err
+			}
+			if len(won) == 0 {
+				continue
+			}
+			derr, err := c.send(ctx, ch, claim, won, sc)
+			if err != nil {
+				return delivered(), err
+			}
+			if derr != nil {
+				if firstErr == nil {
+					firstErr = derr
+				}
+				continue
+			}
+			for i := range won {
+				if won[i].notice == notify.NoticeResolved {
+					resolvedSent[keyBits(won[i].alert.Key)] = struct{}{}
+				} else {
+					firingSent[keyBits(won[i].alert.Key)] = struct{}{}
+				}
+			}
+		}
+	}
+	return delivered(), firstErr
+}
+
+// claim claims one community's message to ch and, in the same transaction, decides which of the
+// community's alerts are due and reads what to send. Nothing is returned (and nothing stays
+// claimed) when another run holds the claim or nothing is due.
+func (c *Checker) claim(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, q ledger.DeliveryScope, sc deliveryScope, sls []Silence) ([]dueItem, error) {
+	var won []dueItem
+	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
+		won = won[:0]
+		if ok, err := tx.ClaimDelivery(ctx, claim, sc.now); err != nil || !ok {
+			return err // another run is delivering this message
+		}
+		cands, err := tx.DeliveryCandidates(ctx, q)
+		if err != nil {
+			return err
+		}
+		for i := range cands {
+			a, d := &cands[i].Alert, cands[i].Delivery
+			if n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil); n != "" {
+				d.Key, d.Channel = a.Key, ch.Name
+				body := a.Body
+				a.Body = ""
+				won = append(won, dueItem{alert: *a, notice: n, delivery: d, body: body})
+			}
+		}
+		if len(won) == 0 {
+			_, err := tx.ReleaseDelivery(ctx, claim)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: claim deliveries to %s: %w", ch.Name, err)
+	}
+	return won, nil
+}
+
+// send delivers the claimed message (the due alerts of one community) to ch and records the
+// outcome. derr is the delivery's failure (already logged, and queued when transient); err is a
+// failure to record it.
+func (c *Checker) send(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope) (derr *DeliveryError, err error) {
+	community := claim.Community
+	alerts := make([]Alert, 0, len(won))
+	for i := range won {
+		a, err := alertOf(&won[i].alert, won[i].body, c.store.loc)
+		if err != nil {
+			return nil, err
+		}
+		a.Notice = won[i].notice
+		alerts = append(alerts, a)
+		won[i].body = "" // sent from alerts now
+	}
+	retry, nerr := ch.Notifier.Notify(ctx, notify.NewMessage(community, alerts))
+	alerts = nil
+	if err := c.record(ctx, ch, claim, won, sc, nerr); err != nil {
+		return nil, err
+	}
+	if nerr == nil {
+		c.log.Info("alerts delivered", zap.String("channel", ch.Name), zap.String("community", community),
+			zap.Int("alerts", len(won)))
+		return nil, nil
+	}
+	derr = &DeliveryError{Channel: ch.Name, Community: community, Retry: retry, Err: nerr}
+	c.log.Warn("alert delivery failed", zap.String("channel", ch.Name), zap.String("community", community),
+		zap.Int("alerts", len(won)), zap.Bool("retry", retry), zap.Error(nerr))
+	if sc.enqueue && retry && c.enq != nil {
+		if _, err := c.enq.Enqueue(ctx, RetryKind, ch.Name+"|"+community, derr); err != nil {
+			c.log.Error("cannot queue alert delivery for retry", zap.String("channel", ch.Name), zap.Error(err))
+		}
+	}
+	return derr, nil
+}
+
+// record writes the outcome of the claimed message and releases the claim — if it is still this
+// run's: a claim that outlived its lease may have passed to another run, which decides anew.
+func (c *Checker) record(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope, nerr error) error {
+	errText := ""
+	if nerr != nil {
+		errText = logging.MaskIDsInText(nerr.Error())
+	}
+	// The outcome is recorded even when the run is being cancelled: the message went out (or not).
+	ctx = context.WithoutCancel(ctx)
+	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
+		if ours, err := tx.ReleaseDelivery(ctx, claim); err != nil || !ours {
+			if !ours {
+				c.log.Warn("a delivery claim expired before its outcome was recorded", zap.String("channel", ch.Name),
+					zap.String("community", claim.Community))
+			}
+			return err
+		}
+		rows := make([]ledger.DeliveryRow, 0, len(won))
+		events := make([]ledger.AlertEvent, 0, len(won))
+		for i := range won {
+			it := &won[i]
+			d := it.delivery
+			ev := ledger.AlertEvent{Key: it.alert.Key, At: sc.now, Type: EventDelivered, Channel: ch.Name, Notice: it.notice}
+			d.LastNotice, d.LastAt = it.notice, sc.now
+			if nerr == nil {
+				switch it.notice {
+				case notify.NoticeResolved:
+					d.ResolvedEp = it.alert.Episode
+				case notify.NoticeEscalation:
+					d.EscalatedEp = it.alert.Episode
+					d.Episode, d.Version, d.SentAt = it.alert.Episode, it.alert.Version, sc.now
+				default:
+					d.Episode, d.Version, d.SentAt = it.alert.Episode, it.alert.Version, sc.now
+				}
+				d.LastOK, d.LastError = true, ""
+			} else {
+				d.LastOK, d.LastError = false, errText
+				ev.Type, ev.Error = EventFailed, errText
+			}
+			rows = append(rows, d)
+			events = append(events, ev)
+		}
+		if err := tx.PutDeliveries(ctx, rows); err != nil {
+			return err
+		}
+		return tx.AddAlertEvents(ctx, events)
+	})
+	if err != nil {
+		return fmt.Errorf("alerts: record deliveries to %s: %w", ch.Name, err)
+	}
+	return nil
+}
+
+// Redeliver delivers what is due to one channel for one community now; key is the retry-queue
+// key "<channel>|<community>" of RetryKind. It is the retry queue's worker for failed deliveries:
+// it returns a *DeliveryError (Temporary reports whether another attempt may help) when the
+// delivery fails again, and does not queue anything itself.
+func (c *Checker) Redeliver(ctx context.Context, key string) error {
+	name, community, ok := strings.Cut(key, "|")
+	var ch *Channel
+	for i := range c.channels {
+		if c.channels[i].Name == name {
+			ch = &c.channels[i]
+		}
+	}
+	if !ok || ch == nil {
+		// The channel is gone from the configuration: nothing to retry.
+		return &DeliveryError{Channel: name, Community: community, Err: errors.New("no such channel configured")}
+	}
+	var families []string
+	for _, f := range rules.Families() {
+		families = append(families, f.Code)
+	}
+	now := c.store.now()
+	_, derr := c.deliver(ctx, deliveryScope{families: families, channel: ch, community: &community, now: now, run: newRunID()})
+	var de *DeliveryError
+	if derr != nil && !errors.As(derr, &de) {
+		return derr
+	}
+	if err := c.finalize(ctx, families, now); err != nil {
+		return err
+	}
+	return derr
+}

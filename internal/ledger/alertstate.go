@@ -1,0 +1,990 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"streetsync/mapping"
+)
+
+// AlertState keeps the alert engine's state (migration 0004): every alert with its current state,
+// its history, the last delivery per alert and channel, the silences, and when each family of
+// rules was last judged. Package alerts decides every transition; the ledger only stores them,
+// in transactions that no other alert-state transaction interleaves with, so that two daemons
+// checking at once decide from what the other has written.
+//
+// ID numbers never reach these tables whole: alerts carry them masked and hashed.
+type AlertState interface {
+	// AlertTx runs fn in one write transaction, serialized with every alert-state transaction of
+	// every process sharing the ledger (SQLite: its single writer; PostgreSQL: a transaction-scoped
+	// advisory lock): what fn reads stays true until it commits. fn may be called again when the
+	// database asks for a retry, so it must start afresh each time.
+	AlertTx(ctx context.Context, fn func(tx AlertTx) error) error
+
+	// AlertStates returns the stored alerts among keys, by key, without their bodies.
+	AlertStates(ctx context.Context, keys []string) (map[string]AlertRow, error)
+	// AlertByKey returns one alert (with its body), or an error wrapping ErrNotFound.
+	AlertByKey(ctx context.Context, key string) (AlertRow, error)
+	// AlertPage returns one page of the alerts q selects (with their bodies) and how many it
+	// selects in all.
+	AlertPage(ctx context.Context, q AlertQuery) (rows []AlertRow, total int, err error)
+	// AlertCounts counts the firing alerts by family, severity, community and rule.
+	AlertCounts(ctx context.Context) ([]AlertCount, error)
+	// AlertEvents returns an alert's history, newest first, at most limit events.
+	AlertEvents(ctx context.Context, key string, limit int) ([]AlertEvent, error)
+	// AlertDeliveries returns the delivery records of the alerts, by alert key, in channel order.
+	AlertDeliveries(ctx context.Context, keys []string) (map[string][]DeliveryRow, error)
+	// FiringAlerts streams the key, rule, episode and version of every firing alert of a family.
+	FiringAlerts(ctx context.Context, family string) iter.Seq2[AlertRef, error]
+	// OpenAlertCommunities lists the communities of the open alerts (firing, or a resolution
+	// still to deliver), each once, in order.
+	OpenAlertCommunities(ctx context.Context) ([]string, error)
+	// DeliveryClaims returns the delivery claims standing at now.
+	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
+	// Silences returns the silences in force at now (not ended, until after now), soonest to end
+	// first.
+	Silences(ctx context.Context, now time.Time) ([]SilenceRow, error)
+	// AlertCheckedAt returns when a family of rules was last judged (zero: never).
+	AlertCheckedAt(ctx context.Context, family string) (time.Time, error)
+	// AlertRoster streams the roster entries on duty on day, in the roster's key order, each with
+	// its enterprise's name and community, whether the special-operations system ever answered a
+	// query for its ID number, and every stored certificate of that number (read a chunk of
+	// entries at a time).
+	AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error]
+}
+
+// AlertTx is what an alert-state transaction can read and write. Every method works on the
+// transaction's own view.
+type AlertTx interface {
+	// AlertStates returns the stored alerts among keys, by key, without their bodies.
+	AlertStates(ctx context.Context, keys []string) (map[string]AlertRow, error)
+	// PutAlerts writes whole alerts (body included), inserting or replacing them by key.
+	PutAlerts(ctx context.Context, rows []AlertRow) error
+	// ResolveAlerts marks resolved the alerts among refs that still fire in the referenced
+	// episode, at `at`, with lastSeen as the last time they were found firing; it returns the
+	// keys it resolved.
+	ResolveAlerts(ctx context.Context, refs []AlertRef, at, lastSeen time.Time) ([]string, error)
+	// AcknowledgeAlert records an acknowledgement of the given episode and version of a firing
+	// alert; false when the alert is not firing in that episode and version any more.
+	AcknowledgeAlert(ctx context.Context, ref AlertRef, by, note string, at time.Time) (bool, error)
+	// CloseAlerts marks alerts no longer open (resolved, every notice out).
+	CloseAlerts(ctx context.Context, keys []string) error
+	// AddAlertEvents appends history events.
+	AddAlertEvents(ctx context.Context, events []AlertEvent) error
+	// ClaimDelivery claims one community's message to one channel for run until `until`, unless
+	// another run's claim stands at now; false when it does.
+	ClaimDelivery(ctx context.Context, c DeliveryClaim, now time.Time) (bool, error)
+	// ReleaseDelivery ends run's claim; false when the claim is not run's any more (it expired
+	// and another run took it).
+	ReleaseDelivery(ctx context.Context, c DeliveryClaim) (bool, error)
+	// DeliveryClaims returns the delivery claims standing at now.
+	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
+	// DeliveryCandidates returns the open alerts of a community that may owe channel a notice
+	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
+	// order of a message (firing first, then severity, rule, enterprise, since, key).
+	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
+	// PutDeliveries writes delivery records, inserting or replacing them by (alert, channel).
+	PutDeliveries(ctx context.Context, rows []DeliveryRow) error
+	// OpenResolved returns up to limit resolved alerts that are still open, with key > after in
+	// key order, and their delivery records.
+	OpenResolved(ctx context.Context, after string, limit int) ([]AlertRow, map[string][]DeliveryRow, error)
+	// PutSilence stores a new silence.
+	PutSilence(ctx context.Context, sl SilenceRow) error
+	// EndSilence ends a silence in force now; false when there is none with that id.
+	EndSilence(ctx context.Context, id string, at time.Time) (bool, error)
+	// SetAlertCheckedAt records when a family of rules was judged.
+	SetAlertCheckedAt(ctx context.Context, family string, at time.Time) error
+	// DeleteClosedAlerts deletes the closed alerts resolved before cutoff, with their history
+	// and delivery records, and reports how many.
+	DeleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// AlertRow is one stored alert. Body is the alert object as shown (JSON, every ID number masked)
+// without its state; the other descriptive fields are the columns listings filter, sort and
+// search on.
+type AlertRow struct {
+	Key            string
+	Family         string
+	Rule           string
+	RuleOrder      int
+	Severity       string
+	SeverityRank   int // 0 critical, 1 warning
+	Community      string
+	EnterpriseUSCC string
+	EnterpriseName string
+	Subject        string // the masked ID number, the alarm id, the system's subject
+	PersonName     string
+	IDHash         string
+	CertNo         string // masked
+	SearchText     string // lower-case
+	Fingerprint    string
+	BodyHash       string
+	Body           string
+
+	Status      string // firing | resolved
+	Episode     int
+	Version     int
+	Since       time.Time
+	ChangedAt   time.Time
+	LastSeen    time.Time
+	ResolvedAt  time.Time
+	EscalatedAt time.Time
+	Open        bool
+	AckEpisode  int
+	AckVersion  int
+	AckBy       string
+	AckNote     string
+	AckAt       time.Time
+}
+
+// AlertRef names one version of one episode of an alert, and its rule.
+type AlertRef struct {
+	Key     string
+	Rule    string
+	Episode int
+	Version int
+}
+
+// AlertEvent is one entry of an alert's history.
+type AlertEvent struct {
+	Key     string
+	At      time.Time
+	Type    string
+	Channel string
+	Notice  string
+	Actor   string
+	Note    string
+	Error   string
+	Until   time.Time
+}
+
+// DeliveryRow is the last delivery of one alert to one channel.
+type DeliveryRow struct {
+	Key         string
+	Channel     string
+	Episode     int // of the last firing notice delivered
+	Version     int
+	SentAt      time.Time
+	EscalatedEp int
+	ResolvedEp  int
+	LastNotice  string
+	LastAt      time.Time
+	LastOK      bool
+	LastError   string
+}
+
+// DeliveryClaim is a run's claim on one community's message to one channel.
+type DeliveryClaim struct {
+	Channel   string
+	Community string
+	Run       string
+	Until     time.Time
+}
+
+// DeliveryScope selects delivery candidates: the open alerts of one community (of the listed
+// families; none listed: all; only the escalated ones with EscalatedOnly) whose record for
+// Channel is missing or may owe a notice (a repeat when SentAt is at or before RepeatBefore).
+type DeliveryScope struct {
+	Channel       string
+	Community     string
+	Families      []string
+	EscalatedOnly bool
+	RepeatBefore  time.Time
+}
+
+// DeliveryCandidate is an open alert (with its body) and its delivery record for the channel
+// (Delivery.Channel is "" when there is none yet).
+type DeliveryCandidate struct {
+	Alert    AlertRow
+	Delivery DeliveryRow
+}
+
+// SilenceRow is a silence. The matcher fields that are not empty must all match an alert.
+type SilenceRow struct {
+	ID        string
+	Key       string
+	Community string
+	Rule      string
+	IDHash    string
+	Until     time.Time
+	Reason    string
+	By        string
+	CreatedAt time.Time
+	EndedAt   time.Time
+}
+
+// AlertQuery selects and pages stored alerts for people. Empty fields select everything.
+type AlertQuery struct {
+	Families  []string
+	Severity  string
+	Rule      string
+	Community string
+	// Enterprise is a USCC.
+	Enterprise string
+	// Status is firing, resolved, acknowledged (firing and acknowledged in this version),
+	// silenced (a silence in force matches it) or escalated (firing and escalated).
+	Status string
+	// IDHash and Text search: the hash of a whole ID number, or a piece of the search text (name,
+	// masked ID number, enterprise, masked certificate number). Set at most one.
+	IDHash string
+	Text   string
+	// Now decides which silences are in force.
+	Now time.Time
+	// Offset and Limit page the result (Limit 0: no limit), in listing order: firing first, then
+	// critical before warning, oldest first, key.
+	Offset, Limit int
+}
+
+// AlertCount is how many alerts fire in one family, severity, community and rule.
+type AlertCount struct {
+	Family    string
+	Severity  string
+	Community string
+	Rule      string
+	Count     int
+}
+
+// AlertRosterEntry is an on-duty roster entry as the alert rules judge it.
+type AlertRosterEntry struct {
+	Operator       mapping.Operator
+	EnterpriseName string
+	Community      string
+	// Answered: the special-operations system answered a query for the ID number at least once
+	// (found or not found).
+	Answered     bool
+	Certificates []mapping.Certificate
+}
+
+// PostgreSQL serializes alert-state transactions with a transaction-scoped advisory lock (SQLite's
+// single writer does it by itself). The key is arbitrary but fixed: "alerts" in ASCII.
+const alertLockPostgres = "SELECT pg_advisory_xact_lock(107161709012595)"
+
+// alertBatch bounds the rows of one multi-row statement: under both databases' parameter limits
+// with the widest row (alerts, 31 columns).
+const alertBatch = 500
+
+func (s *sqlStore) AlertTx(ctx context.Context, fn func(tx AlertTx) error) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if s.d.name == "postgres" {
+			if _, err := tx.ExecContext(ctx, alertLockPostgres); err != nil {
+				return fmt.Errorf("ledger alert state: lock: %w", err)
+			}
+		}
+		return fn(&alertTx{s: s, tx: tx})
+	})
+}
+
+// alertTx is AlertTx over one database transaction.
+type alertTx struct {
+	s  *sqlStore
+	tx *sql.Tx
+}
+
+const alertStateCols = `alert_key, family, rule, rule_order, severity, severity_rank, community, enterprise_uscc,
+    enterprise_name, subject, person_name, id_hash, cert_no, search_text, fingerprint, body_hash,
+    status, episode, version, since, changed_at, last_seen, resolved_at, escalated_at, is_open,
+    ack_episode, ack_version, ack_by, ack_note, ack_at`
+
+// alertCols are alertStateCols and the body: the columns PutAlerts writes, in its order.
+const alertCols = alertStateCols + `, body`
+
+func scanAlert(sc scanner, withBody bool) (AlertRow, error) {
+	var r AlertRow
+	var since, changed, seen, resolved, escalated, ackAt, open int64
+	dest := []any{&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
+		&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
+		&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
+		&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt}
+	if withBody {
+		dest = append(dest, &r.Body)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.Since, r.ChangedAt, r.LastSeen = fromMillis(since), fromMillis(changed), fromMillis(seen)
+	r.ResolvedAt, r.EscalatedAt, r.AckAt = fromMillis(resolved), fromMillis(escalated), fromMillis(ackAt)
+	r.Open = open != 0
+	return r, nil
+}
+
+func alertArgs(r *AlertRow) []any {
+	return []any{r.Key, r.Family, r.Rule, r.RuleOrder, r.Severity, r.SeverityRank, r.Community, r.EnterpriseUSCC,
+		r.EnterpriseName, r.Subject, r.PersonName, r.IDHash, r.CertNo, r.SearchText, r.Fingerprint,
+		r.BodyHash, r.Status, r.Episode, r.Version, millis(r.Since), millis(r.ChangedAt), millis(r.LastSeen),
+		millis(r.ResolvedAt), millis(r.EscalatedAt), flag(r.Open), r.AckEpisode, r.AckVersion, r.AckBy, r.AckNote,
+		millis(r.AckAt), r.Body}
+}
+
+const deliveryCols = `alert_key, channel, episode, version, sent_at, escalated_ep, resolved_ep, last_notice,
+    last_at, last_ok, last_error`
+
+func deliveryDest(d *DeliveryRow, t *[3]int64) []any {
+	return []any{&d.Key, &d.Channel, &d.Episode, &d.Version, &t[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
+		&t[1], &t[2], &d.LastError}
+}
+
+func (d *DeliveryRow) setTimes(t [3]int64) {
+	d.SentAt, d.LastAt, d.LastOK = fromMillis(t[0]), fromMillis(t[1]), t[2] != 0
+}
+
+func deliveryArgs(d *DeliveryRow) []any {
+	return []any{d.Key, d.Channel, d.Episode, d.Version, millis(d.SentAt), d.EscalatedEp, d.ResolvedEp,
+		d.LastNotice, millis(d.LastAt), flag(d.LastOK), d.LastError}
+}
+
+// prefixed qualifies every column of a column list with a table alias.
+func prefixed(cols, alias string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// upsertSet is "col = excluded.col, …" for every column but the key columns.
+func upsertSet(cols string, keys int) string {
+	var parts []string
+	for i, c := range strings.Split(cols, ",") {
+		if i < keys {
+			continue
+		}
+		c = strings.TrimSpace(c)
+		parts = append(parts, c+" = excluded."+c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+var (
+	alertUpsert    = ` ON CONFLICT (alert_key) DO UPDATE SET ` + upsertSet(alertCols, 1)
+	deliveryUpsert = ` ON CONFLICT (alert_key, channel) DO UPDATE SET ` + upsertSet(deliveryCols, 2)
+)
+
+// execRows runs head + VALUES (…), (…) + tail for n rows of width columns, alertBatch rows per
+// statement.
+func (t *alertTx) execRows(ctx context.Context, head, tail string, width, n int, args func(i int) []any) error {
+	for start := 0; start < n; start += alertBatch {
+		end := min(start+alertBatch, n)
+		vals := make([]any, 0, (end-start)*width)
+		for i := start; i < end; i++ {
+			vals = append(vals, args(i)...)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.q(head+` VALUES `+placeholders(end-start, width)+tail), vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyChunks calls fn with the keys a lookupChunk at a time.
+func keyChunks(keys []string, fn func(chunk []string) error) error {
+	for start := 0; start < len(keys); start += lookupChunk {
+		if err := fn(keys[start:min(start+lookupChunk, len(keys))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *alertTx) AlertStates(ctx context.Context, keys []string) (map[string]AlertRow, error) {
+	return alertStates(ctx, t.s, t.tx, keys)
+}
+
+func (s *sqlStore) AlertStates(ctx context.Context, keys []string) (map[string]AlertRow, error) {
+	return alertStates(ctx, s, s.r, keys)
+}
+
+// alertStates reads the states of keys through q.
+func alertStates(ctx context.Context, s *sqlStore, q querier, keys []string) (map[string]AlertRow, error) {
+	out := make(map[string]AlertRow, len(keys))
+	err := keyChunks(keys, func(chunk []string) error {
+		rows, err := q.QueryContext(ctx, s.q(`SELECT `+alertStateCols+` FROM alerts WHERE alert_key IN (`+
+			placeholders(len(chunk), 1)+`)`), anyArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanAlert(rows, false)
+			if err != nil {
+				return err
+			}
+			out[r.Key] = r
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger read alert states: %w", err)
+	}
+	return out, nil
+}
+
+func (t *alertTx) PutAlerts(ctx context.Context, rows []AlertRow) error {
+	err := t.execRows(ctx, `INSERT INTO alerts (`+alertCols+`)`, alertUpsert, 31, len(rows),
+		func(i int) []any { return alertArgs(&rows[i]) })
+	if err != nil {
+		return fmt.Errorf("ledger write alerts: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) ResolveAlerts(ctx context.Context, refs []AlertRef, at, lastSeen time.Time) ([]string, error) {
+	var out []string
+	stmt, err := t.tx.PrepareContext(ctx, t.s.q(`UPDATE alerts SET status = 'resolved', resolved_at = ?, changed_at = ?,
+    last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END
+WHERE alert_key = ? AND status = 'firing' AND episode = ?`))
+	if err != nil {
+		return nil, fmt.Errorf("ledger resolve alerts: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range refs {
+		res, err := stmt.ExecContext(ctx, millis(at), millis(at), millis(lastSeen), millis(lastSeen), r.Key, r.Episode)
+		if err != nil {
+			return nil, fmt.Errorf("ledger resolve alerts: %w", err)
+		}
+		if n, err := affected(res); err != nil {
+			return nil, err
+		} else if n == 1 {
+			out = append(out, r.Key)
+		}
+	}
+	return out, nil
+}
+
+func (t *alertTx) AcknowledgeAlert(ctx context.Context, ref AlertRef, by, note string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`UPDATE alerts SET ack_episode = ?, ack_version = ?, ack_by = ?, ack_note = ?,
+    ack_at = ?, changed_at = ?
+WHERE alert_key = ? AND status = 'firing' AND episode = ? AND version = ?`),
+		ref.Episode, ref.Version, by, note, millis(at), millis(at), ref.Key, ref.Episode, ref.Version)
+	if err != nil {
+		return false, fmt.Errorf("ledger acknowledge alert: %w", err)
+	}
+	n, err := affected(res)
+	return n == 1, err
+}
+
+func (t *alertTx) CloseAlerts(ctx context.Context, keys []string) error {
+	err := keyChunks(keys, func(chunk []string) error {
+		_, err := t.tx.ExecContext(ctx, t.s.q(`UPDATE alerts SET is_open = 0 WHERE status = 'resolved' AND alert_key IN (`+
+			placeholders(len(chunk), 1)+`)`), anyArgs(chunk)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ledger close alerts: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) AddAlertEvents(ctx context.Context, events []AlertEvent) error {
+	err := t.execRows(ctx, `INSERT INTO alert_events (alert_key, at, type, channel, notice, actor, note, error, until_at)`,
+		"", 9, len(events), func(i int) []any {
+			e := &events[i]
+			return []any{e.Key, millis(e.At), e.Type, e.Channel, e.Notice, e.Actor, e.Note, e.Error, millis(e.Until)}
+		})
+	if err != nil {
+		return fmt.Errorf("ledger write alert history: %w", err)
+	}
+	return nil
+}
+
+// deliveryOrder is the order of the alerts in one message: firing first, critical before warning,
+// the rules in their order, then by enterprise, age and key.
+const deliveryOrder = ` ORDER BY a.status, a.severity_rank, a.rule_order, a.enterprise_uscc, a.since, a.alert_key`
+
+func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
+	cols := prefixed(alertCols, "a.")
+	where := []string{"a.is_open = 1", "a.community = ?"}
+	args := []any{sc.Channel, sc.Community}
+	if len(sc.Families) > 0 {
+		where = append(where, "a.family IN ("+placeholders(len(sc.Families), 1)+")")
+		args = append(args, anyArgs(sc.Families)...)
+	}
+	if sc.EscalatedOnly {
+		// Escalated in this episode (firing, or resolved since: that resolution is owed too).
+		where = append(where, "a.escalated_at > 0")
+	}
+	// A superset of what may be due; the engine decides (acknowledgements, silences, claims).
+	due := `(d.alert_key IS NULL
+    OR (a.status = 'firing' AND (d.episode <> a.episode OR d.version <> a.version OR d.sent_at <= ?
+        OR (a.escalated_at > 0 AND d.escalated_ep <> a.episode)))
+    OR (a.status = 'resolved' AND d.episode = a.episode AND d.resolved_ep <> a.episode))`
+	where = append(where, due)
+	args = append(args, millis(sc.RepeatBefore))
+	q := `SELECT ` + cols + `, COALESCE(d.channel, ''), COALESCE(d.episode, 0), COALESCE(d.version, 0),
+    COALESCE(d.sent_at, 0), COALESCE(d.escalated_ep, 0), COALESCE(d.resolved_ep, 0), COALESCE(d.last_notice, ''),
+    COALESCE(d.last_at, 0), COALESCE(d.last_ok, 0), COALESCE(d.last_error, '')
+FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.channel = ?` +
+		whereClause(where) + deliveryOrder
+	rows, err := t.tx.QueryContext(ctx, t.s.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryCandidate
+	for rows.Next() {
+		var c DeliveryCandidate
+		var tm [3]int64
+		d := &c.Delivery
+		var since, changed, seen, resolved, escalated, ackAt, open int64
+		r := &c.Alert
+		if err := rows.Scan(&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
+			&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
+			&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
+			&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt, &r.Body,
+			&d.Channel, &d.Episode, &d.Version, &tm[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
+			&tm[1], &tm[2], &d.LastError); err != nil {
+			return nil, fmt.Errorf("ledger read deliveries due: %w", err)
+		}
+		r.Since, r.ChangedAt, r.LastSeen = fromMillis(since), fromMillis(changed), fromMillis(seen)
+		r.ResolvedAt, r.EscalatedAt, r.AckAt = fromMillis(resolved), fromMillis(escalated), fromMillis(ackAt)
+		r.Open = open != 0
+		d.Key = r.Key
+		d.setTimes(tm)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
+	}
+	return out, nil
+}
+
+func (t *alertTx) PutDeliveries(ctx context.Context, rows []DeliveryRow) error {
+	err := t.execRows(ctx, `INSERT INTO alert_deliveries (`+deliveryCols+`)`, deliveryUpsert, 11, len(rows),
+		func(i int) []any { return deliveryArgs(&rows[i]) })
+	if err != nil {
+		return fmt.Errorf("ledger write deliveries: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) ClaimDelivery(ctx context.Context, c DeliveryClaim, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_claims (channel, community, run, claim_until) VALUES (?, ?, ?, ?)
+ON CONFLICT (channel, community) DO UPDATE SET run = excluded.run, claim_until = excluded.claim_until
+WHERE alert_claims.claim_until <= ?`), c.Channel, c.Community, c.Run, millis(c.Until), millis(now))
+	if err != nil {
+		return false, fmt.Errorf("ledger claim delivery: %w", err)
+	}
+	n, err := affected(res)
+	return n == 1, err
+}
+
+func (t *alertTx) ReleaseDelivery(ctx context.Context, c DeliveryClaim) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`DELETE FROM alert_claims WHERE channel = ? AND community = ? AND run = ?`),
+		c.Channel, c.Community, c.Run)
+	if err != nil {
+		return false, fmt.Errorf("ledger release delivery: %w", err)
+	}
+	n, err := affected(res)
+	return n == 1, err
+}
+
+func (t *alertTx) DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error) {
+	return deliveryClaims(ctx, t.s, t.tx, now)
+}
+
+func (s *sqlStore) DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error) {
+	return deliveryClaims(ctx, s, s.r, now)
+}
+
+func deliveryClaims(ctx context.Context, s *sqlStore, q querier, now time.Time) ([]DeliveryClaim, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT channel, community, run, claim_until FROM alert_claims WHERE claim_until > ?
+ORDER BY channel, community`), millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("ledger read delivery claims: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryClaim
+	for rows.Next() {
+		var c DeliveryClaim
+		var until int64
+		if err := rows.Scan(&c.Channel, &c.Community, &c.Run, &until); err != nil {
+			return nil, fmt.Errorf("ledger read delivery claims: %w", err)
+		}
+		c.Until = fromMillis(until)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger read delivery claims: %w", err)
+	}
+	return out, nil
+}
+
+func (t *alertTx) OpenResolved(ctx context.Context, after string, limit int) ([]AlertRow, map[string][]DeliveryRow, error) {
+	rows, err := t.tx.QueryContext(ctx, t.s.q(`SELECT `+alertStateCols+` FROM alerts
+WHERE is_open = 1 AND status = 'resolved' AND alert_key > ? ORDER BY alert_key LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ledger read resolved alerts: %w", err)
+	}
+	var out []AlertRow
+	for rows.Next() {
+		r, err := scanAlert(rows, false)
+		if err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("ledger read resolved alerts: %w", err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("ledger read resolved alerts: %w", err)
+	}
+	keys := make([]string, len(out))
+	for i := range out {
+		keys[i] = out[i].Key
+	}
+	ds, err := deliveriesOf(ctx, t.s, t.tx, keys)
+	return out, ds, err
+}
+
+// deliveriesOf reads the delivery records of keys through q.
+func deliveriesOf(ctx context.Context, s *sqlStore, q querier, keys []string) (map[string][]DeliveryRow, error) {
+	out := make(map[string][]DeliveryRow, len(keys))
+	err := keyChunks(keys, func(chunk []string) error {
+		rows, err := q.QueryContext(ctx, s.q(`SELECT `+deliveryCols+` FROM alert_deliveries WHERE alert_key IN (`+
+			placeholders(len(chunk), 1)+`) ORDER BY alert_key, channel`), anyArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d DeliveryRow
+			var tm [3]int64
+			if err := rows.Scan(deliveryDest(&d, &tm)...); err != nil {
+				return err
+			}
+			d.setTimes(tm)
+			out[d.Key] = append(out[d.Key], d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger read deliveries: %w", err)
+	}
+	return out, nil
+}
+
+func (t *alertTx) PutSilence(ctx context.Context, sl SilenceRow) error {
+	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_silences (id, alert_key, community, rule, id_hash, until_at,
+    reason, created_by, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		sl.ID, sl.Key, sl.Community, sl.Rule, sl.IDHash, millis(sl.Until), sl.Reason, sl.By, millis(sl.CreatedAt), millis(sl.EndedAt))
+	if err != nil {
+		return fmt.Errorf("ledger write silence: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) EndSilence(ctx context.Context, id string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.q(`UPDATE alert_silences SET ended_at = ? WHERE id = ? AND ended_at = 0 AND until_at > ?`),
+		millis(at), id, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("ledger end silence: %w", err)
+	}
+	n, err := affected(res)
+	return n == 1, err
+}
+
+func (t *alertTx) SetAlertCheckedAt(ctx context.Context, family string, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_checks (family, checked_at) VALUES (?, ?)
+ON CONFLICT (family) DO UPDATE SET checked_at = excluded.checked_at`), family, millis(at))
+	if err != nil {
+		return fmt.Errorf("ledger record alert check: %w", err)
+	}
+	return nil
+}
+
+func (t *alertTx) DeleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, error) {
+	const old = `SELECT alert_key FROM alerts WHERE is_open = 0 AND status = 'resolved' AND resolved_at < ?`
+	for _, q := range []string{
+		`DELETE FROM alert_events WHERE alert_key IN (` + old + `)`,
+		`DELETE FROM alert_deliveries WHERE alert_key IN (` + old + `)`,
+	} {
+		if _, err := t.tx.ExecContext(ctx, t.s.q(q), millis(cutoff)); err != nil {
+			return 0, fmt.Errorf("ledger delete old alerts: %w", err)
+		}
+	}
+	res, err := t.tx.ExecContext(ctx, t.s.q(`DELETE FROM alerts WHERE is_open = 0 AND status = 'resolved' AND resolved_at < ?`), millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("ledger delete old alerts: %w", err)
+	}
+	n, err := affected(res)
+	return int(n), err
+}
+
+// ---- reads outside transactions ----
+
+func (s *sqlStore) AlertByKey(ctx context.Context, key string) (AlertRow, error) {
+	r, err := scanAlert(s.r.QueryRowContext(ctx, s.q(`SELECT `+alertCols+` FROM alerts WHERE alert_key = ?`), key), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("alert %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("ledger read alert: %w", err)
+	}
+	return r, nil
+}
+
+// silencedCond is true for an alert a that a silence in force at ? matches.
+const silencedCond = `EXISTS (SELECT 1 FROM alert_silences s WHERE s.until_at > ? AND s.ended_at = 0
+    AND (s.alert_key = '' OR s.alert_key = a.alert_key) AND (s.community = '' OR s.community = a.community)
+    AND (s.rule = '' OR s.rule = a.rule) AND (s.id_hash = '' OR s.id_hash = a.id_hash))`
+
+func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
+	var where []string
+	var args []any
+	eq := func(col, v string) {
+		if v != "" {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	if len(q.Families) > 0 {
+		where = append(where, "a.family IN ("+placeholders(len(q.Families), 1)+")")
+		args = append(args, anyArgs(q.Families)...)
+	}
+	eq("a.severity", q.Severity)
+	eq("a.rule", q.Rule)
+	eq("a.community", q.Community)
+	eq("a.enterprise_uscc", q.Enterprise)
+	eq("a.id_hash", q.IDHash)
+	if q.Text != "" {
+		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+		where, args = append(where, `a.search_text LIKE ? ESCAPE '\'`), append(args, "%"+r.Replace(strings.ToLower(q.Text))+"%")
+	}
+	switch q.Status {
+	case "":
+	case "firing", "resolved":
+		eq("a.status", q.Status)
+	case "acknowledged":
+		where = append(where, "a.status = 'firing' AND a.ack_episode = a.episode AND a.ack_version = a.version")
+	case "escalated":
+		where = append(where, "a.status = 'firing' AND a.escalated_at > 0")
+	case "silenced":
+		where, args = append(where, silencedCond), append(args, millis(q.Now))
+	default:
+		return nil, nil, fmt.Errorf("ledger alert query: unknown status %q", q.Status)
+	}
+	return where, args, nil
+}
+
+func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int, error) {
+	where, args, err := alertQueryWhere(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
+	}
+	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) +
+		` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if q.Limit > 0 {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, max(q.Offset, 0))
+	}
+	var out []AlertRow
+	for r, err := range stream(ctx, s, query, args, func(rows *sql.Rows) (AlertRow, error) { return scanAlert(rows, true) }) {
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, nil
+}
+
+func (s *sqlStore) AlertCounts(ctx context.Context) ([]AlertCount, error) {
+	var out []AlertCount
+	for c, err := range stream(ctx, s, `SELECT family, severity, community, rule, COUNT(*) FROM alerts
+WHERE status = 'firing' GROUP BY family, severity, community, rule ORDER BY family, severity, community, rule`, nil,
+		func(rows *sql.Rows) (AlertCount, error) {
+			var c AlertCount
+			err := rows.Scan(&c.Family, &c.Severity, &c.Community, &c.Rule, &c.Count)
+			return c, err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AlertEvents(ctx context.Context, key string, limit int) ([]AlertEvent, error) {
+	var out []AlertEvent
+	for e, err := range stream(ctx, s, `SELECT alert_key, at, type, channel, notice, actor, note, error, until_at
+FROM alert_events WHERE alert_key = ? ORDER BY id DESC LIMIT ?`, []any{key, limit},
+		func(rows *sql.Rows) (AlertEvent, error) {
+			var e AlertEvent
+			var at, until int64
+			err := rows.Scan(&e.Key, &at, &e.Type, &e.Channel, &e.Notice, &e.Actor, &e.Note, &e.Error, &until)
+			e.At, e.Until = fromMillis(at), fromMillis(until)
+			return e, err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AlertDeliveries(ctx context.Context, keys []string) (map[string][]DeliveryRow, error) {
+	return deliveriesOf(ctx, s, s.r, keys)
+}
+
+func (s *sqlStore) FiringAlerts(ctx context.Context, family string) iter.Seq2[AlertRef, error] {
+	return stream(ctx, s, `SELECT alert_key, rule, episode, version FROM alerts WHERE family = ? AND status = 'firing'`,
+		[]any{family}, func(rows *sql.Rows) (AlertRef, error) {
+			var r AlertRef
+			err := rows.Scan(&r.Key, &r.Rule, &r.Episode, &r.Version)
+			return r, err
+		})
+}
+
+func (s *sqlStore) OpenAlertCommunities(ctx context.Context) ([]string, error) {
+	var out []string
+	for c, err := range stream(ctx, s, `SELECT DISTINCT community FROM alerts WHERE is_open = 1 ORDER BY community`, nil,
+		func(rows *sql.Rows) (string, error) {
+			var c string
+			err := rows.Scan(&c)
+			return c, err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Silences(ctx context.Context, now time.Time) ([]SilenceRow, error) {
+	var out []SilenceRow
+	for sl, err := range stream(ctx, s, `SELECT id, alert_key, community, rule, id_hash, until_at, reason, created_by,
+    created_at, ended_at FROM alert_silences WHERE ended_at = 0 AND until_at > ? ORDER BY until_at, id`, []any{millis(now)},
+		func(rows *sql.Rows) (SilenceRow, error) {
+			var sl SilenceRow
+			var until, created, ended int64
+			err := rows.Scan(&sl.ID, &sl.Key, &sl.Community, &sl.Rule, &sl.IDHash, &until, &sl.Reason, &sl.By, &created, &ended)
+			sl.Until, sl.CreatedAt, sl.EndedAt = fromMillis(until), fromMillis(created), fromMillis(ended)
+			return sl, err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sl)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AlertCheckedAt(ctx context.Context, family string) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT checked_at FROM alert_checks WHERE family = ?`), family).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ledger read alert check: %w", err)
+	}
+	return fromMillis(at), nil
+}
+
+func (s *sqlStore) AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error] {
+	return func(yield func(AlertRosterEntry, error) bool) {
+		// A city's roster is half a million entries, read every day. Each enterprise is looked up
+		// in a map read in one pass (a join would read a random page of the enterprises per
+		// entry), and the certificates are merged in as one stream in ID-number order (lookups by
+		// chunks of ID numbers read random pages too). Both orders are byte order, as Go compares.
+		ents, err := s.enterpriseNames(ctx)
+		if err != nil {
+			yield(AlertRosterEntry{}, err)
+			return
+		}
+		cond, args := onDutyCond(day)
+		byteOrder := ""
+		if s.d.name == "postgres" {
+			byteOrder = ` COLLATE "C"`
+		}
+		entries := stream(ctx, s, `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date,
+    o.end_date, COALESCE(a.answered_at, 0)
+FROM operators o LEFT JOIN certificate_answers a ON a.id_number = o.id_number
+WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code`, args,
+			func(rows *sql.Rows) (AlertRosterEntry, error) {
+				var e AlertRosterEntry
+				o := &e.Operator
+				var start, end string
+				var answered int64
+				if err := rows.Scan(&o.IDNumber, &o.EnterpriseUSCC, &o.ItemCode, &o.Name, &o.CategoryCode, &start, &end,
+					&answered); err != nil {
+					return e, err
+				}
+				e.Answered = answered != 0
+				var errs [2]error
+				o.StartDate, errs[0] = parseDate(start)
+				o.EndDate, errs[1] = parseDate(end)
+				if err := errors.Join(errs[:]...); err != nil {
+					return e, fmt.Errorf("operator %s: %w", o.Key(), err)
+				}
+				return e, nil
+			})
+		nextCert, stop := iter.Pull2(stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
+			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
+		defer stop()
+		var ahead *mapping.Certificate // the next certificate, read but not yet matched
+		var certs []mapping.Certificate
+		certsOf := ""
+		for e, err := range entries {
+			if err != nil {
+				yield(AlertRosterEntry{}, err)
+				return
+			}
+			if id := e.Operator.IDNumber; id != certsOf {
+				certs, certsOf = nil, id
+				for {
+					if ahead == nil {
+						c, err, ok := nextCert()
+						if !ok {
+							break
+						}
+						if err != nil {
+							yield(AlertRosterEntry{}, err)
+							return
+						}
+						ahead = &c
+					}
+					if ahead.IDNumber > id {
+						break
+					}
+					if ahead.IDNumber == id {
+						certs = append(certs, *ahead)
+					}
+					ahead = nil
+				}
+			}
+			en := ents[e.Operator.EnterpriseUSCC]
+			e.EnterpriseName, e.Community, e.Certificates = en.name, en.community, certs
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+type enterpriseName struct{ name, community string }
+
+// enterpriseNames maps every enterprise's USCC to its name and community.
+func (s *sqlStore) enterpriseNames(ctx context.Context) (map[string]enterpriseName, error) {
+	out := map[string]enterpriseName{}
+	for e, err := range stream(ctx, s, `SELECT uscc, name, community FROM enterprises`, nil, func(rows *sql.Rows) ([3]string, error) {
+		var v [3]string
+		err := rows.Scan(&v[0], &v[1], &v[2])
+		return v, err
+	}) {
+		if err != nil {
+			return nil, err
+		}
+		out[e[0]] = enterpriseName{e[1], e[2]}
+	}
+	return out, nil
+}

@@ -1,0 +1,218 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+)
+
+// The alert engine's roster: the on-duty entries in key order, each with its enterprise, whether
+// the special-operations system ever answered for its ID number, and every certificate of that
+// number — across the chunks certificates are read in.
+func TestAlertRosterJoinsEnterprisesAnswersAndCertificates(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		if _, err := s.UpsertEnterprises(ctx, inputs(enterprise(1), enterprise(2))); err != nil {
+			t.Fatal(err)
+		}
+		const people = 300 // more than one chunk
+		var ops []ledger.OperatorInput
+		for n := 1; n <= people; n++ {
+			ops = append(ops, ledger.OperatorInput{Operator: operator(n, 1+n%2, "0102")})
+		}
+		gone := operator(people+1, 1, "0102")
+		gone.EndDate = date(2026, 3, 1)
+		orphan := operator(people+2, 99, "0102") // its enterprise is not in the ledger
+		ops = append(ops, ledger.OperatorInput{Operator: gone}, ledger.OperatorInput{Operator: orphan})
+		if _, err := s.UpsertOperators(ctx, ops); err != nil {
+			t.Fatal(err)
+		}
+		var certs []mapping.Certificate
+		for n := 1; n <= people; n += 3 {
+			certs = append(certs, certificate(n, "0102", date(2030, 1, 1)))
+		}
+		if _, err := s.UpsertCertificates(ctx, certs); err != nil {
+			t.Fatal(err)
+		}
+		var answered []string
+		for n := 1; n <= people; n += 2 {
+			answered = append(answered, strings.ToLower(idNumber(n)))
+		}
+		if err := s.RecordCertificateAnswers(ctx, answered, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		entries := collect(t, s.AlertRoster(ctx, date(2026, 3, 2)))
+		if len(entries) != people+1 {
+			t.Fatalf("%d entries on duty, want %d (the one that left is not)", len(entries), people+1)
+		}
+		for i, e := range entries {
+			if i > 0 && e.Operator.IDNumber < entries[i-1].Operator.IDNumber {
+				t.Fatalf("entry %d out of key order", i)
+			}
+			if e.Operator.IDNumber == orphan.IDNumber {
+				if e.EnterpriseName != "" || e.Community != "" {
+					t.Errorf("an entry of an unknown enterprise: %+v", e)
+				}
+				continue
+			}
+			var n int
+			fmt.Sscanf(e.Operator.Name, "操作员%d", &n)
+			want := enterprise(1 + n%2)
+			if e.EnterpriseName != want.Name || e.Community != want.Community || e.Operator.StartDate != date(2024, 1, 1) {
+				t.Errorf("entry %d: %+v", n, e)
+			}
+			if e.Answered != (n%2 == 1) || (len(e.Certificates) == 1) != (n%3 == 1) {
+				t.Errorf("entry %d: answered %v, %d certificates", n, e.Answered, len(e.Certificates))
+			}
+		}
+	})
+}
+
+func alertRow(n int, community, status string, since time.Time) ledger.AlertRow {
+	return ledger.AlertRow{
+		Key: fmt.Sprintf("%016x", n), Family: "certificate", Rule: "NO_CERTIFICATE", Severity: "critical",
+		Community: community, EnterpriseUSCC: uscc(n % 3), EnterpriseName: fmt.Sprintf("第%d鞋材", n%3),
+		PersonName: fmt.Sprintf("操作员%d", n), IDHash: fmt.Sprintf("id%d", n), SearchText: fmt.Sprintf("操作员%d 第%d鞋材", n, n%3),
+		Fingerprint: "fp", BodyHash: "h", Body: `{"message":"m"}`, Status: status, Episode: 1, Version: 1,
+		Since: since, ChangedAt: since, Open: true,
+	}
+}
+
+// The alert state's queries: delivery candidates of one community (a missing delivery record,
+// another episode, a repeat due, a resolution owed), claims that exclude each other until they
+// expire, pages and counts.
+func TestAlertStateQueries(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		now := clk.Now()
+		rows := []ledger.AlertRow{
+			alertRow(1, "林口社区", "firing", now.Add(-time.Hour)),     // never delivered
+			alertRow(2, "林口社区", "firing", now.Add(-2*time.Hour)),   // delivered, nothing due
+			alertRow(3, "林口社区", "firing", now.Add(-200*time.Hour)), // delivered a week ago: a repeat
+			alertRow(4, "林口社区", "resolved", now.Add(-3*time.Hour)), // resolution owed
+			alertRow(5, "灵水社区", "firing", now),                     // another community
+		}
+		rows[3].ResolvedAt = now
+		del := func(n int, sent time.Time) ledger.DeliveryRow {
+			return ledger.DeliveryRow{Key: rows[n-1].Key, Channel: "安办", Episode: 1, Version: 1, SentAt: sent, LastNotice: "new", LastAt: sent, LastOK: true}
+		}
+		err := s.AlertTx(ctx, func(tx ledger.AlertTx) error {
+			if err := tx.PutAlerts(ctx, rows); err != nil {
+				return err
+			}
+			return tx.PutDeliveries(ctx, []ledger.DeliveryRow{del(2, now.Add(-time.Hour)), del(3, now.Add(-170*time.Hour)), del(4, now.Add(-4*time.Hour))})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim := ledger.DeliveryClaim{Channel: "安办", Community: "林口社区", Run: "run-a", Until: now.Add(10 * time.Minute)}
+		var keys []string
+		err = s.AlertTx(ctx, func(tx ledger.AlertTx) error {
+			keys = keys[:0]
+			if ok, err := tx.ClaimDelivery(ctx, claim, now); !ok || err != nil {
+				return fmt.Errorf("claim: %v %v", ok, err)
+			}
+			cands, err := tx.DeliveryCandidates(ctx, ledger.DeliveryScope{Channel: "安办", Community: "林口社区", RepeatBefore: now.Add(-168 * time.Hour)})
+			for _, c := range cands {
+				keys = append(keys, c.Alert.Key)
+				if c.Alert.Body == "" {
+					t.Errorf("candidate %s without its body", c.Alert.Key)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Firing first, then critical, then … since: 3 (the oldest), 1; then the resolution.
+		if want := rows[2].Key + "," + rows[0].Key + "," + rows[3].Key; strings.Join(keys, ",") != want {
+			t.Errorf("candidates %v, want %s", keys, want)
+		}
+
+		// Another run cannot claim the message while the claim stands; after it expires it can.
+		other := claim
+		other.Run = "run-b"
+		for _, tc := range []struct {
+			at   time.Time
+			want bool
+		}{{now.Add(time.Minute), false}, {now.Add(11 * time.Minute), true}} {
+			var ok bool
+			if err := s.AlertTx(ctx, func(tx ledger.AlertTx) (err error) { ok, err = tx.ClaimDelivery(ctx, other, tc.at); return }); err != nil {
+				t.Fatal(err)
+			}
+			if ok != tc.want {
+				t.Errorf("claim at %v: %v, want %v", tc.at, ok, tc.want)
+			}
+		}
+		var released bool
+		if err := s.AlertTx(ctx, func(tx ledger.AlertTx) (err error) { released, err = tx.ReleaseDelivery(ctx, claim); return }); err != nil || released {
+			t.Errorf("releasing a claim another run took over: %v %v, want false", released, err)
+		}
+
+		page, total, err := s.AlertPage(ctx, ledger.AlertQuery{Status: "firing", Text: "第1鞋材", Limit: 1})
+		if err != nil || total != 1 || len(page) != 1 || page[0].Key != rows[0].Key { // alert 4 matches too, but is resolved
+			t.Errorf("page: %d of %d (%v): %+v", len(page), total, err, page)
+		}
+		page, total, err = s.AlertPage(ctx, ledger.AlertQuery{Text: "第1鞋材", Offset: 1, Limit: 1})
+		if err != nil || total != 2 || len(page) != 1 || page[0].Key != rows[3].Key {
+			t.Errorf("second page of every status: %d of %d (%v): %+v, want the resolved one after the firing one", len(page), total, err, page)
+		}
+		counts, err := s.AlertCounts(ctx)
+		if err != nil || len(counts) != 2 || counts[0].Community != "林口社区" || counts[0].Count != 3 || counts[1].Count != 1 {
+			t.Errorf("counts %+v (%v)", counts, err)
+		}
+	})
+}
+
+// Concurrent alert-state transactions of two processes (two stores on one database) never
+// interleave: a read-modify-write in one is not lost to the other.
+func TestAlertTransactionsAreSerialized(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			cfg := b.cfg(t)
+			clk := newClock()
+			one, two := open(t, cfg, clk), open(t, cfg, clk)
+			ctx := context.Background()
+			row := alertRow(1, "林口社区", "firing", clk.Now())
+			if err := one.AlertTx(ctx, func(tx ledger.AlertTx) error { return tx.PutAlerts(ctx, []ledger.AlertRow{row}) }); err != nil {
+				t.Fatal(err)
+			}
+			const each = 20
+			var wg sync.WaitGroup
+			errs := make(chan error, 2*each)
+			for _, st := range []ledger.Store{one, two} {
+				wg.Go(func() {
+					for range each {
+						errs <- st.AlertTx(ctx, func(tx ledger.AlertTx) error {
+							cur, err := tx.AlertStates(ctx, []string{row.Key})
+							if err != nil {
+								return err
+							}
+							r := cur[row.Key]
+							r.Body = `{"message":"m"}`
+							r.Version++
+							return tx.PutAlerts(ctx, []ledger.AlertRow{r})
+						})
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := one.AlertStates(ctx, []string{row.Key})
+			if err != nil || got[row.Key].Version != 1+2*each {
+				t.Errorf("version %d (%v), want %d: an increment was lost", got[row.Key].Version, err, 1+2*each)
+			}
+		})
+	}
+}
