@@ -146,6 +146,8 @@ type Store interface {
 	// Overview counts what the console's front page shows; day decides who is on duty (the
 	// zero date: today in Beijing).
 	Overview(ctx context.Context, day mapping.Date) (Overview, error)
+
+	SheetImporter // bulk.go: a workbook sheet in one transaction
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
