@@ -95,8 +95,8 @@ type sheetWriter struct {
 	st  styles
 }
 
-func newSheetWriter(f *excelize.File, sheet mapping.Sheet, headers []string, st styles) (*sheetWriter, error) {
-	sw, err := f.NewStreamWriter(string(sheet))
+func newSheetWriter(f *excelize.File, sheet string, headers []string, st styles) (*sheetWriter, error) {
+	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -140,7 +140,7 @@ func (w *sheetWriter) cell(v string) any {
 
 func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st styles) error {
 	headers := append(mapping.SheetEnterprises.Headers(), headerReview)
-	w, err := newSheetWriter(f, mapping.SheetEnterprises, headers, st)
+	w, err := newSheetWriter(f, string(mapping.SheetEnterprises), headers, st)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st
 
 func exportOperators(ctx context.Context, store Exporter, f *excelize.File, st styles, cat *mapping.Catalog) error {
 	headers := mapping.SheetOperators.Headers()
-	w, err := newSheetWriter(f, mapping.SheetOperators, headers, st)
+	w, err := newSheetWriter(f, string(mapping.SheetOperators), headers, st)
 	if err != nil {
 		return err
 	}
