@@ -14,6 +14,7 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mocks/dataset"
 )
 
 // BenchmarkImportRoster imports a 20 000-row 特种作业人员 sheet into a fresh SQLite ledger.
@@ -117,4 +118,72 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkImportStreet imports the generated street's workbook (mocks/dataset: N enterprises,
+// about 5.3 N roster rows; N = STREETSYNC_IMPORT_N, default 10 000) into a fresh SQLite ledger,
+// and reports rows per second and the peak Go heap in use (sampled every 2 ms): the import
+// streams, so the peak does not grow with N.
+func BenchmarkImportStreet(b *testing.B) {
+	n := 10000
+	if _, err := fmt.Sscan(os.Getenv("STREETSYNC_IMPORT_N"), &n); err != nil || n <= 0 {
+		n = 10000
+	}
+	ds, err := dataset.Generate(dataset.Params{Seed: 1, Enterprises: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "企业台账.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ds.WriteWorkbook(f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	rows := len(ds.Ledger) + len(ds.Roster)
+	ds = nil
+	runtime.GC()
+	var peak uint64
+	var cpu time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		s := newStore(b)
+		runtime.GC()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			var m runtime.MemStats
+			t := time.NewTicker(2 * time.Millisecond)
+			defer t.Stop()
+			for {
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapInuse)
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		})
+		b.StartTimer()
+		c0 := cpuTime()
+		rep, err := workbook.Import(context.Background(), s, path, opts())
+		cpu += cpuTime() - c0
+		b.StopTimer()
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := rep.Enterprises.Inserted + rep.Operators.Inserted + rep.RejectedRows; got != rows {
+			b.Fatalf("%d rows loaded or rejected of %d", got, rows)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N*rows)/cpu.Seconds(), "rows/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

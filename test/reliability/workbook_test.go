@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +23,9 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql drivers, to read the ledger's schema
+	_ "modernc.org/sqlite"
 )
 
 // hugeCellWorkbook writes a ledger workbook whose shared-strings table holds one cell of cell
@@ -252,6 +256,10 @@ func TestSIGKILLDuringImport(t *testing.T) {
 				code := proc.wait(t, time.Minute)
 				e, o := countLedger(t, st)
 				kills = append(kills, fmt.Sprintf("kill %d: exit %d, enterprises %d/%d, roster %d/%d", i, code, e, wantE, o, wantO))
+				// A first load builds the indexes at its end (SQLite): a kill must not lose them.
+				if got, want := indexesOf(t, in), indexesOf(t, ref); got != want {
+					t.Errorf("after kill %d the ledger's indexes are %s, want %s", i, got, want)
+				}
 				if (e != 0 && e != wantE) || (o != 0 && o != wantO) || (o != 0 && e == 0) {
 					t.Errorf("after kill %d the ledger holds part of a sheet: %d of %d enterprises, %d of %d roster entries", i, e, wantE, o, wantO)
 				}
@@ -290,6 +298,35 @@ func countLedger(t *testing.T, st ledger.Store) (enterprises, operators int) {
 		t.Fatal(err)
 	}
 	return ov.Enterprises, ov.Operators
+}
+
+// indexesOf lists the ledger's indexes, as one string.
+func indexesOf(t *testing.T, in *installation) string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name`
+	if in.driver == "postgres" {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`
+	}
+	driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[in.driver]
+	db, err := sql.Open(driver, in.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ",")
 }
 
 // waitForCount waits until the import has committed its enterprise sheet.
