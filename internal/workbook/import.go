@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"streetsync/internal/ledger"
 	"streetsync/internal/logging"
@@ -538,13 +539,22 @@ func (im *importer) finish() {
 }
 
 // maskValue shows a rejected cell the way it may leave the ledger: an ID number column masked
-// whatever it holds, and any ID number inside other text masked too.
+// whatever it holds, and any ID number inside other text masked too; a long value shows its
+// first maxShown characters (the quarantine keeps the row whole).
 func maskValue(p mapping.Problem) string {
 	if p.Field == "idNumber" {
 		return logging.MaskID(strings.TrimSpace(p.Value))
 	}
-	return logging.MaskIDsInText(p.Value)
+	v := logging.MaskIDsInText(p.Value)
+	if utf8.RuneCountInString(v) > maxShown {
+		v = string([]rune(v)[:maxShown]) + "…"
+	}
+	return v
 }
+
+// maxShown bounds a value shown in the report, so that a thousand rows of long cells stay a
+// report a person reads, and a console session holds a small one.
+const maxShown = 100
 
 // explainNumericID replaces the reason of an ID number that Excel stored as a number
 // (3.50582198001011E+17): its last digits are already lost, and the fix is in Excel, not in

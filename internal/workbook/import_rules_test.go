@@ -290,3 +290,14 @@ func TestLoadedRowsResolveEarlierRejections(t *testing.T) {
 		t.Errorf("open rejections %v, want only the one after its key loaded (%s)", open, uscc(3))
 	}
 }
+
+// A long rejected value shows its first 100 characters: the report stays readable and small.
+func TestLongRejectedValueIsShortened(t *testing.T) {
+	s := newStore(t)
+	bad := enterpriseRow(1)
+	bad[11] = strings.Repeat("营", 300) // no such 企业状态
+	rep := mustImport(t, s, writeXLSX(t, filepath.Join(t.TempDir(), "a.xlsx"), sheet{name: "企业台账", rows: rows(enterpriseHeaders, bad)}), opts())
+	if len(rep.Rejected) != 1 || rep.Rejected[0].Value != strings.Repeat("营", 100)+"…" {
+		t.Errorf("rejections %+v, want the value cut to 100 characters", rep.Rejected)
+	}
+}
