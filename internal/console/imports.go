@@ -22,23 +22,24 @@ func maskImport(res *ImportResult) {
 	}
 	for i := range res.Rejected {
 		rj := &res.Rejected[i]
-		if strings.Contains(rj.Column, "身份证") {
-			rj.Value = logging.MaskID(rj.Value)
-		}
-		rj.Value = logging.MaskIDsInText(rj.Value)
-		rj.Reason = logging.MaskIDsInText(rj.Reason)
+		rj.Value, rj.Reason = maskCell(rj.Column, rj.Value), logging.MaskIDsInText(rj.Reason)
 	}
 	for i := range res.WarningList {
 		w := &res.WarningList[i]
-		if strings.Contains(w.Column, "身份证") {
-			w.Value = logging.MaskID(w.Value)
-		}
-		w.Value = logging.MaskIDsInText(w.Value)
-		w.Message = logging.MaskIDsInText(w.Message)
+		w.Value, w.Message = maskCell(w.Column, w.Value), logging.MaskIDsInText(w.Message)
 	}
 	for i := range res.RejectedCounts {
 		res.RejectedCounts[i].Reason = logging.MaskIDsInText(res.RejectedCounts[i].Reason)
 	}
+}
+
+// maskCell masks a cell quoted from a workbook: an ID number column whatever it holds, and any
+// ID number inside other text.
+func maskCell(column, value string) string {
+	if strings.Contains(column, "身份证") {
+		value = logging.MaskID(value)
+	}
+	return logging.MaskIDsInText(value)
 }
 
 // RejectedCount is how many rows the import rejected (for the page).

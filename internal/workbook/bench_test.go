@@ -73,25 +73,9 @@ func BenchmarkExportEnterprises(b *testing.B) {
 	var peak uint64
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			var m runtime.MemStats
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapInuse)
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-			}
-		})
+		stop := watchHeap(&peak)
 		err := workbook.Export(ctx, s, filepath.Join(dir, fmt.Sprintf("export-%d.xlsx", i)), opts())
-		close(stop)
-		wg.Wait()
+		stop()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -99,6 +83,27 @@ func BenchmarkExportEnterprises(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(base.HeapInuse)/(1<<20), "base-heap-MB")
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// watchHeap samples the heap in use every 2 ms into *peak until stop is called.
+func watchHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var m runtime.MemStats
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			*peak = max(*peak, m.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // benchExportSize is 100 000, or STREETSYNC_EXPORT_N to see how the peak grows with the ledger.
@@ -152,29 +157,13 @@ func BenchmarkImportStreet(b *testing.B) {
 		b.StopTimer()
 		s := newStore(b)
 		runtime.GC()
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			var m runtime.MemStats
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapInuse)
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-			}
-		})
+		stop := watchHeap(&peak)
 		b.StartTimer()
 		c0 := cpuTime()
 		rep, err := workbook.Import(context.Background(), s, path, opts())
 		cpu += cpuTime() - c0
 		b.StopTimer()
-		close(stop)
-		wg.Wait()
+		stop()
 		if err != nil {
 			b.Fatal(err)
 		}

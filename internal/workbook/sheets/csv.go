@@ -119,6 +119,19 @@ func (c *csvRows) afterCR() (int, error) {
 	return crText, nil
 }
 
+// crEndsRecord is called after a CR outside quotes: a CR LF or a CR at the end of the file ends
+// the record; otherwise the CR is text.
+func (c *csvRows) crEndsRecord() (bool, error) {
+	cr, err := c.afterCR()
+	if err != nil {
+		return false, err
+	}
+	if cr == crLF {
+		c.recordEnds()
+	}
+	return cr != crText, nil
+}
+
 // recordEnds notes that the record ends with the line end just read.
 func (c *csvRows) recordEnds() {
 	c.recEnd = c.line
@@ -145,15 +158,8 @@ func (c *csvRows) field() (end bool, err error) {
 			c.recordEnds()
 			return true, nil
 		case '\r':
-			cr, err := c.afterCR()
-			if err != nil {
-				return false, err
-			}
-			if cr == crLF {
-				c.recordEnds()
-			}
-			if cr != crText {
-				return true, nil
+			if end, err := c.crEndsRecord(); end || err != nil {
+				return end, err
 			}
 			c.text.writeByte('\r')
 		default:
@@ -195,15 +201,8 @@ func (c *csvRows) quoted() (end bool, err error) {
 				c.recordEnds()
 				return true, nil
 			case '\r':
-				cr, err := c.afterCR()
-				if err != nil {
-					return false, err
-				}
-				if cr == crLF {
-					c.recordEnds()
-				}
-				if cr != crText {
-					return true, nil
+				if end, err := c.crEndsRecord(); end || err != nil {
+					return end, err
 				}
 				c.text.writeByte('"')
 				c.text.writeByte('\r')
