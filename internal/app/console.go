@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,8 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	lists := &rejectionLists{}
+	a.onClose("import rejection lists", lists.close)
 	deps := console.Deps{
 		Jobs:       syncRunner{a},
 		History:    runHistory{s: sched},
@@ -58,7 +61,7 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 		Alerts:     alertStore,
 		Alarms:     alarmsWithPush{Store: st, runner: runner},
 		Ledger:     st,
-		Workbook:   consoleWorkbook{store: st, catalog: cat},
+		Workbook:   consoleWorkbook{store: st, catalog: cat, communities: a.cfg.Region.Communities, lists: lists},
 		Status:     a,
 	}
 	return console.New(deps, console.Options{
@@ -104,10 +107,13 @@ func (a alarmsWithPush) RecordAlarmFeedback(ctx context.Context, fb mapping.Alar
 }
 
 // consoleWorkbook loads an uploaded workbook through a temporary file (the workbook package
-// reads by path: xlsx needs random access) and writes the export the same way.
+// reads by path: xlsx needs random access) and writes the export the same way. The full list of
+// an import's rejected rows and warnings goes to rejectionLists, for the console's download.
 type consoleWorkbook struct {
-	store   ledger.Store
-	catalog *mapping.Catalog
+	store       ledger.Store
+	catalog     *mapping.Catalog
+	communities []string
+	lists       *rejectionLists
 }
 
 func (w consoleWorkbook) Import(ctx context.Context, name string, r io.Reader, dryRun bool) (*console.ImportResult, error) {
@@ -133,16 +139,105 @@ func (w consoleWorkbook) Import(ctx context.Context, name string, r io.Reader, d
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	rep, err := workbook.Import(ctx, w.store, path, workbook.Options{DryRun: dryRun, Catalog: w.catalog})
+	id, listPath, err := w.lists.reserve()
 	if err != nil {
 		return nil, err
 	}
+	rep, err := workbook.Import(ctx, w.store, path, workbook.Options{DryRun: dryRun, Catalog: w.catalog,
+		Communities: w.communities, RejectedPath: listPath})
+	if err != nil {
+		w.lists.drop(listPath)
+		return nil, err
+	}
 	out := &console.ImportResult{Enterprises: rep.Enterprises, Operators: rep.Operators, DryRun: dryRun,
-		Rejected: make([]console.Rejection, len(rep.Rejected))}
+		Rejected: make([]console.Rejection, len(rep.Rejected)), RejectedRows: rep.RejectedRows,
+		RejectedOmitted: rep.RejectedOmitted, Warnings: rep.Warnings, WarningsOmitted: rep.WarningsOmitted}
 	for i, x := range rep.Rejected {
 		out.Rejected[i] = console.Rejection(x)
 	}
+	for _, c := range rep.RejectedCounts {
+		out.RejectedCounts = append(out.RejectedCounts, console.RejectionCount(c))
+	}
+	for _, x := range rep.WarningList {
+		out.WarningList = append(out.WarningList, console.Warning(x))
+	}
+	if rep.RejectedRows+rep.Warnings == 0 {
+		w.lists.drop(listPath) // nothing to download
+	} else {
+		w.lists.keep(id)
+		out.ListID = id
+	}
 	return out, nil
+}
+
+func (w consoleWorkbook) RejectionList(_ context.Context, id string, dst io.Writer) error {
+	f, err := w.lists.open(id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(dst, f)
+	return err
+}
+
+// rejectionLists keeps the full rejection lists of the console's latest imports on disk — a
+// few, the oldest deleted as new ones come — so that the operator can download one after the
+// page has shown its first thousand rows, and the daemon holds none of them in memory.
+type rejectionLists struct {
+	mu  sync.Mutex
+	dir string   // made at the first import; removed at close
+	ids []string // kept lists, oldest first
+}
+
+// keepRejectionLists is how many lists stay downloadable.
+const keepRejectionLists = 8
+
+// reserve names a new list: an unguessable id and the path it is written to.
+func (l *rejectionLists) reserve() (string, string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.dir == "" {
+		dir, err := os.MkdirTemp("", "streetsync-rejected-*")
+		if err != nil {
+			return "", "", err
+		}
+		l.dir = dir
+	}
+	id := rand.Text()
+	return id, filepath.Join(l.dir, id+".xlsx"), nil
+}
+
+// keep makes a written list downloadable, deleting the oldest beyond keepRejectionLists.
+func (l *rejectionLists) keep(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append(l.ids, id)
+	for len(l.ids) > keepRejectionLists {
+		_ = os.Remove(filepath.Join(l.dir, l.ids[0]+".xlsx"))
+		l.ids = l.ids[1:]
+	}
+}
+
+// drop deletes a list that is not kept.
+func (l *rejectionLists) drop(path string) { _ = os.Remove(path) }
+
+func (l *rejectionLists) open(id string) (*os.File, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !slices.Contains(l.ids, id) {
+		return nil, fmt.Errorf("rejection list: %w", ledger.ErrNotFound)
+	}
+	return os.Open(filepath.Join(l.dir, id+".xlsx"))
+}
+
+func (l *rejectionLists) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = nil
+	if l.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(l.dir)
 }
 
 func (w consoleWorkbook) Export(ctx context.Context, dst io.Writer) error {

@@ -198,7 +198,8 @@ func (d *Demo) Prepare(ctx context.Context) (*DemoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sum.Import, err = workbook.Import(ctx, st, d.workbook, workbook.Options{Catalog: cat}); err != nil {
+	opts := workbook.Options{Catalog: cat, Communities: d.App.Config().Region.Communities}
+	if sum.Import, err = workbook.Import(ctx, st, d.workbook, opts); err != nil {
 		return nil, fmt.Errorf("import the demo workbook: %w", err)
 	}
 	if sum.Sync, err = d.App.Sync(ctx, jobs.All, true); err != nil {

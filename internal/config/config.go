@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,15 @@ type Config struct {
 type Region struct {
 	Code string `yaml:"code" json:"code"` // 行政区划代码, 9 digits
 	Name string `yaml:"name" json:"name"`
+	// Communities are the street's 社区: a workbook row naming another is imported with a
+	// warning that lists these. An explicit empty list turns the check off.
+	Communities []string `yaml:"communities" json:"communities"`
+}
+
+// communities are 灵源街道's 社区, the default of region.communities. (mocks/dataset generates
+// the same names; config does not import mocks.)
+var communities = []string{
+	"林口社区", "张前社区", "林格社区", "英塘社区", "曾林社区", "灵水社区", "西亭社区", "许坑社区", "洪溪社区",
 }
 
 // Redis locates the Redis that holds the retry queue, cursors, locks and alert state.
@@ -236,7 +246,7 @@ type Log struct {
 // over it, so a key absent from the file keeps its default while `addr: ""` really means "".
 func Default() Config {
 	return Config{
-		Region: Region{Code: "350582006", Name: "灵源街道"},
+		Region: Region{Code: "350582006", Name: "灵源街道", Communities: slices.Clone(communities)},
 		Redis:  Redis{Addr: "127.0.0.1:6379", Prefix: "streetsync:"},
 		Ledger: Ledger{Driver: "sqlite", DSN: "data/ledger.db"},
 		Quanzhou: Quanzhou{

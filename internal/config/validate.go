@@ -31,6 +31,21 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	if !regionCode.MatchString(c.Region.Code) {
 		v.add("region.code", "应为 9 位行政区划代码，实为 %q", c.Region.Code)
 	}
+	seenCommunity := map[string]int{}
+	for i, name := range c.Region.Communities {
+		key := fmt.Sprintf("region.communities[%d]", i)
+		switch trimmed := strings.TrimSpace(name); {
+		case trimmed == "":
+			v.add(key, "社区名称不能为空")
+		case len([]rune(trimmed)) > 50:
+			v.add(key, "社区名称过长（%d 个字），应为“林口社区”这样的名称", len([]rune(trimmed)))
+		default:
+			if j, dup := seenCommunity[trimmed]; dup {
+				v.add(key, "与 region.communities[%d] 重复：%s", j, trimmed)
+			}
+			seenCommunity[trimmed] = i
+		}
+	}
 
 	if !c.Redis.Embedded() {
 		for i, a := range append([]string{c.Redis.Addr}, c.Redis.Addrs...) {

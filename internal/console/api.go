@@ -47,6 +47,7 @@ func (s *Server) apiRoutes() http.Handler {
 	mux.HandleFunc("POST /api/ledger/enterprises/{uscc}/confirm", s.apiConfirm)
 	mux.HandleFunc("POST /api/workbook/import", s.apiImport)
 	mux.HandleFunc("GET /api/workbook/export", s.downloadWorkbook)
+	mux.HandleFunc("GET /api/workbook/rejected/{id}", s.downloadRejected)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, http.StatusNotFound, msgPageNotFound)
 	})
@@ -534,6 +535,9 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if res.ListID != "" {
+		res.RejectedList = apiRejectedListPath(res.ListID)
+	}
 	s.writeJSON(w, http.StatusOK, res)
 }
 
@@ -635,17 +639,7 @@ func (s *Server) importWorkbook(r *http.Request, up *upload, dryRun bool) (*Impo
 		return nil, err
 	}
 	res.DryRun = dryRun
-	if res.Rejected == nil {
-		res.Rejected = []Rejection{}
-	}
-	for i := range res.Rejected {
-		rj := &res.Rejected[i]
-		if strings.Contains(rj.Column, "身份证") {
-			rj.Value = logging.MaskID(rj.Value)
-		}
-		rj.Value = logging.MaskIDsInText(rj.Value)
-		rj.Reason = logging.MaskIDsInText(rj.Reason)
-	}
+	maskImport(res)
 	if !dryRun {
 		s.dir.invalidate()
 	}

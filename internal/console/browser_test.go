@@ -3,6 +3,8 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -331,6 +333,7 @@ func TestBrowserConsole(t *testing.T) {
 		{"a post without the CSRF token is refused", browserPostWithoutCSRF},
 		{"pages fit a 1366-pixel screen and mask ID numbers", browserPagesFit},
 		{"run a job now", browserRunJob},
+		{"an import's result is at the top, red when rows were rejected", browserImportResult},
 	} {
 		t.Run(step.name, func(t *testing.T) { step.run(t, ctx, dc) })
 	}
@@ -553,6 +556,87 @@ func browserRunJob(t *testing.T, ctx context.Context, dc *demoConsole) {
 	}
 }
 
+// browserImportResult uploads (as a dry run) a community's CSV with 1 050 rows whose phone is
+// wrong and one good row naming a community the street does not have. The result is at the top
+// of the ledger page, red, with the counts, the first 1 000 rejected rows, the counts by column
+// and reason of all of them, the warning, and a download of the full list.
+func browserImportResult(t *testing.T, ctx context.Context, dc *demoConsole) {
+	var ents []ledger.EnterpriseRecord
+	for e, err := range dc.ledger.Enterprises(dc.ctx, ledger.EnterpriseFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ents = append(ents, e)
+	}
+	const bad = 1050
+	var b strings.Builder
+	b.WriteString("统一社会信用代码,企业名称,法定代表人,主要负责人,主要负责人电话,经营地址,所属社区,行业类别,企业状态\r\n")
+	for i := 0; i < bad; i++ {
+		fmt.Fprintf(&b, "%s,%s,王建国,王建国,0595-12,灵源街道林口路%d号,林口社区,轻工,在营\r\n", ents[i%len(ents)].USCC, ents[i%len(ents)].Name, i)
+	}
+	fmt.Fprintf(&b, "%s,%s,王建国,王建国,13905951234,灵源街道英墩路8号,英墩社区,轻工,在营\r\n", ents[0].USCC, ents[0].Name)
+	path := filepath.Join(t.TempDir(), "企业台账-社区报送.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "upload",
+		chromedp.Navigate(dc.ts.URL+"/ledger"),
+		visible("#import-form"),
+		chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{path}),
+		chromedp.Click(chromedp.CSS(`#import-form input[name=dryRun]`)),
+		chromedp.Click(chromedp.CSS("#import-submit")),
+		visible("#import-result"),
+		shot("ledger-import-result"),
+	)
+	type box struct{ Top, ListTop float64 }
+	pos := eval[box](t, ctx, `({Top: document.querySelector("#import-result").getBoundingClientRect().top,
+		ListTop: document.querySelector("#enterprise-table").getBoundingClientRect().top})`)
+	if pos.Top > 150 || pos.Top >= pos.ListTop {
+		t.Errorf("the result is at %.0f px, the ledger table at %.0f px: want the result first, at the top", pos.Top, pos.ListTop)
+	}
+	if got := eval[string](t, ctx, `getComputedStyle(document.querySelector("#import-result")).borderTopColor`); got != "rgb(217, 45, 32)" {
+		t.Errorf("the result's border is %s, want the critical red", got)
+	}
+	if got := text(t, ctx, "#import-rejected-count"); got != fmt.Sprintf("被拒绝 %d 行", bad) {
+		t.Errorf("rejected count %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#rejected tbody tr").length`); n != 1000 {
+		t.Errorf("%d rejected rows listed, want the first 1000", n)
+	}
+	if got := text(t, ctx, "#rejected-counts tbody tr"); !strings.Contains(got, "主要负责人电话") || !strings.Contains(got, fmt.Sprint(bad)) {
+		t.Errorf("counts by column and reason: %q", got)
+	}
+	if got := text(t, ctx, "#import-warnings tbody tr"); !strings.Contains(got, "英墩社区") || !strings.Contains(got, "林口社区") {
+		t.Errorf("warning row %q, want the unknown community and the known ones", got)
+	}
+	type download struct {
+		Status int
+		Type   string
+		Body   string
+	}
+	dl := value(t, ctx, "download the full list", chromedp.Evaluate[download](`(async () => {
+		const r = await fetch(document.querySelector("#import-rejected-download").href);
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = ""; for (const x of b) s += String.fromCharCode(x);
+		return {Status: r.status, Type: r.headers.get("content-type"), Body: btoa(s)};
+	})()`, chromedp.EvalAwaitPromise))
+	body, err := base64.StdEncoding.DecodeString(dl.Body)
+	if err != nil || dl.Status != http.StatusOK {
+		t.Fatalf("download: %d %s %v", dl.Status, dl.Type, err)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the full list is not an xlsx workbook: %v", err)
+	}
+	rejected, _ := x.GetRows("被拒绝的行")
+	warnings, _ := x.GetRows("提示")
+	x.Close()
+	if len(rejected) != bad+1 || len(warnings) != 2 {
+		t.Errorf("the full list holds %d rejections and %d warnings (with headers), want %d and 2", len(rejected), len(warnings), bad+1)
+	}
+	dc.assertNoFullIDs(t, "import result", html(t, ctx))
+}
+
 // TestAPIOverTheRealStreetsyncMasksIDNumbers calls every listing of the API on a real
 // streetsync (after a reconciliation) and finds no whole ID number in any answer.
 func TestAPIOverTheRealStreetsyncMasksIDNumbers(t *testing.T) {
@@ -614,6 +698,81 @@ func TestAPIOverTheRealStreetsyncMasksIDNumbers(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the exported roster lacks a whole ID number")
+	}
+}
+
+// The API's import answer lists the first 1 000 rejected rows, counts the rest, lists the
+// warnings and links the full list, which the token downloads; the 9th newer list pushes the
+// oldest out, and an unknown list is 404.
+func TestAPIImportResultLinksTheFullList(t *testing.T) {
+	dc := newDemoConsole(t)
+	var ent ledger.EnterpriseRecord
+	for e, err := range dc.ledger.Enterprises(dc.ctx, ledger.EnterpriseFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ent = e
+		break
+	}
+	upload := func(rows int) console.ImportResult {
+		var b strings.Builder
+		b.WriteString("统一社会信用代码,企业名称,法定代表人,主要负责人,主要负责人电话,经营地址,所属社区,行业类别,企业状态\n")
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(&b, "%s,%s,王建国,王建国,12,林口路%d号,英墩社区,轻工,在营\n", ent.USCC, ent.Name, i)
+		}
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "企业.csv")
+		fw.Write([]byte(b.String()))
+		mw.Close()
+		req, _ := http.NewRequest("POST", dc.ts.URL+"/api/workbook/import?dryRun=true", &body)
+		req.Header.Set("Authorization", "Bearer "+dc.demo.Token)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res console.ImportResult
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("import: %d %v", resp.StatusCode, err)
+		}
+		return res
+	}
+	get := func(path string) (int, []byte) {
+		req, _ := http.NewRequest("GET", dc.ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+dc.demo.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	first := upload(1200)
+	if len(first.Rejected) != 1000 || first.RejectedOmitted != 200 || len(first.RejectedCounts) == 0 ||
+		first.RejectedCounts[0].Rows != 1200 || !strings.HasPrefix(first.RejectedList, "/api/workbook/rejected/") {
+		t.Fatalf("answer: %d listed, %d omitted, counts %+v, list %q", len(first.Rejected), first.RejectedOmitted, first.RejectedCounts, first.RejectedList)
+	}
+	status, b := get(first.RejectedList)
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if status != http.StatusOK || err != nil {
+		t.Fatalf("download: %d %v", status, err)
+	}
+	rows, _ := x.GetRows("被拒绝的行")
+	x.Close()
+	if len(rows) != 1201 {
+		t.Errorf("the full list holds %d rows, want a header and 1200", len(rows))
+	}
+	for range 8 {
+		upload(1)
+	}
+	if status, _ := get(first.RejectedList); status != http.StatusNotFound {
+		t.Errorf("the oldest of 9 lists: %d, want 404 (8 are kept)", status)
+	}
+	if status, _ := get("/api/workbook/rejected/NOSUCHLIST"); status != http.StatusNotFound {
+		t.Errorf("an unknown list: %d, want 404", status)
 	}
 }
 

@@ -133,14 +133,49 @@ type Workbook interface {
 	Import(ctx context.Context, name string, r io.Reader, dryRun bool) (*ImportResult, error)
 	// Export writes the whole ledger as an .xlsx workbook.
 	Export(ctx context.Context, w io.Writer) error
+	// RejectionList writes the full list of an import's rejected rows and warnings (.xlsx), by
+	// the ListID of its result; an error wrapping ledger.ErrNotFound when it is unknown or was
+	// dropped to make room for newer ones.
+	RejectionList(ctx context.Context, id string, w io.Writer) error
 }
 
-// ImportResult is `import --format json`.
+// ImportResult is `import --format json`. Rejected lists the problems of the first 1 000 rejected
+// rows, WarningList the first 1 000 warnings; the rest are counted, and the full list is a
+// download. It is kept in the operator's session until shown, so it stays this small however
+// large the upload.
 type ImportResult struct {
-	Enterprises ledger.Counts `json:"enterprises"`
-	Operators   ledger.Counts `json:"operators"`
-	Rejected    []Rejection   `json:"rejected"`
-	DryRun      bool          `json:"dryRun,omitempty"`
+	Enterprises     ledger.Counts    `json:"enterprises"`
+	Operators       ledger.Counts    `json:"operators"`
+	Rejected        []Rejection      `json:"rejected"`
+	RejectedOmitted int              `json:"rejectedOmitted,omitempty"`
+	RejectedCounts  []RejectionCount `json:"rejectedCounts,omitempty"`
+	WarningList     []Warning        `json:"warnings,omitempty"`
+	WarningsOmitted int              `json:"warningsOmitted,omitempty"`
+	// RejectedList is the API's URL of the full list of rejected rows and warnings.
+	RejectedList string `json:"rejectedList,omitempty"`
+	DryRun       bool   `json:"dryRun,omitempty"`
+	// ListID names the full list for Workbook.RejectionList ("" when there is none).
+	ListID string `json:"-"`
+	// RejectedRows counts every rejected row, Warnings every warning (0: the listed ones).
+	RejectedRows int `json:"-"`
+	Warnings     int `json:"-"`
+}
+
+// RejectionCount counts the rejected rows of one sheet with one problem in one column.
+type RejectionCount struct {
+	Sheet  string `json:"sheet"`
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+	Rows   int    `json:"rows"`
+}
+
+// Warning is a finding kept with an imported record.
+type Warning struct {
+	Sheet   string `json:"sheet"`
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
 }
 
 // Rejection is one rejected workbook row.

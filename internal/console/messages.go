@@ -46,19 +46,20 @@ const (
 
 // Flashes after a console action.
 const (
-	flashTaskStarted  = "%s已开始运行"
-	flashTaskDone     = "%s已完成"
-	flashTaskFailed   = "%s失败：%s"
-	flashRetried      = "已重新排队 %d 条"
-	flashDropped      = "已丢弃 %d 条"
-	flashAcked        = "已记录督促情况"
-	flashSilenced     = "已屏蔽至 %s"
-	flashFeedback     = "已记录处置反馈，将推送至平台"
-	flashFeedbackSame = "相同的处置反馈已记录过"
-	flashConfirmed    = "已确认企业 %s"
-	flashImported     = "导入完成：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
-	flashDryRun       = "预检完成（未写入）：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
-	flashLoggedOut    = "已退出登录"
+	flashTaskStarted   = "%s已开始运行"
+	flashTaskDone      = "%s已完成"
+	flashTaskFailed    = "%s失败：%s"
+	flashRetried       = "已重新排队 %d 条"
+	flashDropped       = "已丢弃 %d 条"
+	flashAcked         = "已记录督促情况"
+	flashSilenced      = "已屏蔽至 %s"
+	flashFeedback      = "已记录处置反馈，将推送至平台"
+	flashFeedbackSame  = "相同的处置反馈已记录过"
+	flashConfirmed     = "已确认企业 %s"
+	flashImported      = "导入完成：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
+	msgNoRejectionList = "这份被拒绝的行清单已不在服务器上（只保留最近几次导入的清单）：请重新导入该文件以生成清单"
+	flashDryRun        = "预检完成（未写入）：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
+	flashLoggedOut     = "已退出登录"
 )
 
 // Task labels.

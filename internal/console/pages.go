@@ -55,6 +55,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /ledger/confirm", s.action(s.confirmEnterprise))
 	mux.HandleFunc("POST /ledger/import", s.importPage)
 	mux.HandleFunc("GET /ledger/export.xlsx", s.page(s.consoleDownload(s.downloadWorkbook)))
+	mux.HandleFunc("GET /ledger/import/rejected/{id}", s.page(s.downloadRejectedPage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, msgPageNotFound)
 	})
@@ -827,9 +828,13 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) {
 		if dry {
 			format = flashDryRun
 		}
+		kind := "ok"
+		if res.rejectedRows() > 0 {
+			kind = "error" // as the result below it: red when rows were rejected
+		}
 		s.sessions.setImport(sess, res)
-		s.sessions.addFlash(sess, "ok", fmt.Sprintf(format, res.Enterprises.Inserted, res.Enterprises.Updated,
-			res.Operators.Inserted, res.Operators.Updated, len(res.Rejected)))
+		s.sessions.addFlash(sess, kind, fmt.Sprintf(format, res.Enterprises.Inserted, res.Enterprises.Updated,
+			res.Operators.Inserted, res.Operators.Updated, res.rejectedRows()))
 	}
 	http.Redirect(w, r, "/ledger", http.StatusSeeOther)
 }

@@ -288,6 +288,9 @@ func (stub) Import(context.Context, string, io.Reader, bool) (*ImportResult, err
 	return &ImportResult{}, nil
 }
 func (stub) Export(context.Context, io.Writer) error { return nil }
+func (stub) RejectionList(context.Context, string, io.Writer) error {
+	return fmt.Errorf("rejection list: %w", ledger.ErrNotFound)
+}
 
 // Behind a trusted proxy the client, scheme and host are the ones the proxy names; anyone else's
 // X-Forwarded-* claims are ignored.

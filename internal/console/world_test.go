@@ -515,6 +515,11 @@ func (f *fakeWorkbook) Import(ctx context.Context, name string, r io.Reader, dry
 	return res, nil
 }
 
+// RejectionList knows no list: the stand-in keeps none (the real one is internal/app's).
+func (f *fakeWorkbook) RejectionList(context.Context, string, io.Writer) error {
+	return fmt.Errorf("rejection list: %w", ledger.ErrNotFound)
+}
+
 func (f *fakeWorkbook) Export(ctx context.Context, w io.Writer) error {
 	x := excelize.NewFile()
 	defer x.Close()

@@ -153,8 +153,9 @@ type Store interface {
 	// zero date: today in Beijing).
 	Overview(ctx context.Context, day mapping.Date) (Overview, error)
 
-	DaemonState // runs.go: run history, platform health, the Redis marker
-	AlertState  // the alert engine's state (alertstate.go)
+	DaemonState   // runs.go: run history, platform health, the Redis marker
+	AlertState    // the alert engine's state (alertstate.go)
+	SheetImporter // bulk.go: a workbook sheet in one transaction
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.

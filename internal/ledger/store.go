@@ -135,6 +135,9 @@ const maxWriteAttempts = 5
 // write runs fn in a transaction on the writer and commits it, trying again when the database
 // says another writer was in the way. fn must be repeatable: it is called afresh per attempt.
 func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if tx := s.sheetTxOf(ctx); tx != nil {
+		return fn(tx) // part of an import's sheet transaction (bulk.go), committed with it
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
 		if err == nil || attempt == maxWriteAttempts || !s.d.retryable(err) {

@@ -14,6 +14,7 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mocks/dataset"
 )
 
 // BenchmarkImportRoster imports a 20 000-row 特种作业人员 sheet into a fresh SQLite ledger.
@@ -29,6 +30,7 @@ func BenchmarkImportRoster(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		s := newStore(b)
+		seedEnterprises(b, s, 200) // the roster's enterprises
 		c0 := cpuTime()
 		b.StartTimer()
 		rep, err := workbook.Import(context.Background(), s, path, opts())
@@ -71,25 +73,9 @@ func BenchmarkExportEnterprises(b *testing.B) {
 	var peak uint64
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			var m runtime.MemStats
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapInuse)
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-			}
-		})
+		stop := watchHeap(&peak)
 		err := workbook.Export(ctx, s, filepath.Join(dir, fmt.Sprintf("export-%d.xlsx", i)), opts())
-		close(stop)
-		wg.Wait()
+		stop()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -97,6 +83,27 @@ func BenchmarkExportEnterprises(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(base.HeapInuse)/(1<<20), "base-heap-MB")
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// watchHeap samples the heap in use every 2 ms into *peak until stop is called.
+func watchHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var m runtime.MemStats
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			*peak = max(*peak, m.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // benchExportSize is 100 000, or STREETSYNC_EXPORT_N to see how the peak grows with the ledger.
@@ -116,4 +123,56 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkImportStreet imports the generated street's workbook (mocks/dataset: N enterprises,
+// about 5.3 N roster rows; N = STREETSYNC_IMPORT_N, default 10 000) into a fresh SQLite ledger,
+// and reports rows per second and the peak Go heap in use (sampled every 2 ms): the import
+// streams, so the peak does not grow with N.
+func BenchmarkImportStreet(b *testing.B) {
+	n := 10000
+	if _, err := fmt.Sscan(os.Getenv("STREETSYNC_IMPORT_N"), &n); err != nil || n <= 0 {
+		n = 10000
+	}
+	ds, err := dataset.Generate(dataset.Params{Seed: 1, Enterprises: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "企业台账.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ds.WriteWorkbook(f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	rows := len(ds.Ledger) + len(ds.Roster)
+	ds = nil
+	runtime.GC()
+	var peak uint64
+	var cpu time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		s := newStore(b)
+		runtime.GC()
+		stop := watchHeap(&peak)
+		b.StartTimer()
+		c0 := cpuTime()
+		rep, err := workbook.Import(context.Background(), s, path, opts())
+		cpu += cpuTime() - c0
+		b.StopTimer()
+		stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := rep.Enterprises.Inserted + rep.Operators.Inserted + rep.RejectedRows; got != rows {
+			b.Fatalf("%d rows loaded or rejected of %d", got, rows)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N*rows)/cpu.Seconds(), "rows/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

@@ -56,6 +56,9 @@ func TestImportCSVInEveryEncodingExcelWrites(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
+			if tc.operators > 0 {
+				seedEnterprises(t, s, 1) // the roster's enterprise
+			}
 			// A bad row, to see which sheet the file was read as.
 			bad := "\r\n,,,,,,,,,\r\n" + strings.Repeat("x,", 9) + "x\r\n"
 			content := append(append([]byte{}, tc.content...), bad...)
@@ -92,6 +95,7 @@ func mappingKey(id, enterprise, item string) mapping.OperatorKey {
 // CRLF, no BOM, a blank line, dates in three spellings, one ID number with a wrong check digit.
 func TestImportCheckedInGBKRoster(t *testing.T) {
 	s := newStore(t)
+	seedEnterprises(t, s, 1) // the roster's enterprise
 	rep := mustImport(t, s, filepath.Join("testdata", "roster_gbk.csv"), opts())
 	if rep.Operators != (ledger.Counts{Inserted: 2}) || len(rep.Rejected) != 1 {
 		t.Fatalf("report %+v", rep)

@@ -96,8 +96,8 @@ type sheetWriter struct {
 	st  styles
 }
 
-func newSheetWriter(f *excelize.File, sheet mapping.Sheet, headers []string, st styles) (*sheetWriter, error) {
-	sw, err := f.NewStreamWriter(string(sheet))
+func newSheetWriter(f *excelize.File, sheet string, headers []string, st styles) (*sheetWriter, error) {
+	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -141,7 +141,7 @@ func (w *sheetWriter) cell(v string) any {
 
 func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st styles) error {
 	headers := mapping.SheetEnterprises.Headers()
-	w, err := newSheetWriter(f, mapping.SheetEnterprises, headers, st)
+	w, err := newSheetWriter(f, string(mapping.SheetEnterprises), headers, st)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st
 
 func exportOperators(ctx context.Context, store Exporter, f *excelize.File, st styles, cat *mapping.Catalog) error {
 	headers := mapping.SheetOperators.Headers()
-	w, err := newSheetWriter(f, mapping.SheetOperators, headers, st)
+	w, err := newSheetWriter(f, string(mapping.SheetOperators), headers, st)
 	if err != nil {
 		return err
 	}

@@ -133,6 +133,23 @@ func writeXLSX(t testing.TB, path string, sheets ...sheet) string {
 	return path
 }
 
+// seedEnterprises puts enterprises 1…n (enterpriseRow) in the ledger, as an earlier import
+// would have: a roster row must name an enterprise the ledger holds.
+func seedEnterprises(t testing.TB, s ledger.Store, n int) {
+	t.Helper()
+	var batch []ledger.EnterpriseInput
+	for i := 1; i <= n; i++ {
+		e, ps := mapping.EnterpriseFromRow(headerMap(enterpriseHeaders, enterpriseRow(i)), nil)
+		if ps.HasErrors() {
+			t.Fatal(ps)
+		}
+		batch = append(batch, ledger.EnterpriseInput{Enterprise: e})
+	}
+	if _, err := s.UpsertEnterprises(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func rows(header []any, body ...[]any) [][]any { return append([][]any{header}, body...) }
 
 func mustImport(t testing.TB, s workbook.Importer, path string, o workbook.Options) workbook.Report {

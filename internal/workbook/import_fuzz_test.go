@@ -19,11 +19,30 @@ import (
 	"streetsync/mapping"
 )
 
-// fzStore is the ledger as Import sees it, keeping what it was given.
+// fzStore is the ledger as Import sees it, keeping what it was given. It holds every
+// enterprise a roster row names.
 type fzStore struct {
 	enterprises []ledger.EnterpriseInput
 	operators   []ledger.OperatorInput
 	quarantine  []ledger.QuarantineEntry
+}
+
+func (s *fzStore) ImportSheet(_ context.Context, _ bool, load func(ledger.SheetTx) error) error {
+	return load(s)
+}
+
+func (s *fzStore) Dry() bool { return false }
+
+func (s *fzStore) KnownEnterprises(_ context.Context, usccs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, u := range usccs {
+		out[u] = true
+	}
+	return out, nil
+}
+
+func (s *fzStore) EachOpenQuarantineKey(context.Context, ledger.Source, ledger.Kind, func(string)) error {
+	return nil
 }
 
 func (s *fzStore) UpsertEnterprises(_ context.Context, b []ledger.EnterpriseInput) ([]ledger.Outcome, error) {
@@ -31,16 +50,8 @@ func (s *fzStore) UpsertEnterprises(_ context.Context, b []ledger.EnterpriseInpu
 	return make([]ledger.Outcome, len(b)), nil
 }
 
-func (s *fzStore) CompareEnterprises(_ context.Context, b []ledger.EnterpriseInput) ([]ledger.Outcome, error) {
-	return make([]ledger.Outcome, len(b)), nil
-}
-
 func (s *fzStore) UpsertOperators(_ context.Context, b []ledger.OperatorInput) ([]ledger.Outcome, error) {
 	s.operators = append(s.operators, b...)
-	return make([]ledger.Outcome, len(b)), nil
-}
-
-func (s *fzStore) CompareOperators(_ context.Context, b []ledger.OperatorInput) ([]ledger.Outcome, error) {
 	return make([]ledger.Outcome, len(b)), nil
 }
 

@@ -108,13 +108,17 @@ func TestARowOverALengthLimitIsRejected(t *testing.T) {
 	if rep.Enterprises.Inserted != 1 || len(rep.Rejected) != 2 {
 		t.Fatalf("counts %+v, rejected %+v; want the first row in and two problems with the second", rep.Enterprises, rep.Rejected)
 	}
-	for i, want := range []struct {
+	byColumn := map[string]workbook.Rejection{}
+	for _, r := range rep.Rejected {
+		byColumn[r.Column] = r
+	}
+	for _, want := range []struct {
 		column string
-		shown  int // characters of the cell the rejection shows: the limit and …
+		shown  int // characters of the cell the rejection shows, at most: a cut and …
 	}{{"企业名称", 101}, {"备注", 501}} {
-		r := rep.Rejected[i]
-		if r.Row != 3 || r.Column != want.column || !strings.Contains(r.Reason, "个字符") || utf8.RuneCountInString(r.Value) > want.shown {
-			t.Errorf("rejection %d: row %d column %s reason %s value of %d characters", i, r.Row, r.Column, r.Reason, utf8.RuneCountInString(r.Value))
+		r, ok := byColumn[want.column]
+		if !ok || r.Row != 3 || !strings.Contains(r.Reason, "个字符") || utf8.RuneCountInString(r.Value) > want.shown {
+			t.Errorf("rejection of %s: %+v (value of %d characters)", want.column, r, utf8.RuneCountInString(r.Value))
 		}
 	}
 	if _, err := s.EnterpriseByUSCC(context.Background(), uscc(2)); err == nil {

@@ -16,7 +16,9 @@
 //     retry item once and deliver each alert once (instances_test.go);
 //   - hostile input — oversized or malformed console requests, a platform answering megabytes of
 //     garbage or never finishing, a workbook that inflates a thousandfold — is refused or timed
-//     out, never fatal (hostile_test.go);
+//     out, never fatal (hostile_test.go); a workbook with one 700 MiB cell, a CSV of 100 000
+//     invalid rows and the zip bomb are read in bounded memory by the CLI and the daemon, and a
+//     SIGKILL inside an import leaves each sheet as it was or wholly loaded (workbook_test.go);
 //   - no secret, token or full ID number reaches a log line, an output or a webhook payload; the
 //     console refuses missing and wrong tokens; TLS is verified unless a CA file is configured
 //     (security_test.go).

@@ -14,6 +14,7 @@
 //
 //	go run ./test/scale -n 1000,10000,100000
 //	go run ./test/scale -n 1000 -driver postgres -dsn postgres://…   # the PostgreSQL ledger
+//	go run ./test/scale -n 10000,100000 -steps import                 # only the import
 //
 // It needs redis-server on PATH (or -redis host:port). The mocks run in this process, so the
 // machine's CPU is shared between them and the binary; the CPU column is the binary's own.
@@ -31,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +56,7 @@ type options struct {
 	driver string
 	dsn    string
 	keep   bool
+	steps  map[string]bool // nil: every step
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -67,8 +70,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.driver, "driver", "sqlite", "ledger driver: sqlite (a file in the temp dir) or postgres")
 	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL DSN of an empty database (driver postgres, one -n at a time)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir (configs, ledgers, outputs)")
+	var stepNames []string
+	for _, st := range stepsOf("", 0) {
+		stepNames = append(stepNames, st.name)
+	}
+	steps := fs.String("steps", "", "comma-separated steps to run, in their order (default all): "+strings.Join(stepNames, ","))
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *steps != "" {
+		o.steps = map[string]bool{}
+		for _, s := range strings.Split(*steps, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(stepNames, s) {
+				return o, fmt.Errorf("-steps: %q is not a step (%s)", s, strings.Join(stepNames, ", "))
+			}
+			o.steps[s] = true
+		}
 	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
@@ -196,22 +214,11 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 		o.driver, dsn, ep, hookURL)), 0o600); err != nil {
 		return nil, err
 	}
-	roster := len(ds.Roster)
 	var out []measurement
-	steps := []struct {
-		name string
-		args []string
-		// records counts what the step handled, from its JSON output.
-		records func(stdout []byte) (int, string)
-	}{
-		{"import", []string{"import", workbook}, importRecords},
-		{"sync all", []string{"sync", "all"}, syncRecords},
-		{"sync all again", []string{"sync", "all"}, syncRecords},
-		{"queue drain", []string{"queue", "drain", "--timeout", "10m"}, func([]byte) (int, string) { return 0, "" }},
-		{"reconcile all", []string{"reconcile", "all"}, func([]byte) (int, string) { return n + roster, "" }},
-		{"alerts check", []string{"alerts", "check"}, alertRecords},
-	}
-	for _, st := range steps {
+	for _, st := range stepsOf(workbook, n+len(ds.Roster)) {
+		if o.steps != nil && !o.steps[st.name] {
+			continue
+		}
 		fmt.Fprintf(log, "scale: N=%d: %s …\n", n, st.name)
 		m, stdout, err := timeCommand(ctx, o.bin, cfg, dir, st.args)
 		m.n, m.step = n, st.name
@@ -222,6 +229,27 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// step is one command measure times.
+type step struct {
+	name string
+	args []string
+	// records counts what the step handled, from its JSON output.
+	records func(stdout []byte) (int, string)
+}
+
+// stepsOf returns the steps in their order, for a street whose workbook is at workbook and that
+// holds records enterprises and roster entries.
+func stepsOf(workbook string, records int) []step {
+	return []step{
+		{"import", []string{"import", workbook}, importRecords},
+		{"sync all", []string{"sync", "all"}, syncRecords},
+		{"sync all again", []string{"sync", "all"}, syncRecords},
+		{"queue drain", []string{"queue", "drain", "--timeout", "10m"}, func([]byte) (int, string) { return 0, "" }},
+		{"reconcile all", []string{"reconcile", "all"}, func([]byte) (int, string) { return records, "" }},
+		{"alerts check", []string{"alerts", "check"}, alertRecords},
+	}
 }
 
 func writeWorkbook(ds *dataset.Dataset, path string) error {

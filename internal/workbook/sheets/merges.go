@@ -4,105 +4,40 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"io"
-	"path"
 	"sort"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
-// Merged cells. A sheet's merged ranges are listed after its data, so excelize would have to
-// load the whole worksheet to report them; scanMerges instead streams each worksheet part of the
-// package once, looking only for mergeCell refs, so that a 500 000-row sheet costs a scan, not
-// its memory.
+// Merged cells. A sheet's merged ranges are listed after its data, so a reader would have to
+// load the whole worksheet to know them before its rows; scanMerges instead streams the
+// worksheet part once beforehand, looking only for mergeCell refs, so that a 500 000-row sheet
+// costs a scan, not its memory.
 
 // cellRange is a merged range, 1-based and inclusive.
 type cellRange struct{ top, left, bottom, right int }
 
-// scanMerges returns the merged ranges of every worksheet, by sheet name.
-func scanMerges(zr *zip.Reader) (map[string][]cellRange, error) {
-	parts := map[string]*zip.File{}
-	for _, f := range zr.File {
-		parts[strings.TrimPrefix(f.Name, "/")] = f
-	}
-	sheets, err := sheetParts(parts)
+// maxMerges bounds the merged ranges of one sheet: a real ledger merges its title, its headers
+// and perhaps a community down a column — hundreds of ranges, not the millions a crafted part
+// could list.
+const maxMerges = 100000
+
+var errTooManyMerges = errors.New("too many merged ranges")
+
+// scanMerges returns the merged ranges of one worksheet part, in order of their top row.
+func scanMerges(part *zip.File) ([]cellRange, error) {
+	rc, err := part.Open()
 	if err != nil {
 		return nil, err
-	}
-	out := map[string][]cellRange{}
-	for name, part := range sheets {
-		f, ok := parts[part]
-		if !ok {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		ranges, err := scanMergeRefs(rc)
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		sort.Slice(ranges, func(i, j int) bool { return ranges[i].top < ranges[j].top })
-		out[name] = ranges
-	}
-	return out, nil
-}
-
-// sheetParts maps sheet names to their worksheet part names via xl/workbook.xml and its rels.
-func sheetParts(parts map[string]*zip.File) (map[string]string, error) {
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	var rels struct {
-		Rels []struct {
-			ID     string `xml:"Id,attr"`
-			Target string `xml:"Target,attr"`
-		} `xml:"Relationship"`
-	}
-	if err := readXML(parts, "xl/workbook.xml", &wb); err != nil {
-		return nil, err
-	}
-	if err := readXML(parts, "xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return nil, err
-	}
-	targets := map[string]string{}
-	for _, r := range rels.Rels {
-		t := r.Target
-		if strings.HasPrefix(t, "/") {
-			t = strings.TrimPrefix(t, "/")
-		} else {
-			t = path.Join("xl", t)
-		}
-		targets[r.ID] = t
-	}
-	out := map[string]string{}
-	for _, s := range wb.Sheets {
-		if t, ok := targets[s.RID]; ok {
-			out[s.Name] = t
-		}
-	}
-	return out, nil
-}
-
-func readXML(parts map[string]*zip.File, name string, v any) error {
-	f, ok := parts[name]
-	if !ok {
-		return errors.New("missing " + name)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return err
 	}
 	defer rc.Close()
-	return xml.NewDecoder(rc).Decode(v)
+	ranges, err := scanMergeRefs(rc)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i].top < ranges[j].top })
+	return ranges, nil
 }
 
 // scanMergeRefs finds every `mergeCell ref="A1:C2"` in a worksheet part, reading it as segments
@@ -117,6 +52,9 @@ func scanMergeRefs(r io.Reader) ([]cellRange, error) {
 		seg, err := br.ReadSlice('"')
 		if wantRef && err == nil {
 			if cr, ok := parseRange(string(seg[:len(seg)-1])); ok {
+				if len(out) == maxMerges {
+					return nil, errTooManyMerges
+				}
 				out = append(out, cr)
 			}
 			wantRef = false
@@ -144,9 +82,9 @@ func parseRange(ref string) (cellRange, bool) {
 	if !ok {
 		return cellRange{}, false
 	}
-	c1, r1, err1 := excelize.CellNameToCoordinates(a)
-	c2, r2, err2 := excelize.CellNameToCoordinates(b)
-	if err1 != nil || err2 != nil {
+	c1, r1, ok1 := cellRef(a)
+	c2, r2, ok2 := cellRef(b)
+	if !ok1 || !ok2 {
 		return cellRange{}, false
 	}
 	return cellRange{top: min(r1, r2), left: min(c1, c2), bottom: max(r1, r2), right: max(c1, c2)}, true
@@ -162,6 +100,7 @@ type mergeFiller struct {
 type activeRange struct {
 	cellRange
 	value string
+	over  bool // the top-left cell was cut at the bound: so is every cell it fills
 }
 
 func newMergeFiller(ranges []cellRange) *mergeFiller { return &mergeFiller{ranges: ranges} }
@@ -176,8 +115,9 @@ func (m *mergeFiller) spansDown(row int) bool {
 	return false
 }
 
-// fill returns row's cells with merged ranges filled. Rows must come in order.
-func (m *mergeFiller) fill(row int, cells []string) []string {
+// fill returns row's cells with merged ranges filled, and which of them were cut at the bound
+// (nil: none). Rows must come in order.
+func (m *mergeFiller) fill(row int, cells []string, over []bool) ([]string, []bool) {
 	for m.next < len(m.ranges) && m.ranges[m.next].top <= row {
 		if r := m.ranges[m.next]; r.bottom >= row {
 			m.active = append(m.active, activeRange{cellRange: r})
@@ -185,7 +125,7 @@ func (m *mergeFiller) fill(row int, cells []string) []string {
 		m.next++
 	}
 	if len(m.active) == 0 {
-		return cells
+		return cells, over
 	}
 	kept := m.active[:0]
 	for _, a := range m.active {
@@ -194,20 +134,27 @@ func (m *mergeFiller) fill(row int, cells []string) []string {
 		}
 		if a.top == row && a.left <= len(cells) {
 			a.value = cells[a.left-1]
+			a.over = a.left <= len(over) && over[a.left-1]
 		}
-		for c := a.left; c <= a.right; c++ {
+		for c := a.left; c <= min(a.right, maxColumns); c++ {
 			if row == a.top && c == a.left {
 				continue
 			}
 			for len(cells) < c {
 				cells = append(cells, "")
 			}
-			if strings.TrimSpace(cells[c-1]) == "" {
+			if strings.TrimSpace(cells[c-1]) == "" && (c > len(over) || !over[c-1]) {
 				cells[c-1] = a.value
+				if a.over {
+					for len(over) < c {
+						over = append(over, false)
+					}
+					over[c-1] = true
+				}
 			}
 		}
 		kept = append(kept, a)
 	}
 	m.active = kept
-	return cells
+	return cells, over
 }

@@ -29,12 +29,16 @@ func TestScanMergeRefsFindsRefsAcrossBufferBoundaries(t *testing.T) {
 
 func TestMergeFillerFillsRangesAsRowsPass(t *testing.T) {
 	m := newMergeFiller([]cellRange{{1, 1, 1, 3}, {2, 2, 4, 2}})
+	fill := func(row int, cells []string) []string {
+		out, _ := m.fill(row, cells, nil)
+		return out
+	}
 	got := [][]string{
-		m.fill(1, []string{"标题"}),
-		m.fill(2, []string{"a", "林口社区", "c"}),
-		m.fill(3, []string{"a", "", "c"}),
-		m.fill(4, []string{"a"}),
-		m.fill(5, []string{"a", ""}),
+		fill(1, []string{"标题"}),
+		fill(2, []string{"a", "林口社区", "c"}),
+		fill(3, []string{"a", "", "c"}),
+		fill(4, []string{"a"}),
+		fill(5, []string{"a", ""}),
 	}
 	want := "[[标题 标题 标题] [a 林口社区 c] [a 林口社区 c] [a 林口社区] [a ]]"
 	if fmt.Sprint(got) != want {

@@ -16,6 +16,10 @@ const (
 	reasonNoHeaderRow   = "前10行中找不到含“%s”列的表头行"
 	reasonMissingColumn = "缺少必填列：%s"
 	reasonUnreadable    = "读取第%d行时出错：%v"
+
+	reasonTooManySheets       = "有 %d 张工作表，超过可导入的 %d 张：请只保留“企业台账”和“特种作业人员”两张表后再导入"
+	reasonTooManyLedgerSheets = "中可识别的台账工作表超过 %d 张：请合并为“企业台账”和“特种作业人员”两张表后再导入"
+	reasonTooManyMerges       = "合并单元格超过 %d 处，不像正常的台账：请取消合并单元格后再导入"
 )
 
 // FileError is a problem with the file as a whole.

@@ -3,32 +3,61 @@
 // title rows, headers spread over two rows, merged cells filled, dates as Excel serials, CSV in
 // UTF-8 (with or without BOM) or GBK/GB18030, row numbers as Excel shows them. It knows nothing of
 // the ledger, so that it can be fuzzed and reused (reconcile reports, console uploads).
+//
+// Memory is bounded whatever the file, because the console takes uploads from anyone holding the
+// token and the office imports files from anywhere: no cell is kept beyond MaxCellRunes (the rest
+// is dropped and the cell marked, see Table.LongCells: its row is rejected, never loaded cut), no
+// row beyond maxRowBytes of text or maxColumns columns, no archive inflating beyond maxInflated or
+// at an abnormal ratio, no more than maxSheets sheets and maxMerges merged ranges per sheet.
+//
+// For that the .xlsx is read by hand here rather than through excelize: excelize reads the
+// shared-strings table into memory whole and hands out each cell's text as one allocation (its
+// XML decoder holds a text node whole), which a single 700 MiB cell turned into gigabytes. What is
+// written by hand is only that reading: the package's parts and relationships (xlsx.go), a
+// streaming tag scanner that keeps text to a bound (xmlscan.go), the shared-strings table kept in
+// a temporary file beyond 16 MiB (sst.go), merged ranges (merges.go) and a CSV reader with the
+// same bound (csv.go). Writing .xlsx (export, rejection lists) stays with excelize's StreamWriter.
 package sheets
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
 
 	"streetsync/mapping"
 )
 
+// Bounds on what reading one file may hold.
+const (
+	// MaxCellRunes is the most of a cell's text that is kept: 4 × the longest field the ledger
+	// takes (mapping.MaxCellRunes, a remark of 500 characters), so that every field's own length
+	// check still sees a cell that is too long as too long, while a cell of hundreds of MiB costs
+	// nothing.
+	MaxCellRunes = 4 * mapping.MaxCellRunes
+	maxCellBytes = MaxCellRunes * 4 // UTF-8
+	// maxRowBytes bounds the text of one row (a ledger row holds about 300 bytes): further cells
+	// are marked cut.
+	maxRowBytes = 128 << 10
+	// maxColumns is how many columns of a row are read (a ledger sheet has about 20; Excel allows
+	// 16 384, which would let one row hold a quarter of a million cells).
+	maxColumns      = 1024
+	maxExcelColumns = 16384
+	maxRows         = 1048576 // Excel's
+	// maxSheets bounds the sheets of a workbook, maxLedgerSheets those read as ledger sheets
+	// (each holds an open stream while the import runs).
+	maxSheets       = 1000
+	maxLedgerSheets = 32
+)
+
 // rowReader yields a sheet's rows in order with their row numbers (1-based, the sheet's own).
 type rowReader interface {
-	// next returns the next row; ok is false at the end.
-	next() (num int, cells []string, ok bool, err error)
+	// next returns the next row and which of its cells were cut at the bound (nil: none; it may
+	// be shorter than cells); ok is false at the end.
+	next() (num int, cells []string, over []bool, ok bool, err error)
 	close() error
 }
 
@@ -44,6 +73,8 @@ type Table struct {
 	rows    rowReader
 	// pending holds rows read while looking for the header, after it.
 	pending []bufferedRow
+	// over marks the cells of the row Next returned last that were cut at MaxCellRunes.
+	over []bool
 }
 
 // File is an opened workbook or CSV file with its ledger sheets.
@@ -60,26 +91,43 @@ func (f *File) Close() { f.close() }
 type bufferedRow struct {
 	num   int
 	cells []string
+	over  []bool
 }
 
 // Next returns the next data row that is not blank, with its row number (the sheet's own,
 // 1-based; the header is not row 1 when title rows precede it); ok is false at the end. A row
 // the file does not let us read is a *FileError.
 func (t *Table) Next() (num int, cells []string, ok bool, err error) {
+	var over []bool
 	for {
 		if len(t.pending) > 0 {
 			r := t.pending[0]
 			t.pending = t.pending[1:]
-			num, cells, ok = r.num, r.cells, true
-		} else if num, cells, ok, err = t.rows.next(); err != nil {
+			num, cells, over, ok = r.num, r.cells, r.over, true
+		} else if num, cells, over, ok, err = t.rows.next(); err != nil {
 			return num, nil, false, &FileError{File: t.file, Sheet: t.Name, Reason: fmt.Sprintf(reasonUnreadable, num, err)}
 		} else if !ok {
+			t.over = nil
 			return 0, nil, false, nil
 		}
-		if !Blank(cells) {
+		if !Blank(cells) || over != nil {
+			t.over = over
 			return num, cells, true, nil
 		}
 	}
+}
+
+// LongCells returns the columns (0-based) of the row Next returned last whose text was longer
+// than MaxCellRunes: only the first MaxCellRunes characters were kept, and the row must be
+// rejected rather than loaded with the cell cut.
+func (t *Table) LongCells() []int {
+	var out []int
+	for c, o := range t.over {
+		if o {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Row returns a data row as header → cell text, the form mapping's FromRow functions read. Of
@@ -171,65 +219,7 @@ func Open(path string) (*File, error) {
 		}
 		return &File{Tables: []*Table{t}, close: func() { t.rows.close() }}, nil
 	}
-	tables, ignored, closeAll, err := openXLSX(path)
-	if err != nil {
-		return nil, err
-	}
-	return &File{Tables: tables, Ignored: ignored, close: closeAll}, nil
-}
-
-func openXLSX(path string) ([]*Table, []string, func(), error) {
-	file := filepath.Base(path)
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
-	}
-	defer zr.Close()
-	if ferr := checkInflation(file, &zr.Reader); ferr != nil {
-		return nil, nil, nil, ferr
-	}
-	merges, err := scanMerges(&zr.Reader)
-	if err != nil {
-		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
-	}
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxInflated, UnzipXMLSizeLimit: inMemoryPart})
-	if err != nil {
-		return nil, nil, nil, &FileError{File: file, Reason: reasonBrokenXLSX}
-	}
-	var tables []*Table
-	var ignored []string
-	closeAll := func() {
-		for _, t := range tables {
-			t.rows.close()
-		}
-		f.Close()
-	}
-	for _, name := range f.GetSheetList() {
-		rows, err := f.Rows(name)
-		if err != nil {
-			closeAll()
-			return nil, nil, nil, &FileError{File: file, Sheet: name, Reason: reasonBrokenXLSX}
-		}
-		rr := &xlsxRows{rows: rows, merges: newMergeFiller(merges[name])}
-		hint, named := sheetByName(name)
-		t, ferr := findHeader(file, name, hint, named, rr)
-		if ferr != nil {
-			rr.close()
-			closeAll()
-			return nil, nil, nil, ferr
-		}
-		if t == nil {
-			rr.close()
-			ignored = append(ignored, name)
-			continue
-		}
-		tables = append(tables, t)
-	}
-	if len(tables) == 0 {
-		closeAll()
-		return nil, nil, nil, &FileError{File: file, Reason: reasonNoKnownSheet}
-	}
-	return tables, ignored, closeAll, nil
+	return openXLSX(path)
 }
 
 // Bounds on what a workbook may inflate to. An .xlsx is a zip archive; a few hundred KiB can
@@ -313,14 +303,14 @@ func hasKeyColumn(s mapping.Sheet, row []string) bool {
 func findHeader(file, name string, hint mapping.Sheet, named bool, rr rowReader) (*Table, error) {
 	var top []bufferedRow
 	for len(top) < headerScan {
-		num, cells, ok, err := rr.next()
+		num, cells, over, ok, err := rr.next()
 		if err != nil {
 			return nil, &FileError{File: file, Sheet: name, Reason: fmt.Sprintf(reasonUnreadable, num, err)}
 		}
 		if !ok {
 			break
 		}
-		top = append(top, bufferedRow{num, cells})
+		top = append(top, bufferedRow{num, cells, over})
 	}
 	for i, r := range top {
 		sheet := hint
@@ -361,7 +351,7 @@ func findHeader(file, name string, hint mapping.Sheet, named bool, rr rowReader)
 // rows. Each column takes the first of parent+child, child, parent that names a known column.
 func twoLevelHeader(s mapping.Sheet, parent, child []string, headerRow int, rr rowReader) ([]string, bool) {
 	vertical := false
-	if x, ok := rr.(*xlsxRows); ok {
+	if x, ok := rr.(*worksheetRows); ok {
 		vertical = x.merges.spansDown(headerRow)
 	}
 	n := max(len(parent), len(child))
@@ -391,125 +381,4 @@ func twoLevelHeader(s mapping.Sheet, parent, child []string, headerRow int, rr r
 		}
 	}
 	return out, improved || vertical
-}
-
-// xlsxRows reads a worksheet through excelize's streaming reader with raw cell values (a date
-// cell reads as its serial number, which mapping.ParseDate understands), merged ranges filled.
-type xlsxRows struct {
-	rows   *excelize.Rows
-	num    int
-	merges *mergeFiller
-}
-
-func (x *xlsxRows) next() (int, []string, bool, error) {
-	if !x.rows.Next() {
-		if err := x.rows.Error(); err != nil {
-			return x.num + 1, nil, false, err
-		}
-		return 0, nil, false, nil
-	}
-	x.num++
-	cells, err := x.rows.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return x.num, nil, false, err
-	}
-	// A row that only merged ranges reach (the community merged down past a blank row) is
-	// blank: judge before filling.
-	empty := Blank(cells)
-	cells = x.merges.fill(x.num, cells)
-	if empty {
-		return x.num, nil, true, nil
-	}
-	return x.num, cells, true, nil
-}
-
-func (x *xlsxRows) close() error { return x.rows.Close() }
-
-// csvRows reads CSV records; a record's number is its row number when Excel opens the file:
-// encoding/csv skips blank lines, which Excel shows as rows, and a quoted cell may span lines,
-// which Excel keeps in one row.
-type csvRows struct {
-	f       *os.File
-	r       *csv.Reader
-	num     int
-	lastEnd int // the line the previous record ended on
-}
-
-func (c *csvRows) next() (int, []string, bool, error) {
-	rec, err := c.r.Read()
-	if errors.Is(err, io.EOF) {
-		return 0, nil, false, nil
-	}
-	if err != nil {
-		return c.num + 1, nil, false, err
-	}
-	start, _ := c.r.FieldPos(0)
-	last, _ := c.r.FieldPos(len(rec) - 1)
-	c.num += 1 + max(0, start-c.lastEnd-1)
-	c.lastEnd = last + strings.Count(rec[len(rec)-1], "\n")
-	return c.num, rec, true, nil
-}
-
-func (c *csvRows) close() error { return c.f.Close() }
-
-// openCSV opens a CSV file holding one of the two sheets; its header row says which.
-func openCSV(path string) (*Table, error) {
-	file := filepath.Base(path)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := decodeCSV(f)
-	if err != nil {
-		f.Close()
-		return nil, &FileError{File: file, Reason: reasonNotWorkbook}
-	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // rows may be ragged
-	cr.LazyQuotes = true
-	cr.ReuseRecord = false
-	rows := &csvRows{f: f, r: cr}
-	t, ferr := findHeader(file, "", "", false, rows)
-	if ferr != nil {
-		f.Close()
-		return nil, ferr
-	}
-	if t == nil {
-		f.Close()
-		return nil, &FileError{File: file, Reason: reasonCSVNoHeader}
-	}
-	return t, nil
-}
-
-// csvSniff is how much of a CSV file decides its encoding; the header row, in Chinese, is in it.
-const csvSniff = 64 << 10
-
-// decodeCSV returns the file's text as UTF-8: a UTF-8 BOM is dropped, valid UTF-8 is read as is,
-// anything else is GB18030 (a superset of GBK, what Excel writes on Chinese Windows). A file read
-// as UTF-8 that has a broken byte sequence further on (or cut at its very end) gets U+FFFD there,
-// so that the broken cell is rejected with a readable value rather than passed on as bad text.
-func decodeCSV(f io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(f, csvSniff)
-	head, err := br.Peek(csvSniff)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, err
-	}
-	whole := errors.Is(err, io.EOF) // the peek holds the whole file: nothing was cut
-	asUTF8 := unicode.UTF8.NewDecoder().Reader(br)
-	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
-		_, _ = br.Discard(3)
-		return asUTF8, nil
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return nil, errors.New("binary content")
-	}
-	// A multi-byte character may be cut at the end of the peeked bytes.
-	check := head
-	for i := 0; !whole && i < utf8.UTFMax && len(check) > 0 && !utf8.Valid(check); i++ {
-		check = check[:len(check)-1]
-	}
-	if utf8.Valid(check) {
-		return asUTF8, nil
-	}
-	return simplifiedchinese.GB18030.NewDecoder().Reader(br), nil
 }
