@@ -156,6 +156,7 @@ type Store interface {
 	DaemonState   // runs.go: run history, platform health, the Redis marker
 	AlertState    // the alert engine's state (alertstate.go)
 	SheetImporter // bulk.go: a workbook sheet in one transaction
+	HazardStore   // hazards.go: hazards with their status history, inspections, drills
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
