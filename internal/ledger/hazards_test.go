@@ -115,7 +115,7 @@ func TestHazardListsAndFigures(t *testing.T) {
 		}
 		old := streetHazard(1, "LY-2025-0001")
 		old.FoundOn, old.Deadline = date(2025, 11, 1), date(2025, 11, 30) // stock, overdue
-		cur := streetHazard(2, "LY-2026-0002")                              // increment, overdue on 03-02
+		cur := streetHazard(2, "LY-2026-0002")                            // increment, overdue on 03-02
 		general := streetHazard(2, "LY-2026-0003")
 		general.Level, general.Clause = mapping.HazardGeneral, ""
 		closed := streetHazard(1, "LY-2026-0004")
