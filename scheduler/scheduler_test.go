@@ -521,7 +521,8 @@ func TestAddConfiguredTakesTheScheduleSection(t *testing.T) {
 	sch := config.Default().Schedule
 	sch.Alerts = "-"
 	h := newHarness(t, redisConn(t), base, "i")
-	jobs := map[string]Job{"enterprises": noop(), "certificates": noop(), "alarms": noop(), "employments": noop()}
+	jobs := map[string]Job{"enterprises": noop(), "certificates": noop(), "alarms": noop(), "hazards": noop(),
+		"inspections": noop(), "employments": noop()}
 	if err := h.s.AddConfigured(sch, jobs); err != nil {
 		t.Fatalf("AddConfigured = %v (alerts is off, so it needs no job)", err)
 	}
@@ -529,7 +530,7 @@ func TestAddConfiguredTakesTheScheduleSection(t *testing.T) {
 	for _, e := range h.s.Entries() {
 		got = append(got, fmt.Sprintf("%s@%s", e.Name, e.Next.Format("15:04:05")))
 	}
-	if want := "enterprises@01:30:00 certificates@02:00:00 alarms@01:30:00 employments@02:30:00"; strings.Join(got, " ") != want {
+	if want := "enterprises@01:30:00 certificates@02:00:00 alarms@01:30:00 hazards@01:30:00 inspections@03:00:00 employments@02:30:00"; strings.Join(got, " ") != want {
 		t.Fatalf("entries = %v, want %s", got, want)
 	}
 	h2 := newHarness(t, redisConn(t), base, "i")

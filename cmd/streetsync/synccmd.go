@@ -17,6 +17,8 @@ var jobNames = map[string]string{
 	jobs.Enterprises:  "企业信息",
 	jobs.Certificates: "特种作业操作证",
 	jobs.Alarms:       "监测预警报警",
+	jobs.Hazards:      "隐患",
+	jobs.Inspections:  "企业检查记录",
 	jobs.Employments:  "用工登记",
 }
 

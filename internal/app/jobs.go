@@ -42,10 +42,14 @@ func (a *App) jobsLocked(ctx context.Context) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	clauses, err := a.cfg.Hazards.ClauseList()
+	if err != nil {
+		return nil, err
+	}
 	r, err := jobs.New(jobs.Deps{
 		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: scheduler.NewCursors(a.redis),
 		Region: a.cfg.Region.Code, Location: a.cfg.Schedule.Location(), Clock: a.clock,
-		Logger: a.log, Observer: a.metrics, Progress: a.progress,
+		Logger: a.log, Observer: a.metrics, Progress: a.progress, Clauses: clauses,
 	})
 	if err != nil {
 		return nil, err
@@ -74,8 +78,8 @@ func (a *App) Workers(ctx context.Context) ([]retry.Worker, error) {
 }
 
 // Scheduler is the cron scheduler with the four sync jobs and the alert check registered on
-// their configured specs, in dependency order (enterprises → certificates → alarms → employments
-// → alerts, as jobs.Names then the alert check), with its locks in Redis and its run history in
+// their configured specs, in dependency order (enterprises → certificates → alarms → hazards →
+// inspections → employments → alerts, as jobs.Names then the alert check), with its locks in Redis and its run history in
 // the ledger. It is not started: the daemon starts it (catch-up, the Redis-loss watch); `sync`
 // and the console run jobs through RunNow.
 func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {

@@ -90,7 +90,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			api := cons.Handler()
 
 			var st []scheduler.JobStatus
-			if code := getJSON(t, api, "/api/jobs/status", &st); code != http.StatusOK || len(st) != 5 {
+			if code := getJSON(t, api, "/api/jobs/status", &st); code != http.StatusOK || len(st) != len(jobs.Names)+1 {
 				t.Fatalf("GET /api/jobs/status: %d, %d jobs", code, len(st))
 			}
 			for i, job := range append(jobs.Names, JobAlerts) {
@@ -149,7 +149,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			}
 			var ready map[string]string
 			if code := getJSON(t, h, "/readyz", &ready); code != http.StatusOK || !strings.Contains(ready["redisData"], "Redis 数据已于") ||
-				!strings.Contains(ready["redisData"], "enterprises、certificates、alarms、employments、alerts") {
+				!strings.Contains(ready["redisData"], "enterprises、certificates、alarms、hazards、inspections、employments、alerts") {
 				t.Errorf("/readyz after the loss: %d %v", code, ready)
 			}
 			var ov struct {
@@ -157,7 +157,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 				Platforms []ledger.PlatformHealth `json:"platforms"`
 				JobStatus []scheduler.JobStatus   `json:"jobStatus"`
 			}
-			if getJSON(t, h, "/api/overview", &ov); ov.RedisLoss == nil || len(ov.RedisLoss.Waiting) != 5 || len(ov.Platforms) != 2 || len(ov.JobStatus) != 5 {
+			if getJSON(t, h, "/api/overview", &ov); ov.RedisLoss == nil || len(ov.RedisLoss.Waiting) != len(jobs.Names)+1 || len(ov.Platforms) != 2 || len(ov.JobStatus) != len(jobs.Names)+1 {
 				t.Errorf("overview after the loss: %+v", ov)
 			}
 			clk.Advance(time.Minute)

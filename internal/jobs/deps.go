@@ -27,6 +27,7 @@ type Quanzhou interface {
 	Alarms(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledAlarm, error], *quanzhou.Progress)
 	// Feedback sends the street's handling of an alarm; duplicate: the platform had it already.
 	Feedback(ctx context.Context, f mapping.AlarmFeedback) (duplicate bool, err error)
+	HazardPlatform // hazards.go
 }
 
 // SpecialOps is what the jobs use of the special-operations system's client.

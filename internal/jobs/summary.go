@@ -36,11 +36,13 @@ const (
 	Enterprises  = "enterprises"
 	Certificates = "certificates"
 	Alarms       = "alarms"
+	Hazards      = "hazards"     // after enterprises: a hazard's create needs its enterprise on the platform
+	Inspections  = "inspections" // pull only
 	Employments  = "employments"
 )
 
 // Names lists the sync jobs in run order.
-var Names = []string{Enterprises, Certificates, Alarms, Employments}
+var Names = []string{Enterprises, Certificates, Alarms, Hazards, Inspections, Employments}
 
 // Summary is one job run's outcome, exactly the operator contract's `sync --format json`.
 type Summary struct {

@@ -141,7 +141,18 @@ func (r *HazardRecord) SyncState() SyncState {
 	if r.StreetID == "" {
 		return StateInSync
 	}
-	return syncState(r.StreetHash, r.AcceptedHash, r.PlatformHash)
+	return hazardState(r.StreetHash, r.AcceptedHash, r.PlatformHash)
+}
+
+// hazardState is syncState for a street hazard's reporter fields, with one difference: the
+// platform has no update of a hazard's content, so a hazard the platform holds (platform set)
+// that never had an accepted version and differs from the ledger cannot be pushed — which side
+// moved is unknown, and a person decides: a conflict.
+func hazardState(street, accepted, platform string) SyncState {
+	if accepted == "" && platform != "" && platform != street {
+		return StateConflict
+	}
+	return syncState(street, accepted, platform)
 }
 
 // NeedsCreate reports whether the street's hazard is not on the platform yet.
@@ -775,7 +786,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 		if accepted == "" && hash == cur.StreetHash {
 			accepted = hash // both sides agree: that is the accepted version
 		}
-		st := syncState(cur.StreetHash, accepted, hash)
+		st := hazardState(cur.StreetHash, accepted, hash)
 		c.State = st
 		if accepted != cur.AcceptedHash {
 			changed = true

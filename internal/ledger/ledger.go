@@ -436,6 +436,10 @@ const (
 	KindEmployment    Kind = "employment"
 	KindAlarm         Kind = "alarm"
 	KindAlarmFeedback Kind = "alarmFeedback"
+	KindHazard        Kind = "hazard"
+	KindHazardStatus  Kind = "hazardStatus"
+	KindInspection    Kind = "inspection"
+	KindDrill         Kind = "drill"
 )
 
 // QuarantineEntry is one rejected input.
