@@ -151,7 +151,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 
 	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newMockCmd(a), newQueueCmd(a), newSyncCmd(a),
-		newAlertsCmd(a), newImportCmd(a), newExportCmd(a), newAlarmsCmd(a), newReconcileCmd(a),
+		newAlertsCmd(a), newImportCmd(a), newExportCmd(a), newAlarmsCmd(a), newReconcileCmd(a), newHazardsCmd(a),
 		newRunCmd(a), newDemoCmd(a))
 	return root
 }

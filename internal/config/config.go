@@ -191,8 +191,8 @@ type Alerts struct {
 type Hazards struct {
 	// Clauses add to or rename the built-in judgement clauses (判定依据) of major hazards.
 	Clauses []Clause `yaml:"clauses" json:"clauses,omitempty"`
-	// DefaultDeadlineDays is the rectification deadline of `hazards from-alert` (and of a
-	// report without --deadline), in days after the finding.
+	// DefaultDeadlineDays is the rectification deadline of `hazards from-alert` without
+	// --deadline, in days after today.
 	DefaultDeadlineDays int `yaml:"defaultDeadlineDays" json:"defaultDeadlineDays"`
 	// DueWithinDays is HAZARD_DUE_SOON's window.
 	DueWithinDays int `yaml:"dueWithinDays" json:"dueWithinDays"`

@@ -6,6 +6,7 @@ const (
 	reasonDuplicate   = "与第%d行重复"
 	reasonDuplicateIn = "与工作表「%s」第%d行重复"
 	reasonExportExt   = "导出文件应为 .xlsx"
+	reasonListsExt    = "四个清单应写成 .xlsx 文件（例如 -o 四个清单.xlsx）"
 	reasonIDAsNumber  = "身份证号被 Excel 存成了数字，后几位已丢失：请把该列设为“文本”格式后重新输入"
 	reasonTooLong     = "内容过长（超过%d个字符），整行未导入：请检查该单元格，删去多余内容后重新导入"
 
