@@ -167,6 +167,18 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
+// clauses are the configured judgement clauses (nil: the built-in list).
+func (a *app) clauses() *mapping.Clauses {
+	if a.cfg == nil {
+		return nil
+	}
+	cl, err := a.cfg.Hazards.ClauseList() // validated when the config was loaded
+	if err != nil {
+		return nil
+	}
+	return cl
+}
+
 // hazardToday is today in the schedule's time zone.
 func hazardToday(w *wiring.App) mapping.Date {
 	return mapping.DateOf(w.Clock().Now().In(w.Config().Schedule.Location()))

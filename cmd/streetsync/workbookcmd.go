@@ -64,7 +64,7 @@ func newImportCmd(a *app) *cobra.Command {
 				return err
 			}
 			rep, err := workbook.Import(a.ctx, st, args[0], workbook.Options{DryRun: dryRun, Catalog: cat,
-				Communities: communities, RejectedPath: rejected})
+				Communities: communities, RejectedPath: rejected, Clauses: a.clauses()})
 			if err != nil {
 				return workbookErr(err)
 			}

@@ -25,6 +25,7 @@ import (
 	"streetsync/internal/reconcile"
 	"streetsync/internal/workbook"
 	"streetsync/mocks"
+	"streetsync/mocks/dataset"
 	"streetsync/scheduler/retry"
 )
 
@@ -72,7 +73,7 @@ func NewDemo(ctx context.Context, opts DemoOptions, log *zap.Logger) (d *Demo, e
 	if err != nil {
 		return nil, err
 	}
-	if err := d.mocks.Dataset.WriteWorkbook(f); err != nil {
+	if err := d.mocks.Dataset.WriteWorkbook(f, dataset.WithHazardSheets()); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write the demo workbook: %w", err)
 	}

@@ -49,6 +49,21 @@ func Import(ctx context.Context, store Importer, path string, opts Options) (Rep
 			}
 		}
 	}
+	// Then the hazard sheets, which refer to the enterprises too.
+	for _, want := range []mapping.Sheet{mapping.SheetHazards, mapping.SheetDrills} {
+		for _, t := range f.Tables {
+			if t.Sheet != want {
+				continue
+			}
+			hl, ok := store.(HazardLedger)
+			if !ok {
+				return rep, fmt.Errorf("import %s: the ledger given cannot hold hazards", t.Name)
+			}
+			if err := im.loadHazardSheet(ctx, hl, t); err != nil {
+				return rep, err
+			}
+		}
+	}
 	im.finish()
 	if im.book != nil {
 		if err := im.book.save(opts.RejectedPath); err != nil {
