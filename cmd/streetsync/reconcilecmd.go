@@ -21,10 +21,11 @@ func newReconcileCmd(a *app) *cobra.Command {
 	var apply, exitCode bool
 	var outFile string
 	cmd := &cobra.Command{
-		Use:   "reconcile [enterprises|operators|all]",
+		Use:   "reconcile [enterprises|operators|hazards|all]",
 		Short: "人工对账：台账与平台的差异（仅在台账、仅在平台、字段不同）、未登记用工、无证人数、未知操作项目；--apply 按归属修正",
 		Long: "比较台账与泉州市平台（企业）、花名册与用工登记和证书（人员）。--apply：街道字段以台账为准推送到平台（要保留平台上的修改，先改台账），\n" +
 			"平台字段从平台拉取，补做缺少的用工登记；之后再对账一次，报告剩下的问题。--exit-code：还有问题时以 1 退出。\n" +
+			"隐患（hazards）：仅在台账、仅在平台、字段不同；--apply 拉取平台一方，推送街道新上报的隐患和整改状态（平台不支持修改已上报隐患的内容，这类差异留待人工处理）。\n" +
 			"-o 把报告写成 .xlsx 或 .csv。",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {

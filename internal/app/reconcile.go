@@ -24,6 +24,15 @@ func (a *App) Reconciler(ctx context.Context) (*reconcile.Reconciler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
+	r, err := reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
 		a.cfg.Schedule.Location(), a.clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := a.cfg.Hazards.ClauseList()
+	if err != nil {
+		return nil, err
+	}
+	r.UseClauses(cl)
+	return r, nil
 }

@@ -735,6 +735,20 @@ func (s *sqlStore) recordPlatformHazard(ctx context.Context, tx *sql.Tx, p *mapp
 	if errors.Is(err, ErrNotFound) && p.ID != "" && key != p.ID {
 		cur, err = s.hazardByKey(ctx, tx, p.ID)
 	}
+	if errors.Is(err, ErrNotFound) && p.StreetID == "" && p.Source != mapping.SourceEnterprise {
+		// A street hazard the platform holds without the street's id (a ledger row written
+		// without 隐患编号, reported by hand on the portal): the ledger's row of the same
+		// enterprise, day and description is that hazard, not a second one to create.
+		var match string
+		qerr := tx.QueryRowContext(ctx, s.q(`SELECT hazard_key FROM hazards WHERE platform_id = '' AND street_id <> ''
+AND uscc = ? AND found_on = ? AND description = ? ORDER BY hazard_key LIMIT 1`), p.USCC, p.FoundOn.String(), p.Description).Scan(&match)
+		switch {
+		case qerr == nil:
+			cur, err = s.hazardByKey(ctx, tx, match)
+		case !errors.Is(qerr, sql.ErrNoRows):
+			return HazardComparison{}, fmt.Errorf("ledger match platform hazard: %w", qerr)
+		}
+	}
 	if errors.Is(err, ErrNotFound) {
 		var street, accepted string
 		var acceptedAt int64
@@ -831,7 +845,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 			rows.Close()
 			return c, fmt.Errorf("ledger hazard history: %w", err)
 		}
-		if status.MoveTo(mapping.HazardStatus(st)) == mapping.MoveBackward {
+		// Passed: behind the platform's status, or 已销号 on a hazard the platform closed too
+		// (nothing follows a closing; another note on it would be refused).
+		if move := status.MoveTo(mapping.HazardStatus(st)); move == mapping.MoveBackward ||
+			move == mapping.MoveSame && status == mapping.HazardClosed {
 			passed = append(passed, id)
 		}
 	}

@@ -22,7 +22,7 @@ type Applied struct {
 
 // Attention is one thing Apply could not settle, in Chinese for the operator.
 type Attention struct {
-	Kind   string `json:"kind"` // enterprise | operator
+	Kind   string `json:"kind"` // enterprise | operator | hazard
 	Key    string `json:"key"`  // USCC, or a masked roster key
 	Reason string `json:"reason"`
 }
@@ -114,6 +114,11 @@ func (r *Reconciler) Apply(ctx context.Context, snap *Snapshot, fix Fixer) (*App
 		if len(or.UnknownItems) > 0 {
 			out.NeedsPerson = append(out.NeedsPerson, Attention{Kind: "operator", Key: "",
 				Reason: fmt.Sprintf("%d 张证书的操作项目代码不在目录中：请在配置 catalog.items 中补充", len(or.UnknownItems))})
+		}
+	}
+	if hr := rep.Hazards; hr != nil && snap.hazards != nil {
+		if err := r.applyHazards(ctx, hr, snap.hazards, fix, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

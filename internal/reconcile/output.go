@@ -68,6 +68,9 @@ func (r *Report) tables() []table {
 		}
 		ts = append(ts, t)
 	}
+	if h := r.Hazards; h != nil {
+		ts = append(ts, h.tables()...)
+	}
 	return ts
 }
 
@@ -84,6 +87,9 @@ func (r *Report) summaryRows() [][]string {
 			[]string{"未登记用工的在岗人员", strconv.Itoa(len(o.Unregistered))},
 			[]string{"无有效证书的在岗人员", strconv.Itoa(o.Uncertified)},
 			[]string{"操作项目不在目录中的证书", strconv.Itoa(len(o.UnknownItems))})
+	}
+	if h := r.Hazards; h != nil {
+		rows = append(rows, h.summaryRows()...)
 	}
 	if len(r.Quarantined) > 0 {
 		rows = append(rows, []string{"平台数据校验未通过、无法比对的企业", strconv.Itoa(len(r.Quarantined))})

@@ -37,10 +37,10 @@ func ParseScope(s string) (Scope, error) {
 	switch Scope(s) {
 	case "", ScopeAll:
 		return ScopeAll, nil
-	case ScopeEnterprises, ScopeOperators:
+	case ScopeEnterprises, ScopeOperators, ScopeHazards:
 		return Scope(s), nil
 	}
-	return "", fmt.Errorf("unknown reconcile scope %q: want enterprises, operators or all", s)
+	return "", fmt.Errorf("unknown reconcile scope %q: want enterprises, operators, hazards or all", s)
 }
 
 func (s Scope) enterprises() bool { return s == ScopeAll || s == ScopeEnterprises }
@@ -81,7 +81,11 @@ type Reconciler struct {
 	rules    rules.Config
 	loc      *time.Location
 	now      func() time.Time
+	clauses  *mapping.Clauses // hazards.clauses (nil: the built-in list)
 }
+
+// UseClauses sets the judgement clauses hazards are read with (hazards.clauses).
+func (r *Reconciler) UseClauses(cl *mapping.Clauses) { r.clauses = cl }
 
 // New builds a reconciler; loc is schedule.timezone (who is on duty, which certificates are valid).
 func New(store Store, platform Platform, catalog *mapping.Catalog, rules rules.Config, loc *time.Location, now func() time.Time) (*Reconciler, error) {
@@ -98,6 +102,7 @@ func New(store Store, platform Platform, catalog *mapping.Catalog, rules rules.C
 type Report struct {
 	Enterprises *EnterpriseReport `json:"enterprises,omitempty"`
 	Operators   *OperatorReport   `json:"operators,omitempty"`
+	Hazards     *HazardReport     `json:"hazards,omitempty"`
 	// Quarantined lists platform records that failed validation and could not be compared.
 	Quarantined []Rejected `json:"platformRejected,omitempty"`
 }
@@ -184,7 +189,7 @@ func (r *Report) Empty() bool {
 	if o := r.Operators; o != nil && (len(o.Unregistered) > 0 || o.Uncertified > 0 || len(o.UnknownItems) > 0) {
 		return false
 	}
-	return true
+	return r.Hazards.empty()
 }
 
 // Run compares everything in scope. The platform's fresh records are kept for Apply.
@@ -211,6 +216,13 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 		}
 		rep.Operators = or
 	}
+	if scope.hazards() {
+		hr, hs, err := r.CompareHazards(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Hazards, snap.hazards = hr, hs
+	}
 	snap.report = rep
 	return rep, snap, nil
 }
@@ -218,6 +230,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 // Snapshot is what a Run saw, for Apply.
 type Snapshot struct {
 	platform map[string]*mapping.Enterprise
+	hazards  *hazardSnapshot
 	report   *Report
 }
 
