@@ -14,6 +14,7 @@ import (
 
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mocks/dataset"
 )
 
 func keysOf(m map[string]json.RawMessage) []string {
@@ -200,5 +201,121 @@ func TestHazardsCommands(t *testing.T) {
 	}
 	if code, _, _ := e.cli(t, "hazards", "lists", "-o", filepath.Join(e.dir, "x.csv")); code != exitUsage {
 		t.Errorf("lists to .csv: exit %d, want 2", code)
+	}
+}
+
+// hazardWorkbookOf writes the env's generated workbook with the sheets 隐患台账 and 演练记录.
+func hazardWorkbookOf(t *testing.T, e *env) string {
+	t.Helper()
+	path := filepath.Join(e.dir, "台账（含隐患）.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.mocks.Dataset.WriteWorkbook(f, dataset.WithHazardSheets()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReconcileHazards(t *testing.T) {
+	e := newEnv(t, 60, "")
+	if code, _, errOut := e.cli(t, "import", hazardWorkbookOf(t, e)); code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, tail(errOut, 500))
+	}
+	gaps := e.mocks.Dataset.HazardGaps
+	var out reconcileOutput
+	e.jsonCLI(t, exitOK, &out, "reconcile", "hazards")
+	hr := out.Report.Hazards
+	if hr == nil || out.Report.Enterprises != nil || out.Report.Operators != nil {
+		t.Fatalf("reconcile hazards: %+v", out.Report)
+	}
+	only := map[string]bool{}
+	for _, h := range hr.OnlyInLedger {
+		only[h.ID] = true
+	}
+	for _, i := range gaps.NotPushed {
+		if id := e.mocks.Dataset.HazardLedger[i].StreetID; id != "" && !only[id] {
+			t.Errorf("%s (not pushed) is not listed only in the ledger: %+v", id, hr.OnlyInLedger)
+		}
+	}
+	selfReports := 0
+	for _, p := range e.mocks.Quanzhou.Hazards() {
+		if p.Yhly == "QYZC" {
+			selfReports++
+		}
+	}
+	if len(hr.OnlyOnPlatform) < selfReports {
+		t.Errorf("%d only on the platform, want at least the %d self-reports", len(hr.OnlyOnPlatform), selfReports)
+	}
+	drift := map[string]string{}
+	for _, d := range hr.Different {
+		for _, f := range d.Fields {
+			drift[d.ID+"/"+f.Field] = f.Owner
+		}
+	}
+	for _, id := range gaps.Drift {
+		if drift[id+"/location"] != "street" {
+			t.Errorf("drift of %s: %v, want location owned by the street", id, drift)
+		}
+	}
+	for _, id := range gaps.StatusAhead {
+		if drift[id+"/status"] != "platform" {
+			t.Errorf("status ahead on the platform for %s: %v, want status owned by the platform", id, drift)
+		}
+	}
+
+	// --apply: enterprises first (a hazard's create needs its enterprise), then hazards.
+	e.jsonCLI(t, exitOK, nil, "reconcile", "enterprises", "--apply")
+	e.jsonCLI(t, exitOK, &out, "reconcile", "hazards", "--apply")
+	hr = out.Report.Hazards
+	if out.Applied == nil || out.Applied.HazardsPushed == 0 || out.Applied.HazardsPulled == 0 {
+		t.Fatalf("applied: %+v", out.Applied)
+	}
+	if len(hr.OnlyInLedger) != 0 || len(hr.OnlyOnPlatform) != 0 {
+		t.Errorf("after --apply: only in ledger %+v, only on platform %+v", hr.OnlyInLedger, hr.OnlyOnPlatform)
+	}
+	// What is left needs a person: the portal edits of street-owned fields, never overwritten.
+	left := map[string]bool{}
+	for _, d := range hr.Different {
+		left[d.ID] = true
+		for _, f := range d.Fields {
+			if f.Owner != "street" {
+				t.Errorf("after --apply %s still differs in %s (owner %s)", d.ID, f.Field, f.Owner)
+			}
+		}
+	}
+	failed := map[string]bool{}
+	for _, f := range out.Applied.Failed {
+		if f.Kind == "hazard" && strings.Contains(f.Reason, "不支持修改") {
+			failed[f.Key] = true
+		}
+	}
+	for _, id := range gaps.Drift {
+		if !left[id] || !failed[id] {
+			t.Errorf("drift %s: left %v, reported for a person %v", id, left[id], failed[id])
+		}
+		if p, _ := e.mocks.Quanzhou.HazardByLybh(id); p.Yhbw != "原料仓库东侧" {
+			t.Errorf("the portal edit of %s was overwritten: %q", id, p.Yhbw)
+		}
+	}
+	// The report files carry the hazard tables.
+	path := filepath.Join(e.dir, "对账.xlsx")
+	e.jsonCLI(t, exitOK, nil, "reconcile", "hazards", "-o", path)
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); !slices.Contains(got, "隐患字段差异") || !slices.Contains(got, "隐患仅在台账") {
+		t.Errorf("report sheets %v", got)
+	}
+	csvPath := filepath.Join(e.dir, "对账.csv")
+	e.jsonCLI(t, exitOK, nil, "reconcile", "hazards", "-o", csvPath)
+	if !strings.Contains(readFile(t, csvPath), "隐患字段差异") {
+		t.Errorf("the CSV report lacks the hazard differences")
 	}
 }

@@ -100,6 +100,9 @@ func newReconcileCmd(a *app) *cobra.Command {
 func (a *app) printApplied(ap *reconcile.Applied) {
 	w := a.stdout
 	fmt.Fprintf(w, "已修正：推送街道字段 %d 家，拉取平台字段 %d 家，补做用工登记 %d 条。\n", ap.Pushed, ap.Pulled, ap.Registered)
+	if ap.HazardsPulled+ap.HazardsPushed > 0 {
+		fmt.Fprintf(w, "隐患：推送到平台 %d 条，从平台拉取 %d 条。\n", ap.HazardsPushed, ap.HazardsPulled)
+	}
 	for _, x := range ap.Failed {
 		fmt.Fprintf(w, "  未能修正 %s：%s\n", x.Key, x.Reason)
 	}

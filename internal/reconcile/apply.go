@@ -12,12 +12,16 @@ import (
 
 // Applied is what Apply did and what it left for a person.
 type Applied struct {
-	Pulled      int         `json:"pulled"`     // enterprises whose platform-owned fields were taken from the platform
-	Pushed      int         `json:"pushed"`     // enterprises whose street-owned fields were pushed
-	Registered  int         `json:"registered"` // employment registrations made
-	NeedsPerson []Attention `json:"needsPerson"`
-	Failed      []Attention `json:"failed"`
-	After       *Report     `json:"-"`
+	Pulled     int `json:"pulled"`     // enterprises whose platform-owned fields were taken from the platform
+	Pushed     int `json:"pushed"`     // enterprises whose street-owned fields were pushed
+	Registered int `json:"registered"` // employment registrations made
+	// HazardsPulled and HazardsPushed count the hazards whose platform side was taken into the
+	// ledger, and those the platform accepted from the street (a create or a status change).
+	HazardsPulled int         `json:"hazardsPulled"`
+	HazardsPushed int         `json:"hazardsPushed"`
+	NeedsPerson   []Attention `json:"needsPerson"`
+	Failed        []Attention `json:"failed"`
+	After         *Report     `json:"-"`
 }
 
 // Attention is one thing Apply could not settle, in Chinese for the operator.

@@ -157,8 +157,8 @@ func HazardDiff(rec *ledger.HazardRecord, p *mapping.Hazard) []FieldDiff {
 		}
 		owner := reporter
 		if f.Status {
-			if rec.Status == p.Status && f.Name != "status" && statusOwner == "platform" && pv == "" {
-				continue // the platform keeps no note for a status it was created with
+			if f.Name != "status" && rec.Status == p.Status {
+				continue // both sides at one status: each keeps its own note of it (merged, not a difference)
 			}
 			owner = statusOwner
 		}
@@ -188,7 +188,7 @@ func (r *Reconciler) applyHazards(ctx context.Context, hr *HazardReport, snap *h
 		if _, err := hs.RecordPlatformHazards(ctx, pull, r.now()); err != nil {
 			return fmt.Errorf("reconcile: pull hazards: %w", err)
 		}
-		out.Pulled += len(pull)
+		out.HazardsPulled += len(pull)
 	}
 	var push []string
 	for _, o := range hr.OnlyInLedger {
@@ -213,7 +213,7 @@ func (r *Reconciler) applyHazards(ctx context.Context, hr *HazardReport, snap *h
 	if err != nil {
 		return fmt.Errorf("reconcile: push hazards: %w", err)
 	}
-	out.Pushed += n
+	out.HazardsPushed += n
 	for _, k := range sortedKeys(failed) {
 		out.Failed = append(out.Failed, Attention{Kind: "hazard", Key: k, Reason: failed[k]})
 	}
