@@ -1,6 +1,7 @@
 // Package ledger is the street's own record: enterprises, the special-operator roster, the stored
 // copies of certificates and alarms, the street's alarm feedback, the employment registrations as
-// pushed, the quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
+// pushed, the hazard ledger with its status history, inspections and drills (hazards.go), the
+// quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
 // the one store that sync, reconcile, alerts, the workbook and the console share. It also keeps
 // what the daemon must not lose with Redis: the jobs' run history and last successful runs, the
 // platforms' health, and the marker by which the daemons notice that Redis lost its data

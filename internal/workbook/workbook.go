@@ -23,6 +23,9 @@
 //   - A cell longer than sheets.MaxCellRunes rejects its row (内容过长): it is never loaded cut.
 //   - A 所属社区 that is not one of the street's communities (Options.Communities) is a warning,
 //     kept with the record and listed, naming the known ones.
+//   - The sheets 隐患台账 and 演练记录 (contracts/hazards.md) are optional and load after the
+//     enterprise and roster sheets, each whole in one ledger call (hazards.go); the four lists
+//     of `hazards lists` are written by lists.go.
 //   - Merged cells count as filled: every cell of a merged range reads as its top-left value
 //     (community names merged down a column, a header spread across two rows).
 //   - Rejected rows go to the ledger's quarantine (source workbook); rows that load resolve their
