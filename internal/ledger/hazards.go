@@ -383,8 +383,12 @@ func (s *sqlStore) HazardByKey(ctx context.Context, id string) (HazardRecord, er
 }
 
 func (s *sqlStore) hazardByKey(ctx context.Context, q querier, id string) (HazardRecord, error) {
-	r, err := scanHazard(q.QueryRowContext(ctx, s.q(`SELECT `+hazardCols+hazardFrom+
-		` WHERE h.hazard_key = ? OR (h.platform_id = ? AND h.platform_id <> '') ORDER BY h.hazard_key = ? DESC LIMIT 1`), id, id, id))
+	// Two index lookups rather than one OR, which the planners may answer with a scan.
+	r, err := scanHazard(q.QueryRowContext(ctx, s.q(`SELECT `+hazardCols+hazardFrom+` WHERE h.hazard_key = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) && id != "" {
+		// platform_id <> '' lets the planners use the partial unique index.
+		r, err = scanHazard(q.QueryRowContext(ctx, s.q(`SELECT `+hazardCols+hazardFrom+` WHERE h.platform_id = ? AND h.platform_id <> ''`), id))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("hazard %s: %w", id, ErrNotFound)
 	}
@@ -825,6 +829,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 		if err := s.setStatus(ctx, tx, key, statusOf(p), seenAt); err != nil {
 			return c, err
 		}
+	}
+	if !changed {
+		return c, nil // the platform's record as last seen: no new status change, nothing passed
 	}
 	if status != mapping.HazardPending || !p.StatusAt.IsZero() {
 		if err := s.insertStatusChange(ctx, tx, key, SidePlatform, "", statusOf(p), now); err != nil {
