@@ -639,7 +639,8 @@ func (r *Runner) PushHazards(ctx context.Context, keys []string) (pushed int, fa
 			pushed++
 		case out.Reason != "":
 			failed[k] = out.Reason
-		case out.Hazard.SyncState() == ledger.StateLedgerChanged || out.Hazard.SyncState() == ledger.StateConflict:
+		case out.Hazard.SyncState() != ledger.StateInSync:
+			// Ledger changed, portal edited, or both: there is no update of a hazard's content.
 			failed[k] = msgHazardNoUpdate
 		}
 	}

@@ -148,6 +148,27 @@ func TestHazardSync(t *testing.T) {
 			if rec, _ := w.store.HazardByKey(ctx, target.Key()); rec.Status != mapping.HazardClosed {
 				t.Errorf("after the pull: %q, want 已销号", rec.Status)
 			}
+
+			// A portal edit of a hazard this run created: drift, counted once, kept apart, and
+			// never written over — not by the sync, not by a forced push.
+			created := street[gaps.NotPushed[0]].StreetID
+			rec, _ := w.store.HazardByKey(ctx, created)
+			w.srv.Quanzhou.EditHazard(rec.ID, func(h *qzmock.Hazard) { h.Zgcs = "企业自行改写的整改措施" })
+			s = w.sync(r, jobs.Hazards, false)[jobs.Hazards]
+			if s.Drifted != 1 {
+				t.Errorf("sync after the portal edit: %+v, want 1 drifted", s)
+			}
+			rec, _ = w.store.HazardByKey(ctx, created)
+			if rec.SyncState() != ledger.StatePlatformChanged || rec.Measures == "企业自行改写的整改措施" || rec.Platform.Measures != "企业自行改写的整改措施" {
+				t.Errorf("after the portal edit: state %v, ledger %q, platform view %q", rec.SyncState(), rec.Measures, rec.Platform.Measures)
+			}
+			pushed, failed, err := r.PushHazards(ctx, []string{created})
+			if err != nil || pushed != 0 || !strings.Contains(failed[created], "不支持修改") {
+				t.Errorf("forced push of the drifted hazard: %d %v %v", pushed, failed, err)
+			}
+			if p, _ := w.srv.Quanzhou.HazardByLybh(created); p.Zgcs != "企业自行改写的整改措施" {
+				t.Errorf("the portal edit was overwritten: %q", p.Zgcs)
+			}
 		})
 	}
 }
