@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook/sheets"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // batchSize is how many rows go to the ledger in one transaction.
@@ -179,9 +179,9 @@ func (im *importer) reject(t *sheets.Table, num int, row map[string]string, kind
 // whatever it holds, and any ID number inside other text masked too.
 func maskValue(p mapping.Problem) string {
 	if p.Field == "idNumber" {
-		return logging.MaskID(strings.TrimSpace(p.Value))
+		return mask.ID(strings.TrimSpace(p.Value))
 	}
-	return logging.MaskIDsInText(p.Value)
+	return mask.IDsInText(p.Value)
 }
 
 // flush writes (or, in a dry run, compares) the pending batch and the quarantine entries.
