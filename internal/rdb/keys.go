@@ -35,21 +35,20 @@ package rdb
 // of Redis data neither re-runs every job nor forgets what ran or what was alerted.
 type Keys struct{ prefix string }
 
-// Keys are the key builders under c's prefix.
+// Keys are the key builders under c's prefix (tests name keys with them too, to seed or inspect
+// what another instance would have written).
 func (c *Conn) Keys() Keys { return Keys{prefix: c.Prefix} }
 
-func (k Keys) retryBase() string           { return k.prefix + "{retry}:" }
-func (k Keys) Item(id string) string       { return k.retryBase() + "item:" + id }
-func (k Keys) Errs(id string) string       { return k.retryBase() + "errs:" + id }
-func (k Keys) Queue(kind string) string    { return k.retryBase() + "queue:" + kind }
-func (k Keys) Active(kind string) string   { return k.retryBase() + "active:" + kind }
-func (k Keys) Dead(kind string) string     { return k.retryBase() + "dead:" + kind }
-func (k Keys) Kinds() string               { return k.retryBase() + "kinds" }
-func (k Keys) Fence() string               { return k.retryBase() + "fence" }
-func (k Keys) schedBase(job string) string { return k.prefix + "sched:{" + job + "}:" }
-func (k Keys) Lock(job string) string      { return k.schedBase(job) + "lock" }
-func (k Keys) Slot(job, slot string) string {
-	return k.schedBase(job) + "slot:" + slot
-}
-func (k Keys) Marker() string           { return k.prefix + "sched:marker" }
-func (k Keys) Cursor(job string) string { return k.prefix + "cursor:" + job }
+func (k Keys) retryBase() string            { return k.prefix + "{retry}:" }
+func (k Keys) Item(id string) string        { return k.retryBase() + "item:" + id }
+func (k Keys) Errs(id string) string        { return k.retryBase() + "errs:" + id }
+func (k Keys) Queue(kind string) string     { return k.retryBase() + "queue:" + kind }
+func (k Keys) Active(kind string) string    { return k.retryBase() + "active:" + kind }
+func (k Keys) Dead(kind string) string      { return k.retryBase() + "dead:" + kind }
+func (k Keys) Kinds() string                { return k.retryBase() + "kinds" }
+func (k Keys) Fence() string                { return k.retryBase() + "fence" }
+func (k Keys) schedBase(job string) string  { return k.prefix + "sched:{" + job + "}:" }
+func (k Keys) Lock(job string) string       { return k.schedBase(job) + "lock" }
+func (k Keys) Slot(job, slot string) string { return k.schedBase(job) + "slot:" + slot }
+func (k Keys) Marker() string               { return k.prefix + "sched:marker" }
+func (k Keys) Cursor(job string) string     { return k.prefix + "cursor:" + job }
