@@ -1,6 +1,7 @@
 // Package logging builds streetsync's zap loggers and owns the two privacy guarantees of its
 // output: configured secrets never appear in a log line, whatever field or message carries them,
-// and resident ID numbers are masked (first 6 and last 4 kept) everywhere outside the ledger.
+// and resident ID numbers are masked (first 6 and last 4 kept) everywhere outside the ledger —
+// with mapping/mask, the pure mask every layer shares.
 //
 // Redaction works on the encoded line, not on fields, so that a secret hidden in an error string,
 // a URL, a nested object or the message itself is caught all the same.
