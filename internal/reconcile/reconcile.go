@@ -19,8 +19,8 @@ import (
 	"streetsync/connectors/quanzhou"
 	"streetsync/internal/alerts/rules"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Scope says what to reconcile (the command's argument).
@@ -340,7 +340,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 			names[op.EnterpriseUSCC] = name
 		}
 		rep.Unregistered = append(rep.Unregistered, Unregistered{
-			IDNumber: logging.MaskID(op.IDNumber), Name: op.Name, CertNo: logging.MaskCertNo(best.CertNo),
+			IDNumber: mask.ID(op.IDNumber), Name: op.Name, CertNo: mask.CertNo(best.CertNo),
 			Enterprise: op.EnterpriseUSCC, EnterpriseName: name, ItemCode: op.ItemCode,
 		})
 		rep.keys = append(rep.keys, op.Key())
@@ -350,7 +350,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 			return nil, fmt.Errorf("reconcile: read certificates: %w", err)
 		}
 		if _, ok := r.catalog.Item(c.ItemCode); !ok {
-			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: logging.MaskCertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
+			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
 		}
 	}
 	return rep, nil
