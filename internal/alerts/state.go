@@ -193,7 +193,9 @@ func maskTarget(s string) string {
 }
 
 // empty reports whether m names no alert: a severity alone would mute a whole street's alerts.
-func (m Matcher) empty() bool { return m.Key == "" && m.Community == "" && m.Rule == "" && m.IDHash == "" }
+func (m Matcher) empty() bool {
+	return m.Key == "" && m.Community == "" && m.Rule == "" && m.IDHash == ""
+}
 
 func (m Matcher) matches(a *ledger.AlertRow) bool {
 	return (m.Key == "" || m.Key == a.Key) &&
