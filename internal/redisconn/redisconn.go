@@ -48,6 +48,7 @@ func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error)
 		}
 		return c, nil
 	}
+	quietRedisLog(log)
 	addrs := cfg.Addrs
 	if len(addrs) == 0 {
 		addrs = []string{cfg.Addr}
@@ -82,7 +83,7 @@ func Open(ctx context.Context, cfg config.Redis, log *zap.Logger) (*Conn, error)
 	defer cancel()
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("connect to redis %v: %w", addrs, err)
+		return nil, &UnreachableError{Addrs: addrs, Err: err}
 	}
 	return c, nil
 }
