@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
@@ -47,8 +49,9 @@ func newImportCmd(a *app) *cobra.Command {
 		Use:   "import FILE",
 		Short: "把台账工作簿（.xlsx 或 .csv）导入台账，列出导入的条数、被拒绝的行和提示（--dry-run：只检查不写入）",
 		Long: "把台账工作簿（.xlsx 或 .csv）导入台账。每张工作表在一个事务中导入：中途出错或被中断，该表保持导入前的样子。\n" +
-			"有错误的行被拒绝并逐行列出（最多列出前 1000 行，其余按列和原因统计；--rejected 文件.xlsx 可导出完整清单），其余行照常导入。",
-		Args: cobra.ExactArgs(1),
+			"有错误的行被拒绝并逐行列出（最多列出前 1000 行，其余按列和原因统计；--rejected 文件.xlsx 可导出完整清单），其余行照常导入。\n" +
+			"工作簿的列见 docs/operator-guide.md。导入较久时，每 10 秒在标准错误上报告一次进度。",
+		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if rejected != "" {
 				if !strings.EqualFold(filepath.Ext(rejected), ".xlsx") {
@@ -63,7 +66,7 @@ func newImportCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := workbook.Import(a.ctx, st, args[0], workbook.Options{DryRun: dryRun, Catalog: cat,
+			rep, err := workbook.Import(a.ctx, importProgress{st, a.progress()}, args[0], workbook.Options{DryRun: dryRun, Catalog: cat,
 				Communities: communities, RejectedPath: rejected})
 			if err != nil {
 				return workbookErr(err)
@@ -86,10 +89,63 @@ func newImportCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check and report only: write nothing")
-	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when any row was rejected")
-	cmd.Flags().StringVar(&rejected, "rejected", "", "把全部被拒绝的行和提示写入这个 .xlsx 文件（报告只逐行列出前 1000 行）")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "只检查并报告，不写入台账")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "有被拒绝的行时以 1 退出（给脚本用）")
+	cmd.Flags().StringVar(&rejected, "rejected", "", "把全部被拒绝的行和提示写入这个 .xlsx `文件`（报告只逐行列出前 1000 行）")
 	return cmd
+}
+
+// importProgress shows an import's progress: the rows each sheet writes, compares (--dry-run) or
+// rejects, a phase per sheet.
+type importProgress struct {
+	store    workbook.Importer
+	progress *jobs.Reporter
+}
+
+func (ip importProgress) ImportSheet(ctx context.Context, dry bool, load func(tx ledger.SheetTx) error) error {
+	return ip.store.ImportSheet(ctx, dry, func(tx ledger.SheetTx) error {
+		c := &countingSheet{SheetTx: tx, progress: ip.progress}
+		defer ip.progress.End()
+		return load(c)
+	})
+}
+
+// countingSheet is a sheet's transaction that counts the rows through it.
+type countingSheet struct {
+	ledger.SheetTx
+	progress *jobs.Reporter
+	kind     ledger.Kind
+}
+
+// The import's name and phases on the progress line.
+var importPhases = map[ledger.Kind]string{ledger.KindEnterprise: "企业台账", ledger.KindOperator: "特种作业人员"}
+
+func (c *countingSheet) rows(kind ledger.Kind, n int) {
+	if kind != c.kind {
+		c.kind = kind
+		c.progress.Begin("导入", importPhases[kind], 0)
+	}
+	c.progress.Advance(0, n)
+}
+
+func (c *countingSheet) UpsertEnterprises(ctx context.Context, batch []ledger.EnterpriseInput) ([]ledger.Outcome, error) {
+	out, err := c.SheetTx.UpsertEnterprises(ctx, batch)
+	c.rows(ledger.KindEnterprise, len(batch))
+	return out, err
+}
+
+func (c *countingSheet) UpsertOperators(ctx context.Context, batch []ledger.OperatorInput) ([]ledger.Outcome, error) {
+	out, err := c.SheetTx.UpsertOperators(ctx, batch)
+	c.rows(ledger.KindOperator, len(batch))
+	return out, err
+}
+
+func (c *countingSheet) AddToQuarantine(ctx context.Context, entries []ledger.QuarantineEntry) error {
+	err := c.SheetTx.AddToQuarantine(ctx, entries)
+	if len(entries) > 0 {
+		c.rows(entries[0].Kind, len(entries))
+	}
+	return err
 }
 
 // What the import command says beyond the report.
@@ -103,7 +159,7 @@ func newExportCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "export FILE.xlsx",
 		Short: "把台账导出为同样格式的工作簿（企业台账、特种作业人员两张表；身份证号完整保留，注意保管）",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			st, cat, _, err := a.ledgerAndCatalog()
 			if err != nil {
