@@ -101,8 +101,8 @@ func newAlarmsFeedbackCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&status, "status", "", "1（处置中）或 2（已处置）（必填）")
-	fl.StringVar(&note, "note", "", "处置情况（必填）")
+	fl.StringVar(&status, "status", "", "处置`状态`：1（处置中）或 2（已处置）（必填）")
+	fl.StringVar(&note, "note", "", "处置`情况`（必填）")
 	fl.StringVar(&handler, "handler", "", "处置人`姓名`（必填）")
 	fl.StringVar(&at, "at", "", "处置`时间`（默认现在），如 \"2026-11-28 09:30\"，按 schedule.timezone")
 	return cmd

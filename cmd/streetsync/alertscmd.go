@@ -310,7 +310,7 @@ func newAlertsAckCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&note, "note", "", "督促情况（必填）")
+	cmd.Flags().StringVar(&note, "note", "", "督促`情况`（必填）")
 	cmd.Flags().StringVar(&by, "by", "", "督促人`姓名`（默认：配置 operator.name）")
 	return cmd
 }
@@ -403,9 +403,9 @@ func newAlertsSilenceCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&id, "id", "", "预警 KEY，或身份证号（该人的全部预警；可用脱敏形式）")
+	fl.StringVar(&id, "id", "", "预警 KEY 或身份证号（`编号`；身份证号：该人的全部预警，可用脱敏形式）")
 	fl.StringVar(&until, "until", "", "静默到什么`时间`（必填）：2026-12-31T18:00:00+08:00、\"2026-12-31 18:00\"、2026-12-31、72h 或 7d")
-	fl.StringVar(&reason, "reason", "", "静默原因（必填）")
+	fl.StringVar(&reason, "reason", "", "静默`原因`（必填）")
 	fl.StringVar(&by, "by", "", "设置人`姓名`（默认：配置 operator.name）")
 	fl.StringVar(&community, "community", "", "只静默这个`社区`的预警")
 	fl.StringVar(&rule, "rule", "", "只静默这条`规则`的预警：代码或中文名称")

@@ -33,7 +33,7 @@ func newMockCmd(a *app) *cobra.Command {
 		Use:   "serve",
 		Short: "启动两个模拟平台，打印它们的地址和演示凭据，直到 Ctrl-C；--workbook 写出生成的街道台账工作簿",
 		Long: "启动两个模拟平台（泉州市平台含隐患、检查记录接口；特种作业系统），用生成的灵源街道数据填充，打印地址和演示凭据，直到 Ctrl-C。\n" +
-			"--workbook 企业台账.xlsx：把同一份生成数据的街道台账工作簿写到这个文件，用来试 import、sync 和守护进程（其中故意留有几处错误，导入时会被拒绝并说明原因）。\n" +
+			"--workbook 企业台账.xlsx：把同一份生成数据的街道台账工作簿写到这个文件，用来试 import、sync 和守护进程（企业和人员与模拟平台上的是同一条街道）。\n" +
 			"各种 --*-rate 等选项让平台按比例出错，用来演练故障。",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -129,7 +129,7 @@ func (a *app) printWorkbookWritten(path string) {
 	if path == "" || a.format != formatText {
 		return
 	}
-	fmt.Fprintf(a.stdout, "\n街道台账工作簿已写入 %s（其中故意留有几处错误，导入时会被拒绝并说明原因）。\n导入：streetsync import %s\n", path, path)
+	fmt.Fprintf(a.stdout, "\n街道台账工作簿已写入 %s（企业和人员与模拟平台上的是同一条街道）。\n导入：streetsync import %s\n", path, path)
 }
 
 func printMockEndpoints(a *app, ep mocks.Endpoints, seed int64, enterprises int) {

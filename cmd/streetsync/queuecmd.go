@@ -153,7 +153,7 @@ func newQueueListCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&dead, "dead", false, "列出死信（用尽重试次数的条目），而不是等待中的条目")
-	cmd.Flags().StringVar(&kind, "job", "", "只列这一`类`条目，如 enterprise.push")
+	cmd.Flags().StringVar(&kind, "job", "", "只列这一`类型`的条目，如 enterprise.push")
 	cmd.Flags().IntVar(&limit, "limit", 0, "最多列出这么多条（0：1000 条）")
 	return cmd
 }
@@ -188,7 +188,7 @@ func newQueueRetryCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&allDead, "all-dead", false, "重放全部死信")
-	cmd.Flags().StringVar(&kind, "job", "", "和 --all-dead 一起用：只重放这一`类`死信")
+	cmd.Flags().StringVar(&kind, "job", "", "和 --all-dead 一起用：只重放这一`类型`的死信")
 	return cmd
 }
 

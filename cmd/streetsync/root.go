@@ -175,9 +175,9 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", def, "配置`文件`（也可用环境变量 "+envConfigKey+" 指定）")
-	pf.StringVar(&a.format, "format", formatText, "输出格式：text（给人看）或 json（标准输出只有一个 JSON 文档）")
-	pf.StringVar(&a.logFormat, "log-format", "", "标准错误上的日志格式：auto、console 或 json（默认按配置 log.format）")
-	pf.StringVar(&a.logLevel, "log-level", "", "日志级别：debug、info、warn、error（默认按配置 log.level）")
+	pf.StringVar(&a.format, "format", formatText, "输出`格式`：text（给人看）或 json（标准输出只有一个 JSON 文档）")
+	pf.StringVar(&a.logFormat, "log-format", "", "标准错误上的日志`格式`：auto、console 或 json（默认按配置 log.format）")
+	pf.StringVar(&a.logLevel, "log-level", "", "日志`级别`：debug、info、warn、error（默认按配置 log.level）")
 
 	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newMockCmd(a), newQueueCmd(a), newSyncCmd(a),
 		newAlertsCmd(a), newImportCmd(a), newExportCmd(a), newAlarmsCmd(a), newReconcileCmd(a),
@@ -224,7 +224,7 @@ func (a *app) buildLogger(l config.Log, secrets []string) error {
 	}
 	log, err := logging.New(logging.Options{Level: level, Format: format, Secrets: secrets, Out: a.stderr})
 	if err != nil {
-		return usageErr("%v", err)
+		return usageErr("日志设置不对（--log-level %q，--log-format %q）：级别应为 debug、info、warn 或 error，格式应为 auto、console 或 json", level, format)
 	}
 	a.log = log
 	return nil

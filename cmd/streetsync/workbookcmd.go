@@ -21,7 +21,15 @@ import (
 // extension) exit status 2: the operator named the wrong file.
 func workbookErr(err error) error {
 	var fe *workbook.FileError
-	if errors.As(err, &fe) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &fe):
+		return &exitError{code: exitUsage, err: err}
+	case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe):
+		return &exitError{code: exitUsage, err: fmt.Errorf(msgNoSuchFile, pe.Path)}
+	case errors.Is(err, fs.ErrPermission) && errors.As(err, &pe):
+		return &exitError{code: exitUsage, err: fmt.Errorf(msgNoPermission, pe.Path)}
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission):
 		return &exitError{code: exitUsage, err: err}
 	}
 	return err
@@ -150,9 +158,12 @@ func (c *countingSheet) AddToQuarantine(ctx context.Context, entries []ledger.Qu
 
 // What the import command says beyond the report.
 const (
-	msgRejectedExt  = "--rejected：被拒绝的行清单只能写成 .xlsx 文件，例如 --rejected 被拒绝的行.xlsx"
-	msgRejectedDir  = "--rejected：目录 %s 不存在，请先建好目录或换一个位置"
-	msgRejectedHint = "要查看全部被拒绝的行，请加上 --rejected 被拒绝的行.xlsx 重新导入（或先加 --dry-run 只检查不写入）。"
+	msgNoSuchFile    = "找不到文件 %s：请检查路径和文件名。还没有台账工作簿时，可以用 streetsync mock serve --workbook 企业台账.xlsx（或 demo --workbook）生成一份，或用 export 导出现有台账"
+	msgExportedEmpty = "注意：台账是空的，导出的工作簿只有表头。要试用，先导入一份台账工作簿（streetsync mock serve --workbook 企业台账.xlsx 可生成一份）"
+	msgNoPermission  = "没有权限读写文件 %s：请检查文件的权限，或换一个位置"
+	msgRejectedExt   = "--rejected：被拒绝的行清单只能写成 .xlsx 文件，例如 --rejected 被拒绝的行.xlsx"
+	msgRejectedDir   = "--rejected：目录 %s 不存在，请先建好目录或换一个位置"
+	msgRejectedHint  = "要查看全部被拒绝的行，请加上 --rejected 被拒绝的行.xlsx 重新导入（或先加 --dry-run 只检查不写入）。"
 )
 
 func newExportCmd(a *app) *cobra.Command {
@@ -172,7 +183,18 @@ func newExportCmd(a *app) *cobra.Command {
 				return a.printJSON(map[string]string{"file": args[0]})
 			}
 			fmt.Fprintf(a.stdout, "已导出台账：%s\n", args[0])
+			if empty, err := ledgerEmpty(a, st); err == nil && empty {
+				fmt.Fprintln(a.stdout, msgExportedEmpty)
+			}
 			return nil
 		},
 	}
+}
+
+// ledgerEmpty reports whether the ledger holds no enterprise.
+func ledgerEmpty(a *app, st ledger.Store) (bool, error) {
+	for _, err := range st.Enterprises(a.ctx, ledger.EnterpriseFilter{}) {
+		return false, err
+	}
+	return true, nil
 }
