@@ -80,7 +80,7 @@ func loseRedis(t *testing.T, e *env) {
 		t.Fatal("nothing to lose: no keys under the prefix")
 	}
 	for _, k := range keys { // one by one: on a cluster the keys live in several slots
-		if err := e.redis.Client.Del(ctx, k).Err(); err != nil {
+		if err := testutil.RedisClient(t, e.redis).Del(ctx, k).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	wiring "streetsync/internal/app"
 	"streetsync/internal/config"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -164,7 +164,7 @@ func (a *app) probeOne(name, target string, fn func(context.Context) (string, er
 // cause, else the error itself.
 func describeProbeError(err error) string {
 	var s interface{ Summary() string }
-	var ue *redisconn.UnreachableError
+	var ue *rdb.UnreachableError
 	switch {
 	case errors.As(err, &ue):
 		return ue.Cause()

@@ -18,7 +18,7 @@ import (
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/logging"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/scheduler/clock"
 )
 
@@ -126,7 +126,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	code := exitRuntime
 	var ee *exitError
-	var unreachable *redisconn.UnreachableError
+	var unreachable *rdb.UnreachableError
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code

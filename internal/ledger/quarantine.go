@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"iter"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 func (s *sqlStore) AddToQuarantine(ctx context.Context, entries []QuarantineEntry) error {
@@ -31,8 +31,8 @@ ON CONFLICT (source, kind, record_key) WHERE resolved_at = 0 DO UPDATE SET
 			// The caller's mark, or a valid ID number anywhere in the payload, the reasons or the
 			// key, marks the entry.
 			reasons := encodeProblems(e.Reasons)
-			hasID := e.HasIDNumber || logging.MaskIDsInText(e.Raw) != e.Raw || logging.MaskIDsInText(reasons) != reasons ||
-				logging.MaskIDsInText(e.Key) != e.Key
+			hasID := e.HasIDNumber || mask.IDsInText(e.Raw) != e.Raw || mask.IDsInText(reasons) != reasons ||
+				mask.IDsInText(e.Key) != e.Key
 			if _, err := stmt.ExecContext(ctx, string(e.Source), string(e.Kind), e.Key, reasons, e.Raw, flag(hasID), now, now); err != nil {
 				return fmt.Errorf("ledger quarantine: %w", err)
 			}

@@ -19,8 +19,8 @@ import (
 	"streetsync/connectors/quanzhou"
 	"streetsync/internal/alerts/rules"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Scope says what to reconcile (the command's argument).
@@ -408,7 +408,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 			if f.Alert.Severity == "critical" {
 				critical = true
 				rep.UncertifiedPeople = append(rep.UncertifiedPeople, Uncertified{
-					Name: op.Name, IDNumber: logging.MaskID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
+					Name: op.Name, IDNumber: mask.ID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
 					EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
 					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName, key: f.Alert.Key,
 				})
@@ -426,7 +426,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 			continue
 		}
 		rep.Unregistered = append(rep.Unregistered, Unregistered{
-			IDNumber: logging.MaskID(op.IDNumber), Name: op.Name, CertNo: logging.MaskCertNo(best.CertNo),
+			IDNumber: mask.ID(op.IDNumber), Name: op.Name, CertNo: mask.CertNo(best.CertNo),
 			Enterprise: op.EnterpriseUSCC, EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
 		})
 		rep.keys = append(rep.keys, op.Key())
@@ -441,7 +441,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		}
 		r.progress.Advance(0, 1)
 		if _, ok := r.catalog.Item(c.ItemCode); !ok {
-			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: logging.MaskCertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
+			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
 		}
 	}
 	return rep, nil

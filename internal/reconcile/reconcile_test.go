@@ -50,8 +50,8 @@ func newFixture(t *testing.T, driver string) *fixture {
 	}
 	ts, ep := srv.StartTest()
 	t.Cleanup(func() { srv.Close(); ts.Close() })
-	client, err := quanzhou.New(config.Quanzhou{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: config.Secret(ep.AppSecret),
-		RateLimit: 1000, Burst: 100, Timeout: config.Duration(10 * time.Second)}, ep.Region, zap.NewNop(), quanzhou.WithClock(clk))
+	client, err := quanzhou.New(quanzhou.Config{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: ep.AppSecret,
+		RateLimit: 1000, Burst: 100, Timeout: 10 * time.Second}, ep.Region, zap.NewNop(), quanzhou.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"streetsync/internal/alerts/notify"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // System alerts concern the street office, not a community: they carry this community label and
@@ -96,7 +96,7 @@ func PlatformDown(h PlatformHealth, now time.Time, after time.Duration, loc *tim
 		name = h.System
 	}
 	since := h.FailingSince.In(loc)
-	sys := &notify.System{Subject: h.System, Name: name, FailingSince: &since, LastError: logging.MaskIDsInText(h.LastError)}
+	sys := &notify.System{Subject: h.System, Name: name, FailingSince: &since, LastError: mask.IDsInText(h.LastError)}
 	if !h.LastSuccess.IsZero() {
 		t := h.LastSuccess.In(loc)
 		sys.LastSuccess = &t

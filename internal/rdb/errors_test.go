@@ -1,4 +1,4 @@
-package redisconn
+package rdb
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
-
-	"streetsync/internal/config"
 )
 
 // A Redis that is not there is one error naming the address and the cause in Chinese; go-redis's
@@ -25,7 +23,7 @@ func TestUnreachableRedisIsOneChineseError(t *testing.T) {
 	l.Close() // nothing listens there now
 
 	core, logs := observer.New(zapcore.DebugLevel)
-	_, err = Open(context.Background(), config.Redis{Addr: addr, Prefix: "t:"}, zap.New(core))
+	_, err = Open(context.Background(), Options{Addr: addr, Prefix: "t:"}, zap.New(core))
 	var ue *UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("Open = %v, want an *UnreachableError", err)
@@ -43,7 +41,7 @@ func TestUnreachableRedisIsOneChineseError(t *testing.T) {
 
 // An address carrying a password never shows it, whatever the cause.
 func TestUnreachableRedisMasksAPasswordInTheAddress(t *testing.T) {
-	_, err := Open(context.Background(), config.Redis{Addr: "user:pw-secret-1@127.0.0.1:1", Prefix: "t:"}, zap.NewNop())
+	_, err := Open(context.Background(), Options{Addr: "user:pw-secret-1@127.0.0.1:1", Prefix: "t:"}, zap.NewNop())
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || strings.Contains(err.Error(), "pw-secret-1") || !strings.Contains(err.Error(), "******@127.0.0.1:1") {
 		t.Errorf("Open = %v, want an *UnreachableError with the password masked", err)

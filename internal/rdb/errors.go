@@ -1,4 +1,4 @@
-package redisconn
+package rdb
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
-
-	"streetsync/internal/config"
 )
 
 // UnreachableError is a Redis that did not answer the first PING: not running, another address,
@@ -24,7 +22,7 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string {
 	addrs := make([]string, len(e.Addrs))
 	for i, a := range e.Addrs {
-		addrs[i] = config.MaskUserinfo(a) // an address may carry a password
+		addrs[i] = maskUserinfo(a) // an address may carry a password
 	}
 	return fmt.Sprintf("无法连接 Redis %s（%s）", strings.Join(addrs, ", "), e.Cause())
 }
@@ -46,9 +44,17 @@ func (e *UnreachableError) Cause() string {
 		return "密码不对或没有给出密码：请检查 redis.password（环境变量 REDIS_PASSWORD）"
 	}
 	for _, a := range e.Addrs {
-		msg = strings.ReplaceAll(msg, a, config.MaskUserinfo(a))
+		msg = strings.ReplaceAll(msg, a, maskUserinfo(a))
 	}
 	return msg
+}
+
+// maskUserinfo hides what an address carries before its last @ (user:password@host:6379).
+func maskUserinfo(addr string) string {
+	if i := strings.LastIndex(addr, "@"); i >= 0 {
+		return "******" + addr[i:]
+	}
+	return addr
 }
 
 // quietLogger takes go-redis's own log lines (a failed dial is logged once per retry, on stderr)
