@@ -25,5 +25,5 @@ func (a *App) Reconciler(ctx context.Context) (*reconcile.Reconciler, error) {
 		return nil, err
 	}
 	return reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
-		a.cfg.Schedule.Location(), a.clock.Now)
+		a.cfg.Schedule.Location(), a.clock.Now, reconcile.WithProgress(a.progress))
 }

@@ -211,6 +211,7 @@ type SilenceRow struct {
 	Community string
 	Rule      string
 	IDHash    string
+	Severity  string // critical or warning; "" every severity
 	Until     time.Time
 	Reason    string
 	By        string
@@ -668,9 +669,10 @@ func deliveriesOf(ctx context.Context, s *sqlStore, q querier, keys []string) (m
 }
 
 func (t *alertTx) PutSilence(ctx context.Context, sl SilenceRow) error {
-	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_silences (id, alert_key, community, rule, id_hash, until_at,
-    reason, created_by, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		sl.ID, sl.Key, sl.Community, sl.Rule, sl.IDHash, millis(sl.Until), sl.Reason, sl.By, millis(sl.CreatedAt), millis(sl.EndedAt))
+	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_silences (id, alert_key, community, rule, id_hash, severity,
+    until_at, reason, created_by, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		sl.ID, sl.Key, sl.Community, sl.Rule, sl.IDHash, sl.Severity, millis(sl.Until), sl.Reason, sl.By, millis(sl.CreatedAt),
+		millis(sl.EndedAt))
 	if err != nil {
 		return fmt.Errorf("ledger write silence: %w", err)
 	}
@@ -730,7 +732,8 @@ func (s *sqlStore) AlertByKey(ctx context.Context, key string) (AlertRow, error)
 // silencedCond is true for an alert a that a silence in force at ? matches.
 const silencedCond = `EXISTS (SELECT 1 FROM alert_silences s WHERE s.until_at > ? AND s.ended_at = 0
     AND (s.alert_key = '' OR s.alert_key = a.alert_key) AND (s.community = '' OR s.community = a.community)
-    AND (s.rule = '' OR s.rule = a.rule) AND (s.id_hash = '' OR s.id_hash = a.id_hash))`
+    AND (s.rule = '' OR s.rule = a.rule) AND (s.id_hash = '' OR s.id_hash = a.id_hash)
+    AND (s.severity = '' OR s.severity = a.severity))`
 
 func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	var where []string
@@ -861,12 +864,13 @@ func (s *sqlStore) OpenAlertCommunities(ctx context.Context) ([]string, error) {
 
 func (s *sqlStore) Silences(ctx context.Context, now time.Time) ([]SilenceRow, error) {
 	var out []SilenceRow
-	for sl, err := range stream(ctx, s, `SELECT id, alert_key, community, rule, id_hash, until_at, reason, created_by,
-    created_at, ended_at FROM alert_silences WHERE ended_at = 0 AND until_at > ? ORDER BY until_at, id`, []any{millis(now)},
+	for sl, err := range stream(ctx, s, `SELECT id, alert_key, community, rule, id_hash, severity, until_at, reason,
+    created_by, created_at, ended_at FROM alert_silences WHERE ended_at = 0 AND until_at > ? ORDER BY until_at, id`, []any{millis(now)},
 		func(rows *sql.Rows) (SilenceRow, error) {
 			var sl SilenceRow
 			var until, created, ended int64
-			err := rows.Scan(&sl.ID, &sl.Key, &sl.Community, &sl.Rule, &sl.IDHash, &until, &sl.Reason, &sl.By, &created, &ended)
+			err := rows.Scan(&sl.ID, &sl.Key, &sl.Community, &sl.Rule, &sl.IDHash, &sl.Severity, &until, &sl.Reason, &sl.By,
+				&created, &ended)
 			sl.Until, sl.CreatedAt, sl.EndedAt = fromMillis(until), fromMillis(created), fromMillis(ended)
 			return sl, err
 		}) {

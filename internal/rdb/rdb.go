@@ -63,6 +63,7 @@ func Open(ctx context.Context, o Options, log *zap.Logger) (*Conn, error) {
 			zap.String("addr", mr.Addr()))
 		return &Conn{client: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Prefix: o.Prefix, embedded: mr}, nil
 	}
+	quietRedisLog(log)
 	addrs := o.Addrs
 	if len(addrs) == 0 {
 		addrs = []string{o.Addr}
@@ -92,7 +93,7 @@ func Open(ctx context.Context, o Options, log *zap.Logger) (*Conn, error) {
 	defer cancel()
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("connect to redis %v: %w", addrs, err)
+		return nil, &UnreachableError{Addrs: addrs, Err: err}
 	}
 	return c, nil
 }
