@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/reconcile"
+	"streetsync/internal/redisconn"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
 	"streetsync/scheduler"
@@ -66,13 +68,51 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 		Ledger:     st,
 		Workbook:   consoleWorkbook{store: st, catalog: cat, communities: a.cfg.Region.Communities, lists: lists},
 		Status:     a,
-		Redis:      conn,
+		Redis:      redisProbe{conn: conn, addrs: a.redisAddrs()},
 	}
 	return console.New(deps, console.Options{
 		Token: a.cfg.Console.Token, Region: a.cfg.Region.Name, Location: a.cfg.Schedule.Location(),
 		Catalog: cat, Now: a.clock.Now, Logger: a.log, TrustedProxies: a.cfg.Console.Proxies(),
 		Metrics: a.privateMetrics(),
 	})
+}
+
+// redisProbe tells the console's pages quickly whether Redis answers. A stopped or unreachable
+// server is known from one TCP dial, naming its address: go-redis's own dial retries would use up
+// the page's whole health timeout and say only "deadline exceeded". Then a PING.
+type redisProbe struct {
+	conn  *redisconn.Conn
+	addrs []string // none for the embedded Redis
+}
+
+func (p redisProbe) Ping(ctx context.Context) error {
+	var first error
+	for _, addr := range p.addrs {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			c.Close()
+			return p.conn.Ping(ctx)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("redis: %w", first)
+	}
+	return p.conn.Ping(ctx)
+}
+
+// redisAddrs are the addresses the configuration names for Redis (none when embedded).
+func (a *App) redisAddrs() []string {
+	if a.cfg.Redis.Embedded() {
+		return nil
+	}
+	if len(a.cfg.Redis.Addrs) > 0 {
+		return a.cfg.Redis.Addrs
+	}
+	return []string{a.cfg.Redis.Addr}
 }
 
 // syncRunner runs the console's sync requests through the scheduler (lock, run history).

@@ -21,6 +21,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/reconcile"
+	"streetsync/internal/redisconn"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks/dataset"
@@ -65,6 +66,10 @@ type world struct {
 type worldOptions struct {
 	enterprises int
 	opts        Options
+	// redis, when set, is the world's own redis-server (tests that stop it); else the shared one.
+	redis *testutil.RedisServer
+	// status, when set, is the jobs' status the console shows (STAND-IN for the scheduler's).
+	status Status
 }
 
 func newWorld(t testing.TB, wo worldOptions) *world {
@@ -102,7 +107,12 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 		w.ids = append(w.ids, op.IDNumber)
 	}
 
-	conn, _ := testutil.Redis(t)
+	var conn *redisconn.Conn
+	if wo.redis != nil {
+		conn = wo.redis.Conn(t)
+	} else {
+		conn, _ = testutil.Redis(t)
+	}
 	w.queue, err = retry.New(conn, retry.DefaultPolicy(), retry.WithClock(w.clock))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +142,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	opts.FormWait = 5 * time.Second
 	w.srv, err = New(Deps{
 		Jobs: w.jobs, History: w.history, Reconciler: w.recon, Queue: w.queue, Alerts: w.alerts,
-		Alarms: store, Ledger: store, Workbook: wb, Redis: conn,
+		Alarms: store, Ledger: store, Workbook: wb, Redis: conn, Status: wo.status,
 	}, opts)
 	if err != nil {
 		t.Fatal(err)
