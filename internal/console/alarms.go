@@ -195,5 +195,6 @@ func (s *Server) recordFeedback(ctx context.Context, alarmID, status, note, hand
 		return false, &InputError{Reason: ps.Errors().Error()}
 	}
 	_, created, err = s.deps.Alarms.RecordAlarmFeedback(ctx, fb)
+	s.tallies.invalidate()
 	return created, err
 }

@@ -113,6 +113,7 @@ type Server struct {
 	failures *failureLimiter
 	tasks    *taskRunner
 	comms    *communityCache
+	tallies  *tallier
 	pages    map[string]*template.Template
 	static   http.Handler
 	staticFS fs.FS
@@ -180,6 +181,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		tasks:    newTaskRunner(opts.Now, log),
 		comms:    newCommunityCache(deps.Ledger, opts.Now),
 	}
+	s.tallies = newTallier(s)
 	static, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		return nil, fmt.Errorf("console: assets: %w", err)
@@ -200,9 +202,11 @@ func New(deps Deps, opts Options) (*Server, error) {
 // Handler serves the console under / and the API under /api/.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the tasks the console started (sync runs, reconciliations) and waits for them.
+// Close stops the tasks the console started (sync runs, reconciliations, a tally of the counts)
+// and waits for them.
 func (s *Server) Close() error {
 	s.tasks.close()
+	s.tallies.close()
 	return nil
 }
 

@@ -276,6 +276,7 @@ func (s *Server) importWorkbook(r *http.Request, up *upload, dryRun bool) (*Impo
 	maskImport(res)
 	if !dryRun {
 		s.comms.invalidate()
+		s.tallies.invalidate()
 	}
 	return res, nil
 }

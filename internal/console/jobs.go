@@ -361,6 +361,7 @@ func (s *Server) startJob(job string, full bool) (*task, error) {
 	}
 	label := fmt.Sprintf(labelSync, jobName(job))
 	t, _, err := s.tasks.start("sync", fmt.Sprint(job, "|", full), label, func(ctx context.Context) (any, error) {
+		defer s.tallies.invalidate()
 		return s.deps.Jobs.Run(ctx, job, full)
 	})
 	if err == errTaskBusy {

@@ -205,10 +205,20 @@ func (s *Server) operatorRows(ctx context.Context, q ledgerQuery) ([]operatorRow
 	return rows, total, nil
 }
 
+// unregisteredRows lists the on-duty operators with a valid certificate and no registration:
+// the count and the first pages from the tally (the count is the front page's), deeper pages
+// from the ledger.
 func (s *Server) unregisteredRows(ctx context.Context, q ledgerQuery) ([]operatorRow, int, error) {
 	today := s.today()
-	list, total, err := s.deps.Ledger.UnregisteredPage(ctx, today, q.offset(), q.Size)
+	tl, err := s.tallies.get(ctx)
 	if err != nil {
+		return nil, 0, err
+	}
+	total := tl.UnregisteredTotal
+	var list []ledger.OperatorListing
+	if end := q.offset() + q.Size; end <= len(tl.Unregistered) || len(tl.Unregistered) == total {
+		list = tl.Unregistered[min(q.offset(), len(tl.Unregistered)):min(end, len(tl.Unregistered))]
+	} else if list, _, err = s.deps.Ledger.UnregisteredPage(ctx, today, q.offset(), q.Size); err != nil {
 		return nil, 0, err
 	}
 	rows := make([]operatorRow, len(list))
@@ -312,6 +322,7 @@ func (s ledgerScreen) confirmEnterprise(r *http.Request, sess *session) (string,
 		return "", err
 	}
 	s.comms.invalidate()
+	s.tallies.invalidate()
 	return fmt.Sprintf(flashConfirmed, uscc), nil
 }
 
@@ -414,6 +425,7 @@ func (s ledgerScreen) apiConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.comms.invalidate()
+	s.tallies.invalidate()
 	s.writeJSON(w, http.StatusOK, struct {
 		Confirmed string `json:"confirmed"`
 	}{uscc})

@@ -3,6 +3,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
@@ -53,6 +54,9 @@ type overview struct {
 	Health      map[string]string `json:"health"`
 	Unavailable map[string]string `json:"unavailable,omitempty"`
 	GeneratedAt time.Time         `json:"generatedAt"`
+	// TalliedAt is when the counts that cost a pass over the roster were taken (ledger, and the
+	// unregistered line): at most a minute before, or just after the console changed them.
+	TalliedAt time.Time `json:"talliedAt,omitzero"`
 }
 
 // todoLine is one line of 待办: how many, what they are, where the list is, what to do next, and
@@ -130,8 +134,14 @@ func (s *Server) overview(r *http.Request, h health) *overview {
 			missing(part, s.unreadable(r, err))
 		}
 	}
-	o.Todo = s.todo(r, h)
-	read("ledger", needsLedger, func() (err error) { o.Ledger, err = s.deps.Ledger.Overview(ctx, s.today()); return })
+	var tl *tally
+	read("ledger", needsLedger, func() (err error) {
+		if tl, err = s.tallies.get(ctx); err == nil {
+			o.Ledger, o.TalliedAt = tl.Ledger, tl.At.In(s.loc)
+		}
+		return err
+	})
+	o.Todo = s.todo(r, h, tl)
 	read("queue", needsRedis, func() (err error) { o.Queue, err = s.deps.Queue.Stats(ctx); return })
 	read("jobs", needsLedger, func() (err error) { o.Jobs, err = s.recent(ctx); return })
 	read("alerts", needsLedger, func() error { return s.countAlerts(ctx, o) })
@@ -214,10 +224,10 @@ func (s *Server) alarmDays(ctx context.Context) ([]alarmDay, error) {
 	return days, nil
 }
 
-// todo reads the to-do lines, each with the query of the list it links to.
-func (s *Server) todo(r *http.Request, h health) []todoLine {
+// todo reads the to-do lines, each with the query of the list it links to; the unregistered
+// line's from the tally (nil: the ledger is down).
+func (s *Server) todo(r *http.Request, h health, tl *tally) []todoLine {
 	ctx := r.Context()
-	today := s.today()
 	var lines []todoLine
 	line := func(l todoLine, svc service, count func() (int, error)) *todoLine {
 		if msg := h.down(svc); msg != "" {
@@ -283,8 +293,10 @@ func (s *Server) todo(r *http.Request, h health) []todoLine {
 	line(todoLine{Key: "unregistered", Title: todoUnregistered, Next: todoUnregisteredNext, Severity: "warning",
 		Link: "/ledger?tab=" + tabUnregistered, CLI: "streetsync reconcile operators（unregistered）"},
 		needsLedger, func() (int, error) {
-			_, n, err := s.deps.Ledger.UnregisteredPage(ctx, today, 0, 0)
-			return n, err
+			if tl == nil {
+				return 0, errNoTally
+			}
+			return tl.UnregisteredTotal, nil
 		})
 	line(todoLine{Key: "quarantined", Title: todoQuarantined, Next: todoQuarantinedNext, Severity: "warning",
 		Link: "/ledger?tab=" + tabQuarantine}, needsLedger, func() (int, error) {
@@ -298,6 +310,9 @@ func (s *Server) todo(r *http.Request, h health) []todoLine {
 	})
 	return lines
 }
+
+// errNoTally stands for a tally that could not be taken (the ledger's panel says why).
+var errNoTally = errors.New("console: no tally of the counts")
 
 type overviewData struct {
 	*overview

@@ -285,6 +285,9 @@ func (s *Server) startReconcile(sc Scope, apply bool) (*task, error) {
 			}
 			st.Applied = newAppliedView(res)
 		}
+		if apply {
+			s.tallies.invalidate()
+		}
 		rep, err := s.deps.Reconciler.Reconcile(ctx, sc)
 		if err != nil {
 			return st, err

@@ -138,6 +138,7 @@ func likeArg(s string) string {
 }
 
 // The sync states of syncState, as conditions on the enterprise row (Overview counts the same).
+// Each is the condition of a partial index (migration 7): keep them word for word.
 const (
 	notOnPlatformCond = `pending_review = 0 AND platform_hash = ''`
 	driftedCond       = `accepted_hash <> '' AND platform_hash <> '' AND platform_hash <> accepted_hash AND platform_hash <> street_hash`
@@ -254,8 +255,11 @@ LEFT JOIN enterprises n ON n.uscc = o.enterprise_uscc` + whereClause(where) +
 	return out, total, nil
 }
 
-// latestFeedbackRejected is true when alarm a's latest feedback was refused.
-const latestFeedbackRejected = `(SELECT f.push_state FROM alarm_feedback f WHERE f.alarm_id = a.id ORDER BY f.id DESC LIMIT 1) = 'rejected'`
+// latestFeedbackRejected is true when alarm a's latest feedback was refused. It is read from the
+// refused feedback (an index range), each checked for a later one (by alarm), not from every
+// alarm.
+const latestFeedbackRejected = `a.id IN (SELECT f.alarm_id FROM alarm_feedback f WHERE f.push_state = 'rejected'
+    AND NOT EXISTS (SELECT 1 FROM alarm_feedback g WHERE g.alarm_id = f.alarm_id AND g.id > f.id))`
 
 func (s *sqlStore) AlarmPage(ctx context.Context, q AlarmQuery) ([]AlarmListing, int, error) {
 	var where []string
