@@ -496,4 +496,3 @@ func validUSCC(t *testing.T, s string) string {
 	}
 	return s[:17] + string(chars[(31-sum%31)%31])
 }
-
