@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap"
 
+	"streetsync/internal/alerts"
 	"streetsync/internal/app"
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
@@ -28,6 +29,7 @@ import (
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
 	"streetsync/mocks"
+	"streetsync/mocks/fault"
 	"streetsync/mocks/quanzhou"
 	"streetsync/scheduler/retry"
 )
@@ -364,7 +366,6 @@ func TestBrowserTodoMatchesItsListsAndTheCLI(t *testing.T) {
 	}
 
 	dc.login(t, ctx)
-	docShot(t, ctx, "overview")
 	type line struct {
 		Key, Link string
 		Count     int
@@ -495,4 +496,158 @@ func validUSCC(t *testing.T, s string) string {
 		sum += v * weights[i]
 	}
 	return s[:17] + string(chars[(31-sum%31)%31])
+}
+
+// TestBrowserOutcomesAndScreenshots gives a real streetsync one run of each outcome — success on
+// the first day, partial when the platform fails one pushed record, platform unavailable during
+// its maintenance, failed when it answers garbage — a silence or two, and walks 概览, 同步任务,
+// 持证预警 (a search in use) and 静默 at 1366×768: each outcome's badge in its colour with its
+// reason, the platform's health. With CONSOLE_DOC_SCREENSHOTS=docs/screenshots (from the module
+// root: ../../docs/screenshots) the README's screenshots are written.
+func TestBrowserOutcomesAndScreenshots(t *testing.T) {
+	ctx := newTab(t)
+	dc := newDaemonConsole(t, daemonOptions{scheduled: true, dead: 2, before: func(dc *daemonConsole) {
+		bg, qz := dc.ctx, dc.mocks.Quanzhou
+		recs, _, err := dc.ledger.EnterprisePage(bg, ledger.EnterpriseQuery{Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := recs[0].Enterprise
+		edited.Address += "（东侧厂房）"
+		if _, err := dc.ledger.UpsertEnterprises(bg, []ledger.EnterpriseInput{{Enterprise: edited}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			faults fault.Faults
+			job    string
+			within time.Duration
+		}{
+			{fault.Faults{ItemStoreFailure: 1}, jobs.Enterprises, time.Minute},                         // the edited record fails: partial
+			{fault.Faults{Maintenance: true, MaintenanceRetryAfter: 1}, jobs.Enterprises, time.Minute}, // nothing answers
+			{fault.Faults{Hang: 1}, jobs.Alarms, time.Second},                                          // stopped while it hangs: failed
+		} {
+			qz.SetFaults(step.faults)
+			runCtx, cancel := context.WithTimeout(bg, step.within)
+			_, _ = dc.app.Sync(runCtx, step.job, false) // the outcome is in the run history
+			cancel()
+		}
+		qz.SetFaults(fault.Faults{})
+		st, err := dc.app.AlertStore(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.Page(bg, alerts.Filter{Status: "firing", Family: "certificate", PageSize: 1})
+		if err != nil || len(p.Alerts) == 0 {
+			t.Fatalf("no alert to silence: %v", err)
+		}
+		if _, err := st.Silence(bg, alerts.Matcher{Key: p.Alerts[0].Key}, time.Now().Add(7*24*time.Hour), "企业停产检修，人员已离岗待办手续", "李四"); err != nil {
+			t.Fatal(err)
+		}
+		w, err := st.Page(bg, alerts.Filter{Status: "firing", Family: "certificate", Severity: "warning", PageSize: 1})
+		if err != nil || len(w.Alerts) == 0 {
+			t.Fatalf("no warning to silence: %v", err)
+		}
+		if _, err := st.Silence(bg, alerts.Matcher{Community: w.Alerts[0].Community, Rule: w.Alerts[0].Rule}, time.Now().Add(30*24*time.Hour),
+			"社区已集中通知，企业正在安排复审", "王五"); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	runs, _, err := dc.app.RunPage(dc.ctx, "", 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, r := range runs {
+		if _, ok := seen[string(r.Outcome)]; !ok {
+			seen[string(r.Outcome)] = r.Reason
+		}
+	}
+	for _, o := range []string{"success", "partial", "platform_unavailable", "failed"} {
+		if _, ok := seen[o]; !ok {
+			t.Errorf("no run ended %s; the runs: %v", o, seen)
+		}
+	}
+
+	dc.login(t, ctx)
+	docShot(t, ctx, "overview")
+	do(t, ctx, "jobs", chromedp.Navigate(dc.url+"/jobs"), visible("#run-history"))
+	docShot(t, ctx, "jobs")
+	type badge struct{ Outcome, Text, Background, Reason string }
+	badges := eval[[]badge](t, ctx, `[...document.querySelectorAll("#run-history tr[data-outcome]")].map(r => ({
+		Outcome: r.dataset.outcome, Text: r.querySelector(".outcome").textContent,
+		Background: getComputedStyle(r.querySelector(".outcome")).backgroundColor,
+		Reason: (r.querySelector(".reason, .error-text") || {textContent: ""}).textContent}))`)
+	want := map[string][2]string{
+		"success": {"成功", "rgb(220, 252, 231)"}, "partial": {"部分完成", "rgb(254, 243, 199)"},
+		"platform_unavailable": {"平台不可用", "rgb(253, 232, 231)"}, "failed": {"失败", "rgb(253, 232, 231)"},
+	}
+	found := map[string]bool{}
+	for _, b := range badges {
+		w, ok := want[b.Outcome]
+		if !ok || found[b.Outcome] {
+			continue
+		}
+		found[b.Outcome] = true
+		if b.Text != w[0] || b.Background != w[1] {
+			t.Errorf("%s: badge %q in %s, want %q in %s", b.Outcome, b.Text, b.Background, w[0], w[1])
+		}
+		if b.Outcome != "success" && strings.TrimSpace(b.Reason) == "" {
+			t.Errorf("%s: no reason shown", b.Outcome)
+		}
+	}
+	if len(found) != 4 {
+		t.Errorf("the history shows outcomes %v, want all four", found)
+	}
+	health := text(t, ctx, "#platform-health")
+	if !strings.Contains(health, "泉州市安全生产标准化智慧管理平台") || !strings.Contains(health, "最近成功调用") {
+		t.Errorf("no health line for the Quanzhou platform: %q", health)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#job-table .tick, #job-table .muted").length`); n == 0 {
+		t.Errorf("the jobs' schedule is not shown")
+	}
+
+	// 持证预警 with a search in use.
+	st, _ := dc.app.AlertStore(dc.ctx)
+	p, err := st.Page(dc.ctx, alerts.Filter{Status: "firing", Family: "certificate", Severity: "critical", PageSize: 5})
+	if err != nil || len(p.Alerts) < 2 {
+		t.Fatalf("alerts: %v", err)
+	}
+	name := p.Alerts[1].Operator.Name
+	do(t, ctx, "search",
+		chromedp.Navigate(dc.url+"/alerts"), visible("#f-q"),
+		chromedp.SendKeys(chromedp.CSS("#f-q"), name),
+		chromedp.Click(chromedp.CSS("#apply-filter")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#f-q[value=%q]`, name))),
+	)
+	docShot(t, ctx, "alerts-search")
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll("#alerts-table tr[data-key] td:nth-child(4)")].map(td => td.textContent)`)
+	if len(rows) == 0 {
+		t.Errorf("searching %s finds nothing", name)
+	}
+	for _, r := range rows {
+		if !strings.Contains(r, name) {
+			t.Errorf("searching %s lists %q", name, r)
+		}
+	}
+	if msg := text(t, ctx, "#alerts-table tr[data-key] .alert-message"); !strings.Contains(msg, "请") {
+		t.Errorf("the row's what-to-do text %q says nothing to do", msg)
+	}
+	dc.assertNoFullIDs(t, "alerts", html(t, ctx))
+
+	do(t, ctx, "silences", chromedp.Navigate(dc.url+"/alerts/silences"), visible("#silences-table"))
+	docShot(t, ctx, "silences")
+	if n := eval[int](t, ctx, `document.querySelectorAll("#silences-table tr[data-silence]").length`); n != 2 {
+		t.Errorf("%d silences listed, want 2", n)
+	}
+	do(t, ctx, "unsilence", chromedp.Click(chromedp.CSS("#silences-table tr[data-silence] button")), visible(".flash-ok"))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#silences-table tr[data-silence]").length`); n != 1 {
+		t.Errorf("%d silences after 解除, want 1", n)
+	}
+	for _, p := range consolePages {
+		do(t, ctx, p, chromedp.Navigate(dc.url+p), visible(".page-head"))
+		if got := eval[int](t, ctx, `document.documentElement.scrollWidth`); got > 1366 {
+			t.Errorf("%s is %d pixels wide, wider than the 1366-pixel screen", p, got)
+		}
+		dc.assertNoFullIDs(t, p, html(t, ctx))
+	}
 }

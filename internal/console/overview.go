@@ -268,7 +268,7 @@ func (s *Server) todo(r *http.Request, h health, tl *tally) []todoLine {
 
 	alertLine(todoLine{Key: "uncertified", Title: todoUncertified, Next: todoUncertifiedNext, Severity: "critical",
 		Link: "/alerts?family=certificate&severity=critical&status=firing",
-		CLI:  "streetsync alerts list --family certificate --severity critical --status firing（与 reconcile 的 uncertified 相同）"},
+		CLI:  "streetsync alerts list --family certificate --severity critical --status firing（对账中“无有效证书在岗”也是此数）"},
 		alerts.Filter{Family: "certificate", Severity: "critical", Status: "firing", PageSize: todoPeople})
 	alertLine(todoLine{Key: "alarmAlerts", Title: todoAlarmAlerts, Next: todoAlarmAlertsNext, Severity: "critical",
 		Link: "/alerts?family=alarm&status=firing", CLI: "streetsync alerts list --family alarm --status firing"},
@@ -277,21 +277,21 @@ func (s *Server) todo(r *http.Request, h health, tl *tally) []todoLine {
 		Link: "/alerts?family=system&status=firing", CLI: "streetsync alerts list --family system --status firing"},
 		alerts.Filter{Family: "system", Status: "firing", PageSize: 1})
 	line(todoLine{Key: "dead", Title: todoDead, Next: todoDeadNext, Severity: "critical", Link: "/queue",
-		CLI: "streetsync queue stats（dead）"}, needsRedis, func() (int, error) {
+		CLI: "streetsync queue stats（dead 即死信）"}, needsRedis, func() (int, error) {
 		st, err := s.deps.Queue.Stats(ctx)
 		return st.Dead, err
 	})
 	line(todoLine{Key: "notOnPlatform", Title: todoNotOnPlatform, Next: todoNotOnPlatformNext, Severity: "warning",
-		Link: "/ledger?state=" + ledger.StateNotOnPlatform, CLI: "streetsync reconcile enterprises（onlyInLedger）"},
+		Link: "/ledger?state=" + ledger.StateNotOnPlatform, CLI: "streetsync reconcile enterprises（onlyInLedger：仅台账有）"},
 		needsLedger, enterprises(ledger.EnterpriseQuery{State: ledger.StateNotOnPlatform}))
 	line(todoLine{Key: "pendingReview", Title: todoPendingReview, Next: todoPendingReviewNext, Severity: "warning",
-		Link: "/ledger?pendingReview=true", CLI: "streetsync reconcile enterprises（onlyOnPlatform）"},
+		Link: "/ledger?pendingReview=true", CLI: "streetsync reconcile enterprises（onlyOnPlatform：仅平台有）"},
 		needsLedger, enterprises(ledger.EnterpriseQuery{PendingReview: true}))
 	line(todoLine{Key: "drifted", Title: todoDrifted, Next: todoDriftedNext, Severity: "warning",
-		Link: "/ledger?state=" + ledger.StateDrifted, CLI: "streetsync reconcile enterprises（different）"},
+		Link: "/ledger?state=" + ledger.StateDrifted, CLI: "streetsync reconcile enterprises（different：字段不一致）"},
 		needsLedger, enterprises(ledger.EnterpriseQuery{State: ledger.StateDrifted}))
 	line(todoLine{Key: "unregistered", Title: todoUnregistered, Next: todoUnregisteredNext, Severity: "warning",
-		Link: "/ledger?tab=" + tabUnregistered, CLI: "streetsync reconcile operators（unregistered）"},
+		Link: "/ledger?tab=" + tabUnregistered, CLI: "streetsync reconcile operators（unregistered：未用工登记）"},
 		needsLedger, func() (int, error) {
 			if tl == nil {
 				return 0, errNoTally

@@ -139,6 +139,12 @@ func (s *Server) templateFuncs() template.FuncMap {
 			}
 			return t.In(s.loc).Format("01-02 15:04:05")
 		},
+		"short": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(s.loc).Format("01-02 15:04")
+		},
 		"since": func(a, b time.Time) string {
 			if a.IsZero() || b.IsZero() {
 				return "—"
