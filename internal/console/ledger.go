@@ -53,10 +53,13 @@ func (s ledgerScreen) routes(pages, api *http.ServeMux) {
 	pages.HandleFunc("POST /ledger/import", s.importPage)
 	pages.HandleFunc("GET /ledger/export.xlsx", s.page(func(w http.ResponseWriter, r *http.Request, _ *session) { s.downloadWorkbook(w, r) }))
 	pages.HandleFunc("GET /ledger/import/rejected/{id}", s.page(s.downloadRejectedPage))
-	api.HandleFunc("GET /api/ledger/enterprises", s.apiEnterprises)
-	api.HandleFunc("GET /api/ledger/operators", s.apiOperators)
-	api.HandleFunc("GET /api/ledger/unregistered", s.apiUnregistered)
-	api.HandleFunc("GET /api/ledger/quarantine", s.apiQuarantine)
+	// The enterprises (q, community, pendingReview, state); the roster (q: a name, an ID number or
+	// a USCC; community); the on-duty operators with a valid certificate and no registration
+	// (reconcile's unregistered); the open quarantine, newest first.
+	api.HandleFunc("GET /api/ledger/enterprises", listAPI(s, s.enterpriseRows))
+	api.HandleFunc("GET /api/ledger/operators", listAPI(s, s.operatorRows))
+	api.HandleFunc("GET /api/ledger/unregistered", listAPI(s, s.unregisteredRows))
+	api.HandleFunc("GET /api/ledger/quarantine", listAPI(s, s.quarantineRows))
 	api.HandleFunc("POST /api/ledger/enterprises/{uscc}/confirm", s.apiConfirm)
 	api.HandleFunc("POST /api/workbook/import", s.apiImport)
 	api.HandleFunc("GET /api/workbook/export", s.downloadWorkbook)
@@ -371,51 +374,18 @@ func (s ledgerScreen) importPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ledger", http.StatusSeeOther)
 }
 
-// apiEnterprises is a page of enterprises (query: q, community, pendingReview, state, page,
-// size).
-func (s ledgerScreen) apiEnterprises(w http.ResponseWriter, r *http.Request) {
-	q := s.ledgerQuery(r)
-	rows, total, err := s.enterpriseRows(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// listAPI answers a page of a ledger listing as {"items", "page", "size", "more", "total",
+// "pages"} (query: q, community, pendingReview, state, page, size).
+func listAPI[T any](s ledgerScreen, rows func(ctx context.Context, q ledgerQuery) ([]T, int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := s.ledgerQuery(r)
+		items, total, err := rows(r.Context(), q)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, pageOf(items, q.Page, q.Size, total))
 	}
-	s.writeJSON(w, http.StatusOK, pageOf(rows, q.Page, q.Size, total))
-}
-
-// apiOperators is a page of the roster (query: q — a name, an ID number or a USCC — community,
-// page, size).
-func (s ledgerScreen) apiOperators(w http.ResponseWriter, r *http.Request) {
-	q := s.ledgerQuery(r)
-	rows, total, err := s.operatorRows(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pageOf(rows, q.Page, q.Size, total))
-}
-
-// apiUnregistered is a page of the on-duty operators with a valid certificate and no employment
-// registration (reconcile's unregistered).
-func (s ledgerScreen) apiUnregistered(w http.ResponseWriter, r *http.Request) {
-	q := s.ledgerQuery(r)
-	rows, total, err := s.unregisteredRows(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pageOf(rows, q.Page, q.Size, total))
-}
-
-// apiQuarantine is a page of the open quarantine entries, newest first.
-func (s ledgerScreen) apiQuarantine(w http.ResponseWriter, r *http.Request) {
-	q := s.ledgerQuery(r)
-	rows, total, err := s.quarantineRows(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, pageOf(rows, q.Page, q.Size, total))
 }
 
 func (s ledgerScreen) apiConfirm(w http.ResponseWriter, r *http.Request) {

@@ -262,20 +262,7 @@ const latestFeedbackRejected = `a.id IN (SELECT f.alarm_id FROM alarm_feedback f
     AND NOT EXISTS (SELECT 1 FROM alarm_feedback g WHERE g.alarm_id = f.alarm_id AND g.id > f.id))`
 
 func (s *sqlStore) AlarmPage(ctx context.Context, q AlarmQuery) ([]AlarmListing, int, error) {
-	var where []string
-	var args []any
-	if !q.From.IsZero() {
-		where, args = append(where, "a.raised_at >= ?"), append(args, millis(q.From))
-	}
-	if q.Community != "" {
-		where, args = append(where, "a.uscc IN (SELECT uscc FROM enterprises WHERE community = ?)"), append(args, q.Community)
-	}
-	if q.ActiveOnly {
-		where = append(where, "a.recovered_at = 0")
-	}
-	if q.Unhandled {
-		where = append(where, "a.handling_status <> '2'")
-	}
+	where, args := alarmWhere(AlarmFilter{From: q.From, Community: q.Community, ActiveOnly: q.ActiveOnly, Unhandled: q.Unhandled})
 	if q.FeedbackRejected {
 		where = append(where, latestFeedbackRejected)
 	}
@@ -292,14 +279,8 @@ func (s *sqlStore) AlarmPage(ctx context.Context, q AlarmQuery) ([]AlarmListing,
 	index := map[string]int{}
 	for l, err := range stream(ctx, s, query, append(args, q.Limit, max(q.Offset, 0)), func(rows *sql.Rows) (AlarmListing, error) {
 		var l AlarmListing
-		var level, raised, recovered, handled, updated int64
-		a := &l.Alarm
-		err := rows.Scan(&a.ID, &a.PlatformID, &a.USCC, &a.EnterpriseName, &a.PointCode, &a.PointName, &a.Quantity,
-			&a.Unit, &a.Value, &a.Threshold, &a.Type, &level, &raised, &recovered, &a.HandlingStatus, &a.HandlingNote,
-			&a.Handler, &handled, &updated, &l.Community)
-		a.Level = int(level)
-		a.RaisedAt, a.RecoveredAt = fromMillis(raised), fromMillis(recovered)
-		a.HandledAt, a.UpdatedAt = fromMillis(handled), fromMillis(updated)
+		var err error
+		l.Alarm, err = scanAlarm(rows, &l.Community)
 		return l, err
 	}) {
 		if err != nil {
@@ -358,17 +339,7 @@ WHERE raised_at >= ? AND raised_at < ? GROUP BY 1, 2 ORDER BY 1, 2`,
 }
 
 func (s *sqlStore) QuarantinePage(ctx context.Context, q QuarantineQuery) ([]QuarantineEntry, int, error) {
-	var where []string
-	var args []any
-	if !q.IncludeResolved {
-		where = append(where, "resolved_at = 0")
-	}
-	if q.Source != "" {
-		where, args = append(where, "source = ?"), append(args, string(q.Source))
-	}
-	if q.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, string(q.Kind))
-	}
+	where, args := quarantineWhere(QuarantineFilter{Source: q.Source, Kind: q.Kind, IncludeResolved: q.IncludeResolved})
 	return page(ctx, s, `FROM quarantine`, where, args, quarantineCols, `id DESC`, q.Offset, q.Limit,
 		func(rows *sql.Rows) (QuarantineEntry, error) { return scanQuarantine(rows) })
 }
