@@ -144,7 +144,13 @@ func (s *Server) overview(r *http.Request, h health) *overview {
 	o.Todo = s.todo(r, h, tl)
 	read("queue", needsRedis, func() (err error) { o.Queue, err = s.deps.Queue.Stats(ctx); return })
 	read("jobs", needsLedger, func() (err error) { o.Jobs, err = s.recent(ctx); return })
-	read("alerts", needsLedger, func() error { return s.countAlerts(ctx, o) })
+	read("alerts", needsLedger, func() error {
+		if tl == nil {
+			return errNoTally
+		}
+		s.countAlerts(tl.Alerts, o)
+		return nil
+	})
 	read("alarms", needsLedger, func() (err error) { o.AlarmDays, err = s.alarmDays(ctx); return })
 	if st := s.deps.Status; st != nil {
 		read("jobStatus", needsRedis, func() (err error) { o.JobStatus, err = st.JobStatus(ctx); return })
@@ -154,13 +160,9 @@ func (s *Server) overview(r *http.Request, h health) *overview {
 	return o
 }
 
-// countAlerts counts the firing alerts by family and, for the certificate alerts, by community
+// countAlerts adds up the firing alerts by family and, for the certificate alerts, by community
 // and rule.
-func (s *Server) countAlerts(ctx context.Context, o *overview) error {
-	counts, err := s.deps.Alerts.Counts(ctx)
-	if err != nil {
-		return err
-	}
+func (s *Server) countAlerts(counts []alerts.Count, o *overview) {
 	byComm := map[string]*communityAlerts{}
 	for _, n := range counts {
 		fc := o.Families[n.Family]
@@ -196,7 +198,6 @@ func (s *Server) countAlerts(ctx context.Context, o *overview) error {
 		}
 		return strings.Compare(a.Community, b.Community)
 	})
-	return nil
 }
 
 // alarmDays counts the alarms raised on each of the last alarmWindow days (today included).

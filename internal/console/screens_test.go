@@ -478,7 +478,7 @@ func TestJobsPageShowsOutcomesTicksHealthAndRedisLoss(t *testing.T) {
 	for _, want := range []string{
 		`<span class="badge badge-ok outcome">成功</span>`,
 		`<span class="badge badge-critical tick">未运行</span>`, `<span class="badge badge-warning tick">延迟</span>`,
-		"下次：" + next.In(mapping.Beijing()).Format("2006-01-02 15:04"),
+		"下次：" + next.In(mapping.Beijing()).Format("01-02 15:04"),
 		`<span class="badge badge-critical">不可用</span>`, `<span class="badge badge-ok">正常</span>`, "泉州平台维护中（50300）",
 		`id="redis-loss"`, "anban-1", "企业信息同步",
 	} {

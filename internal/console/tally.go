@@ -7,19 +7,21 @@ import (
 
 	"go.uber.org/zap"
 
+	"streetsync/internal/alerts"
 	"streetsync/internal/ledger"
 )
 
-// The counts that cost a pass over the roster — the front page's tiles (ledger.Overview: who is
-// on duty, the alarms, the feedback) and the on-duty operators with a valid certificate and no
-// employment registration — are tallied in the background, at most once per tallyTTL while pages
-// ask for them, and shown with the time they were taken: a page never waits for a scan of a
-// city's half-million roster entries. The first page after a start waits for the first tally;
+// The counts that cost a pass over the roster or the alerts — the front page's tiles
+// (ledger.Overview: who is on duty, the alarms, the feedback), the firing alerts by community and
+// rule (its chart), and the on-duty operators with a valid certificate and no employment
+// registration — are tallied in the background, at most once per tallyTTL while pages ask for
+// them, and shown with the time they were taken: a page never waits for a scan of a city's
+// half-million roster entries (at 100 000 enterprises a tally costs about ten CPU-seconds). The first page after a start waits for the first tally;
 // an action of the console that changes them (an import, a confirmation, applying a
 // reconciliation, a sync) makes the next page wait for a fresh one.
 
 const (
-	tallyTTL = time.Minute
+	tallyTTL = 5 * time.Minute
 	// tallyRows are the unregistered entries kept with a tally: the list's first pages are
 	// served from it, deeper ones read the ledger.
 	tallyRows = 500
@@ -29,6 +31,7 @@ const (
 type tally struct {
 	At                time.Time
 	Ledger            ledger.Overview
+	Alerts            []alerts.Count           // the firing alerts by family, severity, community and rule
 	Unregistered      []ledger.OperatorListing // the first tallyRows, in listing order
 	UnregisteredTotal int
 }
@@ -103,6 +106,9 @@ func (t *tallier) count(ctx context.Context) (*tally, error) {
 	tl := &tally{At: s.now()}
 	var err error
 	if tl.Ledger, err = s.deps.Ledger.Overview(ctx, s.today()); err != nil {
+		return nil, err
+	}
+	if tl.Alerts, err = s.deps.Alerts.Counts(ctx); err != nil {
 		return nil, err
 	}
 	if tl.Unregistered, tl.UnregisteredTotal, err = s.deps.Ledger.UnregisteredPage(ctx, s.today(), 0, tallyRows); err != nil {

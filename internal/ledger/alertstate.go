@@ -778,8 +778,14 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
 	}
-	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) +
-		` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	order := ` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if q.IDHash != "" || q.Enterprise != "" {
+		// A person's or an enterprise's alerts are few: read them by their own index and sort
+		// them. Ordered by the bare column, SQLite (without statistics) walks the whole listing
+		// index instead — every firing alert of a city — to save that sort.
+		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
+	}
+	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) + order
 	if q.Limit > 0 {
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, max(q.Offset, 0))

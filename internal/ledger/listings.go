@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"streetsync/mapping"
 )
@@ -65,7 +66,7 @@ type OperatorQuery struct {
 	Community      string
 	EnterpriseUSCC string
 	IDNumber       string // a whole ID number: that person's entries
-	// Search is a piece of the person's or the enterprise's name.
+	// Search is the start of the person's name, or a piece of the enterprise's.
 	Search string
 	// OnDuty keeps the entries on duty that day (the zero date: every entry).
 	OnDuty        mapping.Date
@@ -176,10 +177,6 @@ func (s *sqlStore) EnterprisePage(ctx context.Context, q EnterpriseQuery) ([]Ent
 		func(rows *sql.Rows) (EnterpriseRecord, error) { return scanEnterprise(rows) })
 }
 
-// operatorListingFrom joins the roster to its enterprises (an entry whose enterprise is gone keeps
-// empty names).
-const operatorListingFrom = `FROM operators o LEFT JOIN enterprises e ON e.uscc = o.enterprise_uscc`
-
 func scanOperatorListing(rows *sql.Rows) (OperatorListing, error) {
 	var l OperatorListing
 	var name, community sql.NullString
@@ -195,9 +192,14 @@ func (s *sqlStore) OperatorPage(ctx context.Context, q OperatorQuery) ([]Operato
 		where, args = append(where, "o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE community = ?)"), append(args, q.Community)
 	}
 	if search := strings.TrimSpace(q.Search); search != "" {
-		like := likeArg(search)
-		where = append(where, `(o.name LIKE ? ESCAPE '\' OR o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'))`)
-		args = append(args, like, like)
+		// The name's start as a range of the name index (byte order on both databases): every
+		// name that starts with search lies in [search, search + the largest rune).
+		name := "o.name"
+		if s.d.name == "postgres" {
+			name = `o.name COLLATE "C"`
+		}
+		where = append(where, `((`+name+` >= ? AND `+name+` < ?) OR o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'))`)
+		args = append(args, search, search+string(utf8.MaxRune), likeArg(search))
 	}
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM operators o`+whereClause(where)), args...).Scan(&total); err != nil {
@@ -207,8 +209,12 @@ func (s *sqlStore) OperatorPage(ctx context.Context, q OperatorQuery) ([]Operato
 	if q.Limit <= 0 || total <= q.Offset {
 		return out, total, nil
 	}
-	query := `SELECT ` + operatorCols + `, e.name, e.community ` + operatorListingFrom + whereClause(where) +
-		` ORDER BY o.id_number, o.enterprise_uscc, o.item_code LIMIT ? OFFSET ?`
+	// The page's keys first, from the primary key's index alone; then their rows and enterprises.
+	// Joined before the cut, a deep page would read every row and enterprise it skips.
+	query := `SELECT ` + operatorCols + `, e.name, e.community FROM (SELECT o.id_number, o.enterprise_uscc, o.item_code
+    FROM operators o` + whereClause(where) + ` ORDER BY o.id_number, o.enterprise_uscc, o.item_code LIMIT ? OFFSET ?) AS p
+JOIN operators o ON o.id_number = p.id_number AND o.enterprise_uscc = p.enterprise_uscc AND o.item_code = p.item_code
+LEFT JOIN enterprises e ON e.uscc = o.enterprise_uscc ORDER BY o.id_number, o.enterprise_uscc, o.item_code`
 	for l, err := range stream(ctx, s, query, append(args, q.Limit, max(q.Offset, 0)), scanOperatorListing) {
 		if err != nil {
 			return nil, 0, err
