@@ -151,7 +151,13 @@ func (s *Server) overview(r *http.Request, h health) *overview {
 		s.countAlerts(tl.Alerts, o)
 		return nil
 	})
-	read("alarms", needsLedger, func() (err error) { o.AlarmDays, err = s.alarmDays(ctx); return })
+	read("alarms", needsLedger, func() error {
+		if tl == nil {
+			return errNoTally
+		}
+		o.AlarmDays = tl.AlarmDays
+		return nil
+	})
 	if st := s.deps.Status; st != nil {
 		read("jobStatus", needsRedis, func() (err error) { o.JobStatus, err = st.JobStatus(ctx); return })
 		read("platforms", needsLedger, func() (err error) { o.Platforms, err = st.PlatformHealth(ctx); return })

@@ -13,7 +13,7 @@ import (
 
 // The counts that cost a pass over the roster or the alerts — the front page's tiles
 // (ledger.Overview: who is on duty, the alarms, the feedback), the firing alerts by community and
-// rule (its chart), and the on-duty operators with a valid certificate and no employment
+// rule and thirty days of alarms (its charts), and the on-duty operators with a valid certificate and no employment
 // registration — are tallied in the background, at most once per tallyTTL while pages ask for
 // them, and shown with the time they were taken: a page never waits for a scan of a city's
 // half-million roster entries (at 100 000 enterprises a tally costs about ten CPU-seconds). The first page after a start waits for the first tally;
@@ -32,6 +32,7 @@ type tally struct {
 	At                time.Time
 	Ledger            ledger.Overview
 	Alerts            []alerts.Count           // the firing alerts by family, severity, community and rule
+	AlarmDays         []alarmDay               // the last alarmWindow days' alarms by level
 	Unregistered      []ledger.OperatorListing // the first tallyRows, in listing order
 	UnregisteredTotal int
 }
@@ -109,6 +110,9 @@ func (t *tallier) count(ctx context.Context) (*tally, error) {
 		return nil, err
 	}
 	if tl.Alerts, err = s.deps.Alerts.Counts(ctx); err != nil {
+		return nil, err
+	}
+	if tl.AlarmDays, err = s.alarmDays(ctx); err != nil {
 		return nil, err
 	}
 	if tl.Unregistered, tl.UnregisteredTotal, err = s.deps.Ledger.UnregisteredPage(ctx, s.today(), 0, tallyRows); err != nil {

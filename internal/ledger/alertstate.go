@@ -769,6 +769,10 @@ func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	return where, args, nil
 }
 
+// sortFewAlerts is how many alerts a listing may hold to be read by its filter's index and sorted,
+// rather than walked in the listing index's order.
+const sortFewAlerts = 2000
+
 func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int, error) {
 	where, args, err := alertQueryWhere(q)
 	if err != nil {
@@ -778,11 +782,14 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
 	}
+	if q.Limit > 0 && total <= max(q.Offset, 0) {
+		return nil, total, nil // nothing on the page: no need to look
+	}
 	order := ` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
-	if q.IDHash != "" || q.Enterprise != "" {
-		// A person's or an enterprise's alerts are few: read them by their own index and sort
-		// them. Ordered by the bare column, SQLite (without statistics) walks the whole listing
-		// index instead — every firing alert of a city — to save that sort.
+	if total <= sortFewAlerts || q.IDHash != "" || q.Enterprise != "" {
+		// Few alerts (a person's, an enterprise's, a rare family's): read them by their own
+		// index and sort them. Ordered by the bare column, SQLite (without statistics) walks
+		// the listing index instead — every firing alert of a city — to save that sort.
 		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
 	}
 	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) + order

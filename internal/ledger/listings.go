@@ -134,9 +134,9 @@ func page[T any](ctx context.Context, s *sqlStore, from string, where []string, 
 }
 
 // likeArg is a LIKE pattern matching s anywhere, its wildcards escaped (ESCAPE '\').
-func likeArg(s string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
-}
+func likeArg(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // The sync states of syncState, as conditions on the enterprise row (Overview counts the same).
 // Each is the condition of a partial index (migration 7): keep them word for word.
@@ -192,14 +192,15 @@ func (s *sqlStore) OperatorPage(ctx context.Context, q OperatorQuery) ([]Operato
 		where, args = append(where, "o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE community = ?)"), append(args, q.Community)
 	}
 	if search := strings.TrimSpace(q.Search); search != "" {
-		// The name's start as a range of the name index (byte order on both databases): every
-		// name that starts with search lies in [search, search + the largest rune).
-		name := "o.name"
+		// SQLite: the name's start as a range of the name index, in byte order: every name that
+		// starts with search lies in [search, search + the largest rune). PostgreSQL compares
+		// names in the database's collation, where that range does not hold: LIKE 'search%'.
+		byName, nameArgs := `o.name >= ? AND o.name < ?`, []any{search, search + string(utf8.MaxRune)}
 		if s.d.name == "postgres" {
-			name = `o.name COLLATE "C"`
+			byName, nameArgs = `o.name LIKE ? ESCAPE '\'`, []any{likeEscaper.Replace(search) + "%"}
 		}
-		where = append(where, `((`+name+` >= ? AND `+name+` < ?) OR o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'))`)
-		args = append(args, search, search+string(utf8.MaxRune), likeArg(search))
+		where = append(where, `((`+byName+`) OR o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'))`)
+		args = append(append(args, nameArgs...), likeArg(search))
 	}
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM operators o`+whereClause(where)), args...).Scan(&total); err != nil {

@@ -3,8 +3,8 @@
 -- is the listing's own (listings.go), so that a count reads the few enterprises in that state,
 -- not the whole table.
 -- A person is found by the start of their name (OperatorQuery.Search): an index range, not a scan of
--- the roster. Byte order (COLLATE "C"), as the range is written.
-CREATE INDEX operators_name ON operators (name COLLATE "C");
+-- the roster.
+CREATE INDEX operators_name ON operators (name);
 CREATE INDEX enterprises_pending_review ON enterprises (uscc) WHERE pending_review = 1;
 CREATE INDEX enterprises_not_on_platform ON enterprises (uscc) WHERE pending_review = 0 AND platform_hash = '';
 CREATE INDEX enterprises_drifted ON enterprises (uscc)
