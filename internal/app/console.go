@@ -16,7 +16,6 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/reconcile"
-	"streetsync/internal/redisconn"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
 	"streetsync/scheduler"
@@ -81,8 +80,8 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 // server is known from one TCP dial, naming its address: go-redis's own dial retries would use up
 // the page's whole health timeout and say only "deadline exceeded". Then a PING.
 type redisProbe struct {
-	conn  *redisconn.Conn
-	addrs []string // none for the embedded Redis
+	conn  console.Pinger // the Redis connection
+	addrs []string       // none for the embedded Redis
 }
 
 func (p redisProbe) Ping(ctx context.Context) error {
