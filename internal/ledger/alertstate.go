@@ -772,6 +772,10 @@ func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	return where, args, nil
 }
 
+// sortFewAlerts is how many alerts a listing may hold to be read by its filter's index and sorted,
+// rather than walked in the listing index's order.
+const sortFewAlerts = 2000
+
 func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int, error) {
 	where, args, err := alertQueryWhere(q)
 	if err != nil {
@@ -781,8 +785,17 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
 	}
-	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) +
-		` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if q.Limit > 0 && total <= max(q.Offset, 0) {
+		return nil, total, nil // nothing on the page: no need to look
+	}
+	order := ` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if total <= sortFewAlerts || q.IDHash != "" || q.Enterprise != "" {
+		// Few alerts (a person's, an enterprise's, a rare family's): read them by their own
+		// index and sort them. Ordered by the bare column, SQLite (without statistics) walks
+		// the listing index instead — every firing alert of a city — to save that sort.
+		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
+	}
+	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) + order
 	if q.Limit > 0 {
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, max(q.Offset, 0))

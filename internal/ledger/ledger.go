@@ -156,6 +156,7 @@ type Store interface {
 	DaemonState   // runs.go: run history, platform health, the Redis marker
 	AlertState    // the alert engine's state (alertstate.go)
 	SheetImporter // bulk.go: a workbook sheet in one transaction
+	Listings      // listings.go: the console's paged lists and to-do counts
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
