@@ -21,7 +21,7 @@ import (
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
@@ -396,7 +396,7 @@ func TestMaskedIDsAckAndSilence(t *testing.T) {
 			t.Errorf("the candidates do not list %s:\n%s", a.Key, errOut)
 		}
 	}
-	if logging.MaskIDsInText(errOut) != errOut {
+	if mask.IDsInText(errOut) != errOut {
 		t.Errorf("a whole ID number on stderr:\n%s", errOut)
 	}
 	// operator.name stands in for --by.

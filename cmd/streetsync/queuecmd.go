@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
@@ -75,8 +75,8 @@ type queueItem struct {
 // maskedItem is it as `queue list` shows it, its times in loc (schedule.timezone).
 func maskedItem(it retry.ItemInfo, loc *time.Location) queueItem {
 	out := queueItem{
-		ID: it.ID, Job: it.Kind, Key: logging.MaskIDsInText(it.Key), State: it.State, Attempts: it.Attempts,
-		LastError: logging.MaskIDsInText(it.LastError), FirstQueued: it.FirstQueued.In(loc), Deadline: it.Deadline.In(loc),
+		ID: it.ID, Job: it.Kind, Key: mask.IDsInText(it.Key), State: it.State, Attempts: it.Attempts,
+		LastError: mask.IDsInText(it.LastError), FirstQueued: it.FirstQueued.In(loc), Deadline: it.Deadline.In(loc),
 		DeadReason: it.DeadReason, Errors: make([]retry.ErrorRecord, len(it.Errors)),
 	}
 	if !it.NextAttempt.IsZero() {
@@ -88,7 +88,7 @@ func maskedItem(it retry.ItemInfo, loc *time.Location) queueItem {
 		out.DeadSince = &t
 	}
 	for i, e := range it.Errors {
-		e.Error = logging.MaskIDsInText(e.Error)
+		e.Error = mask.IDsInText(e.Error)
 		e.At = e.At.In(loc)
 		out.Errors[i] = e
 	}

@@ -19,6 +19,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/logging"
 	"streetsync/internal/rdb"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/clock"
 )
 
@@ -150,7 +151,7 @@ func (a *app) reportError(err error) {
 	if a.cfg != nil {
 		msg = redact(msg, a.cfg.Secrets())
 	}
-	fmt.Fprintln(a.stderr, "streetsync: "+logging.MaskIDsInText(msg))
+	fmt.Fprintln(a.stderr, "streetsync: "+mask.IDsInText(msg))
 }
 
 func newRootCmd(a *app) *cobra.Command {

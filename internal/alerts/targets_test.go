@@ -9,7 +9,7 @@ import (
 
 	"streetsync/internal/alerts/alertstest"
 	"streetsync/internal/alerts/notify"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 func TestRulesAreNamedByCodeOrChineseName(t *testing.T) {
@@ -37,7 +37,7 @@ func sameMasked(t *testing.T, n int) (string, string) {
 	id := testID(n)
 	for k := 1; k < 5000; k++ {
 		other := testID(n + 1000*k)
-		if other != id && logging.MaskID(other) == logging.MaskID(id) {
+		if other != id && mask.ID(other) == mask.ID(id) {
 			return id, other
 		}
 	}
@@ -61,7 +61,7 @@ func TestMaskedIDResolution(t *testing.T) {
 		st := h.store()
 
 		// One person.
-		m, err := st.ResolveTarget(ctx, logging.MaskID(solo))
+		m, err := st.ResolveTarget(ctx, mask.ID(solo))
 		if err != nil || m != (Matcher{IDHash: IDHash(solo)}) {
 			t.Fatalf("ResolveTarget(masked solo) = %+v, %v; want the person's IDHash", m, err)
 		}
@@ -71,7 +71,7 @@ func TestMaskedIDResolution(t *testing.T) {
 			t.Errorf("ResolveTarget(%q) = %+v, %v; want %+v", short, m2, err, m)
 		}
 		// Two people share the masked form: both listed, with their keys.
-		_, err = st.ResolveTarget(ctx, logging.MaskID(a))
+		_, err = st.ResolveTarget(ctx, mask.ID(a))
 		var amb *AmbiguousError
 		if !errors.As(err, &amb) || amb.People != 2 || len(amb.Candidates) != 2 {
 			t.Fatalf("ResolveTarget(shared masked) = %v, want an AmbiguousError of 2 people", err)
@@ -91,10 +91,10 @@ func TestMaskedIDResolution(t *testing.T) {
 		}
 
 		// ack: one alert only.
-		if key, err := st.ResolveAlert(ctx, logging.MaskID(twin)); !errors.As(err, &amb) {
+		if key, err := st.ResolveAlert(ctx, mask.ID(twin)); !errors.As(err, &amb) {
 			t.Errorf("ResolveAlert(shared masked) = %q, %v; want ambiguous", key, err)
 		}
-		if key, err := st.ResolveAlert(ctx, logging.MaskID(solo)); !errors.As(err, &amb) || amb.People != 1 || len(amb.Candidates) != 2 {
+		if key, err := st.ResolveAlert(ctx, mask.ID(solo)); !errors.As(err, &amb) || amb.People != 1 || len(amb.Candidates) != 2 {
 			t.Errorf("ResolveAlert(person with two alerts) = %q, %v; want their two alerts listed", key, err)
 		}
 		if key, err := st.ResolveAlert(ctx, twin); err != nil || key != keyOf("NO_CERTIFICATE", twin) {
@@ -106,7 +106,7 @@ func TestMaskedIDResolution(t *testing.T) {
 		// Resolved alerts are not candidates.
 		h.roster.setCerts(twin, cert(twin))
 		h.check()
-		if m, err := st.ResolveTarget(ctx, logging.MaskID(a)); err != nil || m.IDHash != IDHash(a) {
+		if m, err := st.ResolveTarget(ctx, mask.ID(a)); err != nil || m.IDHash != IDHash(a) {
 			t.Errorf("after the twin's alert resolved: %+v, %v; want the one person left", m, err)
 		}
 	})

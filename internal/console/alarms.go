@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // 监测报警 (风险报警): the risk-monitoring alarms the platform raised, newest first and paged —
@@ -167,10 +167,10 @@ func (s *Server) alarmRows(ctx context.Context, q alarmQuery) ([]alarmRow, int, 
 	}
 	rows := make([]alarmRow, len(list))
 	for i, l := range list {
-		l.HandlingNote = logging.MaskIDsInText(l.HandlingNote)
+		l.HandlingNote = mask.IDsInText(l.HandlingNote)
 		rows[i] = alarmRow{Alarm: l.Alarm, Community: l.Community}
 		if fb := l.Feedback; fb != nil {
-			fb.Note, fb.Message = logging.MaskIDsInText(fb.Note), logging.MaskIDsInText(fb.Message)
+			fb.Note, fb.Message = mask.IDsInText(fb.Note), mask.IDsInText(fb.Message)
 			rows[i].Feedback = fb
 		}
 	}

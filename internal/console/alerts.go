@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"streetsync/internal/alerts"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // 持证预警: the alerts to triage — filtered by family, severity, rule, community, enterprise and
@@ -148,7 +148,7 @@ func (s *Server) silences(ctx context.Context) ([]silenceView, error) {
 		}
 		v.Covers = n
 		v.Scope = s.silenceScope(ctx, sl.Matcher, recs)
-		v.Reason = logging.MaskIDsInText(v.Reason)
+		v.Reason = mask.IDsInText(v.Reason)
 		out = append(out, v)
 	}
 	return out, nil
@@ -170,7 +170,7 @@ func (s *Server) silenceScope(ctx context.Context, m alerts.Matcher, covered []a
 		}
 		who := rec.Enterprise.Name
 		if rec.Operator != nil {
-			who = rec.Operator.Name + "（" + logging.MaskID(rec.Operator.IDNumber) + "）· " + who
+			who = rec.Operator.Name + "（" + mask.ID(rec.Operator.IDNumber) + "）· " + who
 		}
 		return fmt.Sprintf(scopeOneAlertOf, alerts.RuleName(rec.Rule), who)
 	}
@@ -229,8 +229,8 @@ func (s alertsScreen) apiAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range events {
-		events[i].Note = logging.MaskIDsInText(events[i].Note)
-		events[i].Error = logging.MaskIDsInText(events[i].Error)
+		events[i].Note = mask.IDsInText(events[i].Note)
+		events[i].Error = mask.IDsInText(events[i].Error)
 	}
 	if events == nil {
 		events = []alerts.Event{}
@@ -305,15 +305,15 @@ func (s alertsScreen) apiUnsilence(w http.ResponseWriter, r *http.Request) {
 func maskAlert(r alerts.Record) alerts.Record {
 	if r.Operator != nil {
 		op := *r.Operator
-		op.IDNumber = logging.MaskID(op.IDNumber)
+		op.IDNumber = mask.ID(op.IDNumber)
 		r.Operator = &op
 	}
 	if r.Certificate != nil {
 		c := *r.Certificate
-		c.CertNo = logging.MaskCertNo(c.CertNo)
+		c.CertNo = mask.CertNo(c.CertNo)
 		r.Certificate = &c
 	}
-	r.Message = logging.MaskIDsInText(r.Message)
+	r.Message = mask.IDsInText(r.Message)
 	return r
 }
 

@@ -46,8 +46,8 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/internal/config"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Options configure the console.
@@ -291,7 +291,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // maskBody is the last line of defence: any valid ID number in a JSON or HTML body is masked.
 func maskBody(b []byte) []byte {
-	masked := logging.MaskIDsInText(string(b))
+	masked := mask.IDsInText(string(b))
 	if len(masked) == len(b) && masked == string(b) {
 		return b
 	}

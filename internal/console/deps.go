@@ -32,7 +32,7 @@ type Deps struct {
 	Redis Pinger
 }
 
-// Pinger answers whether a backing service is reachable (*redisconn.Conn, ledger.Store).
+// Pinger answers whether a backing service is reachable (*rdb.Conn, ledger.Store).
 type Pinger interface {
 	Ping(ctx context.Context) error
 }

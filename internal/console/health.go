@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"streetsync/mapping/mask"
 	"sync"
 	"syscall"
 
 	"go.uber.org/zap"
-
-	"streetsync/internal/logging"
 )
 
 // Degraded, not broken. Before a page reads anything it pings Redis and the ledger (at most
@@ -65,7 +64,7 @@ func (s *Server) logHealth(h health) {
 		switch down := c.err != nil; {
 		case down && !*c.was:
 			s.log.Warn("console: a service does not answer; the pages say so", zap.String("service", c.name),
-				zap.String("error", logging.MaskIDsInText(c.err.Error())))
+				zap.String("error", mask.IDsInText(c.err.Error())))
 		case !down && *c.was:
 			s.log.Info("console: the service answers again", zap.String("service", c.name))
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // A workbook import, part of 台账: the upload (read before anything is written, its CSRF token
@@ -75,14 +75,14 @@ func maskImport(res *ImportResult) {
 	}
 	for i := range res.Rejected {
 		rj := &res.Rejected[i]
-		rj.Value, rj.Reason = maskCell(rj.Column, rj.Value), logging.MaskIDsInText(rj.Reason)
+		rj.Value, rj.Reason = maskCell(rj.Column, rj.Value), mask.IDsInText(rj.Reason)
 	}
 	for i := range res.WarningList {
 		w := &res.WarningList[i]
-		w.Value, w.Message = maskCell(w.Column, w.Value), logging.MaskIDsInText(w.Message)
+		w.Value, w.Message = maskCell(w.Column, w.Value), mask.IDsInText(w.Message)
 	}
 	for i := range res.RejectedCounts {
-		res.RejectedCounts[i].Reason = logging.MaskIDsInText(res.RejectedCounts[i].Reason)
+		res.RejectedCounts[i].Reason = mask.IDsInText(res.RejectedCounts[i].Reason)
 	}
 }
 
@@ -90,9 +90,9 @@ func maskImport(res *ImportResult) {
 // ID number inside other text.
 func maskCell(column, value string) string {
 	if strings.Contains(column, "身份证") {
-		value = logging.MaskID(value)
+		value = mask.ID(value)
 	}
-	return logging.MaskIDsInText(value)
+	return mask.IDsInText(value)
 }
 
 // RejectedCount is how many rows the import rejected (for the page).

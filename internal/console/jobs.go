@@ -12,7 +12,7 @@ import (
 
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler"
 )
 
@@ -70,7 +70,7 @@ const (
 
 func runOf(r scheduler.Run) Run {
 	return Run{Job: r.Job, Trigger: string(r.Trigger), StartedAt: r.Start, FinishedAt: r.End, Outcome: string(r.Outcome),
-		Reason: logging.MaskIDsInText(r.Reason), Error: logging.MaskIDsInText(r.Error), Counts: r.Counts, Instance: r.Instance}
+		Reason: mask.IDsInText(r.Reason), Error: mask.IDsInText(r.Error), Counts: r.Counts, Instance: r.Instance}
 }
 
 func runsOf(rs []scheduler.Run) []Run {
@@ -316,7 +316,7 @@ func (s jobsScreen) apiJobStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func maskSchedulerRun(r scheduler.Run) scheduler.Run {
-	r.Reason, r.Error = logging.MaskIDsInText(r.Reason), logging.MaskIDsInText(r.Error)
+	r.Reason, r.Error = mask.IDsInText(r.Reason), mask.IDsInText(r.Error)
 	return r
 }
 

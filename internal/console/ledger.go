@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // 台账: the street's ledger, paged — the enterprises (filtered by community, 待核实 and where
@@ -143,7 +143,7 @@ func (s *Server) newOperatorRow(l *ledger.OperatorListing, today mapping.Date) o
 		item = it.Name
 	}
 	return operatorRow{
-		Name: l.Name, IDNumber: logging.MaskID(l.IDNumber), Enterprise: l.EnterpriseName, USCC: l.EnterpriseUSCC,
+		Name: l.Name, IDNumber: mask.ID(l.IDNumber), Enterprise: l.EnterpriseName, USCC: l.EnterpriseUSCC,
 		Community: l.Community, Item: item, ItemCode: l.ItemCode, StartDate: l.StartDate.String(),
 		EndDate: l.EndDate.String(), OnDuty: l.Operator.OnDuty(today),
 	}
@@ -166,8 +166,8 @@ func (s *Server) newQuarantineRow(e *ledger.QuarantineEntry) quarantineRow {
 	for _, p := range e.Reasons {
 		reasons = append(reasons, p.Error())
 	}
-	return quarantineRow{ID: e.ID, Source: sourceName(e.Source), Kind: recordKindName(e.Kind), Key: logging.MaskIDsInText(e.Key),
-		Reasons: logging.MaskIDsInText(strings.Join(reasons, "；")), Occurrences: e.Occurrences,
+	return quarantineRow{ID: e.ID, Source: sourceName(e.Source), Kind: recordKindName(e.Kind), Key: mask.IDsInText(e.Key),
+		Reasons: mask.IDsInText(strings.Join(reasons, "；")), Occurrences: e.Occurrences,
 		FirstSeenAt: e.FirstSeenAt.In(s.loc).Format("2006-01-02 15:04"), LastSeenAt: e.LastSeenAt.In(s.loc).Format("2006-01-02 15:04")}
 }
 

@@ -12,7 +12,7 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/retry"
 )
 
@@ -243,11 +243,11 @@ func (s *Server) recordName(ctx context.Context, it *retry.ItemInfo) string {
 // maskItem masks what an item shows: its key (a roster key carries an ID number) and errors.
 // The whole key stays with the item for the record's lookup, never shown.
 func maskItem(it retry.ItemInfo) retry.ItemInfo {
-	it.Key = logging.MaskIDsInText(it.Key)
-	it.LastError = logging.MaskIDsInText(it.LastError)
+	it.Key = mask.IDsInText(it.Key)
+	it.LastError = mask.IDsInText(it.LastError)
 	errs := make([]retry.ErrorRecord, len(it.Errors))
 	for i, e := range it.Errors {
-		e.Error = logging.MaskIDsInText(e.Error)
+		e.Error = mask.IDsInText(e.Error)
 		errs[i] = e
 	}
 	it.Errors = errs

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"streetsync/internal/logging"
 	"streetsync/internal/reconcile"
+	"streetsync/mapping/mask"
 )
 
 // 对账: compare the ledger with the platforms now (`reconcile`), see every list of the report —
@@ -72,10 +72,10 @@ type appliedView struct {
 func newAppliedView(a *reconcile.Applied) *appliedView {
 	v := &appliedView{Applied: a}
 	for _, x := range a.Failed {
-		v.Problems = append(v.Problems, logging.MaskIDsInText(x.Key+"："+x.Reason))
+		v.Problems = append(v.Problems, mask.IDsInText(x.Key+"："+x.Reason))
 	}
 	for _, x := range a.NeedsPerson {
-		v.Problems = append(v.Problems, logging.MaskIDsInText(x.Reason))
+		v.Problems = append(v.Problems, mask.IDsInText(x.Reason))
 	}
 	return v
 }
@@ -229,11 +229,11 @@ func maskReport(r *reconcile.Report) {
 	}
 	for i := range r.Operators.Unregistered {
 		u := &r.Operators.Unregistered[i]
-		u.IDNumber = logging.MaskID(u.IDNumber)
-		u.CertNo = logging.MaskCertNo(u.CertNo)
+		u.IDNumber = mask.ID(u.IDNumber)
+		u.CertNo = mask.CertNo(u.CertNo)
 	}
 	for i := range r.Operators.UnknownItems {
-		r.Operators.UnknownItems[i].CertNo = logging.MaskCertNo(r.Operators.UnknownItems[i].CertNo)
+		r.Operators.UnknownItems[i].CertNo = mask.CertNo(r.Operators.UnknownItems[i].CertNo)
 	}
 }
 

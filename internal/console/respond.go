@@ -19,8 +19,8 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/retry"
 )
 
@@ -75,13 +75,13 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.As(err, &busy):
 		return http.StatusConflict, busy.Error()
 	case errors.As(err, &file):
-		return http.StatusBadRequest, logging.MaskIDsInText(file.Error())
+		return http.StatusBadRequest, mask.IDsInText(file.Error())
 	case errors.As(err, &feedback):
-		return http.StatusBadRequest, logging.MaskIDsInText(feedback.Error())
+		return http.StatusBadRequest, mask.IDsInText(feedback.Error())
 	case errors.As(err, &in):
-		return http.StatusBadRequest, logging.MaskIDsInText(in.Reason)
+		return http.StatusBadRequest, mask.IDsInText(in.Reason)
 	case errors.As(err, &ain):
-		return http.StatusBadRequest, logging.MaskIDsInText(ain.Reason)
+		return http.StatusBadRequest, mask.IDsInText(ain.Reason)
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(mbe.Limit))
 	case errors.Is(err, alerts.ErrNotFound):
@@ -89,9 +89,9 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.Is(err, alerts.ErrNotFiring):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, retry.ErrBusy):
-		return http.StatusConflict, "条目正在处理中，无法丢弃：" + logging.MaskIDsInText(err.Error())
+		return http.StatusConflict, "条目正在处理中，无法丢弃：" + mask.IDsInText(err.Error())
 	case isNotFound(err):
-		return http.StatusNotFound, fmt.Sprintf(msgNotFound, logging.MaskIDsInText(err.Error()))
+		return http.StatusNotFound, fmt.Sprintf(msgNotFound, mask.IDsInText(err.Error()))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return 499, msgUnavailable // the client went away; nobody reads this
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -99,15 +99,15 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.As(err, new(*net.OpError)) || databaseClosed(err):
 		// Redis or the database does not answer: the pages' banner says which (health.go).
 		s.log.Warn("console request met a service that does not answer", zap.String("path", r.URL.Path),
-			zap.String("error", logging.MaskIDsInText(err.Error())))
+			zap.String("error", mask.IDsInText(err.Error())))
 		return http.StatusServiceUnavailable, msgServiceDown
 	case errors.As(err, &temporary) && temporary.Temporary():
 		s.log.Warn("console request met a platform outage", zap.String("path", r.URL.Path),
-			zap.String("error", logging.MaskIDsInText(err.Error())))
+			zap.String("error", mask.IDsInText(err.Error())))
 		return http.StatusServiceUnavailable, msgPlatformDown
 	}
 	s.log.Error("console request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path),
-		zap.String("error", logging.MaskIDsInText(err.Error())))
+		zap.String("error", mask.IDsInText(err.Error())))
 	return http.StatusInternalServerError, msgInternal
 }
 
@@ -223,7 +223,7 @@ func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return logging.MaskIDsInText(err.Error())
+	return mask.IDsInText(err.Error())
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"streetsync/internal/app"
@@ -67,7 +66,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 	ctx := context.Background()
 	conn, _ := testutil.Redis(b)
 	cfg := config.Default()
-	cfg.Redis.Addr, cfg.Redis.Prefix = conn.Client.(*redis.Client).Options().Addr, conn.Prefix
+	cfg.Redis.Addr, cfg.Redis.Prefix = testutil.RedisAddrs(conn)[0], conn.Prefix
 	cfg.Ledger = config.Ledger{Driver: "sqlite", DSN: config.Secret(filepath.Join(dir, "ledger.db"))}
 	cfg.Quanzhou.BaseURL, cfg.SpecialOps.BaseURL = "http://127.0.0.1:1/qz", "http://127.0.0.1:1/tz" // never called
 	cfg.Quanzhou.AppKey, cfg.Quanzhou.AppSecret = "bench", "bench-secret"

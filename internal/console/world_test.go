@@ -21,7 +21,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/reconcile"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks/dataset"
@@ -107,7 +107,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 		w.ids = append(w.ids, op.IDNumber)
 	}
 
-	var conn *redisconn.Conn
+	var conn *rdb.Conn
 	if wo.redis != nil {
 		conn = wo.redis.Conn(t)
 	} else {

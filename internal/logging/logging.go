@@ -149,11 +149,3 @@ func (e *redactingEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field
 	}
 	return buf, nil
 }
-
-// MaskID, MaskCertNo and MaskIDsInText are mapping/mask's, for the callers that still name them
-// here (the console and the CLI, being rebuilt on their own branches); new code uses mask.
-var (
-	MaskID        = mask.ID
-	MaskCertNo    = mask.CertNo
-	MaskIDsInText = mask.IDsInText
-)

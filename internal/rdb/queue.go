@@ -479,3 +479,42 @@ func toString(v any) string {
 	}
 	return ""
 }
+
+// DueNow makes waiting items due at now (立即重试) and reports each id's state as it found it:
+// "queued" (moved), "dead", "active" (a worker holds it, left alone) or "" (no such item). A
+// member is moved only while still waiting in its kind's queue, and only earlier (ZADD XX LT):
+// an item claimed or finished in between is not touched.
+func (c *Conn) DueNow(ctx context.Context, now time.Time, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	k := c.Keys()
+	pipe := c.client.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, k.Item(id), "state", "kind")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	states := make([]string, len(ids))
+	pipe = c.client.Pipeline()
+	moved := 0
+	for i, id := range ids {
+		v := cmds[i].Val()
+		state, _ := v[0].(string)
+		kind, _ := v[1].(string)
+		states[i] = state
+		if state == "queued" {
+			pipe.ZAddArgs(ctx, k.Queue(kind), redis.ZAddArgs{XX: true, LT: true,
+				Members: []redis.Z{{Score: float64(now.UnixMilli()), Member: id}}})
+			moved++
+		}
+	}
+	if moved > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return states, nil
+}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // RetryNow is 立即重试: an operator fixed what made items fail and does not want to wait for the
@@ -18,27 +16,15 @@ func (q *Queue) RetryNow(ctx context.Context, ids ...string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	pipe := q.rdb.Pipeline()
-	states := make([]*redis.SliceCmd, len(ids))
-	for i, id := range ids {
-		states[i] = pipe.HMGet(ctx, q.keys.item(id), "state", "kind")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	states, err := q.b.DueNow(ctx, q.clock.Now(), ids)
+	if err != nil {
 		return 0, fmt.Errorf("retry: retry now: %w", err)
 	}
-	now := q.clock.Now().UnixMilli()
 	var dead, missing, busy []string
-	pipe = q.rdb.Pipeline()
 	waiting := 0
 	for i, id := range ids {
-		v := states[i].Val()
-		state, _ := v[0].(string)
-		kind, _ := v[1].(string)
-		switch state {
+		switch states[i] {
 		case "queued":
-			// One key: only a member still waiting in this kind's queue moves, and only earlier
-			// (XX LT): an item claimed or finished in between is not touched.
-			pipe.ZAddArgs(ctx, q.keys.queue(kind), redis.ZAddArgs{XX: true, LT: true, Members: []redis.Z{{Score: float64(now), Member: id}}})
 			waiting++
 		case "dead":
 			dead = append(dead, id)
@@ -49,9 +35,6 @@ func (q *Queue) RetryNow(ctx context.Context, ids ...string) (int, error) {
 		}
 	}
 	if waiting > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return 0, fmt.Errorf("retry: retry now: %w", err)
-		}
 		q.wake.fire()
 	}
 	n := waiting

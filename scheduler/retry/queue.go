@@ -80,6 +80,7 @@ type Broker interface {
 	Drop(ctx context.Context, ids []string) ([]int, error)
 	Purge(ctx context.Context, cutoff time.Time, batch int) (int, error)
 	NextDue(ctx context.Context, kind string) (time.Time, bool)
+	DueNow(ctx context.Context, now time.Time, ids []string) ([]string, error)
 }
 
 // Queue is the retry queue of one streetsync installation (one Redis prefix). Several processes
