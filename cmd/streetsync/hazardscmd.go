@@ -10,9 +10,9 @@ import (
 	wiring "streetsync/internal/app"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // The hazards command group (contracts/hazards.md, "Commands"): the hazard ledger, a street
@@ -58,7 +58,7 @@ type hazardListJSON struct {
 func hazardView(r *ledger.HazardRecord, today mapping.Date) hazardJSON {
 	h := &r.Hazard
 	return hazardJSON{ID: h.Key(), Yhid: h.ID, Enterprise: enterpriseJSON{USCC: h.USCC, Name: h.EnterpriseName},
-		Community: r.Community, Level: h.Level.Label(), Clause: h.Clause, Description: logging.MaskIDsInText(h.Description),
+		Community: r.Community, Level: h.Level.Label(), Clause: h.Clause, Description: mask.IDsInText(h.Description),
 		FoundOn: h.FoundOn, Deadline: h.Deadline, Status: statusText(h.Status), Overdue: h.Overdue(today),
 		Source: h.Source.Label()}
 }

@@ -9,8 +9,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/rdb"
 	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
@@ -38,6 +40,10 @@ func (a *App) jobsLocked(ctx context.Context) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn, err := a.redisLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
 	q, err := a.queueLocked(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +53,7 @@ func (a *App) jobsLocked(ctx context.Context) (*jobs.Runner, error) {
 		return nil, err
 	}
 	r, err := jobs.New(jobs.Deps{
-		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: scheduler.NewCursors(a.redis),
+		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: rdb.NewCursors(conn),
 		Region: a.cfg.Region.Code, Location: a.cfg.Schedule.Location(), Clock: a.clock,
 		Logger: a.log, Observer: a.metrics, Progress: a.progress, Clauses: clauses,
 	})
@@ -145,7 +151,7 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		}
 		return scheduler.Result{Counts: counts, Outcome: scheduler.OutcomeSuccess}, nil
 	})
-	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
+	if err := s.AddConfigured(jobSpecs(a.cfg.Schedule), registered); err != nil {
 		return nil, err
 	}
 	a.sched = s
@@ -290,4 +296,14 @@ func (a *App) FlushPlatformHealth(ctx context.Context) error {
 		return err
 	}
 	return a.calls.flush(ctx, st)
+}
+
+// jobSpecs lists the schedule section's jobs for the scheduler.
+func jobSpecs(c config.Schedule) []scheduler.JobSpec {
+	jobs := c.Jobs()
+	out := make([]scheduler.JobSpec, len(jobs))
+	for i, j := range jobs {
+		out[i] = scheduler.JobSpec{Name: j.Name, Spec: j.Spec}
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func (a *App) Reconciler(ctx context.Context) (*reconcile.Reconciler, error) {
 		return nil, err
 	}
 	r, err := reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
-		a.cfg.Schedule.Location(), a.clock.Now)
+		a.cfg.Schedule.Location(), a.clock.Now, reconcile.WithProgress(a.progress))
 	if err != nil {
 		return nil, err
 	}

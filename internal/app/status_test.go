@@ -10,14 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
 	"streetsync/mocks/fault"
@@ -29,7 +28,7 @@ const testToken = "app-test-console-token-0123"
 
 // testApp is an App over a real Redis (its own prefix), a real ledger of driver, both mock
 // platforms over loopback, on a fake clock that starts now.
-func testApp(t *testing.T, driver string) (*App, *mocks.Server, *redisconn.Conn, *clock.Fake) {
+func testApp(t *testing.T, driver string) (*App, *mocks.Server, *rdb.Conn, *clock.Fake) {
 	t.Helper()
 	conn, kind := testutil.Redis(t)
 	testutil.RequireRealRedis(t, kind)
@@ -40,7 +39,12 @@ func testApp(t *testing.T, driver string) (*App, *mocks.Server, *redisconn.Conn,
 	ts, ep := srv.StartTest()
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	cfg := config.Default()
-	cfg.Redis.Addr, cfg.Redis.Prefix = conn.Client.(*redis.Client).Options().Addr, conn.Prefix
+	cfg.Redis.Prefix = conn.Prefix
+	if addrs := testutil.RedisAddrs(conn); kind == testutil.RedisClusterEnv {
+		cfg.Redis.Addrs = addrs
+	} else {
+		cfg.Redis.Addr = addrs[0]
+	}
 	cfg.Ledger = config.Ledger{Driver: driver, DSN: config.Secret(filepath.Join(t.TempDir(), "ledger.db"))}
 	if driver == "postgres" {
 		cfg.Ledger.DSN = config.Secret(testutil.Postgres(t))
@@ -136,10 +140,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			if lost, err := s.CheckRedis(ctx); lost || err != nil {
 				t.Fatalf("first marker check: %v, %v", lost, err)
 			}
-			keys, _ := conn.Client.Keys(ctx, conn.Prefix+"*").Result()
-			if err := conn.Client.Del(ctx, keys...).Err(); err != nil {
-				t.Fatal(err)
-			}
+			testutil.DeleteKeys(t, conn)
 			if lost, err := s.CheckRedis(ctx); !lost || err != nil {
 				t.Fatalf("marker check after the loss: %v, %v; want the loss noticed", lost, err)
 			}

@@ -36,6 +36,7 @@ type Config struct {
 	Drills      Drills      `yaml:"drills" json:"drills"`
 	Console     Console     `yaml:"console" json:"console"`
 	Log         Log         `yaml:"log" json:"log"`
+	Operator    Operator    `yaml:"operator" json:"operator"`
 
 	lines map[string]int // each key's line in the file it was loaded from, for Warnings
 }
@@ -281,6 +282,12 @@ func parseProxy(s string) (netip.Prefix, bool) {
 type Log struct {
 	Level  string `yaml:"level" json:"level"`   // debug | info | warn | error
 	Format string `yaml:"format" json:"format"` // auto | console | json
+}
+
+// Operator is the person at this installation's command line: `alerts ack` and `alerts silence`
+// record them as who did it (--by overrides), never the login name of a shared office account.
+type Operator struct {
+	Name string `yaml:"name" json:"name"`
 }
 
 // Default returns the configuration with every optional key at its default. Load decodes the file

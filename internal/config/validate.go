@@ -206,6 +206,9 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	default:
 		v.add("log.format", "应为 auto、console 或 json，实为 %q", c.Log.Format)
 	}
+	if n := len([]rune(strings.TrimSpace(c.Operator.Name))); n > 50 {
+		v.add("operator.name", "过长（%d 个字），应为一个人的姓名，如“张三”", n)
+	}
 	return v.problems
 }
 

@@ -30,7 +30,7 @@ type Deps struct {
 	Clock    Clock       // default: the wall clock
 	Logger   *zap.Logger // default: none
 	Observer Observer    // default: none (the daemon passes *metrics.Metrics)
-	Progress Progress    // default: none (the CLI passes NewTerminalProgress(os.Stderr))
+	Progress Progress    // default: none (the CLI passes NewProgress on its stderr)
 	// Concurrency is how many platform calls a job keeps in flight (default 4). The clients'
 	// rate limiters pace them; more than one hides each call's latency.
 	Concurrency int

@@ -27,8 +27,8 @@
 // employments.go
 // (one job each, with its retry handlers and the pieces reconcile reuses), handlers.go (job
 // kinds, Workers), cursors.go, quarantine.go, tally.go (counts, failure verdicts, the breaker,
-// the fan-out of platform calls), outcome.go (the run's outcome), progress.go (the terminal
-// progress line), messages.go (every Chinese string).
+// the fan-out of platform calls), outcome.go (the run's outcome), progress.go (the progress
+// of a long command: a line redrawn on a terminal, a line every 10 s in a log), messages.go (every Chinese string).
 package jobs
 
 // Job names, in the order `sync all` and the daemon's catch-up run them: enterprises first

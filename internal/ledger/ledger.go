@@ -158,6 +158,7 @@ type Store interface {
 	AlertState    // the alert engine's state (alertstate.go)
 	SheetImporter // bulk.go: a workbook sheet in one transaction
 	HazardStore   // hazards.go: hazards with their status history, inspections, drills
+	Listings      // listings.go: the console's paged lists and to-do counts
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.

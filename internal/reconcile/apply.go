@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sort"
 
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Applied is what Apply did and what it left for a person.
@@ -108,7 +108,7 @@ func (r *Reconciler) Apply(ctx context.Context, snap *Snapshot, fix Fixer) (*App
 			}
 			out.Registered = n
 			for _, k := range sortedKeys(failed) {
-				out.Failed = append(out.Failed, Attention{Kind: "operator", Key: logging.MaskIDsInText(k), Reason: failed[k]})
+				out.Failed = append(out.Failed, Attention{Kind: "operator", Key: mask.IDsInText(k), Reason: failed[k]})
 			}
 		}
 		if or.Uncertified > 0 {

@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook/sheets"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // batchSize is how many rows go to the ledger at a time (inside the sheet's transaction).
@@ -558,9 +558,9 @@ func (im *importer) finish() {
 // first maxShown characters (the quarantine keeps the row whole).
 func maskValue(p mapping.Problem) string {
 	if p.Field == "idNumber" {
-		return logging.MaskID(strings.TrimSpace(p.Value))
+		return mask.ID(strings.TrimSpace(p.Value))
 	}
-	v := logging.MaskIDsInText(p.Value)
+	v := mask.IDsInText(p.Value)
 	if utf8.RuneCountInString(v) > maxShown {
 		v = string([]rune(v)[:maxShown]) + "…"
 	}
