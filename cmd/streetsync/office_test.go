@@ -525,7 +525,8 @@ func TestReconcileWritesOneCSVPerList(t *testing.T) {
 		Files []string `json:"files"`
 	}
 	out := e.jsonCLI(t, exitOK, nil, "reconcile", "-o", path)
-	if err := jsonDecode(out, &doc); err != nil || len(doc.Files) != 7 || doc.Files[0] != path {
+	// The index, six lists of enterprises and operators, three of hazards.
+	if err := jsonDecode(out, &doc); err != nil || len(doc.Files) != 10 || doc.Files[0] != path {
 		t.Fatalf("reconcile -o %s: files %v (%v)", path, doc.Files, err)
 	}
 	for _, f := range doc.Files {
@@ -533,6 +534,9 @@ func TestReconcileWritesOneCSVPerList(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v %v", f, fi, err)
 		}
+	}
+	if onlyLedger := readFile(t, filepath.Join(e.dir, "对账-hazards-only-in-ledger.csv")); !strings.HasPrefix(onlyLedger, "\ufeff隐患编号,平台隐患ID,") {
+		t.Errorf("hazards-only-in-ledger.csv:\n%s", tail(onlyLedger, 500))
 	}
 	uncertified := readFile(t, filepath.Join(e.dir, "对账-operators-uncertified.csv"))
 	if !strings.HasPrefix(uncertified, "\ufeff姓名,身份证号,") || !strings.Contains(uncertified, "********") {

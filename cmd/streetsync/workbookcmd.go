@@ -104,14 +104,15 @@ func newImportCmd(a *app) *cobra.Command {
 }
 
 // importProgress shows an import's progress: the rows each sheet writes, compares (--dry-run) or
-// rejects, a phase per sheet.
+// rejects, a phase per sheet. It is the ledger otherwise (the hazard sheets load through the
+// store's own hazard methods).
 type importProgress struct {
-	store    workbook.Importer
+	ledger.Store
 	progress *jobs.Reporter
 }
 
 func (ip importProgress) ImportSheet(ctx context.Context, dry bool, load func(tx ledger.SheetTx) error) error {
-	return ip.store.ImportSheet(ctx, dry, func(tx ledger.SheetTx) error {
+	return ip.Store.ImportSheet(ctx, dry, func(tx ledger.SheetTx) error {
 		c := &countingSheet{SheetTx: tx, progress: ip.progress}
 		defer ip.progress.End()
 		return load(c)

@@ -230,15 +230,15 @@ const (
 )
 
 func (h *HazardReport) tables() []table {
-	t1 := table{name: sheetHazardOnlyLedger, headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "所属社区", "隐患描述"}}
+	t1 := table{name: sheetHazardOnlyLedger, file: "hazards-only-in-ledger", headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "所属社区", "隐患描述"}}
 	for _, x := range h.OnlyInLedger {
 		t1.rows = append(t1.rows, []string{x.ID, x.Yhid, x.USCC, x.Name, x.Community, x.Description})
 	}
-	t2 := table{name: sheetHazardOnlyPlatform, headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "隐患描述"}}
+	t2 := table{name: sheetHazardOnlyPlatform, file: "hazards-only-on-platform", headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "隐患描述"}}
 	for _, x := range h.OnlyOnPlatform {
 		t2.rows = append(t2.rows, []string{x.ID, x.Yhid, x.USCC, x.Name, x.Description})
 	}
-	t3 := table{name: sheetHazardDifferent, headers: []string{"隐患编号", "平台隐患ID", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}}
+	t3 := table{name: sheetHazardDifferent, file: "hazards-different", headers: []string{"隐患编号", "平台隐患ID", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}}
 	for _, d := range h.Different {
 		for _, f := range d.Fields {
 			t3.rows = append(t3.rows, []string{d.ID, d.Yhid, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]})
