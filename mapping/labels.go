@@ -472,14 +472,3 @@ func ParseGender(s string) (string, bool) {
 	}
 	return rewrite(s, rulesText), false
 }
-
-// GenderLabel returns 男 or 女 for "1" or "2", else "".
-func GenderLabel(g string) string {
-	switch g {
-	case "1":
-		return "男"
-	case "2":
-		return "女"
-	}
-	return ""
-}

@@ -196,21 +196,6 @@ func CheckIDNumber(id string, today Date) IDVerdict {
 	return IDValid
 }
 
-// IDBirthDate returns the birth date encoded in a valid 18-character ID number.
-func IDBirthDate(id string) (Date, bool) {
-	if len(id) != 18 {
-		return Date{}, false
-	}
-	y, ok1 := digits(id[6:10])
-	m, ok2 := digits(id[10:12])
-	d, ok3 := digits(id[12:14])
-	if !ok1 || !ok2 || !ok3 {
-		return Date{}, false
-	}
-	birth, err := makeDate(y, m, d)
-	return birth, err == nil
-}
-
 // ValidPhone reports whether a normalized phone number has a possible shape: a mobile number
 // 1[3-9] and 9 more digits, or a landline 0, a 2–3 digit area code and a 7–8 digit number.
 func ValidPhone(p string) bool {
@@ -354,12 +339,6 @@ func idProblem(id string, s *settings) (string, Severity) {
 		reason = reasonCheckChar
 	}
 	return reason, SeverityError
-}
-
-func (ps *Problems) checkPhone(field, label, phone string) {
-	if reason, sev := phoneProblem(phone, nil); reason != "" {
-		ps.add(field, label, phone, reason, sev)
-	}
 }
 
 // phoneProblem says why a phone number has an impossible shape ("" when it has none or a good one).

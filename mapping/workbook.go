@@ -51,8 +51,13 @@ var (
 )
 
 func (s Sheet) columns() []column {
-	if s == SheetOperators {
+	switch s {
+	case SheetOperators:
 		return operatorColumns
+	case SheetHazards:
+		return hazardColumns // hazard_workbook.go
+	case SheetDrills:
+		return drillColumns
 	}
 	return enterpriseColumns
 }
@@ -190,6 +195,9 @@ func CanonicalHeader(text string) (string, bool) {
 // two): a row naming an ID number or an operation item is the operator sheet, one naming a credit
 // code or an enterprise name the enterprise sheet.
 func DetectSheet(headers []string) (Sheet, bool) {
+	if s, ok := detectHazardSheet(headers); ok {
+		return s, true
+	}
 	enterprise := false
 	for _, h := range headers {
 		if c, ok := SheetOperators.CanonicalHeader(h); ok && (c == labelIDNumber || c == labelItem) {

@@ -108,7 +108,7 @@ func (s *Scheduler) deferToChain(e *entry, slot time.Time) bool {
 func (s *Scheduler) skipTick(it chainItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ok, err := s.rdb.SetNX(ctx, s.keys.slot(it.e.name, slotName(it.slot, false)), s.instance, slotTTL(it.e.sched, it.slot)).Result()
+	ok, err := s.locks.MarkSlot(ctx, it.e.name, slotName(it.slot, false), slotTTL(it.e.sched, it.slot))
 	if err != nil {
 		s.log.Warn("cannot mark a superseded tick", zap.String("job", it.e.name), zap.Error(err))
 		return
@@ -127,8 +127,8 @@ func (s *Scheduler) waitIdle(ctx context.Context, job string) error {
 	t := time.NewTicker(s.idlePoll)
 	defer t.Stop()
 	for {
-		h, held, err := s.holder(ctx, job)
-		if err != nil || !held || s.self.outlived(h) {
+		h, held, err := s.locks.Holder(ctx, job)
+		if err != nil || !held || s.locks.Gone(h) {
 			return ctx.Err()
 		}
 		select {

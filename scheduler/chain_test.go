@@ -158,7 +158,7 @@ func TestATickAheadOfTheCatchUpFiresAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The enterprises ran at 01:30 yesterday; only yesterday's alert check is missed.
-	if err := historyOf(h.s.keys.conn).RecordRun(context.Background(), Run{Job: "enterprises", Trigger: TriggerSchedule,
+	if err := historyOf(h.conn).RecordRun(context.Background(), Run{Job: "enterprises", Trigger: TriggerSchedule,
 		Slot: start.Add(-24*time.Hour + time.Minute), Outcome: OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
 // Package scheduler runs streetsync's jobs on their cron schedules (robfig/cron v3 specs with a
 // seconds field, in schedule.timezone) so that, with several instances sharing one Redis, each
 // tick runs once, in dependency order when several are due together, and each run leaves an
-// honest record. It owns the Redis keys "<prefix>sched:…" (locks, tick markers, the Redis-loss
-// marker; keys.go) and "<prefix>cursor:<job>" (Cursors). The run history is not in Redis: the
-// scheduler declares what it needs of it (History, MarkerStore) and the wiring gives it the
-// ledger, so that a loss of Redis data neither re-runs every job nor forgets what ran.
+// honest record. Its Redis state — tick markers, running locks, the Redis-loss marker — is kept by
+// internal/rdb, which owns those keys and scripts and the lock type; the scheduler sees it
+// through a small interface (lockStore). The run history is not in Redis: the scheduler declares
+// what it needs of it (History, MarkerStore) and the wiring gives it the ledger, so that a loss of
+// Redis data neither re-runs every job nor forgets what ran.
 //
 // # One run per tick
 //
@@ -19,7 +20,8 @@
 // A running lock records host, process id, start and instance, and lives for a lease
 // (schedule.lockTTL, default 30s) that its holder renews. A lock left by a process gone from this
 // host (SIGKILL, OOM, a reboot) is taken over at once; one held elsewhere is waited for until its
-// lease ends, and RunNow refuses with a *LockedError that names the holder (lock.go, holder.go).
+// lease ends, and RunNow refuses with a *LockedError that names the holder (lock.go; the lock
+// itself is internal/rdb's).
 //
 // # Catch-up in order, outcomes, status
 //
@@ -39,10 +41,10 @@
 //
 // # Use
 //
-//	s, err := scheduler.New(conn, history, scheduler.WithLocation(cfg.Schedule.Location()), scheduler.WithLogger(log),
+//	s, err := scheduler.New(conn, history, scheduler.WithLocation(cfg.Schedule.Location()), scheduler.WithLogger(log), // conn: *rdb.Conn
 //		scheduler.WithOrder("enterprises", "certificates", "alarms", "employments", "alerts"),
 //		scheduler.WithLockTTL(cfg.Schedule.LockTTL.D()), scheduler.WithRedisMarks(marks), scheduler.WithObserver(m))
-//	err = s.AddConfigured(cfg.Schedule, map[string]scheduler.Job{"enterprises": enterprisesJob, …})
+//	err = s.AddConfigured(specs, map[string]scheduler.Job{"enterprises": enterprisesJob, …})
 //	err = s.Start(ctx)
 //	…
 //	err = s.Stop(shutdownCtx)                                         // on SIGTERM

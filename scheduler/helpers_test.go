@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 )
 
 // secondConn is another client on the same Redis and prefix: another instance's view.
-func secondConn(t *testing.T, c *redisconn.Conn) *redisconn.Conn {
+func secondConn(t *testing.T, c *rdb.Conn) *rdb.Conn {
 	t.Helper()
 	return testutil.SecondConn(t, c)
 }
@@ -34,7 +34,7 @@ var (
 )
 
 // historyOf returns the history shared by every instance on conn's prefix.
-func historyOf(conn *redisconn.Conn) *memHistory {
+func historyOf(conn *rdb.Conn) *memHistory {
 	historiesMu.Lock()
 	defer historiesMu.Unlock()
 	h := histories[conn.Prefix]

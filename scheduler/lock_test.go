@@ -18,16 +18,26 @@ import (
 func holdLock(t *testing.T, h *harness, job, host string, pid int, since time.Time, boot string, ttl time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	key := h.s.keys.lock(job)
-	err := h.s.rdb.HSet(ctx, key, "token", "their-token", "host", host, "pid", pid, "since", since.UnixMilli(),
+	key := h.keys.Lock(job)
+	err := h.raw.HSet(ctx, key, "token", "their-token", "host", host, "pid", pid, "since", since.UnixMilli(),
 		"instance", host+":other", "boot", boot).Err()
 	if err == nil {
-		err = h.s.rdb.PExpire(ctx, key, ttl).Err()
+		err = h.raw.PExpire(ctx, key, ttl).Err()
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 }
+
+// thisHost and thisBoot are this host as a lock names it: its host name and the kernel's boot id.
+var thisHost, thisBoot = func() (string, string) {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return host, strings.TrimSpace(string(b))
+}()
 
 // deadPID is the process id of a process that has ended (and been reaped).
 func deadPID(t *testing.T) int {
@@ -53,7 +63,7 @@ func TestALockLeftByAProcessGoneFromThisHostIsTakenOverAtOnce(t *testing.T) {
 		pid  func(t *testing.T) int
 		boot func(h *harness) string
 	}{
-		{"its process ended", deadPID, func(h *harness) string { return h.s.self.boot }},
+		{"its process ended", deadPID, func(h *harness) string { return thisBoot }},
 		{"the host rebooted since (its pid runs again, as another process)", func(*testing.T) int { return os.Getppid() },
 			func(*harness) string { return "an-earlier-boot" }},
 	} {
@@ -67,7 +77,7 @@ func TestALockLeftByAProcessGoneFromThisHostIsTakenOverAtOnce(t *testing.T) {
 			})); err != nil {
 				t.Fatal(err)
 			}
-			holdLock(t, h, "enterprises", h.s.self.host, tc.pid(t), time.Now().Add(-time.Minute), tc.boot(h), time.Minute)
+			holdLock(t, h, "enterprises", thisHost, tc.pid(t), time.Now().Add(-time.Minute), tc.boot(h), time.Minute)
 			run, err := h.s.RunNow(ctx, "enterprises", RunOptions{})
 			if err != nil || run.Outcome != OutcomeSuccess || calls != 1 {
 				t.Fatalf("RunNow = %+v, %v (%d calls); want it to run at once", run, err, calls)
@@ -75,7 +85,7 @@ func TestALockLeftByAProcessGoneFromThisHostIsTakenOverAtOnce(t *testing.T) {
 			if logs.FilterMessage("took over the job lock of a process that is gone").Len() != 1 {
 				t.Errorf("the takeover was not logged: %v", logs.All())
 			}
-			if n, _ := h.s.rdb.Exists(ctx, h.s.keys.lock("enterprises")).Result(); n != 0 {
+			if n, _ := h.raw.Exists(ctx, h.keys.Lock("enterprises")).Result(); n != 0 {
 				t.Error("the lock is still held after the run")
 			}
 		})
@@ -96,7 +106,7 @@ func TestALockHeldOnAnotherHostIsWaitedForAndNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	since := time.Date(2026, 3, 2, 8, 30, 2, 0, shanghai)
-	holdLock(t, h, "enterprises", "host-a", 4711, since, h.s.self.boot, 23*time.Second)
+	holdLock(t, h, "enterprises", "host-a", 4711, since, thisBoot, 23*time.Second)
 
 	run, err := h.s.RunNow(ctx, "enterprises", RunOptions{})
 	var le *LockedError
@@ -120,7 +130,7 @@ func TestALockHeldOnAnotherHostIsWaitedForAndNamed(t *testing.T) {
 	}
 
 	// The lease ends (its holder stopped renewing): the next run goes ahead.
-	if err := h.s.rdb.Del(ctx, h.s.keys.lock("enterprises")).Err(); err != nil {
+	if err := h.raw.Del(ctx, h.keys.Lock("enterprises")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if run, err := h.s.RunNow(ctx, "enterprises", RunOptions{}); err != nil || run.Outcome != OutcomeSuccess || calls != 1 {
@@ -141,7 +151,7 @@ func TestALiveHolderOnThisHostIsWaitedForUntilItDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	holdLock(t, h, "alarms", h.s.self.host, holder.Process.Pid, time.Now().Add(time.Second), h.s.self.boot, time.Minute)
+	holdLock(t, h, "alarms", thisHost, holder.Process.Pid, time.Now().Add(time.Second), thisBoot, time.Minute)
 	if _, err := h.s.RunNow(ctx, "alarms", RunOptions{}); !errors.Is(err, ErrJobRunning) {
 		t.Fatalf("RunNow while the holder lives = %v, want ErrJobRunning", err)
 	}
@@ -149,45 +159,5 @@ func TestALiveHolderOnThisHostIsWaitedForUntilItDies(t *testing.T) {
 	_ = holder.Wait()
 	if run, err := h.s.RunNow(ctx, "alarms", RunOptions{}); err != nil || run.Outcome != OutcomeSuccess {
 		t.Fatalf("RunNow after the holder was killed = %+v, %v; want a run at once", run, err)
-	}
-}
-
-func TestWhichHoldersAreKnownToBeGone(t *testing.T) {
-	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	alive := map[int]time.Time{100: start.Add(-time.Hour), 300: start.Add(time.Hour)} // pid → process start
-	id := identity{host: "h1", pid: 42, boot: "b1", start: start, alive: func(pid int, before time.Time) bool {
-		s, ok := alive[pid]
-		return ok && !s.After(before)
-	}}
-	for _, tc := range []struct {
-		rule   string
-		holder Holder
-		gone   bool
-	}{
-		{"a live process of this host", Holder{Host: "h1", PID: 100, Since: start, boot: "b1", token: "t"}, false},
-		{"a process of this host that ended", Holder{Host: "h1", PID: 200, Since: start, boot: "b1", token: "t"}, true},
-		{"its pid now a later process", Holder{Host: "h1", PID: 300, Since: start, boot: "b1", token: "t"}, true},
-		{"another run of this very process", Holder{Host: "h1", PID: 42, Since: start.Add(time.Minute), boot: "b1", token: "t"}, false},
-		{"an earlier process with this pid (a restarted container)", Holder{Host: "h1", PID: 42, Since: start.Add(-time.Hour), boot: "b1", token: "t"}, true},
-		{"before the host rebooted", Holder{Host: "h1", PID: 100, Since: start, boot: "b0", token: "t"}, true},
-		{"another host", Holder{Host: "h2", PID: 200, Since: start, boot: "b1", token: "t"}, false},
-		{"a lock of unknown shape", Holder{}, false},
-	} {
-		if got := id.outlived(tc.holder); got != tc.gone {
-			t.Errorf("%s: gone = %v, want %v", tc.rule, got, tc.gone)
-		}
-	}
-}
-
-func TestThisProcessIsAliveAndAnEndedOneIsNot(t *testing.T) {
-	now := time.Now().Add(time.Minute)
-	if !processAlive(os.Getpid(), now) {
-		t.Error("this process is not alive")
-	}
-	if processAlive(deadPID(t), now) {
-		t.Error("an ended process is alive")
-	}
-	if processAlive(os.Getpid(), processStart(os.Getpid()).Add(-time.Hour)) {
-		t.Error("this process counted as started before it did")
 	}
 }

@@ -2,12 +2,10 @@ package scheduler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"streetsync/scheduler/clock"
@@ -39,8 +37,8 @@ func (s *Scheduler) CheckRedis(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("scheduler: expected redis marker: %w", err)
 	}
-	cur, err := s.rdb.Get(ctx, s.keys.marker()).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	cur, err := s.locks.Marker(ctx)
+	if err != nil {
 		return false, fmt.Errorf("scheduler: redis marker: %w", err)
 	}
 	switch {
@@ -53,7 +51,7 @@ func (s *Scheduler) CheckRedis(ctx context.Context) (bool, error) {
 	}
 	// No marker: the first instance to write one decides, once, what its absence means.
 	marker := newToken()
-	won, err := s.rdb.SetNX(ctx, s.keys.marker(), marker, 0).Result()
+	won, err := s.locks.SetMarker(ctx, marker)
 	if err != nil {
 		return false, fmt.Errorf("scheduler: redis marker: %w", err)
 	}

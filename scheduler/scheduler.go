@@ -8,18 +8,17 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
 
-	"streetsync/internal/config"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/scheduler/clock"
 )
 
@@ -44,8 +43,7 @@ type Observer interface {
 // Scheduler runs streetsync's jobs on their cron schedules, once per tick across every instance
 // that shares the Redis.
 type Scheduler struct {
-	rdb         redis.UniversalClient
-	keys        keys
+	locks       lockStore
 	history     History
 	marks       MarkerStore // nil: no watch for a loss of Redis data
 	loc         *time.Location
@@ -54,7 +52,6 @@ type Scheduler struct {
 	log         *zap.Logger
 	obs         Observer
 	instance    string
-	self        identity
 	lockTTL     time.Duration
 	catchUp     bool
 	maxLate     time.Duration
@@ -93,8 +90,8 @@ type entry struct {
 // Option configures a Scheduler.
 type Option func(*Scheduler)
 
-// WithLocation sets the time zone of the schedules (default: config's schedule.timezone default,
-// Asia/Shanghai).
+// WithLocation sets the time zone of the schedules (default Asia/Shanghai, the configuration's
+// default schedule.timezone).
 func WithLocation(loc *time.Location) Option { return func(s *Scheduler) { s.loc = loc } }
 
 // WithClock sets the clock that decides when ticks are due and whether a tick was missed.
@@ -128,25 +125,59 @@ func WithoutCatchUp() Option { return func(s *Scheduler) { s.catchUp = false } }
 // m (the ledger). See CheckRedis.
 func WithRedisMarks(m MarkerStore) Option { return func(s *Scheduler) { s.marks = m } }
 
+// lockStore is what the scheduler keeps in Redis: tick markers, the jobs' running locks that
+// name their holder, and the Redis-loss marker (*rdb.Locks, which owns the keys and scripts).
+type lockStore interface {
+	// ClaimTick marks job's tick slot as this instance's and takes the job's lock, in one step.
+	ClaimTick(ctx context.Context, job, slot string, slotTTL time.Duration, token string) (rdb.TickClaim, error)
+	// Acquire takes job's lock outside a tick: free, or left by a process gone from this host;
+	// else it returns the live holder.
+	Acquire(ctx context.Context, job, token string) (bool, Holder, error)
+	Holder(ctx context.Context, job string) (Holder, bool, error)
+	// MarkSlot marks job's tick slot as this instance's without taking the lock; false: taken.
+	MarkSlot(ctx context.Context, job, slot string, ttl time.Duration) (bool, error)
+	// Gone reports whether a holder's process is known to be gone from this host.
+	Gone(h Holder) bool
+	// Keep renews the lease while the run goes on; lost is called when another holder has it.
+	Keep(job, token string, lost func()) (stop func())
+	Release(ctx context.Context, job, token string) error
+	Marker(ctx context.Context) (string, error)
+	SetMarker(ctx context.Context, marker string) (bool, error)
+}
+
+// Holder is who holds a job's running lock: host, process id, since when, instance, and when its
+// lease ends unless renewed.
+type Holder = rdb.Holder
+
+// specParser reads the schedules: six fields with seconds, or a descriptor — the same parser
+// internal/config validates the schedule section with.
+var specParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// defaultLocation is the configuration's default time zone, Asia/Shanghai (UTC+8 where the
+// system has no zone data).
+func defaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
 // New returns a scheduler keeping its locks and tick markers in conn's Redis and its run history
 // in history.
-func New(conn *redisconn.Conn, history History, opts ...Option) (*Scheduler, error) {
-	if conn == nil || conn.Client == nil {
+func New(conn *rdb.Conn, history History, opts ...Option) (*Scheduler, error) {
+	if conn == nil {
 		return nil, errors.New("scheduler: no redis connection")
 	}
 	if history == nil {
 		return nil, errors.New("scheduler: no run history")
 	}
 	s := &Scheduler{
-		rdb:         conn.Client,
-		keys:        keys{conn},
 		history:     history,
-		loc:         config.Default().Schedule.Location(),
-		parser:      config.CronParser(),
+		loc:         defaultLocation(),
+		parser:      specParser,
 		clock:       clock.Real(),
 		log:         zap.NewNop(),
 		obs:         nopObserver{},
-		self:        thisProcess(),
 		lockTTL:     30 * time.Second,
 		catchUp:     true,
 		maxLate:     time.Minute,
@@ -158,7 +189,7 @@ func New(conn *redisconn.Conn, history History, opts ...Option) (*Scheduler, err
 		o(s)
 	}
 	if s.instance == "" {
-		s.instance = fmt.Sprintf("%s:%d", s.self.host, s.self.pid)
+		s.instance = rdb.ThisProcess()
 	}
 	if s.loc == nil {
 		return nil, errors.New("scheduler: no time zone")
@@ -166,6 +197,11 @@ func New(conn *redisconn.Conn, history History, opts ...Option) (*Scheduler, err
 	if s.lockTTL < 30*time.Millisecond {
 		return nil, fmt.Errorf("scheduler: lock TTL %s: want at least 30ms", s.lockTTL)
 	}
+	locks, err := rdb.NewLocks(conn, rdb.LockOptions{TTL: s.lockTTL, Instance: s.instance, Now: s.clock.Now, Log: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	s.locks = locks
 	s.runBase, s.cancelRuns = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -196,10 +232,18 @@ func (s *Scheduler) AddSchedule(name string, sched cron.Schedule, job Job) error
 	return s.add(&entry{name: name, spec: fmt.Sprintf("%v", sched), sched: sched, job: job})
 }
 
-// AddConfigured registers the jobs of the `schedule` section: each configured name gets the job
-// of that name from jobs. A job that is switched on but has no implementation is an error.
-func (s *Scheduler) AddConfigured(cfg config.Schedule, jobs map[string]Job) error {
-	for _, j := range cfg.Jobs() {
+// JobSpec is a job's name and cron spec, as the configuration's schedule section gives them
+// ("" or "-": switched off).
+type JobSpec struct {
+	Name string
+	Spec string
+}
+
+// AddConfigured registers the jobs of the `schedule` section (internal/app lists them): each
+// configured name gets the job of that name from jobs. A job that is switched on but has no
+// implementation is an error.
+func (s *Scheduler) AddConfigured(specs []JobSpec, jobs map[string]Job) error {
+	for _, j := range specs {
 		job, ok := jobs[j.Name]
 		if !ok {
 			if j.Spec == "" || j.Spec == "-" {
@@ -396,7 +440,7 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	token := newToken()
-	var res int
+	var res rdb.TickClaim
 	var err error
 	if trigger == TriggerCatchUp {
 		res, err = s.claimCatchUp(ctx, e, slot, token)
@@ -404,12 +448,12 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 		res, err = s.claim(ctx, e, slotName(slot, false), slot, token)
 	}
 	var h Holder
-	if err == nil && res == 1 {
+	if err == nil && res == rdb.TickRunning {
 		// The tick is ours, the job's lock is not: a holder whose process is gone from this
 		// host is taken over; a live one makes this tick skipped.
 		var got bool
-		if got, h, err = s.lockManual(ctx, e.name, token); got {
-			res = 2
+		if got, h, err = s.locks.Acquire(ctx, e.name, token); got {
+			res = rdb.TickOurs
 		}
 	}
 	if err != nil {
@@ -417,9 +461,9 @@ func (s *Scheduler) fire(e *entry, slot time.Time, trigger Trigger) {
 		return
 	}
 	switch res {
-	case 0:
+	case rdb.TickTaken:
 		s.log.Debug("tick taken by another instance", zap.String("job", e.name), zap.Time("slot", slot))
-	case 1:
+	case rdb.TickRunning:
 		now := s.clock.Now()
 		s.record(Run{Job: e.name, Trigger: trigger, Slot: slot, Start: now, End: now, Outcome: OutcomeSkipped,
 			Reason: s.skippedReason(h), Instance: s.instance})
@@ -437,12 +481,10 @@ func (s *Scheduler) skippedReason(h Holder) string {
 	return fmt.Sprintf(msgSkippedBy, h.Host, h.PID, h.Since.In(s.loc).Format("15:04:05"))
 }
 
-// claim takes the tick named marker and the job's lock in one step: 0 the tick was taken by
-// another instance, 1 the tick is ours but the job is running, 2 ours to run.
-func (s *Scheduler) claim(ctx context.Context, e *entry, marker string, slot time.Time, token string) (int, error) {
-	args := append([]any{s.lockTTL.Milliseconds(), slotTTL(e.sched, slot).Milliseconds(), s.instance},
-		s.holderFields(token)...)
-	return acquireScript.Run(ctx, s.rdb, []string{s.keys.lock(e.name), s.keys.slot(e.name, marker)}, args...).Int()
+// claim takes the tick named marker and the job's lock in one step: the tick was taken by
+// another instance, the tick is ours but the job is running, or both are ours to run.
+func (s *Scheduler) claim(ctx context.Context, e *entry, marker string, slot time.Time, token string) (rdb.TickClaim, error) {
+	return s.locks.ClaimTick(ctx, e.name, marker, slotTTL(e.sched, slot), token)
 }
 
 // claimCatchUp takes a missed tick at start. It claims the tick under the same marker as its
@@ -450,20 +492,20 @@ func (s *Scheduler) claim(ctx context.Context, e *entry, marker string, slot tim
 // Only a tick whose taker is gone without success (its run failed, or its process died and its
 // lock expired or was left on this host) is run once more, under a second marker that only one
 // instance can take.
-func (s *Scheduler) claimCatchUp(ctx context.Context, e *entry, slot time.Time, token string) (int, error) {
+func (s *Scheduler) claimCatchUp(ctx context.Context, e *entry, slot time.Time, token string) (rdb.TickClaim, error) {
 	res, err := s.claim(ctx, e, slotName(slot, false), slot, token)
-	if err != nil || res != 0 {
+	if err != nil || res != rdb.TickTaken {
 		return res, err
 	}
 	// The taker records its run before it releases the lock: a lock that is free (or left by a
 	// process gone from this host) and no success at this tick mean its run ended without one.
-	h, held, err := s.holder(ctx, e.name)
-	if err != nil || (held && !s.self.outlived(h)) {
-		return 0, err
+	h, held, err := s.locks.Holder(ctx, e.name)
+	if err != nil || (held && !s.locks.Gone(h)) {
+		return rdb.TickTaken, err
 	}
 	last, ok, err := s.history.LastSuccess(ctx, e.name)
 	if err != nil || (ok && !last.Slot.Before(slot)) {
-		return 0, err
+		return rdb.TickTaken, err
 	}
 	return s.claim(ctx, e, slotName(slot, true), slot, token)
 }
@@ -504,7 +546,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string, opts RunOptions) (R
 
 	token := newToken()
 	now := s.clock.Now()
-	got, h, err := s.lockManual(ctx, name, token)
+	got, h, err := s.locks.Acquire(ctx, name, token)
 	if err != nil {
 		return Run{}, err
 	}
@@ -527,18 +569,16 @@ func (s *Scheduler) RunNow(ctx context.Context, name string, opts RunOptions) (R
 
 // execute runs the job holding the lock (renewing it), records the run and releases the lock.
 func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc, e *entry, slot time.Time, trigger Trigger, token string, opts RunOptions) Run {
-	renewDone := make(chan struct{})
-	var renewer sync.WaitGroup
-	renewer.Add(1)
-	go func() { defer renewer.Done(); s.renew(e.name, token, renewDone, cancel) }()
+	// The lease is renewed while the job runs; if another instance owns the lock, the run's
+	// ctx is cancelled with ErrLockLost.
+	stopRenewal := s.locks.Keep(e.name, token, func() { cancel(ErrLockLost) })
 
 	log := s.log.With(zap.String("job", e.name), zap.String("trigger", string(trigger)), zap.Time("slot", slot))
 	log.Info("job started")
 	start := s.clock.Now()
 	res, err := s.call(ctx, e, opts, log)
 	end := s.clock.Now()
-	close(renewDone)
-	renewer.Wait()
+	stopRenewal()
 
 	run := Run{Job: e.name, Trigger: trigger, Slot: slot, Start: start, End: end, Outcome: res.Outcome,
 		Reason: res.Reason, Counts: res.Counts, Instance: s.instance, Detail: res.Detail}
@@ -565,7 +605,7 @@ func (s *Scheduler) execute(ctx context.Context, cancel context.CancelCauseFunc,
 
 	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer rcancel()
-	if err := releaseScript.Run(rctx, s.rdb, []string{s.keys.lock(e.name)}, token).Err(); err != nil {
+	if err := s.locks.Release(rctx, e.name, token); err != nil {
 		log.Warn("releasing the job lock failed; it expires on its own", zap.Error(err))
 	}
 	return run
@@ -580,31 +620,6 @@ func (s *Scheduler) call(ctx context.Context, e *entry, opts RunOptions, log *za
 		}
 	}()
 	return e.job.Run(ctx, opts)
-}
-
-// renew keeps the lock alive while the job runs, in real time (Redis counts the TTL in its
-// own time); if another instance owns it, the run's ctx is cancelled with ErrLockLost.
-func (s *Scheduler) renew(job, token string, done <-chan struct{}, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(s.lockTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-		}
-		ctx, c := context.WithTimeout(context.Background(), s.lockTTL/3)
-		n, err := renewScript.Run(ctx, s.rdb, []string{s.keys.lock(job)}, token, s.lockTTL.Milliseconds()).Int()
-		c()
-		switch {
-		case err != nil:
-			s.log.Warn("renewing the job lock failed; trying again", zap.String("job", job), zap.Error(err))
-		case n == 0:
-			s.log.Error("job lock lost to another instance: cancelling the run", zap.String("job", job))
-			cancel(ErrLockLost)
-			return
-		}
-	}
 }
 
 // record keeps a run in the history (the ledger) and tells the observer.
@@ -660,4 +675,15 @@ func newToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// slotName names a tick by its planned time, the same on every instance whatever its clock. A
+// tick's scheduled run and its catch-up share the name; retry names the one further attempt a
+// catch-up may make when the tick's taker ended without success.
+func slotName(slot time.Time, retry bool) string {
+	s := strconv.FormatInt(slot.Unix(), 10)
+	if retry {
+		return "catchup:" + s
+	}
+	return s
 }

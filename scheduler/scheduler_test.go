@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"streetsync/internal/config"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/scheduler/clock"
 )
@@ -26,22 +27,25 @@ var base = time.Date(2026, 3, 2, 1, 29, 55, 0, shanghai)
 
 type harness struct {
 	s     *Scheduler
+	conn  *rdb.Conn
+	raw   redis.UniversalClient // the raw client, to seed and inspect keys
+	keys  rdb.Keys
 	clock *clock.Fake
 	mu    sync.Mutex
 	runs  []Run
 	rec   chan Run
 }
 
-func redisConn(t *testing.T) *redisconn.Conn {
+func redisConn(t *testing.T) *rdb.Conn {
 	t.Helper()
 	conn, kind := testutil.Redis(t)
 	testutil.RequireRealRedis(t, kind)
 	return conn
 }
 
-func newHarness(t *testing.T, conn *redisconn.Conn, now time.Time, instance string, opts ...Option) *harness {
+func newHarness(t *testing.T, conn *rdb.Conn, now time.Time, instance string, opts ...Option) *harness {
 	t.Helper()
-	h := &harness{clock: clock.NewFake(now), rec: make(chan Run, 100)}
+	h := &harness{clock: clock.NewFake(now), rec: make(chan Run, 100), conn: conn, raw: testutil.RedisClient(t, conn), keys: conn.Keys()}
 	s, err := New(conn, historyOf(conn), append([]Option{WithClock(h.clock), WithLocation(shanghai), WithInstance(instance)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +285,7 @@ func TestStopCancelsRunsAtItsDeadlineAndReleasesLocks(t *testing.T) {
 	if run.Outcome != OutcomeFailed || run.Error != context.Canceled.Error() {
 		t.Fatalf("cancelled run = %+v, want failed with the ctx error", run)
 	}
-	if n, err := conn.Client.Exists(context.Background(), h.s.keys.lock("alarms")).Result(); err != nil || n != 0 {
+	if n, err := testutil.RedisClient(t, conn).Exists(context.Background(), h.keys.Lock("alarms")).Result(); err != nil || n != 0 {
 		t.Fatalf("lock still held after Stop: exists=%d %v", n, err)
 	}
 }
@@ -438,14 +442,14 @@ func TestLockIsRenewedWhileTheJobRunsAndLossCancelsIt(t *testing.T) {
 	done := make(chan Run, 1)
 	go func() { run, _ := h.s.RunNow(ctx, "certificates", RunOptions{}); done <- run }()
 	<-started
-	lock := h.s.keys.lock("certificates")
+	lock := h.keys.Lock("certificates")
 	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if n, _ := conn.Client.Exists(ctx, lock).Result(); n != 1 {
+		if n, _ := testutil.RedisClient(t, conn).Exists(ctx, lock).Result(); n != 1 {
 			t.Fatal("the lock expired while its job was running")
 		}
 	}
 	// Another instance takes the lock (as if this one had stalled past the TTL).
-	if err := conn.Client.HSet(ctx, lock, "token", "someone-else", "host", "other-host", "pid", 4711).Err(); err != nil {
+	if err := testutil.RedisClient(t, conn).HSet(ctx, lock, "token", "someone-else", "host", "other-host", "pid", 4711).Err(); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -460,7 +464,7 @@ func TestLockIsRenewedWhileTheJobRunsAndLossCancelsIt(t *testing.T) {
 	if run.Outcome != OutcomeFailed || !strings.Contains(run.Error, msgLockLost) {
 		t.Fatalf("run = %+v, want failed for the lost lock", run)
 	}
-	if v, _ := conn.Client.HGet(ctx, lock, "token").Result(); v != "someone-else" {
+	if v, _ := testutil.RedisClient(t, conn).HGet(ctx, lock, "token").Result(); v != "someone-else" {
 		t.Fatalf("lock = %q: the loser released the new owner's lock", v)
 	}
 }
@@ -517,24 +521,34 @@ func TestObserverSeesEveryRecordedRun(t *testing.T) {
 	}
 }
 
+// specsOf lists the schedule section's jobs as internal/app hands them to AddConfigured.
+func specsOf(sch config.Schedule) []JobSpec {
+	var out []JobSpec
+	for _, j := range sch.Jobs() {
+		out = append(out, JobSpec{Name: j.Name, Spec: j.Spec})
+	}
+	return out
+}
+
 func TestAddConfiguredTakesTheScheduleSection(t *testing.T) {
 	sch := config.Default().Schedule
 	sch.Alerts = "-"
 	h := newHarness(t, redisConn(t), base, "i")
-	jobs := map[string]Job{"enterprises": noop(), "certificates": noop(), "alarms": noop(), "employments": noop()}
-	if err := h.s.AddConfigured(sch, jobs); err != nil {
+	jobs := map[string]Job{"enterprises": noop(), "certificates": noop(), "alarms": noop(), "hazards": noop(),
+		"inspections": noop(), "employments": noop()}
+	if err := h.s.AddConfigured(specsOf(sch), jobs); err != nil {
 		t.Fatalf("AddConfigured = %v (alerts is off, so it needs no job)", err)
 	}
 	var got []string
 	for _, e := range h.s.Entries() {
 		got = append(got, fmt.Sprintf("%s@%s", e.Name, e.Next.Format("15:04:05")))
 	}
-	if want := "enterprises@01:30:00 certificates@02:00:00 alarms@01:30:00 employments@02:30:00"; strings.Join(got, " ") != want {
+	if want := "enterprises@01:30:00 certificates@02:00:00 alarms@01:30:00 hazards@01:30:00 inspections@03:00:00 employments@02:30:00"; strings.Join(got, " ") != want {
 		t.Fatalf("entries = %v, want %s", got, want)
 	}
 	h2 := newHarness(t, redisConn(t), base, "i")
 	delete(jobs, "alarms")
-	if err := h2.s.AddConfigured(sch, jobs); err == nil || !strings.Contains(err.Error(), "alarms") {
+	if err := h2.s.AddConfigured(specsOf(sch), jobs); err == nil || !strings.Contains(err.Error(), "alarms") {
 		t.Fatalf("AddConfigured without the alarms job = %v, want an error naming it", err)
 	}
 }
@@ -555,7 +569,7 @@ func TestAddRejectsBadSpecsAndNames(t *testing.T) {
 }
 
 func TestPreviousTickIsComputedFromTheSchedule(t *testing.T) {
-	parser := config.CronParser()
+	parser := specParser
 	at := func(s string) time.Time {
 		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, shanghai)
 		if err != nil {
@@ -579,20 +593,6 @@ func TestPreviousTickIsComputedFromTheSchedule(t *testing.T) {
 		if got := previous(s, at(tc.now)); !got.Equal(at(tc.want)) {
 			t.Errorf("previous(%q, %s) = %s, want %s", tc.spec, tc.now, got, tc.want)
 		}
-	}
-}
-
-func TestCursorsKeepTheWatermark(t *testing.T) {
-	ctx := context.Background()
-	c := NewCursors(redisConn(t))
-	if v, err := c.Get(ctx, "certificates"); err != nil || v != "" {
-		t.Fatalf("unset cursor = %q, %v; want empty", v, err)
-	}
-	if err := c.Set(ctx, "certificates", "2026-03-02T02:00:00+08:00"); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := c.Get(ctx, "certificates"); v != "2026-03-02T02:00:00+08:00" {
-		t.Fatalf("cursor = %q", v)
 	}
 }
 
@@ -622,7 +622,7 @@ func TestCatchUpNeverRerunsATickItsTakerRan(t *testing.T) {
 		{"the tick failed", failOnce, scheduled, 2},
 		{"the taker died", counting, func(t *testing.T, h *harness, e *entry) {
 			// Its marker is there; its lock expired with it; nothing was recorded.
-			if err := h.s.rdb.Set(context.Background(), h.s.keys.slot(e.name, slotName(slot, false)), "dead", time.Hour).Err(); err != nil {
+			if err := h.raw.Set(context.Background(), h.keys.Slot(e.name, slotName(slot, false)), "dead", time.Hour).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}, 1},

@@ -70,7 +70,7 @@ func (s *Scheduler) Status(ctx context.Context) ([]JobStatus, error) {
 		} else if found {
 			st.LastSuccess = &ok
 		}
-		h, held, err := s.holder(ctx, e.name)
+		h, held, err := s.locks.Holder(ctx, e.name)
 		if err != nil {
 			return nil, err
 		}

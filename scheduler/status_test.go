@@ -53,7 +53,7 @@ func TestStatusTellsWhatBecameOfTheLatestTick(t *testing.T) {
 				}
 			}
 			if tc.held {
-				if ok, _, err := h.s.lockManual(ctx, "enterprises", "a-run"); !ok || err != nil {
+				if ok, _, err := h.s.locks.Acquire(ctx, "enterprises", "a-run"); !ok || err != nil {
 					t.Fatal(ok, err)
 				}
 			}
@@ -77,7 +77,7 @@ func TestStatusTellsWhatBecameOfTheLatestTick(t *testing.T) {
 			if (e.LastSuccess != nil) != tc.since {
 				t.Errorf("last success %+v, want one: %v", e.LastSuccess, tc.since)
 			}
-			if (e.Holder != nil) != tc.held || (e.Holder != nil && e.Holder.Host != h.s.self.host) {
+			if (e.Holder != nil) != tc.held || (e.Holder != nil && e.Holder.Host != thisHost) {
 				t.Errorf("holder %+v, want held: %v", e.Holder, tc.held)
 			}
 			if a := st[1]; a.Enabled || !a.Tick.IsZero() || a.TickState != "" || !a.Next.IsZero() {
@@ -117,7 +117,7 @@ func TestALossOfRedisDataIsNoticedOnceAndShownUntilEveryJobRan(t *testing.T) {
 		t.Fatalf("RedisLoss before any loss = %+v, %v", loss, err)
 	}
 	// FLUSHDB: every key of the prefix is gone.
-	if err := conn.Client.Del(ctx, a.s.keys.marker()).Err(); err != nil {
+	if err := a.raw.Del(ctx, a.keys.Marker()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	a.clock.Advance(time.Hour)
@@ -170,7 +170,7 @@ func TestTheStartedSchedulerWatchesTheMarker(t *testing.T) {
 		t.Fatalf("loss at %s, want the start (%s): Redis had none of the expected marker", lostAt, base)
 	}
 	h.quiesce(t, 2)
-	if err := conn.Client.Del(ctx, h.s.keys.marker()).Err(); err != nil {
+	if err := h.raw.Del(ctx, h.keys.Marker()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(time.Minute)

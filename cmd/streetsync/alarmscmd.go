@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,13 +41,13 @@ func newAlarmsFeedbackCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "feedback BJID --status 1|2 --note TEXT --handler NAME",
 		Short: "记录街道对一条报警的处置（1 处置中，2 已处置）并推送到泉州市平台；平台暂时不可达时进入重试队列",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if feedbackStatusText[status] == "" {
-				return usageErr("--status must be 1 (处置中) or 2 (已处置), got %q", status)
+				return usageErr("--status 只能是 1（处置中）或 2（已处置），实为 %q", status)
 			}
-			if note == "" || handler == "" {
-				return usageErr("--note and --handler are required")
+			if strings.TrimSpace(note) == "" || strings.TrimSpace(handler) == "" {
+				return usageErr("请用 --note 写明处置情况，用 --handler 写明处置人，两者都要有")
 			}
 			w, err := a.wiring()
 			if err != nil {
@@ -56,7 +57,7 @@ func newAlarmsFeedbackCmd(a *app) *cobra.Command {
 			if at != "" {
 				loc := w.Config().Schedule.Location()
 				if handledAt, err = parseUntil(at, handledAt, loc); err != nil || handledAt.After(w.Clock().Now()) {
-					return usageErr("--at: want a past time like \"2026-11-28 09:30\"")
+					return usageErr("--at：应为已经过去的时间，如 \"2026-11-28 09:30\"（按 schedule.timezone）")
 				}
 			}
 			st, err := w.Ledger(a.ctx)
@@ -81,7 +82,7 @@ func newAlarmsFeedbackCmd(a *app) *cobra.Command {
 				return err
 			}
 			fb := out.Feedback
-			res := feedbackResult{AlarmID: fb.AlarmID, Status: fb.Status, Note: fb.Note, Handler: fb.Handler, HandledAt: fb.HandledAt,
+			res := feedbackResult{AlarmID: fb.AlarmID, Status: fb.Status, Note: fb.Note, Handler: fb.Handler, HandledAt: fb.HandledAt.In(a.location()),
 				State: fb.State, Message: fb.Message, Created: out.Created, Queued: out.Queued}
 			if a.format == formatJSON {
 				if perr := a.printJSON(res); perr != nil {
@@ -100,10 +101,10 @@ func newAlarmsFeedbackCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&status, "status", "", "1 (处置中, in hand) or 2 (已处置, handled)")
-	fl.StringVar(&note, "note", "", "what was done (required)")
-	fl.StringVar(&handler, "handler", "", "who handled it (required)")
-	fl.StringVar(&at, "at", "", "when it was handled (default: now), e.g. \"2026-11-28 09:30\"")
+	fl.StringVar(&status, "status", "", "处置`状态`：1（处置中）或 2（已处置）（必填）")
+	fl.StringVar(&note, "note", "", "处置`情况`（必填）")
+	fl.StringVar(&handler, "handler", "", "处置人`姓名`（必填）")
+	fl.StringVar(&at, "at", "", "处置`时间`（默认现在），如 \"2026-11-28 09:30\"，按 schedule.timezone")
 	return cmd
 }
 
@@ -118,8 +119,8 @@ func (a *app) printFeedback(r feedbackResult) {
 	if !r.Created {
 		dup = "（与之前记录的反馈相同）"
 	}
-	fmt.Fprintf(a.stdout, "已记录报警 %s 的处置：%s，%s，处置人 %s%s。%s。\n",
-		r.AlarmID, feedbackStatusText[r.Status], r.Note, r.Handler, dup, state)
+	fmt.Fprintf(a.stdout, "已记录报警 %s 的处置：%s，%s，处置人 %s，%s%s。%s。\n",
+		r.AlarmID, feedbackStatusText[r.Status], r.Note, r.Handler, a.when(r.HandledAt), dup, state)
 	if r.Message != "" {
 		fmt.Fprintf(a.stdout, "平台说明：%s\n", r.Message)
 	}

@@ -36,7 +36,7 @@ type checkResult struct {
 
 func TestAlertsCheckListAckSilence(t *testing.T) {
 	hook, delivered := webhookReceiver(t)
-	e := prepared(t, 20, "alerts: {channels: [{type: webhook, name: 社区机器人, url: \""+hook+"\"}]}\n")
+	e := prepared(t, 20, "alerts: {channels: [{type: webhook, name: 社区机器人, url: \""+hook+"\"}]}\noperator: {name: 值班员}\n")
 
 	var dry checkResult
 	out := e.jsonCLI(t, exitOK, &dry, "alerts", "check", "--dry-run")
@@ -93,28 +93,30 @@ func TestAlertsCheckListAckSilence(t *testing.T) {
 		t.Errorf("after ack: got %+v, want the one acknowledged alert", recs)
 	}
 
-	var sl alerts.Silence
-	e.jsonCLI(t, exitOK, &sl, "alerts", "silence", "--id", first.Key, "--until", "7d", "--reason", "企业停产检修")
-	if sl.ID == "" || sl.Matcher.Key != first.Key || sl.Until.Before(time.Now().Add(6*24*time.Hour)) {
+	var sl alerts.SilenceCover
+	e.jsonCLI(t, exitOK, &sl, "alerts", "silence", "--id", first.Key, "--until", "7d", "--reason", "企业停产检修", "--by", "安办",
+		"--include-critical", "--yes")
+	if sl.ID == "" || sl.Matcher.Key != first.Key || sl.Until.Before(time.Now().Add(6*24*time.Hour)) || sl.Covers != 1 {
 		t.Errorf("silence: got %+v", sl)
 	}
 
 	for _, tc := range []struct {
 		rule string
 		args []string
-		want int
+		want string // in the one Chinese line on stderr
 	}{
-		{"unknown rule", []string{"alerts", "list", "--rule", "NO_SUCH_RULE"}, exitUsage},
-		{"ack needs a note", []string{"alerts", "ack", first.Key}, exitUsage},
-		{"ack of an unknown key", []string{"alerts", "ack", "0000000000000000", "--note", "x"}, exitUsage},
-		{"silence needs a reason", []string{"alerts", "silence", "--id", first.Key, "--until", "1h"}, exitUsage},
-		{"silence needs a target", []string{"alerts", "silence", "--until", "1h", "--reason", "x"}, exitUsage},
-		{"silence until garbage", []string{"alerts", "silence", "--id", first.Key, "--until", "soon", "--reason", "x"}, exitUsage},
-		{"silence until the past", []string{"alerts", "silence", "--id", first.Key, "--until", "2001-01-01", "--reason", "x"}, exitUsage},
-		{"silence of a bad target", []string{"alerts", "silence", "--id", "not-a-key", "--until", "1h", "--reason", "x"}, exitUsage},
+		{"unknown rule", []string{"alerts", "list", "--rule", "NO_SUCH_RULE"}, "没有预警规则"},
+		{"ack needs a note", []string{"alerts", "ack", first.Key}, "请用 --note"},
+		{"ack of an unknown key", []string{"alerts", "ack", "0000000000000000", "--note", "x"}, "没有这个预警"},
+		{"silence needs a reason", []string{"alerts", "silence", "--id", first.Key, "--until", "1h"}, "请用 --reason"},
+		{"silence needs a target", []string{"alerts", "silence", "--until", "1h", "--reason", "x"}, "请说明静默哪些预警"},
+		{"silence until garbage", []string{"alerts", "silence", "--id", first.Key, "--until", "soon", "--reason", "x"}, "不是时间、日期或时长"},
+		{"silence until the past", []string{"alerts", "silence", "--id", first.Key, "--until", "2001-01-01", "--reason", "x",
+			"--include-critical", "--yes"}, "已过"},
+		{"silence of a bad target", []string{"alerts", "silence", "--id", "not-a-key", "--until", "1h", "--reason", "x"}, "既不是预警 KEY"},
 	} {
-		if code, _, errOut := e.cli(t, tc.args...); code != tc.want {
-			t.Errorf("%s: exit %d, want %d; stderr: %s", tc.rule, code, tc.want, tail(errOut, 300))
+		if code, _, errOut := e.cli(t, tc.args...); code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.rule, code, tail(errOut, 300), tc.want)
 		}
 	}
 }

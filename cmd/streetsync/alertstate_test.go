@@ -80,7 +80,7 @@ func loseRedis(t *testing.T, e *env) {
 		t.Fatal("nothing to lose: no keys under the prefix")
 	}
 	for _, k := range keys { // one by one: on a cluster the keys live in several slots
-		if err := e.redis.Client.Del(ctx, k).Err(); err != nil {
+		if err := testutil.RedisClient(t, e.redis).Del(ctx, k).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +113,8 @@ func TestAlertStateSurvivesLosingRedis(t *testing.T) {
 			}
 			acked, silenced := res.Firing[0], res.Firing[1]
 			e.jsonCLI(t, exitOK, nil, "alerts", "ack", acked.Key, "--note", "已电话督促企业停岗", "--by", "王网格员")
-			e.jsonCLI(t, exitOK, nil, "alerts", "silence", "--id", silenced.Key, "--until", "7d", "--reason", "企业停产检修", "--by", "安办")
+			e.jsonCLI(t, exitOK, nil, "alerts", "silence", "--id", silenced.Key, "--until", "7d", "--reason", "企业停产检修", "--by", "安办",
+				"--include-critical", "--yes")
 
 			loseRedis(t, e)
 			var again checkResult

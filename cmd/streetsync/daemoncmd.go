@@ -14,24 +14,73 @@ import (
 )
 
 func newRunCmd(a *app) *cobra.Command {
-	var grace time.Duration
+	var (
+		grace         time.Duration
+		embeddedRedis bool
+	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "守护进程：定时同步、重试、预警检查，控制台和 API，/metrics、/healthz、/readyz；收到 SIGTERM 后平稳停止",
-		Args:  cobra.NoArgs,
+		Long: "守护进程：按 schedule 定时同步和检查预警，处理重试队列，在 console.listen 上提供控制台和 API、/metrics、/healthz、/readyz。\n" +
+			"启动后打印控制台地址和登录方法；收到 SIGTERM（或 Ctrl-C）后不再开始新任务，正在运行的任务有 --stop-grace 的时间收尾。\n" +
+			"--embedded-redis 只用于试用：使用内置的内存 Redis，重试队列、水位和锁在进程退出时全部丢失。",
+		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if grace <= 0 {
-				return usageErr("--stop-grace must be positive")
+				return usageErr("--stop-grace 必须大于 0")
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			if embeddedRedis {
+				cfg.Redis.Addr, cfg.Redis.Addrs, cfg.Redis.MasterName = "", nil, ""
+				fmt.Fprintln(a.stderr, msgEmbeddedRedis)
 			}
 			w, err := a.wiring()
 			if err != nil {
 				return err
 			}
-			return serveWithConsole(a, w, wiring.DaemonOptions{StopGrace: grace}, nil)
+			l, err := net.Listen("tcp", cfg.Console.Listen)
+			if err != nil {
+				return fmt.Errorf("%s", listenProblem(cfg.Console.Listen, err))
+			}
+			return serveWithConsole(a, w, wiring.DaemonOptions{StopGrace: grace, Listener: l}, func(addr net.Addr) {
+				a.printRunBanner(consoleURL(addr), embeddedRedis)
+			})
 		},
 	}
-	cmd.Flags().DurationVar(&grace, "stop-grace", 30*time.Second, "after SIGTERM, how long running jobs and retry items may finish")
+	cmd.Flags().DurationVar(&grace, "stop-grace", 30*time.Second, "收到 SIGTERM 后，正在运行的任务和重试条目还可以运行多久")
+	cmd.Flags().BoolVar(&embeddedRedis, "embedded-redis", false, "试用：用内置的内存 Redis 代替 redis.addr（退出后数据全部丢失，不得用于生产）")
 	return cmd
+}
+
+// What run says to a person.
+const (
+	msgEmbeddedRedis = "警告：--embedded-redis 使用内置的内存 Redis：重试队列、同步水位和锁在进程退出时全部丢失。只用于试用，不要用于生产；生产环境请安装 Redis（apt-get install redis-server）并设置 redis.addr。"
+)
+
+// consoleURL is the console's address as a browser on this machine reaches it.
+func consoleURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d/", tcp.Port)
+	}
+	return "http://" + addr.String() + "/"
+}
+
+// printRunBanner says where the console is and how to log in, as the demo does; the token is a
+// secret and is never printed.
+func (a *app) printRunBanner(url string, embeddedRedis bool) {
+	if a.format == formatJSON {
+		_ = a.printJSON(map[string]any{"console": map[string]string{"url": url}, "embeddedRedis": embeddedRedis})
+		return
+	}
+	fmt.Fprintf(a.stdout, "streetsync 守护进程已启动（配置 %s）。\n控制台：%s\n登录：在登录页输入配置项 console.token 的值（通常来自环境变量 CONSOLE_TOKEN）。\n"+
+		"健康检查：%shealthz、%sreadyz；指标：%smetrics（需要同一令牌）。\n按 Ctrl-C 或发送 SIGTERM 平稳停止。\n",
+		a.configPath, url, url, url, url)
+	if embeddedRedis {
+		fmt.Fprintln(a.stdout, "注意：正在使用内置的内存 Redis（--embedded-redis），退出后重试队列等数据全部丢失。")
+	}
 }
 
 // serveWithConsole builds the console over w, serves the daemon until the command's context
@@ -52,18 +101,25 @@ func serveWithConsole(a *app, w *wiring.App, opts wiring.DaemonOptions, ready fu
 
 func newDemoCmd(a *app) *cobra.Command {
 	var (
-		once        bool
-		seed        int64
-		enterprises int
-		listen      string
+		once         bool
+		seed         int64
+		enterprises  int
+		listen       string
+		workbookPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "一条命令的演示：内置 Redis、临时台账、两个模拟平台；导入台账、全量同步、对账、预警检查，打印摘要，然后运行控制台直到 Ctrl-C（--once：打印摘要后退出）",
-		Args:  cobra.NoArgs,
+		Long: "一条命令的演示，不需要配置和任何服务：内置 Redis、临时目录中的新台账、两个模拟平台（生成的灵源街道数据）；\n" +
+			"导入街道台账工作簿、全量同步、对账、预警检查，打印摘要，然后运行控制台直到 Ctrl-C；退出时删除全部数据。\n" +
+			"--workbook 文件.xlsx 把演示用的街道台账工作簿另存一份（退出后保留），可用来试 import 和守护进程。",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if enterprises < 0 {
-				return usageErr("--enterprises must not be negative")
+				return usageErr("--enterprises 不能是负数")
+			}
+			if err := checkWorkbookPath(workbookPath); err != nil {
+				return err
 			}
 			log := a.logger()
 			if a.logLevel == "" {
@@ -75,7 +131,7 @@ func newDemoCmd(a *app) *cobra.Command {
 			if a.format == formatText {
 				fmt.Fprintln(a.stdout, "正在准备演示：内置 Redis、临时台账、两个模拟平台，导入台账，全量同步，对账，预警检查……")
 			}
-			d, err := wiring.NewDemo(a.ctx, wiring.DemoOptions{Seed: seed, Enterprises: enterprises, Listen: listen}, log)
+			d, err := wiring.NewDemo(a.ctx, wiring.DemoOptions{Seed: seed, Enterprises: enterprises, Listen: listen, Workbook: workbookPath}, log)
 			if err != nil {
 				return err
 			}
@@ -89,10 +145,12 @@ func newDemoCmd(a *app) *cobra.Command {
 					return a.printJSON(sum)
 				}
 				printDemoSummary(a, sum)
+				a.printWorkbookWritten(workbookPath)
 				return nil
 			}
 			if a.format == formatText {
 				printDemoSummary(a, sum)
+				a.printWorkbookWritten(workbookPath)
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil && !cmd.Flags().Changed("listen") {
@@ -100,7 +158,7 @@ func newDemoCmd(a *app) *cobra.Command {
 				l, err = net.Listen("tcp", "127.0.0.1:0")
 			}
 			if err != nil {
-				return fmt.Errorf("demo console: listen on %s: %w", listen, err)
+				return fmt.Errorf("演示控制台：%s（或换一个 --listen）", listenProblem(listen, err))
 			}
 			return serveWithConsole(a, d.App, wiring.DaemonOptions{StopGrace: 10 * time.Second, Listener: l}, func(addr net.Addr) {
 				url := "http://" + addr.String() + "/"
@@ -118,10 +176,11 @@ func newDemoCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&once, "once", false, "exit after the summary")
-	fl.Int64Var(&seed, "seed", defaultMockSeed, "seed of the generated data")
-	fl.IntVar(&enterprises, "enterprises", 0, "number of generated enterprises (0: 200)")
-	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "where the demo console listens")
+	fl.BoolVar(&once, "once", false, "打印摘要后退出，不运行控制台")
+	fl.Int64Var(&seed, "seed", defaultMockSeed, "生成数据的`种子`（种子相同，数据相同）")
+	fl.IntVar(&enterprises, "enterprises", 0, "生成多少家企业（0：200 家）")
+	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "演示控制台监听的`地址`（默认端口被占用时自动换一个）")
+	fl.StringVar(&workbookPath, "workbook", "", "把演示用的街道台账工作簿另存为这个 .xlsx `文件`（退出后保留）")
 	return cmd
 }
 

@@ -202,8 +202,18 @@ func TestDemoOnceCoversEveryRule(t *testing.T) {
 	if sum.Enterprises != 200 || sum.Import.Enterprises.Inserted != 200 || sum.Import.Operators.Inserted != sum.Operators {
 		t.Errorf("import: got %+v for %d enterprises and %d roster entries", sum.Import, sum.Enterprises, sum.Operators)
 	}
-	if len(sum.Sync) != 4 || sum.Sync[0].Pulled == 0 || sum.Sync[1].Pulled == 0 || sum.Sync[3].Pushed == 0 {
-		t.Errorf("sync: got %+v, want four jobs that pulled enterprises and certificates and pushed registrations", sum.Sync)
+	last := len(sum.Sync) - 1
+	if len(sum.Sync) != len(jobs.Names) || sum.Sync[0].Pulled == 0 || sum.Sync[1].Pulled == 0 || sum.Sync[last].Job != jobs.Employments ||
+		sum.Sync[last].Pushed == 0 {
+		t.Errorf("sync: got %+v, want every job, pulling enterprises and certificates and pushing registrations", sum.Sync)
+	}
+	for _, s := range sum.Sync {
+		if s.Outcome != jobs.OutcomeSuccess {
+			t.Errorf("sync %s: %s (%s)", s.Job, s.Outcome, s.Reason)
+		}
+	}
+	if sum.Import.Hazards == nil || sum.Import.Hazards.Inserted == 0 || sum.Import.Drills == nil || sum.Import.Drills.Inserted == 0 {
+		t.Errorf("import: hazards %+v, drills %+v; want the demo's hazard sheets loaded", sum.Import.Hazards, sum.Import.Drills)
 	}
 	for _, r := range rules.All() {
 		// A healthy demo (fresh data, platforms up) raises every rule but the system ones.

@@ -101,7 +101,7 @@ func TestTheFirstStartAlertsOnlyFromPulledCertificates(t *testing.T) {
 	slot := time.Now().In(shanghai).Add(-3 * time.Second)
 	spec := fmt.Sprintf("%d %d %d * * *", slot.Second(), slot.Minute(), slot.Hour())
 	schedule := "schedule: {timezone: Asia/Shanghai"
-	for _, job := range []string{"alerts", "employments", "alarms", "certificates", "enterprises"} {
+	for _, job := range []string{"alerts", "employments", "inspections", "hazards", "alarms", "certificates", "enterprises"} {
 		schedule += fmt.Sprintf(", %s: %q", job, spec)
 	}
 	schedule += "}\n"
@@ -117,9 +117,9 @@ func TestTheFirstStartAlertsOnlyFromPulledCertificates(t *testing.T) {
 	d.mocks.SetFaults(fault.Faults{Latency: 15 * time.Millisecond})
 	daemon := startCLI(t, "--config", d.config, "run", "--stop-grace", "10s")
 	var runs []ledger.JobRun
-	waitFor(t, 3*time.Minute, "the catch-up of all five jobs", func() bool {
+	waitFor(t, 3*time.Minute, "the catch-up of all seven jobs", func() bool {
 		runs = d.runs(t)
-		return len(runs) >= 5 && slices.ContainsFunc(runs, func(r ledger.JobRun) bool { return r.Job == "alerts" })
+		return len(runs) >= 7 && slices.ContainsFunc(runs, func(r ledger.JobRun) bool { return r.Job == "alerts" })
 	})
 	if code := daemon.stop(t, 30*time.Second); code != exitOK {
 		t.Fatalf("daemon: exit %d\n%s", code, tail(daemon.err.String(), 3000))
@@ -140,7 +140,7 @@ func TestTheFirstStartAlertsOnlyFromPulledCertificates(t *testing.T) {
 			t.Errorf("%s started at %s, before %s ended at %s", r.Job, r.Start, runs[i-1].Job, runs[i-1].End)
 		}
 	}
-	if want := "enterprises certificates alarms employments alerts"; strings.Join(order, " ") != want {
+	if want := "enterprises certificates alarms hazards inspections employments alerts"; strings.Join(order, " ") != want {
 		t.Fatalf("runs in order %v, want %s", order, want)
 	}
 	certsDone := runs[1].End

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
 )
@@ -92,7 +92,7 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 type env struct {
 	dir    string
 	config string
-	redis  *redisconn.Conn
+	redis  *rdb.Conn
 	// redisAddr overrides the Redis address written to the config ("": the test Redis).
 	redisAddr string
 	mocks     *mocks.Server

@@ -14,6 +14,8 @@ import (
 type importReport struct {
 	Enterprises ledger.Counts        `json:"enterprises"`
 	Operators   ledger.Counts        `json:"operators"`
+	Hazards     *ledger.Counts       `json:"hazards"`
+	Drills      *ledger.Counts       `json:"drills"`
 	Rejected    []workbook.Rejection `json:"rejected"`
 }
 

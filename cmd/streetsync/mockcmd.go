@@ -3,10 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	wiring "streetsync/internal/app"
 	"streetsync/mocks"
 	"streetsync/mocks/fault"
 )
@@ -17,16 +22,20 @@ const defaultMockSeed = 1
 func newMockCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "mock", Short: "模拟平台（泉州市平台与特种作业系统），用于演示和测试"}
 	var (
-		listen      string
-		seed        int64
-		enterprises int
-		unlimited   bool
-		f           fault.Faults
+		listen       string
+		seed         int64
+		enterprises  int
+		unlimited    bool
+		workbookPath string
+		f            fault.Faults
 	)
 	serve := &cobra.Command{
 		Use:   "serve",
-		Short: "启动两个模拟平台，打印它们的地址和演示凭据，直到 Ctrl-C",
-		Args:  cobra.NoArgs,
+		Short: "启动两个模拟平台，打印它们的地址和演示凭据，直到 Ctrl-C；--workbook 写出生成的街道台账工作簿",
+		Long: "启动两个模拟平台（泉州市平台含隐患、检查记录接口；特种作业系统），用生成的灵源街道数据填充，打印地址和演示凭据，直到 Ctrl-C。\n" +
+			"--workbook 企业台账.xlsx：把同一份生成数据的街道台账工作簿写到这个文件，用来试 import、sync 和守护进程（企业和人员与模拟平台上的是同一条街道）。\n" +
+			"各种 --*-rate 等选项让平台按比例出错，用来演练故障。",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for name, p := range map[string]float64{
 				"--fail-rate": f.InternalError, "--gateway-rate": f.GatewayError, "--drop-rate": f.DropBefore,
@@ -35,15 +44,30 @@ func newMockCmd(a *app) *cobra.Command {
 				"--garbage-rate": f.GarbageBody, "--truncate-rate": f.TruncatedBody, "--hang-rate": f.Hang,
 			} {
 				if p < 0 || p > 1 {
-					return usageErr("%s must be between 0 and 1, got %g", name, p)
+					return usageErr("%s 应在 0 到 1 之间，实为 %g", name, p)
 				}
 			}
 			if enterprises < 0 || f.RevokeTokenEvery < 0 || f.RateLimitBurst < 0 || f.Latency < 0 {
-				return usageErr("--enterprises, --revoke-every, --rate-limit-burst and --latency must not be negative")
+				return usageErr("--enterprises、--revoke-every、--rate-limit-burst 和 --latency 不能是负数")
+			}
+			if err := checkWorkbookPath(workbookPath); err != nil {
+				return err
 			}
 			log := a.logger().Named("mock")
-			opts := mocks.Options{Seed: seed, Enterprises: enterprises, Faults: f, Unlimited: unlimited}
-			err := mocks.Serve(cmd.Context(), listen, opts, func(ep mocks.Endpoints) {
+			srv, err := mocks.NewServer(mocks.Options{Seed: seed, Enterprises: enterprises, Faults: f, Unlimited: unlimited})
+			if err != nil {
+				return err
+			}
+			if workbookPath != "" {
+				if err := wiring.WriteWorkbook(srv.Dataset, workbookPath); err != nil {
+					return err
+				}
+			}
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("模拟平台：%s（或换一个 --listen）", listenProblem(listen, err))
+			}
+			err = srv.Start(cmd.Context(), l, func(ep mocks.Endpoints) {
 				if a.format == formatJSON {
 					// The contract: exactly one line.
 					b, _ := json.Marshal(ep)
@@ -51,37 +75,61 @@ func newMockCmd(a *app) *cobra.Command {
 					return
 				}
 				printMockEndpoints(a, ep, seed, enterprises)
+				a.printWorkbookWritten(workbookPath)
 				log.Info("mock platforms listening", zap.String("quanzhou", ep.QuanzhouBaseURL), zap.String("specialOps", ep.SpecialOpsBaseURL))
 			})
 			if err != nil {
-				return fmt.Errorf("mock serve: %w", err)
+				return fmt.Errorf("模拟平台停止：%w", err)
 			}
 			return nil
 		},
 	}
 	fl := serve.Flags()
-	fl.StringVar(&listen, "listen", "127.0.0.1:9090", "address to listen on (port 0 picks a free one)")
-	fl.Int64Var(&seed, "seed", defaultMockSeed, "seed of the generated data (same seed, same data)")
-	fl.IntVar(&enterprises, "enterprises", 0, "number of generated enterprises (0: 200)")
-	fl.BoolVar(&unlimited, "unlimited", false, "switch both platforms' rate limits off")
-	fl.Float64Var(&f.InternalError, "fail-rate", 0, "share of requests the platform fails (Quanzhou 50000, provincial 500)")
-	fl.Float64Var(&f.GatewayError, "gateway-rate", 0, "share of requests the gateway answers 502/504 with an HTML page")
-	fl.Float64Var(&f.DropBefore, "drop-rate", 0, "share of connections dropped before the platform sees the request")
-	fl.Float64Var(&f.DropAfter, "drop-after-rate", 0, "share of connections dropped after the platform processed the request")
-	fl.DurationVar(&f.Latency, "latency", 0, "latency added to every answer")
-	fl.IntVar(&f.RevokeTokenEvery, "revoke-every", 0, "revoke the token on every Nth authenticated request (0: never)")
-	fl.Float64Var(&f.MutateWhilePaging, "mutate-rate", 0, "share of listing pages during which a record is edited on the portal (Quanzhou)")
-	fl.BoolVar(&f.Maintenance, "maintenance", false, "answer every request with the maintenance status")
-	fl.IntVar(&f.MaintenanceRetryAfter, "maintenance-retry-after", 0, "Retry-After seconds during maintenance (0: 1800)")
-	fl.IntVar(&f.RateLimitBurst, "rate-limit-burst", 0, "answer the next N requests 429")
-	fl.Float64Var(&f.ItemConflict, "conflict-rate", 0, "share of batchSave items failing with 40901 (Quanzhou)")
-	fl.Float64Var(&f.ItemStoreFailure, "store-failure-rate", 0, "share of batchSave items failing with 50001 (Quanzhou)")
-	fl.Float64Var(&f.CursorExpired, "cursor-expired-rate", 0, "share of change-feed requests answered cursor_expired (provincial)")
-	fl.Float64Var(&f.GarbageBody, "garbage-rate", 0, "share of answers with a body that is not JSON")
-	fl.Float64Var(&f.TruncatedBody, "truncate-rate", 0, "share of answers cut short after processing")
-	fl.Float64Var(&f.Hang, "hang-rate", 0, "share of requests that never get an answer")
+	fl.StringVar(&listen, "listen", "127.0.0.1:9090", "监听`地址`（端口 0：自动选一个空闲端口）")
+	fl.Int64Var(&seed, "seed", defaultMockSeed, "生成数据的`种子`（种子相同，数据相同）")
+	fl.IntVar(&enterprises, "enterprises", 0, "生成多少家企业（0：200 家）")
+	fl.StringVar(&workbookPath, "workbook", "", "把生成的街道台账工作簿写到这个 .xlsx `文件`（供 import 使用）")
+	fl.BoolVar(&unlimited, "unlimited", false, "关闭两个平台的限流")
+	fl.Float64Var(&f.InternalError, "fail-rate", 0, "平台内部出错的请求`比例`（泉州 50000，省系统 500）")
+	fl.Float64Var(&f.GatewayError, "gateway-rate", 0, "网关以 502/504 HTML 页面回答的请求`比例`")
+	fl.Float64Var(&f.DropBefore, "drop-rate", 0, "平台收到请求前就断开的连接`比例`")
+	fl.Float64Var(&f.DropAfter, "drop-after-rate", 0, "平台处理完请求后才断开的连接`比例`")
+	fl.DurationVar(&f.Latency, "latency", 0, "每个回答增加的延迟")
+	fl.IntVar(&f.RevokeTokenEvery, "revoke-every", 0, "每第 N 个带令牌的请求吊销令牌（0：从不）")
+	fl.Float64Var(&f.MutateWhilePaging, "mutate-rate", 0, "翻页期间门户上改动一条记录的页`比例`（泉州）")
+	fl.BoolVar(&f.Maintenance, "maintenance", false, "所有请求都以“系统维护”回答")
+	fl.IntVar(&f.MaintenanceRetryAfter, "maintenance-retry-after", 0, "维护期间 Retry-After 的秒数（0：1800）")
+	fl.IntVar(&f.RateLimitBurst, "rate-limit-burst", 0, "接下来 N 个请求回答 429（限流）")
+	fl.Float64Var(&f.ItemConflict, "conflict-rate", 0, "batchSave 中以 40901 失败的条目`比例`（泉州）")
+	fl.Float64Var(&f.ItemStoreFailure, "store-failure-rate", 0, "batchSave 中以 50001 失败的条目`比例`（泉州）")
+	fl.Float64Var(&f.CursorExpired, "cursor-expired-rate", 0, "变更订阅中回答 cursor_expired 的请求`比例`（省系统）")
+	fl.Float64Var(&f.GarbageBody, "garbage-rate", 0, "回答内容不是 JSON 的`比例`")
+	fl.Float64Var(&f.TruncatedBody, "truncate-rate", 0, "处理后回答被截断的`比例`")
+	fl.Float64Var(&f.Hang, "hang-rate", 0, "永远不回答的请求`比例`")
 	cmd.AddCommand(serve)
 	return cmd
+}
+
+// checkWorkbookPath refuses a --workbook that cannot be written as asked, before anything starts.
+func checkWorkbookPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if !strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		return usageErr("--workbook：工作簿要写成 .xlsx 文件，例如 --workbook 企业台账.xlsx（实为 %q）", path)
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return usageErr("--workbook：目录 %s 不存在，请先建好目录或换一个位置", filepath.Dir(path))
+	}
+	return nil
+}
+
+// printWorkbookWritten says where the street's workbook went and what to do with it.
+func (a *app) printWorkbookWritten(path string) {
+	if path == "" || a.format != formatText {
+		return
+	}
+	fmt.Fprintf(a.stdout, "\n街道台账工作簿已写入 %s（企业和人员与模拟平台上的是同一条街道）。\n导入：streetsync import %s\n", path, path)
 }
 
 func printMockEndpoints(a *app, ep mocks.Endpoints, seed int64, enterprises int) {

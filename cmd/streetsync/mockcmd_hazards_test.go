@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -24,8 +23,8 @@ func TestMockServeServesHazardsAndInspections(t *testing.T) {
 		t.Fatal(err)
 	}
 	qz := doc["quanzhou"]
-	c, err := quanzhou.New(config.Quanzhou{BaseURL: qz["baseURL"], AppKey: qz["appKey"], AppSecret: config.Secret(qz["appSecret"]),
-		Timeout: config.Duration(5 * time.Second)}, "350582006", zap.NewNop())
+	c, err := quanzhou.New(quanzhou.Config{BaseURL: qz["baseURL"], AppKey: qz["appKey"], AppSecret: qz["appSecret"],
+		Timeout: 5 * time.Second}, "350582006", zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

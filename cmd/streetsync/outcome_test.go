@@ -15,6 +15,7 @@ import (
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/testutil"
 	"streetsync/mocks/fault"
 )
 
@@ -123,11 +124,11 @@ func (e *env) lockKey(job string) string { return e.redis.Prefix + "sched:{" + j
 func (e *env) holdLock(t *testing.T, job, host string, pid int, since time.Time, boot string, ttl time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	if err := e.redis.Client.HSet(ctx, e.lockKey(job), "token", "their-token", "host", host, "pid", pid,
+	if err := testutil.RedisClient(t, e.redis).HSet(ctx, e.lockKey(job), "token", "their-token", "host", host, "pid", pid,
 		"since", since.UnixMilli(), "instance", host+":"+"other", "boot", boot).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.redis.Client.PExpire(ctx, e.lockKey(job), ttl).Err(); err != nil {
+	if err := testutil.RedisClient(t, e.redis).PExpire(ctx, e.lockKey(job), ttl).Err(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -8,12 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
+	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
 
 func newQueueCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "queue", Short: "重试队列：查看、重放、丢弃、立即处理"}
+	cmd := &cobra.Command{Use: "queue", Short: "重试队列：查看、重放、丢弃、立即处理",
+		Long: "重试队列（在 Redis 中）：推送、查询失败的条目在这里按退避时间自动重试；用尽次数的进入死信，等人处理。"}
 	cmd.AddCommand(newQueueStatsCmd(a), newQueueListCmd(a), newQueueRetryCmd(a), newQueueDropCmd(a), newQueueDrainCmd(a))
 	return cmd
 }
@@ -30,7 +33,7 @@ func newQueueStatsCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",
 		Short: "统计待处理、已排期和死信条目",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			q, err := a.queue()
 			if err != nil {
@@ -69,22 +72,24 @@ type queueItem struct {
 	Errors      []retry.ErrorRecord `json:"errors"`
 }
 
-func maskedItem(it retry.ItemInfo) queueItem {
+// maskedItem is it as `queue list` shows it, its times in loc (schedule.timezone).
+func maskedItem(it retry.ItemInfo, loc *time.Location) queueItem {
 	out := queueItem{
-		ID: it.ID, Job: it.Kind, Key: logging.MaskIDsInText(it.Key), State: it.State, Attempts: it.Attempts,
-		LastError: logging.MaskIDsInText(it.LastError), FirstQueued: it.FirstQueued, Deadline: it.Deadline,
+		ID: it.ID, Job: it.Kind, Key: mask.IDsInText(it.Key), State: it.State, Attempts: it.Attempts,
+		LastError: mask.IDsInText(it.LastError), FirstQueued: it.FirstQueued.In(loc), Deadline: it.Deadline.In(loc),
 		DeadReason: it.DeadReason, Errors: make([]retry.ErrorRecord, len(it.Errors)),
 	}
 	if !it.NextAttempt.IsZero() {
-		t := it.NextAttempt
+		t := it.NextAttempt.In(loc)
 		out.NextAttempt = &t
 	}
 	if !it.DeadSince.IsZero() {
-		t := it.DeadSince
+		t := it.DeadSince.In(loc)
 		out.DeadSince = &t
 	}
 	for i, e := range it.Errors {
-		e.Error = logging.MaskIDsInText(e.Error)
+		e.Error = mask.IDsInText(e.Error)
+		e.At = e.At.In(loc)
 		out.Errors[i] = e
 	}
 	return out
@@ -103,10 +108,10 @@ func newQueueListCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "列出队列条目（--dead：死信）：任务、键、尝试次数、下次尝试时间、最近错误",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if limit < 0 {
-				return usageErr("--limit must not be negative")
+				return usageErr("--limit 不能是负数")
 			}
 			q, err := a.queue()
 			if err != nil {
@@ -118,7 +123,7 @@ func newQueueListCmd(a *app) *cobra.Command {
 			}
 			out := make([]queueItem, len(items))
 			for i, it := range items {
-				out[i] = maskedItem(it)
+				out[i] = maskedItem(it, a.location())
 			}
 			if a.format == formatJSON {
 				return a.printJSON(out)
@@ -136,7 +141,7 @@ func newQueueListCmd(a *app) *cobra.Command {
 			for _, it := range out {
 				next := "-"
 				if it.NextAttempt != nil {
-					next = it.NextAttempt.Local().Format("2006-01-02 15:04:05")
+					next = a.when(*it.NextAttempt)
 				}
 				state := stateText[it.State]
 				if it.State == retry.StateDead && it.DeadReason != "" {
@@ -147,9 +152,9 @@ func newQueueListCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&dead, "dead", false, "list the dead letters instead of the live items")
-	cmd.Flags().StringVar(&kind, "job", "", "only items of this job kind")
-	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many items (0: 1000)")
+	cmd.Flags().BoolVar(&dead, "dead", false, "列出死信（用尽重试次数的条目），而不是等待中的条目")
+	cmd.Flags().StringVar(&kind, "job", "", "只列这一`类型`的条目，如 enterprise.push")
+	cmd.Flags().IntVar(&limit, "limit", 0, "最多列出这么多条（0：1000 条）")
 	return cmd
 }
 
@@ -158,13 +163,13 @@ func newQueueRetryCmd(a *app) *cobra.Command {
 	var kind string
 	cmd := &cobra.Command{
 		Use:   "retry ID... | --all-dead",
-		Short: "重放死信条目：回到队列，立即到期，重试次数重新计算",
+		Short: "重放死信条目：回到队列，立即到期，重试次数重新计算（重放的是台账中的当前数据）",
 		RunE: func(_ *cobra.Command, ids []string) error {
 			if allDead == (len(ids) > 0) {
-				return usageErr("name the dead items to replay, or --all-dead (not both)")
+				return usageErr("请给出要重放的死信 ID（queue list --dead 查看），或者用 --all-dead 重放全部死信，二者选一")
 			}
 			if kind != "" && !allDead {
-				return usageErr("--job goes with --all-dead")
+				return usageErr("--job 只能和 --all-dead 一起用")
 			}
 			q, err := a.queue()
 			if err != nil {
@@ -182,8 +187,8 @@ func newQueueRetryCmd(a *app) *cobra.Command {
 			return queueAdminErr(err)
 		},
 	}
-	cmd.Flags().BoolVar(&allDead, "all-dead", false, "replay every dead item")
-	cmd.Flags().StringVar(&kind, "job", "", "with --all-dead: only dead items of this job kind")
+	cmd.Flags().BoolVar(&allDead, "all-dead", false, "重放全部死信")
+	cmd.Flags().StringVar(&kind, "job", "", "和 --all-dead 一起用：只重放这一`类型`的死信")
 	return cmd
 }
 
@@ -191,7 +196,7 @@ func newQueueDropCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "drop ID...",
 		Short: "永久丢弃条目（死信或等待中的），正在处理的除外",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs(1),
 		RunE: func(_ *cobra.Command, ids []string) error {
 			q, err := a.queue()
 			if err != nil {
@@ -233,10 +238,12 @@ func newQueueDrainCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drain",
 		Short: "立即处理重试队列，等待已排期的条目，直到队列清空或超时；打印 queue stats",
-		Args:  cobra.NoArgs,
+		Long: "立即处理重试队列，等待已排期的条目，直到没有待处理和已排期的条目，或到了 --timeout；然后打印 queue stats。\n" +
+			"处理较久时，每 10 秒在标准错误上报告一次进度（已处理/总数、速度、预计剩余时间），定时任务的日志里也看得到。",
+		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if timeout <= 0 {
-				return usageErr("--timeout must be positive, got %s", timeout)
+				return usageErr("--timeout 必须大于 0，实为 %s", timeout)
 			}
 			w, err := a.wiring()
 			if err != nil {
@@ -250,15 +257,49 @@ func newQueueDrainCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			before, err := q.Stats(a.ctx)
+			if err != nil {
+				return err
+			}
+			stop := a.drainProgress(q, before.Pending+before.Scheduled)
 			st, err := q.Drain(a.ctx, timeout, workers...)
+			stop()
 			if err != nil && a.ctx.Err() == nil {
 				return err
 			}
 			return a.printStats(st)
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "最多处理这么久，如 60s、5m")
 	return cmd
+}
+
+// drainSample is how often the drain's progress looks at what is left in the queue.
+const drainSample = 2 * time.Second
+
+// drainProgress shows the drain's progress — items done of those waiting at the start — by
+// sampling the queue, until the returned stop is called.
+func (a *app) drainProgress(q *retry.Queue, total int) (stop func()) {
+	if total == 0 {
+		return func() {}
+	}
+	p := a.progress()
+	p.Begin("重试队列", "处理", total)
+	ctx, cancel := context.WithCancel(a.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for clock.Sleep(ctx, a.clock, drainSample) == nil {
+			if st, err := q.Stats(ctx); err == nil {
+				p.Done(max(total-st.Pending-st.Scheduled, 0))
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		p.End()
+	}
 }
 
 // oneLine shortens s to at most n runes on one line, for tables.

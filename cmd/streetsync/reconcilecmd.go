@@ -15,18 +15,21 @@ import (
 type reconcileOutput struct {
 	*reconcile.Report
 	Applied *reconcile.Applied `json:"applied,omitempty"`
+	Files   []string           `json:"files,omitempty"` // what -o wrote
 }
 
 func newReconcileCmd(a *app) *cobra.Command {
 	var apply, exitCode bool
 	var outFile string
 	cmd := &cobra.Command{
-		Use:   "reconcile [enterprises|operators|all]",
+		Use:   "reconcile [enterprises|operators|hazards|all]",
 		Short: "人工对账：台账与平台的差异（仅在台账、仅在平台、字段不同）、未登记用工、无证人数、未知操作项目；--apply 按归属修正",
 		Long: "比较台账与泉州市平台（企业）、花名册与用工登记和证书（人员）。--apply：街道字段以台账为准推送到平台（要保留平台上的修改，先改台账），\n" +
 			"平台字段从平台拉取，补做缺少的用工登记；之后再对账一次，报告剩下的问题。--exit-code：还有问题时以 1 退出。\n" +
-			"-o 把报告写成 .xlsx 或 .csv。",
-		Args: cobra.MaximumNArgs(1),
+			"隐患（hazards）：仅在台账、仅在平台、字段不同；--apply 拉取平台一方，推送街道新上报的隐患和整改状态（平台不支持修改已上报隐患的内容，这类差异留待人工处理）。\n" +
+			"-o 对账.xlsx：每张清单一个工作表（含无有效证书在岗人员：姓名、身份证号（脱敏）、企业、规则、预警自）；\n" +
+			"-o 对账.csv：每张清单一个 CSV 文件（对账-enterprises-only-in-ledger.csv 等，各有一行表头），对账.csv 本身是清单目录。",
+		Args: maxArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			arg := ""
 			if len(args) == 1 {
@@ -34,12 +37,13 @@ func newReconcileCmd(a *app) *cobra.Command {
 			}
 			scope, err := reconcile.ParseScope(arg)
 			if err != nil {
-				return usageErr("%v", err)
+				return usageErr("没有对账范围 %q：应为 enterprises、operators 或 all%s", arg,
+					closestWord(arg, []string{"enterprises", "operators", "all"}))
 			}
 			if ext := strings.ToLower(filepath.Ext(outFile)); outFile != "" && ext != ".xlsx" && ext != ".csv" {
-				return usageErr("-o: the report is written as .xlsx or .csv, got %q", outFile)
+				return usageErr("-o：对账报告只能写成 .xlsx 或 .csv 文件，例如 -o 对账.xlsx（实为 %q）", outFile)
 			}
-			w, err := a.wiring(progressOption(a))
+			w, err := a.wiringWithProgress()
 			if err != nil {
 				return err
 			}
@@ -65,7 +69,7 @@ func newReconcileCmd(a *app) *cobra.Command {
 				}
 			}
 			if outFile != "" {
-				if err := out.Report.WriteFile(outFile); err != nil {
+				if out.Files, err = out.Report.WriteFile(outFile); err != nil {
 					return err
 				}
 			}
@@ -80,8 +84,8 @@ func newReconcileCmd(a *app) *cobra.Command {
 				if err := out.Report.WriteText(a.stdout); err != nil {
 					return err
 				}
-				if outFile != "" {
-					fmt.Fprintf(a.stdout, "\n报告已写入 %s\n", outFile)
+				if len(out.Files) > 0 {
+					fmt.Fprintf(a.stdout, "\n报告已写入 %s\n", strings.Join(out.Files, "、"))
 				}
 			}
 			if exitCode && !out.Report.Empty() {
@@ -90,15 +94,18 @@ func newReconcileCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&apply, "apply", false, "fix what can be fixed: push street-owned fields, pull platform-owned ones, make missing registrations")
-	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything needs attention")
-	cmd.Flags().StringVarP(&outFile, "output", "o", "", "also write the report to FILE.xlsx or FILE.csv")
+	cmd.Flags().BoolVar(&apply, "apply", false, "按归属修正：推送街道字段，拉取平台字段，补做缺少的用工登记，然后再对账一次")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "还有需要处理的问题时以 1 退出（给脚本用）")
+	cmd.Flags().StringVarP(&outFile, "output", "o", "", "同时把报告写入`文件`：.xlsx（每张清单一个工作表）或 .csv（每张清单一个文件）")
 	return cmd
 }
 
 func (a *app) printApplied(ap *reconcile.Applied) {
 	w := a.stdout
 	fmt.Fprintf(w, "已修正：推送街道字段 %d 家，拉取平台字段 %d 家，补做用工登记 %d 条。\n", ap.Pushed, ap.Pulled, ap.Registered)
+	if ap.HazardsPulled+ap.HazardsPushed > 0 {
+		fmt.Fprintf(w, "隐患：推送到平台 %d 条，从平台拉取 %d 条。\n", ap.HazardsPushed, ap.HazardsPulled)
+	}
 	for _, x := range ap.Failed {
 		fmt.Fprintf(w, "  未能修正 %s：%s\n", x.Key, x.Reason)
 	}

@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	wiring "streetsync/internal/app"
 	"streetsync/internal/jobs"
 )
 
@@ -17,6 +15,8 @@ var jobNames = map[string]string{
 	jobs.Enterprises:  "企业信息",
 	jobs.Certificates: "特种作业操作证",
 	jobs.Alarms:       "监测预警报警",
+	jobs.Hazards:      "隐患",
+	jobs.Inspections:  "企业检查记录",
 	jobs.Employments:  "用工登记",
 }
 
@@ -29,13 +29,14 @@ func newSyncCmd(a *app) *cobra.Command {
 			"每个任务的结果是 成功、部分完成（有条目转入重试队列或被隔离，命令仍以 0 退出）、平台不可用 或 失败（以 3 退出），并附原因和下一步该做什么；\n" +
 			"drifted 是平台上被改动的街道字段，留待 reconcile --apply 由人决定，同步不会覆盖。\n" +
 			"任务正在运行时（本机或另一台主机）拒绝运行并说明由谁、自何时运行、租约何时到期；本机上已退出的进程留下的锁会被立即接管。",
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			job := args[0]
 			if job != jobs.All && jobNames[job] == "" {
-				return usageErr("unknown job %q: want %s or %s", job, strings.Join(jobs.Names, ", "), jobs.All)
+				return usageErr("没有同步任务 %q：应为 %s 或 %s%s", job, strings.Join(jobs.Names, "、"), jobs.All,
+					closestWord(job, append([]string{jobs.All}, jobs.Names...)))
 			}
-			w, err := a.wiring(progressOption(a))
+			w, err := a.wiringWithProgress()
 			if err != nil {
 				return err
 			}
@@ -63,7 +64,7 @@ func newSyncCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&full, "full", false, "ignore watermarks and hashes: read every record again and compare")
+	cmd.Flags().BoolVar(&full, "full", false, "不看水位和哈希，重新读取并比较每一条记录（恢复备份、手工改库之后）")
 	return cmd
 }
 
@@ -75,10 +76,18 @@ var outcomeNames = map[string]string{
 	jobs.OutcomeFailed:              "失败",
 }
 
-// progressOption shows the jobs' progress on stderr when it is a terminal (nothing otherwise).
-func progressOption(a *app) wiring.Option {
-	f, _ := a.stderr.(*os.File)
-	return wiring.WithProgress(jobs.NewTerminalProgress(f))
+// closestWord is "。你是不是要 X？" for the word of choices closest to s, when one is close.
+func closestWord(s string, choices []string) string {
+	best, bestD := "", 3
+	for _, c := range choices {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "。你是不是要 " + best + "？"
 }
 
 func (a *app) printSummaries(job string, sums []jobs.Summary) error {

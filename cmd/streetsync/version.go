@@ -14,8 +14,8 @@ var version = "dev"
 func newVersionCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "print the version",
-		Args:  cobra.NoArgs,
+		Short: "显示版本、提交和构建所用的 Go 版本",
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			commit := ""
 			if bi, ok := debug.ReadBuildInfo(); ok {

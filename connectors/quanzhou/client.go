@@ -28,7 +28,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 )
 
 const system = "quanzhou"
@@ -58,7 +57,7 @@ type Client struct {
 
 // New validates the configuration and returns a client for the app key's region (the street's
 // 行政区划代码, 9 digits). It never panics on bad input.
-func New(cfg config.Quanzhou, region string, log *zap.Logger, opts ...Option) (*Client, error) {
+func New(cfg Config, region string, log *zap.Logger, opts ...Option) (*Client, error) {
 	o := options{pageSize: maxPageSize, maxBody: httpx.MaxBody, retry: httpx.DefaultRetryPolicy()}
 	for _, opt := range opts {
 		opt(&o)
@@ -73,7 +72,7 @@ func New(cfg config.Quanzhou, region string, log *zap.Logger, opts ...Option) (*
 	if cfg.AppKey == "" {
 		problems = append(problems, "appKey is empty")
 	}
-	if cfg.AppSecret.Reveal() == "" {
+	if cfg.AppSecret == "" {
 		problems = append(problems, "appSecret is empty")
 	}
 	if len(region) != 9 || strings.Trim(region, "0123456789") != "" {
@@ -82,7 +81,7 @@ func New(cfg config.Quanzhou, region string, log *zap.Logger, opts ...Option) (*
 	if cfg.RateLimit < 0 || cfg.Burst < 0 {
 		problems = append(problems, "rateLimit and burst must not be negative")
 	}
-	if cfg.Timeout.D() < 0 {
+	if cfg.Timeout < 0 {
 		problems = append(problems, "timeout must not be negative")
 	}
 	if o.pageSize < 1 || o.pageSize > maxPageSize {
@@ -111,7 +110,7 @@ func New(cfg config.Quanzhou, region string, log *zap.Logger, opts ...Option) (*
 		}
 		o.limiter = httpx.NewLimiter(perSecond, burst)
 	}
-	timeout := cfg.Timeout.D()
+	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
@@ -130,7 +129,7 @@ func New(cfg config.Quanzhou, region string, log *zap.Logger, opts ...Option) (*
 
 	c := &Client{
 		appKey:   cfg.AppKey,
-		secret:   cfg.AppSecret.Reveal(),
+		secret:   cfg.AppSecret,
 		region:   region,
 		limiter:  o.limiter,
 		clock:    o.clock,

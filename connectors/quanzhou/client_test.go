@@ -15,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -358,22 +357,22 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 }
 
 func TestNewValidatesInput(t *testing.T) {
-	good := config.Quanzhou{BaseURL: testBase, AppKey: "k", AppSecret: "s", RateLimit: 20, Burst: 20}
+	good := Config{BaseURL: testBase, AppKey: "k", AppSecret: "s", RateLimit: 20, Burst: 20}
 	tests := []struct {
 		name   string
-		change func(*config.Quanzhou, *string)
+		change func(*Config, *string)
 		opts   []Option
 		want   string
 	}{
-		{"no base URL", func(c *config.Quanzhou, _ *string) { c.BaseURL = "" }, nil, "baseURL"},
-		{"base URL without scheme", func(c *config.Quanzhou, _ *string) { c.BaseURL = "qz.example/gw" }, nil, "baseURL"},
-		{"base URL with a query", func(c *config.Quanzhou, _ *string) { c.BaseURL = testBase + "?x=1" }, nil, "query"},
-		{"no app key", func(c *config.Quanzhou, _ *string) { c.AppKey = "" }, nil, "appKey"},
-		{"no secret", func(c *config.Quanzhou, _ *string) { c.AppSecret = "" }, nil, "appSecret"},
-		{"region not 9 digits", func(_ *config.Quanzhou, r *string) { *r = "35058200" }, nil, "region"},
-		{"negative rate", func(c *config.Quanzhou, _ *string) { c.RateLimit = -1 }, nil, "rateLimit"},
-		{"page size over 500", func(*config.Quanzhou, *string) {}, []Option{WithPageSize(501)}, "page size"},
-		{"missing CA file", func(c *config.Quanzhou, _ *string) { c.CAFile = "/nonexistent/ca.pem" }, nil, "CA file"},
+		{"no base URL", func(c *Config, _ *string) { c.BaseURL = "" }, nil, "baseURL"},
+		{"base URL without scheme", func(c *Config, _ *string) { c.BaseURL = "qz.example/gw" }, nil, "baseURL"},
+		{"base URL with a query", func(c *Config, _ *string) { c.BaseURL = testBase + "?x=1" }, nil, "query"},
+		{"no app key", func(c *Config, _ *string) { c.AppKey = "" }, nil, "appKey"},
+		{"no secret", func(c *Config, _ *string) { c.AppSecret = "" }, nil, "appSecret"},
+		{"region not 9 digits", func(_ *Config, r *string) { *r = "35058200" }, nil, "region"},
+		{"negative rate", func(c *Config, _ *string) { c.RateLimit = -1 }, nil, "rateLimit"},
+		{"page size over 500", func(*Config, *string) {}, []Option{WithPageSize(501)}, "page size"},
+		{"missing CA file", func(c *Config, _ *string) { c.CAFile = "/nonexistent/ca.pem" }, nil, "CA file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -17,7 +16,7 @@ import (
 // record (a record can come twice; the last delivery is the newest), and store the high-water
 // mark only when the walk is done.
 func ExampleClient_Enterprises() {
-	cfg := config.Default().Quanzhou
+	cfg := quanzhou.Config{RateLimit: 20, Burst: 20, Timeout: 30 * time.Second}
 	cfg.BaseURL, cfg.AppKey, cfg.AppSecret = "https://qz.example/gw/openapi/v1", "app-key", "app-secret"
 	c, err := quanzhou.New(cfg, "350582006", zap.NewNop())
 	if err != nil {
@@ -46,7 +45,7 @@ func ExampleClient_Enterprises() {
 
 // How pushes come back: one result per record, in order.
 func ExampleClient_BatchSave() {
-	cfg := config.Default().Quanzhou
+	cfg := quanzhou.Config{RateLimit: 20, Burst: 20, Timeout: 30 * time.Second}
 	cfg.BaseURL, cfg.AppKey, cfg.AppSecret = "https://qz.example/gw/openapi/v1", "app-key", "app-secret"
 	c, _ := quanzhou.New(cfg, "350582006", zap.NewNop())
 	records := []mapping.QZEnterprise{{Tyshxydm: "91350582MA2YB1XK3L"}}

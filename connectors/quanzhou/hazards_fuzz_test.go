@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -111,8 +110,8 @@ func FuzzHazardAnswers(f *testing.F) {
 		target := fzHazardEndpoints[int(which)%len(fzHazardEndpoints)]
 		tr := &fzTransport{target: strings.TrimSuffix(target, "#create"), status: int(status), contentType: contentType, body: body}
 		clk := &fzClock{t: time.Date(2026, 1, 15, 9, 30, 0, 0, mapping.Beijing())}
-		c, err := New(config.Quanzhou{BaseURL: "https://qz.example/gw/openapi/v1", AppKey: "fz-app",
-			AppSecret: config.Secret(fzSecret)}, "350582006", nil,
+		c, err := New(Config{BaseURL: "https://qz.example/gw/openapi/v1", AppKey: "fz-app",
+			AppSecret: fzSecret}, "350582006", nil,
 			WithTransport(tr), WithClock(clk), WithRateLimit(-1, 0), WithMaxBody(1<<20), WithPageSize(50),
 			WithRetryPolicy(httpx.RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 				MaxWait: time.Second, Budget: time.Second}))

@@ -20,7 +20,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -119,8 +118,8 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 	f := &fixture{t: t, mt: httpmock.NewMockTransport(), clk: newStepClock(), obs: &recordingObserver{}}
 	core, logs := observer.New(zap.DebugLevel)
 	f.logs = logs
-	cfg := config.Quanzhou{BaseURL: testBase, AppKey: testKey, AppSecret: config.Secret(testSecret),
-		RateLimit: 20, Burst: 20, Timeout: config.Duration(5 * time.Second)}
+	cfg := Config{BaseURL: testBase, AppKey: testKey, AppSecret: testSecret,
+		RateLimit: 20, Burst: 20, Timeout: 5 * time.Second}
 	all := append([]Option{WithTransport(f.mt), WithClock(f.clk), WithRateLimit(0, 0), WithObserver(f.obs)}, opts...)
 	c, err := New(cfg, testRegion, zap.New(core), all...)
 	if err != nil {

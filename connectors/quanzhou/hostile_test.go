@@ -13,7 +13,6 @@ import (
 
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/config"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 )
@@ -47,8 +46,8 @@ func hostilePlatform(t testing.TB, page []byte) string {
 
 func hostileClient(t testing.TB, base string, maxBody int64) *quanzhou.Client {
 	t.Helper()
-	c, err := quanzhou.New(config.Quanzhou{BaseURL: base, AppKey: "k", AppSecret: "hostile-test-secret", RateLimit: 1, Burst: 1,
-		Timeout: config.Duration(time.Minute)}, "350582006", zap.NewNop(),
+	c, err := quanzhou.New(quanzhou.Config{BaseURL: base, AppKey: "k", AppSecret: "hostile-test-secret", RateLimit: 1, Burst: 1,
+		Timeout: time.Minute}, "350582006", zap.NewNop(),
 		quanzhou.WithRateLimit(0, 0), quanzhou.WithMaxBody(maxBody),
 		quanzhou.WithRetryPolicy(httpx.RetryPolicy{Attempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxWait: time.Second, Budget: time.Second}))
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/quanzhou"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
@@ -36,8 +35,8 @@ func startServer(t testing.TB, opts mocks.Options) (*mocks.Server, mocks.Endpoin
 
 func newClient(t testing.TB, ep mocks.Endpoints, opts ...quanzhou.Option) *quanzhou.Client {
 	t.Helper()
-	cfg := config.Quanzhou{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: config.Secret(ep.AppSecret),
-		RateLimit: 20, Burst: 20, Timeout: config.Duration(5 * time.Second)}
+	cfg := quanzhou.Config{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: ep.AppSecret,
+		RateLimit: 20, Burst: 20, Timeout: 5 * time.Second}
 	c, err := quanzhou.New(cfg, ep.Region, zaptest.NewLogger(t), opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -136,8 +135,8 @@ func FuzzClientAnswers(f *testing.F) {
 			}
 		}
 		clk := &fzClock{t: time.Date(2024, 5, 21, 9, 30, 0, 0, mapping.Beijing())}
-		c, err := New(config.Quanzhou{BaseURL: "https://qz.example/gw/openapi/v1", AppKey: "fz-app",
-			AppSecret: config.Secret(fzSecret), RateLimit: 0}, "350582006", nil,
+		c, err := New(Config{BaseURL: "https://qz.example/gw/openapi/v1", AppKey: "fz-app",
+			AppSecret: fzSecret, RateLimit: 0}, "350582006", nil,
 			WithTransport(tr), WithClock(clk), WithRateLimit(-1, 0), WithMaxBody(1<<20),
 			WithRetryPolicy(httpx.RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 				MaxWait: time.Second, Budget: time.Second}))

@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // QueryCertificates is POST /api/v2/certificates:query in chunks of at most 50 ID numbers: every
@@ -30,7 +30,7 @@ func (c *Client) QueryCertificates(ctx context.Context, idNumbers []string) (ite
 		if err != nil {
 			return items, notFound, fmt.Errorf("specialops: encode query: %w", err)
 		}
-		key := logging.MaskID(chunk[0])
+		key := mask.ID(chunk[0])
 		if len(chunk) > 1 {
 			key += " … (" + strconv.Itoa(len(chunk)) + ")"
 		}

@@ -25,7 +25,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -57,7 +56,7 @@ type Client struct {
 }
 
 // New validates the configuration and returns a client. It never panics on bad input.
-func New(cfg config.SpecialOps, log *zap.Logger, opts ...Option) (*Client, error) {
+func New(cfg Config, log *zap.Logger, opts ...Option) (*Client, error) {
 	o := options{feedLimit: maxFeedLimit, maxBody: httpx.MaxBody, retry: httpx.DefaultRetryPolicy()}
 	for _, opt := range opts {
 		opt(&o)
@@ -72,13 +71,13 @@ func New(cfg config.SpecialOps, log *zap.Logger, opts ...Option) (*Client, error
 	if cfg.ClientID == "" {
 		problems = append(problems, "clientID is empty")
 	}
-	if cfg.ClientSecret.Reveal() == "" {
+	if cfg.ClientSecret == "" {
 		problems = append(problems, "clientSecret is empty")
 	}
 	if cfg.RateLimit < 0 || cfg.Burst < 0 {
 		problems = append(problems, "rateLimit and burst must not be negative")
 	}
-	if cfg.Timeout.D() < 0 {
+	if cfg.Timeout < 0 {
 		problems = append(problems, "timeout must not be negative")
 	}
 	if o.feedLimit < 1 || o.feedLimit > maxFeedLimit {
@@ -100,17 +99,15 @@ func New(cfg config.SpecialOps, log *zap.Logger, opts ...Option) (*Client, error
 	if o.observer == nil {
 		o.observer = httpx.NopObserver{}
 	}
-	if o.limiter == nil {
-		perSecond, burst := cfg.RateLimit, cfg.Burst
-		if o.rate != nil {
-			perSecond, burst = o.rate.perSecond, o.rate.burst
-		}
-		o.limiter = httpx.NewLimiter(perSecond, burst)
+	perSecond, burst := cfg.RateLimit, cfg.Burst
+	if o.rate != nil {
+		perSecond, burst = o.rate.perSecond, o.rate.burst
 	}
+	limiter := httpx.NewLimiter(perSecond, burst)
 	if o.catalog == nil {
 		o.catalog = mapping.DefaultCatalog()
 	}
-	timeout := cfg.Timeout.D()
+	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
@@ -128,8 +125,8 @@ func New(cfg config.SpecialOps, log *zap.Logger, opts ...Option) (*Client, error
 	}
 	c := &Client{
 		clientID:  cfg.ClientID,
-		secret:    cfg.ClientSecret.Reveal(),
-		limiter:   o.limiter,
+		secret:    cfg.ClientSecret,
+		limiter:   limiter,
 		clock:     o.clock,
 		obs:       o.observer,
 		log:       log,

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -328,20 +327,20 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 func TestNewValidatesInput(t *testing.T) {
-	good := config.SpecialOps{BaseURL: testBase, ClientID: "c", ClientSecret: "s"}
+	good := Config{BaseURL: testBase, ClientID: "c", ClientSecret: "s"}
 	tests := []struct {
 		name   string
-		change func(*config.SpecialOps)
+		change func(*Config)
 		opts   []Option
 		want   string
 	}{
-		{"no base URL", func(c *config.SpecialOps) { c.BaseURL = "" }, nil, "baseURL"},
-		{"ftp base URL", func(c *config.SpecialOps) { c.BaseURL = "ftp://tzzy.example/share" }, nil, "baseURL"},
-		{"no client id", func(c *config.SpecialOps) { c.ClientID = "" }, nil, "clientID"},
-		{"no client secret", func(c *config.SpecialOps) { c.ClientSecret = "" }, nil, "clientSecret"},
-		{"negative burst", func(c *config.SpecialOps) { c.Burst = -1 }, nil, "burst"},
-		{"feed page over 500", func(*config.SpecialOps) {}, []Option{WithFeedLimit(501)}, "feed page size"},
-		{"missing CA file", func(c *config.SpecialOps) { c.CAFile = "/nonexistent/ca.pem" }, nil, "CA file"},
+		{"no base URL", func(c *Config) { c.BaseURL = "" }, nil, "baseURL"},
+		{"ftp base URL", func(c *Config) { c.BaseURL = "ftp://tzzy.example/share" }, nil, "baseURL"},
+		{"no client id", func(c *Config) { c.ClientID = "" }, nil, "clientID"},
+		{"no client secret", func(c *Config) { c.ClientSecret = "" }, nil, "clientSecret"},
+		{"negative burst", func(c *Config) { c.Burst = -1 }, nil, "burst"},
+		{"feed page over 500", func(*Config) {}, []Option{WithFeedLimit(501)}, "feed page size"},
+		{"missing CA file", func(c *Config) { c.CAFile = "/nonexistent/ca.pem" }, nil, "CA file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

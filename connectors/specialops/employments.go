@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // PutEmployment is PUT /api/v2/employments: it registers (or updates, or ends) the registration
@@ -20,7 +20,7 @@ func (c *Client) PutEmployment(ctx context.Context, e mapping.TZEmployment) (sto
 		return stored, false, fmt.Errorf("specialops: encode employment: %w", err)
 	}
 	cl := &call{method: http.MethodPut, endpoint: "/api/v2/employments", path: "/api/v2/employments", jsonBody: body,
-		key: logging.MaskCertNo(e.CertNo) + "/" + e.ItemCode + "/" + e.EnterpriseUSCC, idempotent: true}
+		key: mask.CertNo(e.CertNo) + "/" + e.ItemCode + "/" + e.EnterpriseUSCC, idempotent: true}
 	if err := c.do(ctx, cl, &stored); err != nil {
 		return mapping.TZEmployment{}, false, err
 	}

@@ -8,13 +8,12 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/connectors/specialops"
-	"streetsync/internal/config"
 )
 
 // How the certificate sync job follows the change feed: resume from the stored cursor (or since),
 // and store both parts of the position after the walk.
 func ExampleClient_CertificateChanges() {
-	cfg := config.Default().SpecialOps
+	cfg := specialops.Config{RateLimit: 10, Burst: 5, Timeout: 30 * time.Second}
 	cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = "https://tzzy.example/share", "client", "secret"
 	c, _ := specialops.New(cfg, zap.NewNop())
 	since, cursor := time.Date(2024, 5, 21, 0, 0, 0, 0, time.Local), "" // from the job's store

@@ -15,7 +15,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -85,8 +84,8 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 		clk: &stepClock{t: time.Date(2024, 5, 21, 9, 30, 0, 0, mapping.Beijing())}}
 	core, logs := observer.New(zap.DebugLevel)
 	f.logs = logs
-	cfg := config.SpecialOps{BaseURL: testBase, ClientID: testID, ClientSecret: config.Secret(testSecret),
-		RateLimit: 10, Burst: 5, Timeout: config.Duration(5 * time.Second)}
+	cfg := Config{BaseURL: testBase, ClientID: testID, ClientSecret: testSecret,
+		RateLimit: 10, Burst: 5, Timeout: 5 * time.Second}
 	c, err := New(cfg, zap.New(core), append([]Option{WithTransport(f.mt), WithClock(f.clk), WithRateLimit(0, 0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

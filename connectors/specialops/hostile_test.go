@@ -13,7 +13,6 @@ import (
 
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/specialops"
-	"streetsync/internal/config"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 )
@@ -45,8 +44,8 @@ func hostileSystem(t testing.TB, body []byte) string {
 
 func hostileClient(t testing.TB, base string, maxBody int64) *specialops.Client {
 	t.Helper()
-	c, err := specialops.New(config.SpecialOps{BaseURL: base, ClientID: "c", ClientSecret: "hostile-test-secret", RateLimit: 1, Burst: 1,
-		Timeout: config.Duration(time.Minute)}, zap.NewNop(),
+	c, err := specialops.New(specialops.Config{BaseURL: base, ClientID: "c", ClientSecret: "hostile-test-secret", RateLimit: 1, Burst: 1,
+		Timeout: time.Minute}, zap.NewNop(),
 		specialops.WithRateLimit(0, 0), specialops.WithMaxBody(maxBody),
 		specialops.WithRetryPolicy(httpx.RetryPolicy{Attempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxWait: time.Second, Budget: time.Second}))
 	if err != nil {

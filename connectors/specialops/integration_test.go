@@ -12,7 +12,6 @@ import (
 
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/specialops"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 	"streetsync/mocks"
 	"streetsync/mocks/fault"
@@ -41,8 +40,8 @@ var fastRetry = httpx.RetryPolicy{Attempts: 3, BaseDelay: 10 * time.Millisecond,
 
 func newClient(t *testing.T, ep mocks.Endpoints, opts ...specialops.Option) *specialops.Client {
 	t.Helper()
-	cfg := config.SpecialOps{BaseURL: ep.SpecialOpsBaseURL, ClientID: ep.ClientID, ClientSecret: config.Secret(ep.ClientSecret),
-		RateLimit: 10, Burst: 5, Timeout: config.Duration(5 * time.Second)}
+	cfg := specialops.Config{BaseURL: ep.SpecialOpsBaseURL, ClientID: ep.ClientID, ClientSecret: ep.ClientSecret,
+		RateLimit: 10, Burst: 5, Timeout: 5 * time.Second}
 	c, err := specialops.New(cfg, zaptest.NewLogger(t), append([]specialops.Option{specialops.WithRetryPolicy(fastRetry)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

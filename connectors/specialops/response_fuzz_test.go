@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"streetsync/connectors/httpx"
-	"streetsync/internal/config"
 	"streetsync/mapping"
 )
 
@@ -124,8 +123,8 @@ func FuzzClientAnswers(f *testing.F) {
 			}
 		}
 		clk := &fzClock{t: time.Date(2024, 5, 21, 9, 30, 0, 0, mapping.Beijing())}
-		c, err := New(config.SpecialOps{BaseURL: "https://tzzy.example/share", ClientID: "fz-client",
-			ClientSecret: config.Secret(fzSecret)}, nil,
+		c, err := New(Config{BaseURL: "https://tzzy.example/share", ClientID: "fz-client",
+			ClientSecret: fzSecret}, nil,
 			WithTransport(tr), WithClock(clk), WithRateLimit(-1, 0), WithMaxBody(1<<20), WithFeedLimit(fzFeedLimit),
 			WithRetryPolicy(httpx.RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 				MaxWait: time.Second, Budget: time.Second}))

@@ -287,7 +287,7 @@ func staleReason(f rules.Family, fr rules.Freshness, now time.Time, maxAge time.
 		return fmt.Sprintf(reasonNeverSynced, f.Data, f.Job)
 	}
 	return fmt.Sprintf(reasonStale, f.Data, int(now.Sub(fr.LastSuccess)/time.Hour),
-		fr.LastSuccess.In(loc).Format("2006-01-02 15:04"), int(maxAge/time.Hour))
+		fr.LastSuccess.In(loc).Format("2006-01-02 15:04 -07:00"), int(maxAge/time.Hour))
 }
 
 // familyRules are the rules of a family.

@@ -12,7 +12,7 @@ import (
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/alerts/rules"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // Delivery: one message per community per channel per run. A run claims one community's message
@@ -249,7 +249,7 @@ func (c *Checker) send(ctx context.Context, ch *Channel, claim ledger.DeliveryCl
 func (c *Checker) record(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope, nerr error) error {
 	errText := ""
 	if nerr != nil {
-		errText = logging.MaskIDsInText(nerr.Error())
+		errText = mask.IDsInText(nerr.Error())
 	}
 	// The outcome is recorded even when the run is being cancelled: the message went out (or not).
 	ctx = context.WithoutCancel(ctx)

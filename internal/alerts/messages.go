@@ -29,11 +29,16 @@ const (
 	reasonUntilPast   = "屏蔽截止时间 %s 已过，请给出将来的时间"
 	reasonBadTarget   = "“%s”既不是预警 KEY（16 位十六进制），也不是 18 位身份证号"
 	reasonEmptyMatch  = "屏蔽条件不能为空：请给出预警 KEY、身份证号、社区或规则"
-	reasonUnknownRule = "未知的预警规则 %q"
+	reasonUnknownRule = "未知的预警规则 %q（可用代码或中文名称：%s）"
 	reasonBadStatus   = "未知的预警状态 %q（可用：firing、resolved、acknowledged、silenced、escalated）"
 	reasonBadSeverity = "未知的预警级别 %q（可用：critical、warning）"
 	reasonBadFamily   = "未知的预警类别 %q（可用：certificate、alarm、system）"
-	reasonNoSilence   = "没有这个屏蔽规则 %q"
+	reasonNoSilence   = "没有这个屏蔽规则 %q（请用 alerts silences 查看正在生效的屏蔽及其编号）"
+
+	// what a target names among the firing alerts (alerts ack, alerts silence --id)
+	reasonNoFiringPerson  = "正在预警的条目中没有身份证号为 %s 的人员（请用 alerts list --status firing 查看）"
+	reasonAmbiguousPeople = "身份证号 %s 在正在预警的条目中对应 %d 个人，请改用下面的预警 KEY 或完整的身份证号："
+	reasonAmbiguousAlerts = "%s 有 %d 条正在预警的条目，请改用下面其中一条的预警 KEY："
 
 	// why a family of rules was skipped (alerts check's "skipped")
 	reasonSkipped     = "部分预警暂停："

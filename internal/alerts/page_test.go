@@ -13,8 +13,8 @@ import (
 	"streetsync/internal/alerts/alertstest"
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/alerts/notify/notifytest"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // What people list: filtered, searched (a whole ID or certificate number by its hash, never
@@ -73,11 +73,11 @@ func TestPagesFiltersAndSearches(t *testing.T) {
 			{"status", Filter{Status: "resolved"}, nil},
 			{"name", Filter{Search: "李四"}, []string{"EXPIRING_SOON"}},
 			{"enterprise name", Filter{Search: "第二鞋业"}, []string{"EXPIRING_SOON"}},
-			{"masked ID number", Filter{Search: logging.MaskID(li)}, []string{"EXPIRING_SOON"}},
+			{"masked ID number", Filter{Search: mask.ID(li)}, []string{"EXPIRING_SOON"}},
 			{"whole ID number", Filter{Search: li}, []string{"EXPIRING_SOON"}},
 			{"whole ID number, lower-case x", Filter{Search: " " + strings.ToLower(testID(302)) + " "}, []string{"NO_CERTIFICATE"}},
 			{"whole certificate number", Filter{Search: "T" + zhang}, []string{"CERT_EXPIRED"}},
-			{"masked certificate number", Filter{Search: logging.MaskCertNo("T" + zhang)}, []string{"CERT_EXPIRED"}},
+			{"masked certificate number", Filter{Search: mask.CertNo("T" + zhang)}, []string{"CERT_EXPIRED"}},
 			{"a percent sign is a percent sign", Filter{Search: "%"}, nil},
 			{"combined", Filter{Family: "certificate", Severity: "critical", Search: "张三"}, []string{"CERT_EXPIRED"}},
 		} {

@@ -146,6 +146,9 @@ type Matcher struct {
 	Community string `json:"community,omitempty"`
 	Rule      string `json:"rule,omitempty"`
 	IDHash    string `json:"idHash,omitempty"` // IDHash of a person's ID number: all their alerts
+	// Severity limits the silence to alerts of one severity ("" every severity): a silence set
+	// without --include-critical is "warning", so that it never holds back a critical alert.
+	Severity string `json:"severity,omitempty"`
 }
 
 // Silence mutes the deliveries of matching alerts until a time. Muted alerts keep firing and
@@ -189,13 +192,17 @@ func maskTarget(s string) string {
 	return s
 }
 
-func (m Matcher) empty() bool { return m == Matcher{} }
+// empty reports whether m names no alert: a severity alone would mute a whole street's alerts.
+func (m Matcher) empty() bool {
+	return m.Key == "" && m.Community == "" && m.Rule == "" && m.IDHash == ""
+}
 
 func (m Matcher) matches(a *ledger.AlertRow) bool {
 	return (m.Key == "" || m.Key == a.Key) &&
 		(m.Community == "" || m.Community == a.Community) &&
 		(m.Rule == "" || m.Rule == a.Rule) &&
-		(m.IDHash == "" || m.IDHash == a.IDHash)
+		(m.IDHash == "" || m.IDHash == a.IDHash) &&
+		(m.Severity == "" || m.Severity == a.Severity)
 }
 
 func silencedBy(sls []Silence, a *ledger.AlertRow) *Silence {
@@ -315,8 +322,10 @@ func (s *Store) Silence(ctx context.Context, m Matcher, until time.Time, reason,
 		return Silence{}, inputErr(reasonNoReason)
 	case !until.After(now):
 		return Silence{}, inputErr(reasonUntilPast, until.In(s.loc).Format(time.RFC3339))
-	case m.Rule != "" && !slices.Contains(Rules, m.Rule):
-		return Silence{}, inputErr(reasonUnknownRule, m.Rule)
+	case m.Rule != "" && !ruleInto(&m.Rule):
+		return Silence{}, inputErr(reasonUnknownRule, m.Rule, RuleChoices())
+	case m.Severity != "" && m.Severity != notify.SeverityCritical && m.Severity != notify.SeverityWarning:
+		return Silence{}, inputErr(reasonBadSeverity, m.Severity)
 	}
 	var id [6]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -328,7 +337,7 @@ func (s *Store) Silence(ctx context.Context, m Matcher, until time.Time, reason,
 	}
 	err := s.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
 		if err := tx.PutSilence(ctx, ledger.SilenceRow{ID: sl.ID, Key: m.Key, Community: m.Community, Rule: m.Rule,
-			IDHash: m.IDHash, Until: sl.Until, Reason: reason, By: by, CreatedAt: sl.CreatedAt}); err != nil {
+			IDHash: m.IDHash, Severity: m.Severity, Until: sl.Until, Reason: reason, By: by, CreatedAt: sl.CreatedAt}); err != nil {
 			return err
 		}
 		if m.Key == "" {
@@ -356,7 +365,7 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 	out := make([]Silence, len(rows))
 	for i, r := range rows {
 		out[i] = Silence{
-			ID: r.ID, Matcher: Matcher{Key: r.Key, Community: r.Community, Rule: r.Rule, IDHash: r.IDHash},
+			ID: r.ID, Matcher: Matcher{Key: r.Key, Community: r.Community, Rule: r.Rule, IDHash: r.IDHash, Severity: r.Severity},
 			Until: r.Until.In(s.loc), Reason: r.Reason, By: r.By, CreatedAt: r.CreatedAt.In(s.loc),
 		}
 	}
@@ -392,8 +401,8 @@ func (s *Store) query(f Filter) (ledger.AlertQuery, error) {
 	switch {
 	case !slices.Contains(statuses, f.Status):
 		return q, inputErr(reasonBadStatus, f.Status)
-	case f.Rule != "" && !slices.Contains(Rules, f.Rule):
-		return q, inputErr(reasonUnknownRule, f.Rule)
+	case q.Rule != "" && !ruleInto(&q.Rule):
+		return q, inputErr(reasonUnknownRule, f.Rule, RuleChoices())
 	case f.Severity != "" && f.Severity != notify.SeverityCritical && f.Severity != notify.SeverityWarning:
 		return q, inputErr(reasonBadSeverity, f.Severity)
 	}
@@ -417,6 +426,15 @@ func (s *Store) query(f Filter) (ledger.AlertQuery, error) {
 		q.Text = search
 	}
 	return q, nil
+}
+
+// ruleInto turns a rule's code or Chinese name into its code; false when it names none.
+func ruleInto(rule *string) bool {
+	code, ok := RuleCode(*rule)
+	if ok {
+		*rule = code
+	}
+	return ok
 }
 
 // Page returns one page of the alerts f selects, with the total.

@@ -28,7 +28,7 @@ import (
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
 	"streetsync/internal/metrics"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/mapping"
 	"streetsync/scheduler"
 	"streetsync/scheduler/clock"
@@ -46,7 +46,7 @@ type App struct {
 	mu      sync.Mutex
 	closers []closer // in build order; Close runs them backwards
 
-	redis   *redisconn.Conn
+	redis   *rdb.Conn
 	store   ledger.Store
 	catalog *mapping.Catalog
 	qz      *quanzhou.Client
@@ -72,9 +72,6 @@ type Option func(*App)
 // WithClock sets the clock of the retry queue, the ledger's stamps and the alert state (tests).
 func WithClock(c clock.Clock) Option { return func(a *App) { a.clock = c } }
 
-// WithMetrics shares a metrics registry (default: a new one per App).
-func WithMetrics(m *metrics.Metrics) Option { return func(a *App) { a.metrics = m } }
-
 // WithProgress shows the sync jobs' progress (the CLI at a terminal); default none.
 func WithProgress(p jobs.Progress) Option { return func(a *App) { a.progress = p } }
 
@@ -87,9 +84,7 @@ func New(cfg *config.Config, log *zap.Logger, opts ...Option) *App {
 	for _, o := range opts {
 		o(a)
 	}
-	if a.metrics == nil {
-		a.metrics = metrics.New()
-	}
+	a.metrics = metrics.New()
 	a.calls = newPlatformCalls(a.clock.Now)
 	return a
 }
@@ -135,17 +130,19 @@ func (a *App) Close() error {
 }
 
 // Redis connects to Redis (or starts the embedded one).
-func (a *App) Redis(ctx context.Context) (*redisconn.Conn, error) {
+func (a *App) Redis(ctx context.Context) (*rdb.Conn, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.redisLocked(ctx)
 }
 
-func (a *App) redisLocked(ctx context.Context) (*redisconn.Conn, error) {
+func (a *App) redisLocked(ctx context.Context) (*rdb.Conn, error) {
 	if a.redis != nil {
 		return a.redis, nil
 	}
-	conn, err := redisconn.Open(ctx, a.cfg.Redis, a.log.Named("redis"))
+	r := a.cfg.Redis
+	conn, err := rdb.Open(ctx, rdb.Options{Addr: r.Addr, Addrs: r.Addrs, MasterName: r.MasterName, Username: r.Username,
+		Password: r.Password.Reveal(), DB: r.DB, Prefix: r.Prefix}, a.log.Named("redis"))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +217,9 @@ func (a *App) quanzhouLocked() (*quanzhou.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := quanzhou.New(a.cfg.Quanzhou, a.cfg.Region.Code, a.log.Named("quanzhou"),
+	q := a.cfg.Quanzhou
+	c, err := quanzhou.New(quanzhou.Config{BaseURL: q.BaseURL, AppKey: q.AppKey, AppSecret: q.AppSecret.Reveal(),
+		RateLimit: q.RateLimit, Burst: q.Burst, Timeout: q.Timeout.D(), CAFile: q.CAFile}, a.cfg.Region.Code, a.log.Named("quanzhou"),
 		quanzhou.WithObserver(httpObserver{a.metrics, a.calls}), quanzhou.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
@@ -248,7 +247,9 @@ func (a *App) specialOpsLocked() (*specialops.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := specialops.New(a.cfg.SpecialOps, a.log.Named("specialops"),
+	so := a.cfg.SpecialOps
+	c, err := specialops.New(specialops.Config{BaseURL: so.BaseURL, ClientID: so.ClientID, ClientSecret: so.ClientSecret.Reveal(),
+		RateLimit: so.RateLimit, Burst: so.Burst, Timeout: so.Timeout.D(), CAFile: so.CAFile}, a.log.Named("specialops"),
 		specialops.WithObserver(httpObserver{a.metrics, a.calls}), specialops.WithCatalog(cat), specialops.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
@@ -286,13 +287,22 @@ func (a *App) queueLocked(ctx context.Context) (*retry.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := retry.New(conn, retry.PolicyFrom(a.cfg.Retry),
+	q, err := retry.New(conn, retryPolicy(a.cfg.Retry),
 		retry.WithClock(a.clock), retry.WithLogger(a.log), retry.WithObserver(a.metrics))
 	if err != nil {
 		return nil, err
 	}
 	a.queue = q
 	return q, nil
+}
+
+// retryPolicy is the retry queue's policy from the configuration's retry section.
+func retryPolicy(c config.Retry) retry.Policy {
+	p := retry.DefaultPolicy()
+	p.MaxAttempts, p.BaseDelay, p.MaxDelay = c.MaxAttempts, c.BaseDelay.D(), c.MaxDelay.D()
+	p.Deadline, p.DeadRetention, p.Lease = c.Deadline.D(), c.DeadTTL.D(), c.Lease.D()
+	p.Workers, p.UnknownAttempts = c.Workers, c.UnknownLimit
+	return p
 }
 
 // httpObserver reports the connectors' requests and rate-limit waits to Prometheus, and the

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,8 +40,7 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sched, err := a.Scheduler(ctx)
-	if err != nil {
+	if _, err := a.Scheduler(ctx); err != nil {
 		return nil, err
 	}
 	rec, err := a.Reconciler(ctx)
@@ -51,11 +51,15 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn, err := a.Redis(ctx)
+	if err != nil {
+		return nil, err
+	}
 	lists := &rejectionLists{}
 	a.onClose("import rejection lists", lists.close)
 	deps := console.Deps{
 		Jobs:       syncRunner{a},
-		History:    runHistory{s: sched},
+		History:    runHistory{a},
 		Reconciler: &consoleReconciler{r: rec, fixer: runner},
 		Queue:      q,
 		Alerts:     alertStore,
@@ -63,12 +67,51 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 		Ledger:     st,
 		Workbook:   consoleWorkbook{store: st, catalog: cat, communities: a.cfg.Region.Communities, lists: lists},
 		Status:     a,
+		Redis:      redisProbe{conn: conn, addrs: a.redisAddrs()},
 	}
 	return console.New(deps, console.Options{
 		Token: a.cfg.Console.Token, Region: a.cfg.Region.Name, Location: a.cfg.Schedule.Location(),
 		Catalog: cat, Now: a.clock.Now, Logger: a.log, TrustedProxies: a.cfg.Console.Proxies(),
 		Metrics: a.privateMetrics(),
 	})
+}
+
+// redisProbe tells the console's pages quickly whether Redis answers. A stopped or unreachable
+// server is known from one TCP dial, naming its address: go-redis's own dial retries would use up
+// the page's whole health timeout and say only "deadline exceeded". Then a PING.
+type redisProbe struct {
+	conn  console.Pinger // the Redis connection
+	addrs []string       // none for the embedded Redis
+}
+
+func (p redisProbe) Ping(ctx context.Context) error {
+	var first error
+	for _, addr := range p.addrs {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			c.Close()
+			return p.conn.Ping(ctx)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("redis: %w", first)
+	}
+	return p.conn.Ping(ctx)
+}
+
+// redisAddrs are the addresses the configuration names for Redis (none when embedded).
+func (a *App) redisAddrs() []string {
+	if a.cfg.Redis.Embedded() {
+		return nil
+	}
+	if len(a.cfg.Redis.Addrs) > 0 {
+		return a.cfg.Redis.Addrs
+	}
+	return []string{a.cfg.Redis.Addr}
 }
 
 // syncRunner runs the console's sync requests through the scheduler (lock, run history).
@@ -78,20 +121,11 @@ func (s syncRunner) Run(ctx context.Context, job string, full bool) ([]jobs.Summ
 	return s.a.Sync(ctx, job, full)
 }
 
-// runHistory reads the scheduler's run history in the console's shape.
-type runHistory struct{ s *scheduler.Scheduler }
+// runHistory pages the run history the scheduler keeps in the ledger.
+type runHistory struct{ a *App }
 
-func (h runHistory) Runs(ctx context.Context, job string, limit int) ([]console.Run, error) {
-	runs, err := h.s.History(ctx, job, limit) // job "": every job's, newest first
-	if err != nil {
-		return nil, err
-	}
-	out := make([]console.Run, 0, len(runs))
-	for _, r := range runs {
-		out = append(out, console.Run{Job: r.Job, Trigger: string(r.Trigger), StartedAt: r.Start, FinishedAt: r.End,
-			Outcome: string(r.Outcome), Reason: r.Reason, Error: r.Error, Counts: r.Counts})
-	}
-	return out, nil
+func (h runHistory) Runs(ctx context.Context, job string, offset, limit int) ([]scheduler.Run, int, error) {
+	return h.a.RunPage(ctx, job, offset, limit)
 }
 
 // alarmsWithPush records the street's alarm feedback through the sync runner, which sends it to
@@ -259,23 +293,12 @@ func (w consoleWorkbook) Export(ctx context.Context, dst io.Writer) error {
 	return err
 }
 
-// consoleReconciler runs reconciliations for the console and converts reports to its shape. It
-// keeps the last reports it made, so that the console's download is written from the full report.
+// consoleReconciler runs the console's reconciliations: the whole street by scope, or one
+// enterprise; an apply acts on what a fresh comparison saw.
 type consoleReconciler struct {
 	r     *reconcile.Reconciler
 	fixer reconcile.Fixer
-
-	mu   sync.Mutex
-	last []reportPair
 }
-
-type reportPair struct {
-	shown *console.Report
-	full  *reconcile.Report
-}
-
-// keepReports is how many reports the console can still download in full.
-const keepReports = 8
 
 func (c *consoleReconciler) run(ctx context.Context, scope console.Scope) (*reconcile.Report, *reconcile.Snapshot, error) {
 	if scope.USCC != "" {
@@ -289,124 +312,15 @@ func (c *consoleReconciler) run(ctx context.Context, scope console.Scope) (*reco
 	return c.r.Run(ctx, sc)
 }
 
-func (c *consoleReconciler) Reconcile(ctx context.Context, scope console.Scope) (*console.Report, error) {
-	full, _, err := c.run(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	shown := toConsoleReport(full)
-	c.mu.Lock()
-	c.last = append(c.last, reportPair{shown, full})
-	if len(c.last) > keepReports {
-		c.last = slices.Delete(c.last, 0, len(c.last)-keepReports)
-	}
-	c.mu.Unlock()
-	return shown, nil
+func (c *consoleReconciler) Reconcile(ctx context.Context, scope console.Scope) (*reconcile.Report, error) {
+	rep, _, err := c.run(ctx, scope)
+	return rep, err
 }
 
-func (c *consoleReconciler) Apply(ctx context.Context, scope console.Scope) (*console.ApplyResult, error) {
+func (c *consoleReconciler) Apply(ctx context.Context, scope console.Scope) (*reconcile.Applied, error) {
 	_, snap, err := c.run(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
-	ap, err := c.r.Apply(ctx, snap, c.fixer)
-	if err != nil {
-		return nil, err
-	}
-	out := &console.ApplyResult{Pushed: ap.Pushed, Pulled: ap.Pulled, Registered: ap.Registered}
-	for _, x := range ap.Failed {
-		out.Problems = append(out.Problems, x.Key+"："+x.Reason)
-	}
-	for _, x := range ap.NeedsPerson {
-		out.Problems = append(out.Problems, x.Reason)
-	}
-	return out, nil
-}
-
-func (c *consoleReconciler) WriteXLSX(w io.Writer, r *console.Report) error {
-	c.mu.Lock()
-	var full *reconcile.Report
-	for _, p := range c.last {
-		if p.shown == r {
-			full = p.full
-		}
-	}
-	c.mu.Unlock()
-	if full == nil {
-		full = fromConsoleReport(r)
-	}
-	return full.WriteXLSX(w)
-}
-
-func toConsoleReport(r *reconcile.Report) *console.Report {
-	out := &console.Report{}
-	if e := r.Enterprises; e != nil {
-		ce := &console.EnterpriseReport{
-			OnlyInLedger:   make([]console.EnterpriseRef, len(e.OnlyInLedger)),
-			OnlyOnPlatform: make([]console.PlatformEnterprise, len(e.OnlyOnPlatform)),
-			Different:      make([]console.Difference, len(e.Different)),
-		}
-		for i, x := range e.OnlyInLedger {
-			ce.OnlyInLedger[i] = console.EnterpriseRef{USCC: x.USCC, Name: x.Name}
-		}
-		for i, x := range e.OnlyOnPlatform {
-			ce.OnlyOnPlatform[i] = console.PlatformEnterprise{USCC: x.USCC, Name: x.Name, QYID: x.Qyid}
-		}
-		for i, x := range e.Different {
-			d := console.Difference{USCC: x.USCC, Name: x.Name, Fields: make([]console.FieldDiff, len(x.Fields))}
-			for j, f := range x.Fields {
-				d.Fields[j] = console.FieldDiff{Field: f.Field, Ledger: f.Ledger, Platform: f.Platform}
-			}
-			ce.Different[i] = d
-		}
-		out.Enterprises = ce
-	}
-	if o := r.Operators; o != nil {
-		co := &console.OperatorReport{
-			Unregistered: make([]console.Unregistered, len(o.Unregistered)),
-			Uncertified:  o.Uncertified,
-			UnknownItems: make([]console.UnknownItem, len(o.UnknownItems)),
-		}
-		for i, x := range o.Unregistered {
-			co.Unregistered[i] = console.Unregistered{IDNumber: x.IDNumber, CertNo: x.CertNo, Enterprise: x.Enterprise}
-		}
-		for i, x := range o.UnknownItems {
-			co.UnknownItems[i] = console.UnknownItem{CertNo: x.CertNo, ItemCode: x.ItemCode}
-		}
-		out.Operators = co
-	}
-	return out
-}
-
-// fromConsoleReport is the way back, for a report the console kept longer than this adapter.
-func fromConsoleReport(r *console.Report) *reconcile.Report {
-	out := &reconcile.Report{}
-	if e := r.Enterprises; e != nil {
-		re := &reconcile.EnterpriseReport{OnlyInLedger: []reconcile.LedgerOnly{}, OnlyOnPlatform: []reconcile.PlatformOnly{}, Different: []reconcile.Difference{}}
-		for _, x := range e.OnlyInLedger {
-			re.OnlyInLedger = append(re.OnlyInLedger, reconcile.LedgerOnly{USCC: x.USCC, Name: x.Name})
-		}
-		for _, x := range e.OnlyOnPlatform {
-			re.OnlyOnPlatform = append(re.OnlyOnPlatform, reconcile.PlatformOnly{USCC: x.USCC, Name: x.Name, Qyid: x.QYID})
-		}
-		for _, x := range e.Different {
-			d := reconcile.Difference{USCC: x.USCC, Name: x.Name}
-			for _, f := range x.Fields {
-				d.Fields = append(d.Fields, reconcile.FieldDiff{Field: f.Field, Ledger: f.Ledger, Platform: f.Platform})
-			}
-			re.Different = append(re.Different, d)
-		}
-		out.Enterprises = re
-	}
-	if o := r.Operators; o != nil {
-		ro := &reconcile.OperatorReport{Unregistered: []reconcile.Unregistered{}, Uncertified: o.Uncertified, UnknownItems: []reconcile.UnknownItem{}}
-		for _, x := range o.Unregistered {
-			ro.Unregistered = append(ro.Unregistered, reconcile.Unregistered{IDNumber: x.IDNumber, CertNo: x.CertNo, Enterprise: x.Enterprise})
-		}
-		for _, x := range o.UnknownItems {
-			ro.UnknownItems = append(ro.UnknownItems, reconcile.UnknownItem{CertNo: x.CertNo, ItemCode: x.ItemCode})
-		}
-		out.Operators = ro
-	}
-	return out
+	return c.r.Apply(ctx, snap, c.fixer)
 }

@@ -25,6 +25,7 @@ import (
 	"streetsync/internal/reconcile"
 	"streetsync/internal/workbook"
 	"streetsync/mocks"
+	"streetsync/mocks/dataset"
 	"streetsync/scheduler/retry"
 )
 
@@ -33,6 +34,9 @@ type DemoOptions struct {
 	Seed        int64 // the generator's seed
 	Enterprises int   // generated enterprises (0: the generator's default, 200)
 	Listen      string
+	// Workbook, when set, also receives the street's workbook, kept after the demo ends: the
+	// newcomer's file to try `import` and the daemon with.
+	Workbook string
 }
 
 // Demo is `streetsync demo`: everything embedded and in-process — an in-memory Redis, a fresh
@@ -68,16 +72,13 @@ func NewDemo(ctx context.Context, opts DemoOptions, log *zap.Logger) (d *Demo, e
 	}
 	// The street's workbook, as the office keeps it by hand.
 	d.workbook = filepath.Join(d.dir, "企业台账.xlsx")
-	f, err := outfile.Create(d.workbook)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.mocks.Dataset.WriteWorkbook(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write the demo workbook: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
+	for _, path := range []string{d.workbook, opts.Workbook} {
+		if path == "" {
+			continue
+		}
+		if err := WriteWorkbook(d.mocks.Dataset, path); err != nil {
+			return nil, err
+		}
 	}
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,6 +128,20 @@ func NewDemo(ctx context.Context, opts DemoOptions, log *zap.Logger) (d *Demo, e
 	}
 	d.App = New(&cfg, log)
 	return d, nil
+}
+
+// WriteWorkbook writes the generated street's workbook (企业台账.xlsx, as the office keeps it by
+// hand, its deliberate mistakes included) to path, readable by its owner only.
+func WriteWorkbook(ds *dataset.Dataset, path string) error {
+	f, err := outfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := ds.WriteWorkbook(f, dataset.WithHazardSheets()); err != nil {
+		f.Close()
+		return fmt.Errorf("write the street's workbook %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // Close stops everything the demo started and removes its temp dir.

@@ -9,8 +9,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/rdb"
 	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
@@ -38,14 +40,22 @@ func (a *App) jobsLocked(ctx context.Context) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn, err := a.redisLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
 	q, err := a.queueLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
+	clauses, err := a.cfg.Hazards.ClauseList()
+	if err != nil {
+		return nil, err
+	}
 	r, err := jobs.New(jobs.Deps{
-		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: scheduler.NewCursors(a.redis),
+		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: rdb.NewCursors(conn),
 		Region: a.cfg.Region.Code, Location: a.cfg.Schedule.Location(), Clock: a.clock,
-		Logger: a.log, Observer: a.metrics, Progress: a.progress,
+		Logger: a.log, Observer: a.metrics, Progress: a.progress, Clauses: clauses,
 	})
 	if err != nil {
 		return nil, err
@@ -74,8 +84,8 @@ func (a *App) Workers(ctx context.Context) ([]retry.Worker, error) {
 }
 
 // Scheduler is the cron scheduler with the four sync jobs and the alert check registered on
-// their configured specs, in dependency order (enterprises → certificates → alarms → employments
-// → alerts, as jobs.Names then the alert check), with its locks in Redis and its run history in
+// their configured specs, in dependency order (enterprises → certificates → alarms → hazards →
+// inspections → employments → alerts, as jobs.Names then the alert check), with its locks in Redis and its run history in
 // the ledger. It is not started: the daemon starts it (catch-up, the Redis-loss watch); `sync`
 // and the console run jobs through RunNow.
 func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
@@ -141,7 +151,7 @@ func (a *App) Scheduler(ctx context.Context) (*scheduler.Scheduler, error) {
 		}
 		return scheduler.Result{Counts: counts, Outcome: scheduler.OutcomeSuccess}, nil
 	})
-	if err := s.AddConfigured(a.cfg.Schedule, registered); err != nil {
+	if err := s.AddConfigured(jobSpecs(a.cfg.Schedule), registered); err != nil {
 		return nil, err
 	}
 	a.sched = s
@@ -286,4 +296,14 @@ func (a *App) FlushPlatformHealth(ctx context.Context) error {
 		return err
 	}
 	return a.calls.flush(ctx, st)
+}
+
+// jobSpecs lists the schedule section's jobs for the scheduler.
+func jobSpecs(c config.Schedule) []scheduler.JobSpec {
+	jobs := c.Jobs()
+	out := make([]scheduler.JobSpec, len(jobs))
+	for i, j := range jobs {
+		out[i] = scheduler.JobSpec{Name: j.Name, Spec: j.Spec}
+	}
+	return out
 }

@@ -24,6 +24,15 @@ func (a *App) Reconciler(ctx context.Context) (*reconcile.Reconciler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
-		a.cfg.Schedule.Location(), a.clock.Now)
+	r, err := reconcile.New(st, qz, cat, rules.Config{ExpiringWithinDays: a.cfg.Alerts.ExpiringWithinDays},
+		a.cfg.Schedule.Location(), a.clock.Now, reconcile.WithProgress(a.progress))
+	if err != nil {
+		return nil, err
+	}
+	cl, err := a.cfg.Hazards.ClauseList()
+	if err != nil {
+		return nil, err
+	}
+	r.UseClauses(cl)
+	return r, nil
 }

@@ -10,14 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
 	"streetsync/mocks/fault"
@@ -29,7 +28,7 @@ const testToken = "app-test-console-token-0123"
 
 // testApp is an App over a real Redis (its own prefix), a real ledger of driver, both mock
 // platforms over loopback, on a fake clock that starts now.
-func testApp(t *testing.T, driver string) (*App, *mocks.Server, *redisconn.Conn, *clock.Fake) {
+func testApp(t *testing.T, driver string) (*App, *mocks.Server, *rdb.Conn, *clock.Fake) {
 	t.Helper()
 	conn, kind := testutil.Redis(t)
 	testutil.RequireRealRedis(t, kind)
@@ -40,7 +39,12 @@ func testApp(t *testing.T, driver string) (*App, *mocks.Server, *redisconn.Conn,
 	ts, ep := srv.StartTest()
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	cfg := config.Default()
-	cfg.Redis.Addr, cfg.Redis.Prefix = conn.Client.(*redis.Client).Options().Addr, conn.Prefix
+	cfg.Redis.Prefix = conn.Prefix
+	if addrs := testutil.RedisAddrs(conn); kind == testutil.RedisClusterEnv {
+		cfg.Redis.Addrs = addrs
+	} else {
+		cfg.Redis.Addr = addrs[0]
+	}
 	cfg.Ledger = config.Ledger{Driver: driver, DSN: config.Secret(filepath.Join(t.TempDir(), "ledger.db"))}
 	if driver == "postgres" {
 		cfg.Ledger.DSN = config.Secret(testutil.Postgres(t))
@@ -90,7 +94,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			api := cons.Handler()
 
 			var st []scheduler.JobStatus
-			if code := getJSON(t, api, "/api/jobs/status", &st); code != http.StatusOK || len(st) != 5 {
+			if code := getJSON(t, api, "/api/jobs/status", &st); code != http.StatusOK || len(st) != len(jobs.Names)+1 {
 				t.Fatalf("GET /api/jobs/status: %d, %d jobs", code, len(st))
 			}
 			for i, job := range append(jobs.Names, JobAlerts) {
@@ -136,10 +140,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			if lost, err := s.CheckRedis(ctx); lost || err != nil {
 				t.Fatalf("first marker check: %v, %v", lost, err)
 			}
-			keys, _ := conn.Client.Keys(ctx, conn.Prefix+"*").Result()
-			if err := conn.Client.Del(ctx, keys...).Err(); err != nil {
-				t.Fatal(err)
-			}
+			testutil.DeleteKeys(t, conn)
 			if lost, err := s.CheckRedis(ctx); !lost || err != nil {
 				t.Fatalf("marker check after the loss: %v, %v; want the loss noticed", lost, err)
 			}
@@ -149,7 +150,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 			}
 			var ready map[string]string
 			if code := getJSON(t, h, "/readyz", &ready); code != http.StatusOK || !strings.Contains(ready["redisData"], "Redis 数据已于") ||
-				!strings.Contains(ready["redisData"], "enterprises、certificates、alarms、employments、alerts") {
+				!strings.Contains(ready["redisData"], "enterprises、certificates、alarms、hazards、inspections、employments、alerts") {
 				t.Errorf("/readyz after the loss: %d %v", code, ready)
 			}
 			var ov struct {
@@ -157,7 +158,7 @@ func TestStatusHealthAndRedisLossLiveInTheLedger(t *testing.T) {
 				Platforms []ledger.PlatformHealth `json:"platforms"`
 				JobStatus []scheduler.JobStatus   `json:"jobStatus"`
 			}
-			if getJSON(t, h, "/api/overview", &ov); ov.RedisLoss == nil || len(ov.RedisLoss.Waiting) != 5 || len(ov.Platforms) != 2 || len(ov.JobStatus) != 5 {
+			if getJSON(t, h, "/api/overview", &ov); ov.RedisLoss == nil || len(ov.RedisLoss.Waiting) != len(jobs.Names)+1 || len(ov.Platforms) != 2 || len(ov.JobStatus) != len(jobs.Names)+1 {
 				t.Errorf("overview after the loss: %+v", ov)
 			}
 			clk.Advance(time.Minute)

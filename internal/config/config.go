@@ -16,21 +16,27 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"streetsync/mapping"
 )
 
 // Config is the whole configuration file.
 type Config struct {
-	Region     Region     `yaml:"region" json:"region"`
-	Redis      Redis      `yaml:"redis" json:"redis"`
-	Ledger     Ledger     `yaml:"ledger" json:"ledger"`
-	Quanzhou   Quanzhou   `yaml:"quanzhou" json:"quanzhou"`
-	SpecialOps SpecialOps `yaml:"specialOps" json:"specialOps"`
-	Schedule   Schedule   `yaml:"schedule" json:"schedule"`
-	Retry      Retry      `yaml:"retry" json:"retry"`
-	Catalog    Catalog    `yaml:"catalog" json:"catalog"`
-	Alerts     Alerts     `yaml:"alerts" json:"alerts"`
-	Console    Console    `yaml:"console" json:"console"`
-	Log        Log        `yaml:"log" json:"log"`
+	Region      Region      `yaml:"region" json:"region"`
+	Redis       Redis       `yaml:"redis" json:"redis"`
+	Ledger      Ledger      `yaml:"ledger" json:"ledger"`
+	Quanzhou    Quanzhou    `yaml:"quanzhou" json:"quanzhou"`
+	SpecialOps  SpecialOps  `yaml:"specialOps" json:"specialOps"`
+	Schedule    Schedule    `yaml:"schedule" json:"schedule"`
+	Retry       Retry       `yaml:"retry" json:"retry"`
+	Catalog     Catalog     `yaml:"catalog" json:"catalog"`
+	Alerts      Alerts      `yaml:"alerts" json:"alerts"`
+	Hazards     Hazards     `yaml:"hazards" json:"hazards"`
+	Inspections Inspections `yaml:"inspections" json:"inspections"`
+	Drills      Drills      `yaml:"drills" json:"drills"`
+	Console     Console     `yaml:"console" json:"console"`
+	Log         Log         `yaml:"log" json:"log"`
+	Operator    Operator    `yaml:"operator" json:"operator"`
 
 	lines map[string]int // each key's line in the file it was loaded from, for Warnings
 }
@@ -101,6 +107,8 @@ type Schedule struct {
 	Enterprises  string `yaml:"enterprises" json:"enterprises"`
 	Certificates string `yaml:"certificates" json:"certificates"`
 	Alarms       string `yaml:"alarms" json:"alarms"`
+	Hazards      string `yaml:"hazards" json:"hazards"`
+	Inspections  string `yaml:"inspections" json:"inspections"`
 	Employments  string `yaml:"employments" json:"employments"`
 	Alerts       string `yaml:"alerts" json:"alerts"`
 	// LockTTL is how long a job's running lock outlives its holder's last renewal (renewed
@@ -121,6 +129,8 @@ func (s Schedule) Jobs() []JobSpec {
 		{"enterprises", s.Enterprises},
 		{"certificates", s.Certificates},
 		{"alarms", s.Alarms},
+		{"hazards", s.Hazards},
+		{"inspections", s.Inspections},
 		{"employments", s.Employments},
 		{"alerts", s.Alerts},
 	}
@@ -176,6 +186,38 @@ type Alerts struct {
 	MaxDataAge         Duration  `yaml:"maxDataAge" json:"maxDataAge"`                   // rules whose data is older are skipped (DATA_STALE)
 	PlatformDownAfter  Duration  `yaml:"platformDownAfter" json:"platformDownAfter"`     // a platform failing this long raises PLATFORM_DOWN
 	Channels           []Channel `yaml:"channels" json:"channels"`
+}
+
+// Hazards configures the hazard ledger (contracts/hazards.md).
+type Hazards struct {
+	// Clauses add to or rename the built-in judgement clauses (判定依据) of major hazards.
+	Clauses []Clause `yaml:"clauses" json:"clauses,omitempty"`
+	// DefaultDeadlineDays is the rectification deadline of `hazards from-alert` without
+	// --deadline, in days after today.
+	DefaultDeadlineDays int `yaml:"defaultDeadlineDays" json:"defaultDeadlineDays"`
+	// DueWithinDays is HAZARD_DUE_SOON's window.
+	DueWithinDays int `yaml:"dueWithinDays" json:"dueWithinDays"`
+}
+
+// Clause adds or renames one judgement clause: code 条-项 (11-3), name the clause's text.
+type Clause struct {
+	Code string `yaml:"code" json:"code"`
+	Name string `yaml:"name" json:"name"`
+}
+
+// Inspections configures QUARTERLY_CHECK_MISSING.
+type Inspections struct {
+	// WarnDaysBeforeQuarterEnd: the rule fires once this many days or fewer remain in the quarter.
+	WarnDaysBeforeQuarterEnd int `yaml:"warnDaysBeforeQuarterEnd" json:"warnDaysBeforeQuarterEnd"`
+}
+
+// Drills configures DRILL_OVERDUE.
+type Drills struct {
+	// LaborIntensiveEmployees: an enterprise with this many employees or more drills half-yearly.
+	LaborIntensiveEmployees int `yaml:"laborIntensiveEmployees" json:"laborIntensiveEmployees"`
+	// TrackSince is the day (yyyy-MM-dd) the street began keeping drill records; "" turns the
+	// rule off.
+	TrackSince string `yaml:"trackSince" json:"trackSince"`
 }
 
 // Channel is one alert destination.
@@ -242,6 +284,12 @@ type Log struct {
 	Format string `yaml:"format" json:"format"` // auto | console | json
 }
 
+// Operator is the person at this installation's command line: `alerts ack` and `alerts silence`
+// record them as who did it (--by overrides), never the login name of a shared office account.
+type Operator struct {
+	Name string `yaml:"name" json:"name"`
+}
+
 // Default returns the configuration with every optional key at its default. Load decodes the file
 // over it, so a key absent from the file keeps its default while `addr: ""` really means "".
 func Default() Config {
@@ -260,6 +308,8 @@ func Default() Config {
 			Enterprises:  "0 30 1 * * *",
 			Certificates: "0 0 2 * * *",
 			Alarms:       "0 */5 * * * *",
+			Hazards:      "0 */30 * * * *",
+			Inspections:  "0 0 3 * * *",
 			Employments:  "0 30 2 * * *",
 			Alerts:       "0 0 8 * * *",
 			LockTTL:      Duration(30 * time.Second),
@@ -282,8 +332,11 @@ func Default() Config {
 			MaxDataAge:         Duration(26 * time.Hour),
 			PlatformDownAfter:  Duration(2 * time.Hour),
 		},
-		Console: Console{Listen: "127.0.0.1:8080"},
-		Log:     Log{Level: "info", Format: "auto"},
+		Hazards:     Hazards{DefaultDeadlineDays: 7, DueWithinDays: 7},
+		Inspections: Inspections{WarnDaysBeforeQuarterEnd: 15},
+		Drills:      Drills{LaborIntensiveEmployees: 100},
+		Console:     Console{Listen: "127.0.0.1:8080"},
+		Log:         Log{Level: "info", Format: "auto"},
 	}
 }
 
@@ -393,4 +446,24 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// ClauseList is the judgement clauses: the built-in list with hazards.clauses applied
+// (Validate has checked the entries).
+func (h Hazards) ClauseList() (*mapping.Clauses, error) {
+	extra := make([]mapping.Clause, len(h.Clauses))
+	for i, c := range h.Clauses {
+		extra[i] = mapping.Clause{Code: c.Code, Name: c.Name}
+	}
+	return mapping.NewClauses(extra)
+}
+
+// TrackSinceDate is drills.trackSince as a date; the zero date when it is empty (DRILL_OVERDUE
+// off).
+func (d Drills) TrackSinceDate() mapping.Date {
+	t, err := mapping.ParseDate(d.TrackSince)
+	if err != nil {
+		return mapping.Date{}
+	}
+	return t
 }

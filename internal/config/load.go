@@ -58,32 +58,62 @@ func Load(path string) (*Config, error) {
 func Parse(name string, raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		if tabs := tabIndented(raw); len(tabs) > 0 {
+			return nil, &Error{File: name, Problems: tabs}
+		}
 		return nil, &Error{File: name, Problems: []Problem{{Key: "(文件)", Message: "不是有效的 YAML：" + err.Error()}}}
 	}
 	cfg := Default()
 	if len(doc.Content) == 0 { // empty file: all defaults, then validation says what is missing
-		return validated(name, &cfg, nil, map[string]int{})
+		return validated(name, &cfg, nil, map[string]int{}, nil)
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{File: name, Problems: []Problem{{Line: root.Line, Key: "(文件)", Message: "顶层应为键值映射"}}}
 	}
-	w := walker{lookup: lookup, lines: map[string]int{}}
+	w := walker{lookup: lookup, lines: map[string]int{}, unset: map[string]bool{}}
 	w.walk(root, reflect.TypeOf(cfg), "")
 	if err := root.Decode(&cfg); err != nil {
 		w.problems = append(w.problems, Problem{Key: "(文件)", Message: err.Error()})
 	}
-	return validated(name, &cfg, w.problems, w.lines)
+	return validated(name, &cfg, w.problems, w.lines, w.unset)
 }
 
-func validated(name string, cfg *Config, problems []Problem, lines map[string]int) (*Config, error) {
-	problems = append(problems, cfg.validate(lines)...)
+// validated adds validation's problems to those found while reading. A key whose environment
+// variable is unset has one problem, the variable: that its value is then empty (or too short)
+// says nothing more, and six missing variables make six problems.
+func validated(name string, cfg *Config, problems []Problem, lines map[string]int, unset map[string]bool) (*Config, error) {
+	for _, p := range cfg.validate(lines) {
+		if !unset[p.Key] {
+			problems = append(problems, p)
+		}
+	}
 	if len(problems) == 0 {
 		cfg.lines = lines
 		return cfg, nil
 	}
 	sortByLine(problems)
 	return nil, &Error{File: name, Problems: problems}
+}
+
+// What a person reads about a file that is not what it should be.
+const (
+	msgUnsetVariable = "环境变量 %s 未设置：请先 export %s=…（值为空时也要设置，写作 \"\"）"
+	msgTabIndent     = "不要用 Tab 缩进：YAML 只认空格，请把这一行开头的 Tab 换成空格"
+)
+
+// tabIndented finds the lines a YAML parser refuses because their indentation holds a tab — the
+// usual mistake of a file edited in Notepad — so that each gets the hint instead of the parser's
+// "found character that cannot start any token".
+func tabIndented(raw []byte) []Problem {
+	var out []Problem
+	for i, line := range strings.Split(string(raw), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if strings.Contains(indent, "\t") && strings.TrimSpace(line) != "" {
+			out = append(out, Problem{Line: i + 1, Key: "(文件)", Message: msgTabIndent})
+		}
+	}
+	return out
 }
 
 // sortByLine orders problems by their line in the file; those without one come last.
@@ -108,6 +138,7 @@ type walker struct {
 	lookup   func(string) (string, bool)
 	lines    map[string]int
 	problems []Problem
+	unset    map[string]bool // keys naming an unset environment variable
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -193,7 +224,8 @@ func (w *walker) scalar(n *yaml.Node, path string) bool {
 			name := envRef.FindStringSubmatch(ref)[1]
 			v, ok := w.lookup(name)
 			if !ok {
-				w.add(n.Line, path, "环境变量 %s 未设置", name)
+				w.add(n.Line, path, msgUnsetVariable, name, name)
+				w.unset[path] = true
 			}
 			return v
 		})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"streetsync/mapping"
 )
 
 // CronParser parses the schedule's specs: six fields with seconds, or descriptors like @daily.
@@ -142,6 +144,35 @@ func (c *Config) validate(lines map[string]int) []Problem {
 		seen[it.Code] = true
 	}
 
+	for i, cl := range c.Hazards.Clauses {
+		key := fmt.Sprintf("hazards.clauses[%d]", i)
+		code, ok := mapping.ParseClauseRef(cl.Code)
+		switch {
+		case !ok:
+			v.add(key+".code", "不是判定依据条款 %q（写作 条-项，如 3-2，或 第三条第（二）项）", cl.Code)
+		case strings.TrimSpace(cl.Name) == "":
+			if _, known := mapping.DefaultClauses().Clause(code); !known {
+				v.add(key+".name", "新增的条款 %s 需要填写条款内容（name）", code)
+			}
+		}
+	}
+	if d := c.Hazards.DefaultDeadlineDays; d < 1 || d > 365 {
+		v.add("hazards.defaultDeadlineDays", "应在 1 到 365 之间，实为 %d", d)
+	}
+	if d := c.Hazards.DueWithinDays; d < 0 || d > 90 {
+		v.add("hazards.dueWithinDays", "应在 0 到 90 之间，实为 %d", d)
+	}
+	if d := c.Inspections.WarnDaysBeforeQuarterEnd; d < 0 || d > 92 {
+		v.add("inspections.warnDaysBeforeQuarterEnd", "应在 0 到 92 之间（一个季度最多 92 天），实为 %d", d)
+	}
+	if n := c.Drills.LaborIntensiveEmployees; n < 1 {
+		v.add("drills.laborIntensiveEmployees", "至少为 1，实为 %d", n)
+	}
+	if s := c.Drills.TrackSince; s != "" {
+		if _, err := mapping.ParseDate(s); err != nil {
+			v.add("drills.trackSince", "不是日期 %q（写作 yyyy-MM-dd，如 2026-01-01；留空表示不检查演练）", s)
+		}
+	}
 	if c.Alerts.ExpiringWithinDays < 0 || c.Alerts.ExpiringWithinDays > 366 {
 		v.add("alerts.expiringWithinDays", "应在 0 到 366 之间，实为 %d", c.Alerts.ExpiringWithinDays)
 	}
@@ -174,6 +205,9 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	case "auto", "console", "json":
 	default:
 		v.add("log.format", "应为 auto、console 或 json，实为 %q", c.Log.Format)
+	}
+	if n := len([]rune(strings.TrimSpace(c.Operator.Name))); n > 50 {
+		v.add("operator.name", "过长（%d 个字），应为一个人的姓名，如“张三”", n)
 	}
 	return v.problems
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -319,4 +320,30 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 // csrfOK compares the form's synchronizer token with the session's in constant time.
 func csrfOK(sess *session, presented string) bool {
 	return presented != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(sess.csrf)) == 1
+}
+
+// apiAuth checks the bearer token. The right token always passes; a client address that keeps
+// presenting wrong ones is answered 429 (failureLimiter).
+func (s *Server) apiAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		if ok && s.token.ok(tok) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		client := s.clientAddr(r)
+		if s.failures.blocked(client) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(failureRefill/time.Second)))
+			s.writeAPIError(w, http.StatusTooManyRequests, msgTooManyLogins)
+			return
+		}
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="streetsync"`)
+			s.writeAPIError(w, http.StatusUnauthorized, msgNoToken)
+			return
+		}
+		s.failures.fail(client)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="streetsync", error="invalid_token"`)
+		s.writeAPIError(w, http.StatusUnauthorized, msgBadToken)
+	})
 }

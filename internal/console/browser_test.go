@@ -55,6 +55,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "prepare" { // BenchmarkConsoleAtScale's ledger, built apart
+		os.Exit(prepareBenchLedger())
+	}
 	flag.Parse()
 	// Chromium takes a while to start on this machine: start it while the other tests run.
 	if run := flag.Lookup("test.run").Value.String(); chromiumPath() != "" && !testing.Short() {

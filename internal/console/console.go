@@ -1,19 +1,33 @@
-// Package console is streetsync's operator surface over HTTP: a JSON API under /api/ for
-// everything an operator triggers from the CLI (run a job, reconcile and apply, the retry queue,
-// alerts, alarm feedback, workbook import and export, run history), and a web console in Chinese
-// under / for the street office and the community grid workers.
+// Package console is streetsync's operator surface over HTTP: a web console in Chinese for the
+// street office and the community grid workers under /, and a JSON API under /api/ for everything
+// an operator triggers from the CLI.
+//
+// It is arranged by screen, as asynqmon arranges its pages: each file holds one screen's page
+// handler, its API endpoints, its view model and the small interfaces it needs of the rest of
+// streetsync — 概览 (overview.go), 同步任务 (jobs.go), 重试队列 (queue.go), 对账 (reconcile.go),
+// 持证预警 and its silences (alerts.go), 监测报警 (alarms.go), 台账 (ledger.go). What every screen
+// shares is apart: the server and its routes (this file), the session, login and forms
+// (auth.go, forms.go), rendering (render.go, svg.go), JSON answers and errors (respond.go), the
+// services' health (health.go) and every text a person reads (messages.go).
+//
+// The console is honest on a bad day: each page asks Redis and the ledger whether they answer
+// before reading them, names what is down in a red banner with what still works and what to do,
+// and says in place which panel cannot be read — every page still answers 200. /readyz (package
+// app) stays the machine-readable truth.
+//
+// Every list is a page of an indexed query with its total, and every front-page number is the
+// total of the list it links to: an answer stays a page long at a city's 100 000 enterprises.
 //
 // The API takes "Authorization: Bearer <console.token>". The console logs in with the same token
 // into a server-side session (HttpOnly, SameSite=Strict cookie); every form that changes
 // something carries a synchronizer CSRF token and is checked for its Origin. Pages are
 // server-rendered html/template with plain forms, embedded CSS and a few lines of vanilla JS; the
-// overview's charts are inline SVG drawn here (svg.go). Nothing is fetched from the internet: the
-// office network may have none.
+// overview's charts are inline SVG drawn here. Nothing is fetched from the internet: the office
+// network may have none.
 //
-// The console owns no data: everything goes through the small interfaces of deps.go. It masks
-// every ID number on the way out, explicitly where it shows one and again as a safety net over
-// every JSON and HTML body; the workbook export, which the operator contract calls the ledger's
-// own copy, is the one thing that leaves whole.
+// The console owns no data. It masks every ID number on the way out, explicitly where it shows
+// one and again as a safety net over every JSON and HTML body; the workbook export, which the
+// operator contract calls the ledger's own copy, is the one thing that leaves whole.
 package console
 
 import (
@@ -25,7 +39,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +46,8 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/internal/config"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Options configure the console.
@@ -72,17 +85,22 @@ type Options struct {
 	// FormWait is how long a form that starts a task waits for it before showing its progress
 	// (default 3s).
 	FormWait time.Duration
+	// HealthTimeout bounds the ping a page sends Redis and the ledger before reading them
+	// (default 1s): a service that does not answer within it is shown as down.
+	HealthTimeout time.Duration
 }
 
 // Defaults.
 const (
-	defaultSessionTTL = 12 * time.Hour
-	defaultMaxJSON    = 1 << 20
-	defaultMaxUpload  = 20 << 20
-	defaultFormWait   = 3 * time.Second
+	defaultSessionTTL    = 12 * time.Hour
+	defaultMaxJSON       = 1 << 20
+	defaultMaxUpload     = 20 << 20
+	defaultFormWait      = 3 * time.Second
+	defaultHealthTimeout = time.Second
 )
 
-// Server is the console: call Handler to mount it, Close at shutdown.
+// Server is the console: call Handler to mount it, Close at shutdown. Its methods are what every
+// screen shares; each screen is a type of its own over it.
 type Server struct {
 	deps     Deps
 	opt      Options
@@ -94,7 +112,8 @@ type Server struct {
 	sessions *sessionStore
 	failures *failureLimiter
 	tasks    *taskRunner
-	dir      *directoryCache
+	comms    *communityCache
+	tallies  *tallier
 	pages    map[string]*template.Template
 	static   http.Handler
 	staticFS fs.FS
@@ -102,23 +121,23 @@ type Server struct {
 	handler  http.Handler
 
 	reportMu sync.Mutex
-	report   *reportState // the last reconciliation, masked
+	report   *reportState // the last reconciliation
+
+	healthMu   sync.Mutex
+	healthDown [2]bool // by service: down when last logged
 }
 
-// New builds the console over deps. Every dependency and the token are required.
+// screen is one page of the console with its API: it mounts its routes on the console's mux
+// (pages, behind the login) and the API's (behind the token).
+type screen interface {
+	routes(pages, api *http.ServeMux)
+}
+
+// New builds the console over deps. Every dependency but Status and Redis, and the token, are
+// required.
 func New(deps Deps, opts Options) (*Server, error) {
-	var missing []string
-	for name, nilDep := range map[string]bool{
-		"Jobs": deps.Jobs == nil, "History": deps.History == nil, "Reconciler": deps.Reconciler == nil,
-		"Queue": deps.Queue == nil, "Alerts": deps.Alerts == nil, "Alarms": deps.Alarms == nil,
-		"Ledger": deps.Ledger == nil, "Workbook": deps.Workbook == nil,
-	} {
-		if nilDep {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("console: missing dependencies: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+	if err := deps.missing(); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(opts.Token.Reveal()) == "" {
 		return nil, errors.New("console: console.token is empty (the API and the console need a token)")
@@ -147,6 +166,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if opts.FormWait <= 0 {
 		opts.FormWait = defaultFormWait
 	}
+	if opts.HealthTimeout <= 0 {
+		opts.HealthTimeout = defaultHealthTimeout
+	}
 	if opts.Region == "" {
 		opts.Region = "街道"
 	}
@@ -157,8 +179,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 		sessions: newSessionStore(opts.SessionTTL, opts.Now),
 		failures: newFailureLimiter(opts.Now),
 		tasks:    newTaskRunner(opts.Now, log),
+		comms:    newCommunityCache(deps.Ledger, opts.Now),
 	}
-	s.dir = newDirectoryCache(deps.Ledger, opts.Now)
+	s.tallies = newTallier(s)
 	static, err := fs.Sub(assets, "assets/static")
 	if err != nil {
 		return nil, fmt.Errorf("console: assets: %w", err)
@@ -179,10 +202,37 @@ func New(deps Deps, opts Options) (*Server, error) {
 // Handler serves the console under / and the API under /api/.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the tasks the console started (sync runs, reconciliations) and waits for them.
+// Close stops the tasks the console started (sync runs, reconciliations, a tally of the counts)
+// and waits for them.
 func (s *Server) Close() error {
 	s.tasks.close()
+	s.tallies.close()
 	return nil
+}
+
+// routes mounts every screen, the login and the static files.
+func (s *Server) routes() http.Handler {
+	pages, api := http.NewServeMux(), http.NewServeMux()
+	for _, sc := range []screen{
+		overviewScreen{s}, jobsScreen{s}, queueScreen{s}, reconcileScreen{s}, alertsScreen{s}, alarmsScreen{s}, ledgerScreen{s},
+	} {
+		sc.routes(pages, api)
+	}
+	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeAPIError(w, http.StatusNotFound, msgPageNotFound)
+	})
+	pages.Handle("/api/", s.apiAuth(api))
+	if s.opt.Metrics != nil {
+		pages.Handle("GET /metrics", s.apiAuth(s.opt.Metrics))
+	}
+	pages.Handle("GET /static/", s.staticFiles())
+	pages.HandleFunc("GET /login", s.loginPage)
+	pages.HandleFunc("POST /login", s.login)
+	pages.HandleFunc("POST /logout", s.action(s.logout))
+	pages.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, msgPageNotFound)
+	})
+	return s.recoverer(securityHeaders(pages))
 }
 
 // assetVersion hashes the static files, so that their URLs change when they do and they can be
@@ -241,9 +291,11 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // maskBody is the last line of defence: any valid ID number in a JSON or HTML body is masked.
 func maskBody(b []byte) []byte {
-	masked := logging.MaskIDsInText(string(b))
+	masked := mask.IDsInText(string(b))
 	if len(masked) == len(b) && masked == string(b) {
 		return b
 	}
 	return []byte(masked)
 }
+
+func (s *Server) today() mapping.Date { return mapping.DateOf(s.now().In(s.loc)) }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
+	"streetsync/internal/ledger"
 )
 
 // Everything a person reads from the console outside the templates, in one place.
@@ -42,6 +44,23 @@ const (
 	msgMethod         = "不支持的请求方法"
 	msgNoAlarm        = "没有这条报警 %q"
 	msgNoNote         = "请填写情况说明"
+	msgServiceDown    = "Redis 或台账数据库暂时无法访问，请稍后再试（页面顶部的提示说明是哪一个）"
+	msgNoSilence      = "请选择要解除的静默"
+	msgQueueTooDeep   = "只能按顺序翻看前 %d 条；请按任务类型筛选，或按信用代码、身份证号搜索"
+)
+
+// Services down (health.go): the banner names the problem, what still works and what to do;
+// a panel that needs the service says so in place.
+const (
+	msgRedisDown = "Redis 不可用：%s，重试队列暂不可读，手动运行同步暂不可用；台账、对账、持证预警、监测报警和运行记录照常可用。" +
+		"请检查 Redis 服务（配置项 redis.addr）；恢复后本提示自动消失，无需重启。"
+	msgLedgerDown = "台账数据库不可用：%s，台账、持证预警、监测报警、对账和运行记录暂不可读；重试队列照常可用。" +
+		"请检查数据库服务（配置项 ledger.dsn）；恢复后本提示自动消失，无需重启。"
+	msgPanelRedisDown  = "Redis 不可用，此处暂时无法显示（见页面顶部的提示）"
+	msgPanelLedgerDown = "台账数据库不可用，此处暂时无法显示（见页面顶部的提示）"
+	msgRedisLost       = "Redis 的数据已于 %s 丢失（由 %s 发现）：只存在 Redis 中的重试项已找不回，由各任务下次运行时从台账重建。" +
+		"尚待完整运行一次的任务：%s。如需立即恢复，请在“同步任务”页点“全部运行”（或运行 streetsync sync all），再运行 streetsync queue drain"
+	msgStatusDown = "下次运行时间与“未运行/延迟”暂时无法读取（需要 Redis）；以下为运行记录中的最近一次运行"
 )
 
 // Flashes after a console action.
@@ -56,6 +75,7 @@ const (
 	flashFeedback      = "已记录处置反馈，将推送至平台"
 	flashFeedbackSame  = "相同的处置反馈已记录过"
 	flashConfirmed     = "已确认企业 %s"
+	flashUnsilenced    = "已解除静默，被静默的预警将按规则继续发送"
 	flashImported      = "导入完成：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
 	msgNoRejectionList = "这份被拒绝的行清单已不在服务器上（只保留最近几次导入的清单）：请重新导入该文件以生成清单"
 	flashDryRun        = "预检完成（未写入）：企业新增 %d、更新 %d，人员新增 %d、更新 %d，拒绝 %d 行"
@@ -67,6 +87,39 @@ const (
 	labelSync      = "同步任务「%s」"
 	labelReconcile = "对账"
 	labelApply     = "应用对账修复"
+)
+
+// What a silence covers, in words (alerts.go).
+const (
+	scopeOneAlert   = "单条预警 %s"
+	scopeOneAlertOf = "单条预警：%s · %s"
+	scopePerson     = "某人的全部预警（按身份证号）"
+	scopeAll        = "全部预警"
+)
+
+// The front page's to-do lines (overview.go): what each count is, and what to do about it.
+const (
+	todoUncertified         = "在岗人员持证严重预警"
+	todoUncertifiedNext     = "督促企业立即停止其特种作业，取得有效证书后再上岗；处理后在持证预警中点“督促”记录情况"
+	todoAlarmAlerts         = "监测报警超时未处置"
+	todoAlarmAlertsNext     = "督促企业处置报警，并在监测报警中提交处置反馈"
+	todoSystemAlerts        = "系统预警（数据过期、平台不可用）"
+	todoSystemAlertsNext    = "数据过期时持证预警暂停判断：检查同步任务和平台连接，同步成功后自动恢复"
+	todoNotOnPlatform       = "企业未纳入泉州平台"
+	todoNotOnPlatformNext   = "推送未成功或被平台拒收：查看重试队列和隔离记录，修正后运行“企业信息同步”"
+	todoPendingReview       = "仅平台有、待核实的企业"
+	todoPendingReviewNext   = "核实是否属于本街道：属于的在台账中点“确认”，不属于的联系平台移出"
+	todoQuarantined         = "隔离中的数据"
+	todoQuarantinedNext     = "按原因修正来源数据（台账或平台），下次同步或导入后自动解除"
+	todoDrifted             = "平台上被改动、待对账的企业"
+	todoDriftedNext         = "到对账页运行对账，确认后点“应用修复”（reconcile --apply）；要保留平台的改动，先改台账"
+	todoUnregistered        = "持证在岗但未用工登记"
+	todoUnregisteredNext    = "到对账页点“应用修复”补办用工登记（reconcile --apply）"
+	todoFeedbackRefused     = "报警处置反馈被平台拒收"
+	todoFeedbackRefusedNext = "查看拒收原因，修改处置说明后重新提交反馈"
+	todoDead                = "重试队列死信"
+	todoDeadNext            = "查看错误原因：修正后点“立即重试”，确认无需再发的点“丢弃”"
+	todoNone                = "无需处理"
 )
 
 // jobName is a job's Chinese name.
@@ -103,6 +156,79 @@ func outcomeName(o string) string {
 		return "运行中"
 	}
 	return o
+}
+
+// jobKindName is a retry-queue job kind in Chinese (the kinds of package jobs and the alert
+// deliveries); an unknown kind is shown as it is.
+func jobKindName(kind string) string {
+	switch kind {
+	case jobs.KindEnterpriseSync:
+		return "企业信息同步（整项重跑）"
+	case jobs.KindEnterprisePush:
+		return "企业信息推送"
+	case jobs.KindEnterpriseForcePush:
+		return "企业信息推送（对账修复）"
+	case jobs.KindEnterpriseReadBack:
+		return "企业平台字段回读"
+	case jobs.KindCertificateQuery:
+		return "证书查询"
+	case jobs.KindCertificateFeed:
+		return "证书变更订阅"
+	case jobs.KindAlarmPull:
+		return "监测报警拉取"
+	case jobs.KindFeedbackPush:
+		return "报警处置反馈推送"
+	case jobs.KindEmploymentSync:
+		return "用工登记同步（整项重跑）"
+	case jobs.KindEmploymentPut:
+		return "用工登记"
+	case alerts.RetryKind:
+		return "预警消息发送"
+	}
+	return kind
+}
+
+// errorClassName is a retry error class in Chinese.
+func errorClassName(class string) string {
+	switch class {
+	case "transient":
+		return "暂时性错误（自动重试）"
+	case "permanent":
+		return "平台拒绝（需人工处理）"
+	case "unknown":
+		return "未知错误"
+	case "quarantined":
+		return "数据不合格已隔离"
+	case "lease":
+		return "处理中断（租约到期）"
+	case "replay":
+		return "人工重试"
+	}
+	return class
+}
+
+// familyName is an alert family in Chinese.
+func familyName(f string) string {
+	switch f {
+	case "certificate":
+		return "持证预警"
+	case "alarm":
+		return "报警预警"
+	case "system":
+		return "系统预警"
+	}
+	return f
+}
+
+// platformName is a platform in Chinese.
+func platformName(p string) string {
+	switch p {
+	case "quanzhou":
+		return "泉州市安全生产标准化智慧管理平台"
+	case "specialops":
+		return "特种作业人员综合管理服务系统"
+	}
+	return p
 }
 
 // triggerName says who started a run.
@@ -154,6 +280,52 @@ func syncStateName(r *enterpriseRow) string {
 		return "双方冲突"
 	}
 	return r.State
+}
+
+// enterpriseStateName names a listing's enterprise state ("" for none).
+func enterpriseStateName(st string) string {
+	switch st {
+	case ledger.StateNotOnPlatform:
+		return "未纳入泉州平台"
+	case ledger.StateDrifted:
+		return "平台上被改动"
+	case ledger.StateAwaitingPush:
+		return "待推送"
+	}
+	return ""
+}
+
+// sourceName and recordKindName say where a quarantined record came from and what it is.
+func sourceName(s ledger.Source) string {
+	switch s {
+	case ledger.SourceWorkbook:
+		return "台账导入"
+	case ledger.SourceQuanzhou:
+		return "泉州平台拉取"
+	case ledger.SourceSpecialOps:
+		return "特种作业系统拉取"
+	case ledger.SourceSyncPush:
+		return "推送被拒"
+	}
+	return string(s)
+}
+
+func recordKindName(k ledger.Kind) string {
+	switch k {
+	case ledger.KindEnterprise:
+		return "企业"
+	case ledger.KindOperator:
+		return "特种作业人员"
+	case ledger.KindCertificate:
+		return "证书"
+	case ledger.KindEmployment:
+		return "用工登记"
+	case ledger.KindAlarm:
+		return "监测报警"
+	case ledger.KindAlarmFeedback:
+		return "报警处置反馈"
+	}
+	return string(k)
 }
 
 // alarm labels.

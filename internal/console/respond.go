@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +19,8 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook"
+	"streetsync/mapping/mask"
 	"streetsync/scheduler/retry"
 )
 
@@ -71,13 +75,13 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.As(err, &busy):
 		return http.StatusConflict, busy.Error()
 	case errors.As(err, &file):
-		return http.StatusBadRequest, logging.MaskIDsInText(file.Error())
+		return http.StatusBadRequest, mask.IDsInText(file.Error())
 	case errors.As(err, &feedback):
-		return http.StatusBadRequest, logging.MaskIDsInText(feedback.Error())
+		return http.StatusBadRequest, mask.IDsInText(feedback.Error())
 	case errors.As(err, &in):
-		return http.StatusBadRequest, logging.MaskIDsInText(in.Reason)
+		return http.StatusBadRequest, mask.IDsInText(in.Reason)
 	case errors.As(err, &ain):
-		return http.StatusBadRequest, logging.MaskIDsInText(ain.Reason)
+		return http.StatusBadRequest, mask.IDsInText(ain.Reason)
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf(msgJSONTooLarge, sizeText(mbe.Limit))
 	case errors.Is(err, alerts.ErrNotFound):
@@ -85,20 +89,25 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 	case errors.Is(err, alerts.ErrNotFiring):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, retry.ErrBusy):
-		return http.StatusConflict, "条目正在处理中，无法丢弃：" + logging.MaskIDsInText(err.Error())
+		return http.StatusConflict, "条目正在处理中，无法丢弃：" + mask.IDsInText(err.Error())
 	case isNotFound(err):
-		return http.StatusNotFound, fmt.Sprintf(msgNotFound, logging.MaskIDsInText(err.Error()))
+		return http.StatusNotFound, fmt.Sprintf(msgNotFound, mask.IDsInText(err.Error()))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return 499, msgUnavailable // the client went away; nobody reads this
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, msgUnavailable
+	case errors.As(err, new(*net.OpError)) || databaseClosed(err):
+		// Redis or the database does not answer: the pages' banner says which (health.go).
+		s.log.Warn("console request met a service that does not answer", zap.String("path", r.URL.Path),
+			zap.String("error", mask.IDsInText(err.Error())))
+		return http.StatusServiceUnavailable, msgServiceDown
 	case errors.As(err, &temporary) && temporary.Temporary():
 		s.log.Warn("console request met a platform outage", zap.String("path", r.URL.Path),
-			zap.String("error", logging.MaskIDsInText(err.Error())))
+			zap.String("error", mask.IDsInText(err.Error())))
 		return http.StatusServiceUnavailable, msgPlatformDown
 	}
 	s.log.Error("console request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path),
-		zap.String("error", logging.MaskIDsInText(err.Error())))
+		zap.String("error", mask.IDsInText(err.Error())))
 	return http.StatusInternalServerError, msgInternal
 }
 
@@ -164,3 +173,65 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 }
 
 var errTrailing = errors.New("trailing data after JSON value")
+
+// operatorOf says who did something through the API: the X-Operator header (percent-encoded
+// UTF-8 allowed), else "API".
+func operatorOf(r *http.Request, given string) string {
+	if v := strings.TrimSpace(given); v != "" {
+		return v
+	}
+	if v := r.Header.Get("X-Operator"); v != "" {
+		if u, err := url.PathUnescape(v); err == nil && strings.TrimSpace(u) != "" {
+			return strings.TrimSpace(u)
+		}
+	}
+	return "API"
+}
+
+func intParam(r *http.Request, name string, def, lo, hi int) int {
+	v, err := strconv.Atoi(r.URL.Query().Get(name))
+	if err != nil {
+		return def
+	}
+	return max(lo, min(hi, v))
+}
+
+func boolParam(r *http.Request, name string) bool {
+	v, _ := strconv.ParseBool(r.URL.Query().Get(name))
+	return v
+}
+
+// listPage is a page of a listing in the API: the items, where the page stands, and whether
+// another follows. Total and Pages count the whole listing.
+type listPage[T any] struct {
+	Items []T  `json:"items"`
+	Page  int  `json:"page"`
+	Size  int  `json:"size"`
+	More  bool `json:"more"`
+	Total int  `json:"total"`
+	Pages int  `json:"pages"`
+}
+
+func pageOf[T any](items []T, page, size, total int) listPage[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return listPage[T]{Items: items, Page: page, Size: size, More: page*size < total, Total: total, Pages: pagesOf(total, size)}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return mask.IDsInText(err.Error())
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+func (s *Server) sendFile(w http.ResponseWriter, name string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", xlsxType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}

@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -137,4 +139,39 @@ func (tr *taskRunner) close() {
 	tr.cancel()
 	tr.mu.Unlock()
 	tr.wg.Wait()
+}
+
+// taskView shows a console task: running (the page refreshes) or finished.
+type taskView struct {
+	Label    string
+	Started  time.Time
+	Finished time.Time
+	Running  bool
+	Error    string
+}
+
+func (s *Server) taskView(r *http.Request, t *task) *taskView {
+	if t == nil {
+		return nil
+	}
+	tv := &taskView{Label: t.label, Started: t.started, Running: !t.finishedYet()}
+	if !tv.Running {
+		tv.Finished = t.finished
+		if t.err != nil {
+			_, tv.Error = s.classify(r, t.err)
+		}
+	}
+	return tv
+}
+
+// waitForm waits briefly for a task a form started and says how it went.
+func (s *Server) waitForm(r *http.Request, t *task) (string, error) {
+	if !t.wait(r.Context(), s.opt.FormWait) {
+		return fmt.Sprintf(flashTaskStarted, t.label), nil
+	}
+	if t.err != nil {
+		_, msg := s.classify(r, t.err)
+		return "", &InputError{Reason: fmt.Sprintf(flashTaskFailed, t.label, msg)}
+	}
+	return fmt.Sprintf(flashTaskDone, t.label), nil
 }

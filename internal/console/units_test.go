@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,8 +16,10 @@ import (
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/reconcile"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
 
@@ -244,14 +245,22 @@ type (
 	stubAlerts struct{}
 )
 
-func (stub) Runs(context.Context, string, int) ([]Run, error)       { return nil, nil }
-func (stub) Reconcile(context.Context, Scope) (*Report, error)      { return &Report{}, nil }
-func (stub) Apply(context.Context, Scope) (*ApplyResult, error)     { return &ApplyResult{}, nil }
-func (stub) WriteXLSX(io.Writer, *Report) error                     { return nil }
-func (stubQueue) Stats(context.Context) (retry.Stats, error)        { return retry.Stats{}, nil }
-func (stubQueue) RetryDead(context.Context, ...string) (int, error) { return 0, nil }
-func (stubQueue) RetryAllDead(context.Context, string) (int, error) { return 0, nil }
-func (stubQueue) Drop(context.Context, ...string) (int, error)      { return 0, nil }
+func (stub) Runs(context.Context, string, int, int) ([]scheduler.Run, int, error) { return nil, 0, nil }
+func (stub) Reconcile(context.Context, Scope) (*reconcile.Report, error) {
+	return &reconcile.Report{}, nil
+}
+func (stub) Apply(context.Context, Scope) (*reconcile.Applied, error) {
+	return &reconcile.Applied{}, nil
+}
+func (stubQueue) Stats(context.Context) (retry.Stats, error)                { return retry.Stats{}, nil }
+func (stubQueue) KindStats(context.Context) (map[string]retry.Stats, error) { return nil, nil }
+func (stubQueue) Get(context.Context, string) (retry.ItemInfo, error) {
+	return retry.ItemInfo{}, retry.ErrNotFound
+}
+func (stubQueue) RetryNow(context.Context, ...string) (int, error)                  { return 0, nil }
+func (stubQueue) RetryAllDead(context.Context, string) (int, error)                 { return 0, nil }
+func (stubQueue) Drop(context.Context, ...string) (int, error)                      { return 0, nil }
+func (stubQueue) List(context.Context, retry.ListOptions) ([]retry.ItemInfo, error) { return nil, nil }
 func (stubAlerts) History(context.Context, string) (*alerts.Record, []alerts.Event, error) {
 	return nil, nil, alerts.ErrNotFound
 }
@@ -262,27 +271,44 @@ func (stubAlerts) Silence(context.Context, alerts.Matcher, time.Time, string, st
 func (stubAlerts) Page(context.Context, alerts.Filter) (*alerts.Page, error) {
 	return &alerts.Page{}, nil
 }
-func (stubAlerts) Counts(context.Context) ([]alerts.Count, error)                   { return nil, nil }
-func (stubQueue) List(context.Context, retry.ListOptions) ([]retry.ItemInfo, error) { return nil, nil }
-func (stub) Alarms(context.Context, ledger.AlarmFilter) iter.Seq2[mapping.Alarm, error] {
-	return func(func(mapping.Alarm, error) bool) {}
+func (stubAlerts) Counts(context.Context) ([]alerts.Count, error)     { return nil, nil }
+func (stubAlerts) Silences(context.Context) ([]alerts.Silence, error) { return nil, nil }
+func (stubAlerts) Covered(context.Context, alerts.Matcher, int) ([]alerts.Record, int, error) {
+	return nil, 0, nil
+}
+func (stubAlerts) Unsilence(context.Context, string) error { return nil }
+func (stub) AlarmPage(context.Context, ledger.AlarmQuery) ([]ledger.AlarmListing, int, error) {
+	return nil, 0, nil
+}
+func (stub) AlarmsPerDay(context.Context, time.Time, time.Time, *time.Location) ([]ledger.AlarmDay, error) {
+	return nil, nil
 }
 func (stub) AlarmByID(context.Context, string) (mapping.Alarm, error) {
 	return mapping.Alarm{}, ledger.ErrNotFound
 }
-func (stub) AlarmFeedback(context.Context, string) ([]ledger.FeedbackRecord, error) { return nil, nil }
 func (stub) RecordAlarmFeedback(context.Context, mapping.AlarmFeedback) (ledger.FeedbackRecord, bool, error) {
 	return ledger.FeedbackRecord{}, true, nil
 }
+func (stub) Ping(context.Context) error { return nil }
 func (stub) Overview(context.Context, mapping.Date) (ledger.Overview, error) {
 	return ledger.Overview{}, nil
 }
-func (stub) Enterprises(context.Context, ledger.EnterpriseFilter) iter.Seq2[ledger.EnterpriseRecord, error] {
-	return func(func(ledger.EnterpriseRecord, error) bool) {}
+func (stub) EnterprisePage(context.Context, ledger.EnterpriseQuery) ([]ledger.EnterpriseRecord, int, error) {
+	return nil, 0, nil
 }
-func (stub) Operators(context.Context, ledger.OperatorFilter) iter.Seq2[ledger.OperatorRecord, error] {
-	return func(func(ledger.OperatorRecord, error) bool) {}
+func (stub) EnterpriseByUSCC(context.Context, string) (ledger.EnterpriseRecord, error) {
+	return ledger.EnterpriseRecord{}, ledger.ErrNotFound
 }
+func (stub) OperatorPage(context.Context, ledger.OperatorQuery) ([]ledger.OperatorListing, int, error) {
+	return nil, 0, nil
+}
+func (stub) UnregisteredPage(context.Context, mapping.Date, int, int) ([]ledger.OperatorListing, int, error) {
+	return nil, 0, nil
+}
+func (stub) QuarantinePage(context.Context, ledger.QuarantineQuery) ([]ledger.QuarantineEntry, int, error) {
+	return nil, 0, nil
+}
+func (stub) Communities(context.Context) ([]string, error)   { return nil, nil }
 func (stub) ConfirmEnterprise(context.Context, string) error { return nil }
 func (stub) Import(context.Context, string, io.Reader, bool) (*ImportResult, error) {
 	return &ImportResult{}, nil

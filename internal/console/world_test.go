@@ -20,9 +20,12 @@ import (
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/rdb"
+	"streetsync/internal/reconcile"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks/dataset"
+	"streetsync/scheduler"
 	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
@@ -32,7 +35,7 @@ import (
 // on a real Redis (testutil.Redis), the real alert checker run over the ledger — with small
 // stand-ins (marked STAND-IN below) for the job runner, the run history, reconciliation and the
 // workbook: they give these tests fixed, known answers (a report holding whole ID numbers, a
-// runner that can be held) on a fixed clock. The browser tests and
+// runner that can be held) on a fixed clock. The console pings the world's Redis and ledger. The browser tests and
 // TestAPIOverTheRealStreetsyncMasksIDNumbers (browser_test.go) run the console over the real
 // packages instead, wired by internal/app.
 
@@ -63,6 +66,10 @@ type world struct {
 type worldOptions struct {
 	enterprises int
 	opts        Options
+	// redis, when set, is the world's own redis-server (tests that stop it); else the shared one.
+	redis *testutil.RedisServer
+	// status, when set, is the jobs' status the console shows (STAND-IN for the scheduler's).
+	status Status
 }
 
 func newWorld(t testing.TB, wo worldOptions) *world {
@@ -100,7 +107,12 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 		w.ids = append(w.ids, op.IDNumber)
 	}
 
-	conn, _ := testutil.Redis(t)
+	var conn *rdb.Conn
+	if wo.redis != nil {
+		conn = wo.redis.Conn(t)
+	} else {
+		conn, _ = testutil.Redis(t)
+	}
 	w.queue, err = retry.New(conn, retry.DefaultPolicy(), retry.WithClock(w.clock))
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +142,7 @@ func newWorld(t testing.TB, wo worldOptions) *world {
 	opts.FormWait = 5 * time.Second
 	w.srv, err = New(Deps{
 		Jobs: w.jobs, History: w.history, Reconciler: w.recon, Queue: w.queue, Alerts: w.alerts,
-		Alarms: store, Ledger: store, Workbook: wb,
+		Alarms: store, Ledger: store, Workbook: wb, Redis: conn, Status: wo.status,
 	}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -259,11 +271,11 @@ func (s alarmSource) UnhandledAlarms(ctx context.Context, before time.Time) ([]a
 	return out, nil
 }
 
-// ---- STAND-IN: run history (real: the scheduler's, through internal/app). ----
+// ---- STAND-IN: run history (real: the scheduler's, kept in the ledger, through internal/app). ----
 
 type fakeHistory struct {
 	mu   sync.Mutex
-	runs []Run // oldest first
+	runs []scheduler.Run // oldest first
 	now  func() time.Time
 }
 
@@ -273,13 +285,13 @@ func newFakeHistory(now func() time.Time) *fakeHistory {
 	for d := 13; d >= 0; d-- {
 		for i, j := range jobs.Names {
 			start := now().Add(-time.Duration(d)*24*time.Hour - 7*time.Hour + time.Duration(i)*30*time.Minute)
-			r := Run{Job: j, Trigger: "schedule", StartedAt: start, FinishedAt: start.Add(time.Duration(20+7*i+d%5*9) * time.Second),
-				Outcome: OutcomeOK, Counts: jobs.Summary{Pulled: 120 + d, Pushed: 3 + d%4, Unchanged: 180}.Counts()}
+			r := scheduler.Run{Job: j, Trigger: scheduler.TriggerSchedule, Start: start, End: start.Add(time.Duration(20+7*i+d%5*9) * time.Second),
+				Outcome: scheduler.OutcomeSuccess, Counts: jobs.Summary{Pulled: 120 + d, Pushed: 3 + d%4, Unchanged: 180}.Counts()}
 			if j == jobs.Certificates && d == 4 {
-				r.Outcome, r.Error = OutcomeFailed, "特种作业系统不可用（503），已转入重试队列"
+				r.Outcome, r.Reason = scheduler.OutcomeFailed, "特种作业系统不可用（503），已转入重试队列"
 			}
 			if j == jobs.Alarms && d == 9 {
-				r.Outcome, r.Counts = OutcomeSkipped, nil
+				r.Outcome, r.Counts = scheduler.OutcomeSkipped, nil
 			}
 			h.runs = append(h.runs, r)
 		}
@@ -287,19 +299,22 @@ func newFakeHistory(now func() time.Time) *fakeHistory {
 	return h
 }
 
-func (h *fakeHistory) Runs(_ context.Context, job string, limit int) ([]Run, error) {
+func (h *fakeHistory) Runs(_ context.Context, job string, offset, limit int) ([]scheduler.Run, int, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []Run
-	for i := len(h.runs) - 1; i >= 0 && len(out) < limit; i-- {
+	var all []scheduler.Run
+	for i := len(h.runs) - 1; i >= 0; i-- {
 		if job == "" || h.runs[i].Job == job {
-			out = append(out, h.runs[i])
+			all = append(all, h.runs[i])
 		}
 	}
-	return out, nil
+	if offset >= len(all) {
+		return nil, len(all), nil
+	}
+	return all[offset:min(len(all), offset+limit)], len(all), nil
 }
 
-func (h *fakeHistory) add(r Run) {
+func (h *fakeHistory) add(r scheduler.Run) {
 	h.mu.Lock()
 	h.runs = append(h.runs, r)
 	h.mu.Unlock()
@@ -336,7 +351,8 @@ func (f *fakeJobs) Run(ctx context.Context, job string, full bool) ([]jobs.Summa
 		s := jobs.Summary{Job: j, Pulled: 10 + i, Pushed: 2, Unchanged: 40, DurationMs: 1200}
 		out = append(out, s)
 		start := f.now()
-		f.history.add(Run{Job: j, Trigger: "manual", StartedAt: start, FinishedAt: start.Add(1200 * time.Millisecond), Outcome: OutcomeOK, Counts: s.Counts()})
+		f.history.add(scheduler.Run{Job: j, Trigger: scheduler.TriggerManual, Start: start, End: start.Add(1200 * time.Millisecond),
+			Outcome: scheduler.OutcomeSuccess, Counts: s.Counts()})
 	}
 	return out, nil
 }
@@ -352,13 +368,13 @@ type fakeReconciler struct {
 	applied bool
 }
 
-func (f *fakeReconciler) Reconcile(ctx context.Context, sc Scope) (*Report, error) {
+func (f *fakeReconciler) Reconcile(ctx context.Context, sc Scope) (*reconcile.Report, error) {
 	f.mu.Lock()
 	applied := f.applied
 	f.mu.Unlock()
-	r := &Report{}
+	r := &reconcile.Report{}
 	if sc.What != ScopeOperators {
-		e := &EnterpriseReport{OnlyInLedger: []EnterpriseRef{}, OnlyOnPlatform: []PlatformEnterprise{}, Different: []Difference{}}
+		e := &reconcile.EnterpriseReport{OnlyInLedger: []reconcile.LedgerOnly{}, OnlyOnPlatform: []reconcile.PlatformOnly{}, Different: []reconcile.Difference{}}
 		platform := map[string]dataset.Enterprise{}
 		for _, p := range f.ds.Platform {
 			platform[p.USCC] = p
@@ -366,13 +382,13 @@ func (f *fakeReconciler) Reconcile(ctx context.Context, sc Scope) (*Report, erro
 		in := func(uscc string) bool { return sc.USCC == "" || sc.USCC == uscc }
 		for _, u := range f.ds.Gaps.OnlyInLedger {
 			if rec, err := f.ledger.EnterpriseByUSCC(ctx, u); err == nil && in(u) && !applied {
-				e.OnlyInLedger = append(e.OnlyInLedger, EnterpriseRef{USCC: u, Name: rec.Name})
+				e.OnlyInLedger = append(e.OnlyInLedger, reconcile.LedgerOnly{USCC: u, Name: rec.Name, Community: rec.Community})
 			}
 		}
 		for _, u := range f.ds.Gaps.OnlyOnPlatform {
 			if in(u) {
 				p := platform[u]
-				e.OnlyOnPlatform = append(e.OnlyOnPlatform, PlatformEnterprise{USCC: u, Name: p.Name, QYID: p.PlatformID})
+				e.OnlyOnPlatform = append(e.OnlyOnPlatform, reconcile.PlatformOnly{USCC: u, Name: p.Name, Qyid: p.PlatformID})
 			}
 		}
 		for _, u := range f.ds.Gaps.Different {
@@ -381,9 +397,12 @@ func (f *fakeReconciler) Reconcile(ctx context.Context, sc Scope) (*Report, erro
 				continue
 			}
 			p := platform[u]
-			d := Difference{USCC: u, Name: rec.Name}
-			for _, fd := range []FieldDiff{{"name", rec.Name, p.Name}, {"legalRep", rec.LegalRep, p.LegalRep},
-				{"principal", rec.Principal, p.Principal}, {"principalPhone", rec.PrincipalPhone, p.Phone}, {"address", rec.Address, p.Address}} {
+			d := reconcile.Difference{USCC: u, Name: rec.Name}
+			for _, fd := range []reconcile.FieldDiff{{Field: "name", Ledger: rec.Name, Platform: p.Name, Owner: "street"},
+				{Field: "legalRep", Ledger: rec.LegalRep, Platform: p.LegalRep, Owner: "street"},
+				{Field: "principal", Ledger: rec.Principal, Platform: p.Principal, Owner: "street"},
+				{Field: "principalPhone", Ledger: rec.PrincipalPhone, Platform: p.Phone, Owner: "street"},
+				{Field: "address", Ledger: rec.Address, Platform: p.Address, Owner: "street"}} {
 				if fd.Ledger != fd.Platform {
 					d.Fields = append(d.Fields, fd)
 				}
@@ -395,50 +414,21 @@ func (f *fakeReconciler) Reconcile(ctx context.Context, sc Scope) (*Report, erro
 		r.Enterprises = e
 	}
 	if sc.What != ScopeEnterprises {
-		o := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, Uncertified: 3}
+		o := &reconcile.OperatorReport{Unregistered: []reconcile.Unregistered{}, UnknownItems: []reconcile.UnknownItem{}, Uncertified: 3}
 		op := f.ds.Roster[0]
 		if !applied {
-			o.Unregistered = append(o.Unregistered, Unregistered{IDNumber: op.IDNumber, CertNo: "T" + op.IDNumber, Enterprise: op.EnterpriseUSCC})
+			o.Unregistered = append(o.Unregistered, reconcile.Unregistered{IDNumber: op.IDNumber, CertNo: "T" + op.IDNumber, Enterprise: op.EnterpriseUSCC})
 		}
 		r.Operators = o
 	}
 	return r, nil
 }
 
-func (f *fakeReconciler) Apply(ctx context.Context, sc Scope) (*ApplyResult, error) {
+func (f *fakeReconciler) Apply(ctx context.Context, sc Scope) (*reconcile.Applied, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applied = true
-	return &ApplyResult{Pushed: len(f.ds.Gaps.Different), Registered: 1}, nil
-}
-
-func (f *fakeReconciler) WriteXLSX(w io.Writer, r *Report) error {
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "企业差异"
-	if err := x.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	row := 1
-	put := func(vals ...any) {
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		_ = x.SetSheetRow(sheet, cell, &vals)
-		row++
-	}
-	put("统一社会信用代码", "企业名称", "字段", "台账", "平台")
-	if r.Enterprises != nil {
-		for _, d := range r.Enterprises.Different {
-			for _, f := range d.Fields {
-				put(d.USCC, d.Name, fieldName(f.Field), f.Ledger, f.Platform)
-			}
-		}
-	}
-	if r.Operators != nil {
-		for _, u := range r.Operators.Unregistered {
-			put("未用工登记", u.IDNumber, u.CertNo, u.Enterprise)
-		}
-	}
-	return x.Write(w)
+	return &reconcile.Applied{Pushed: len(f.ds.Gaps.Different), Registered: 1, NeedsPerson: []reconcile.Attention{}, Failed: []reconcile.Attention{}}, nil
 }
 
 // ---- STAND-IN: workbook (real: internal/workbook through internal/app); loads and writes the

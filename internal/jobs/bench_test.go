@@ -24,13 +24,13 @@ import (
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
 	mockqz "streetsync/mocks/quanzhou"
 	mocktz "streetsync/mocks/specialops"
-	"streetsync/scheduler"
 	"streetsync/scheduler/retry"
 )
 
@@ -130,7 +130,7 @@ func startBenchWorld(b *testing.B, n int, limited bool) *benchWorld {
 		b.Fatal(err)
 	}
 	qz, tz := newClients(b, w.ep, w.clk, log, worldOptions{limited: limited})
-	w.runner, err = jobs.New(jobs.Deps{Store: s, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: scheduler.NewCursors(conn),
+	w.runner, err = jobs.New(jobs.Deps{Store: s, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: rdb.NewCursors(conn),
 		Region: w.ep.Region, Location: mapping.Beijing(), Clock: w.clk, Logger: log, Concurrency: benchConcurrency()})
 	if err != nil {
 		b.Fatal(err)

@@ -27,6 +27,7 @@ type Quanzhou interface {
 	Alarms(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledAlarm, error], *quanzhou.Progress)
 	// Feedback sends the street's handling of an alarm; duplicate: the platform had it already.
 	Feedback(ctx context.Context, f mapping.AlarmFeedback) (duplicate bool, err error)
+	HazardPlatform // hazards.go
 }
 
 // SpecialOps is what the jobs use of the special-operations system's client.
@@ -65,8 +66,9 @@ type Clock interface {
 	Now() time.Time
 }
 
-// Progress shows a long run's advance to a person at a terminal (NewTerminalProgress); the
-// daemon passes none. Advance is called from several goroutines.
+// Progress shows a long run's advance on the CLI's stderr (NewProgress: a line redrawn on a
+// terminal, a line every 10 s in a cron log); the daemon passes none. Advance is called from
+// several goroutines.
 type Progress interface {
 	// Begin starts a phase of a job ("enterprises", "push"); total is the number of records
 	// expected, 0 when unknown.

@@ -34,6 +34,16 @@ const (
 	KindAlarmPull = "alarm.pull"
 	// KindFeedbackPush sends an alarm's pending feedback, oldest first (key: bjid).
 	KindFeedbackPush = "feedback.push"
+	// KindHazardSync re-runs the hazard job (its pull failed, or the platform was down in the
+	// middle of its push).
+	KindHazardSync = "hazard.sync"
+	// KindHazardCreate creates one street hazard on the platform (key: lybh), if it is still
+	// not there.
+	KindHazardCreate = "hazard.create"
+	// KindHazardStatusPush sends a hazard's pending street status changes (key: the hazard's key).
+	KindHazardStatusPush = "hazard.status"
+	// KindInspectionPull reads the inspection listing from its watermark.
+	KindInspectionPull = "inspection.pull"
 	// KindEmploymentSync re-runs the employment job (the system was down in the middle of it).
 	KindEmploymentSync = "employment.sync"
 	// KindEmploymentPut registers, extends or ends one roster entry's registration (key:
@@ -58,6 +68,10 @@ func (r *Runner) Workers() []retry.Worker {
 		{Kind: KindCertificateFeed, Handler: r.handleJob(Certificates, r.feedJobPart), Concurrency: 1},
 		{Kind: KindAlarmPull, Handler: r.handleJob(Alarms, r.alarmPullJobPart), Concurrency: 1},
 		{Kind: KindFeedbackPush, Handler: r.handleFeedbackPush},
+		{Kind: KindHazardSync, Handler: r.handleJob(Hazards, r.hazardJobPart), Concurrency: 1},
+		{Kind: KindHazardCreate, Handler: r.handleHazardCreate},
+		{Kind: KindHazardStatusPush, Handler: r.handleHazardStatusPush},
+		{Kind: KindInspectionPull, Handler: r.handleJob(Inspections, r.inspectionJobPart), Concurrency: 1},
 		{Kind: KindEmploymentSync, Handler: r.handleJob(Employments, r.employmentJobPart), Concurrency: 1},
 		{Kind: KindEmploymentPut, Handler: r.handleEmploymentPut},
 	}

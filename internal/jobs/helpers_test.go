@@ -20,12 +20,11 @@ import (
 	"streetsync/internal/config"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
-	"streetsync/scheduler"
 	"streetsync/scheduler/clock"
 	"streetsync/scheduler/retry"
 )
@@ -81,9 +80,9 @@ type world struct {
 	ep      mocks.Endpoints
 	ds      *dataset.Dataset
 	store   ledger.Store
-	conn    *redisconn.Conn
+	conn    *rdb.Conn
 	queue   *retry.Queue
-	cursors *scheduler.Cursors
+	cursors *rdb.Cursors
 	qz      *quanzhou.Client
 	tz      *specialops.Client
 	log     *zap.Logger
@@ -146,7 +145,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.cursors = scheduler.NewCursors(w.conn)
+	w.cursors = rdb.NewCursors(w.conn)
 
 	w.qz, w.tz = newClients(t, ep, w.clk, log, o)
 	return w
@@ -170,15 +169,14 @@ func newClients(t testing.TB, ep mocks.Endpoints, clk *offsetClock, log *zap.Log
 	if o.pageSize > 0 {
 		qzOpts = append(qzOpts, quanzhou.WithPageSize(o.pageSize))
 	}
-	def := config.Default()
-	qcfg := def.Quanzhou
-	qcfg.BaseURL, qcfg.AppKey, qcfg.AppSecret = ep.QuanzhouBaseURL, ep.AppKey, config.Secret(ep.AppSecret)
+	qcfg := quanzhou.Config{RateLimit: 20, Burst: 20, Timeout: 30 * time.Second} // the configuration's defaults
+	qcfg.BaseURL, qcfg.AppKey, qcfg.AppSecret = ep.QuanzhouBaseURL, ep.AppKey, ep.AppSecret
 	qz, err := quanzhou.New(qcfg, ep.Region, log.Named("quanzhou"), qzOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tcfg := def.SpecialOps
-	tcfg.BaseURL, tcfg.ClientID, tcfg.ClientSecret = ep.SpecialOpsBaseURL, ep.ClientID, config.Secret(ep.ClientSecret)
+	tcfg := specialops.Config{RateLimit: 10, Burst: 5, Timeout: 30 * time.Second}
+	tcfg.BaseURL, tcfg.ClientID, tcfg.ClientSecret = ep.SpecialOpsBaseURL, ep.ClientID, ep.ClientSecret
 	tz, err := specialops.New(tcfg, log.Named("specialops"), tzOpts...)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,18 @@ const (
 	msgNoValidCertificate  = "没有当日有效的对应操作项目证书，未登记用工（见持证预警）"
 	msgQueued              = "暂时失败，已加入重试队列：%s"
 	msgFeedbackInvalid     = "处置反馈不完整："
+
+	msgHazardInvalid           = "隐患记录不完整或有误："
+	msgHazardNotInLedger       = "台账中没有该隐患"
+	msgHazardNotStreets        = "该隐患是企业自查上报的，街道只能记录其整改状态"
+	msgHazardEnterpriseUnknown = "台账中没有该企业：请先在企业台账中登记该企业（streetsync import），再上报隐患"
+	msgHazardUnknownEnterprise = "泉州平台上没有该企业，台账中也没有：请先在企业台账中登记该企业并同步（streetsync sync enterprises），隔离区中的该隐患随后会自动重新推送"
+	msgHazardWaitsEnterprise   = "泉州平台上还没有该企业：已先推送企业，隐患随后由重试队列自动推送"
+	msgHazardConflict          = "泉州平台上已有同一隐患编号、内容不同的隐患：请核对平台上的记录，改正台账或为该隐患换一个隐患编号"
+	msgHazardGone              = "泉州平台上已没有该隐患：请在平台上核实，必要时重新上报"
+	msgHazardNoUpdate          = "泉州平台不支持修改已上报隐患的内容：请在平台上修改，或在台账中改回平台上的内容"
+	msgStatusRefusedBackward   = "泉州平台拒绝了“%s”：平台上该隐患的整改状态已更靠后（状态只能向前）。请在平台上核实，下次同步时台账会取平台的状态"
+	msgStillRefused            = "平台曾拒绝同样的内容，修改台账后才会重新推送（见隔离区）"
 )
 
 // Run outcomes' reasons (Summary.Reason): what happened and what to do next.
@@ -44,6 +56,8 @@ var jobLabels = map[string]string{
 	Enterprises:  "企业信息",
 	Certificates: "特种作业操作证",
 	Alarms:       "监测预警",
+	Hazards:      "隐患",
+	Inspections:  "企业检查记录",
 	Employments:  "用工登记",
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"streetsync/internal/jobs"
+	"streetsync/internal/testutil"
 	"streetsync/mapping"
 	"streetsync/mocks/fault"
 	"streetsync/scheduler/retry"
@@ -144,16 +145,8 @@ func TestWhatWasQueuedAndLostWithRedisIsFoundAgainByTheNextRun(t *testing.T) {
 // or an operator's FLUSHDB would.
 func deleteKeys(t *testing.T, w *world) {
 	t.Helper()
-	ctx := context.Background()
-	keys, err := w.conn.Client.Keys(ctx, w.conn.Prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) == 0 {
+	if testutil.DeleteKeys(t, w.conn) == 0 {
 		t.Fatal("no key to lose")
-	}
-	if err := w.conn.Client.Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,13 +1,9 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"streetsync/connectors/httpx"
 	"streetsync/connectors/quanzhou"
@@ -215,36 +211,6 @@ func TestFanOutStopsProductionButFinishesWhatWasSent(t *testing.T) {
 		})
 	if !errors.Is(err, boom) {
 		t.Errorf("got %v, want the consumer's error", err)
-	}
-}
-
-func TestProgressLine(t *testing.T) {
-	now := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	p := newLineProgress(&buf, func() time.Time { return now })
-	p.Begin(Employments, phaseRegister, 45000)
-	now = now.Add(10 * time.Second)
-	p.Advance(123, 12300)
-	line := buf.String()[strings.LastIndex(buf.String(), "\r"):]
-	for _, want := range []string{"用工登记 · 登记", "12 300/45 000 条", "123 页", "1 230 条/秒", "剩余约 27 秒"} {
-		if !strings.Contains(line, want) {
-			t.Errorf("line %q lacks %q", line, want)
-		}
-	}
-	p.End()
-	if !strings.HasSuffix(buf.String(), "\n") || !strings.Contains(buf.String(), "用时 10 秒") {
-		t.Errorf("end of phase %q: want the elapsed time and a new line", buf.String())
-	}
-}
-
-func TestTerminalProgressIsSilentOffATerminal(t *testing.T) {
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, ok := NewTerminalProgress(f).(nopProgress); !ok {
-		t.Error("a file is not a terminal: want no progress drawn")
 	}
 }
 

@@ -30,10 +30,13 @@ type Deps struct {
 	Clock    Clock       // default: the wall clock
 	Logger   *zap.Logger // default: none
 	Observer Observer    // default: none (the daemon passes *metrics.Metrics)
-	Progress Progress    // default: none (the CLI passes NewTerminalProgress(os.Stderr))
+	Progress Progress    // default: none (the CLI passes NewProgress on its stderr)
 	// Concurrency is how many platform calls a job keeps in flight (default 4). The clients'
 	// rate limiters pace them; more than one hides each call's latency.
 	Concurrency int
+	// Clauses are the judgement clauses of major hazards (hazards.clauses); nil: the built-in
+	// list.
+	Clauses *mapping.Clauses
 	// AnswerMaxAge is how old a certificate answer may get before the holder is asked again
 	// (default 30 days); between answers the change feed keeps certificates current.
 	AnswerMaxAge time.Duration
@@ -55,6 +58,7 @@ type Runner struct {
 	progress     Progress
 	concurrency  int
 	answerMaxAge time.Duration
+	clauses      *mapping.Clauses
 
 	locks map[string]*sync.Mutex
 }
@@ -89,7 +93,7 @@ func New(d Deps) (*Runner, error) {
 	r := &Runner{
 		store: d.Store, qz: d.Quanzhou, tz: d.SpecialOps, queue: d.Queue, cursors: d.Cursors,
 		region: d.Region, loc: d.Location, clock: d.Clock, log: d.Logger, obs: d.Observer, progress: d.Progress,
-		concurrency: d.Concurrency, answerMaxAge: d.AnswerMaxAge,
+		concurrency: d.Concurrency, answerMaxAge: d.AnswerMaxAge, clauses: d.Clauses,
 		locks: map[string]*sync.Mutex{},
 	}
 	if r.loc == nil {
@@ -181,6 +185,10 @@ func (r *Runner) runJob(ctx context.Context, name string, full bool, fc fence) (
 		err = r.syncCertificates(ctx, t, full, fc)
 	case Alarms:
 		err = r.syncAlarms(ctx, t, full, fc)
+	case Hazards:
+		err = r.syncHazards(ctx, t, full, fc)
+	case Inspections:
+		err = r.syncInspections(ctx, t, full, fc)
 	case Employments:
 		err = r.syncEmployments(ctx, t, full, fc)
 	}

@@ -1,12 +1,14 @@
-// Package jobs holds streetsync's sync jobs — enterprises, certificates, alarms, employments —
-// which move records between the street's ledger and the two platforms: incremental by
+// Package jobs holds streetsync's sync jobs — enterprises, certificates, alarms, hazards,
+// inspections, employments — which move records between the street's ledger and the two platforms: incremental by
 // watermark and content hash, idempotent end to end, never losing a record (transient failures
 // go to the retry queue, rejected data to quarantine).
 //
 // Who calls what: the CLI's `sync JOB [--full]` and the daemon's schedules call Runner.Run; the
 // daemon and `queue drain` work the retry queue with Runner.Workers; `reconcile --apply` fixes
 // through Runner.PushEnterprises, Runner.PullPlatformFields and Runner.RegisterEmployments (the
-// sync's own code paths); `alarms feedback` calls Runner.RecordFeedback.
+// sync's own code paths, Runner.PushHazards for hazards); `alarms feedback` calls
+// Runner.RecordFeedback; `hazards report` and `hazards status` call Runner.ReportHazard and
+// Runner.RecordHazardStatus (hazards.go).
 //
 // What it owns: the decisions — the three-way comparison per enterprise (push, drift, conflict),
 // which certificate decides a registration, when a registration may be sent — and the order in
@@ -21,26 +23,30 @@
 // failed — from what the tally saw of every platform call and record, with a Chinese reason
 // (Summary.Outcome and Reason; outcome.go).
 //
-// Files: runner.go (Deps, New, Run), enterprises.go, certificates.go, alarms.go, employments.go
+// Files: runner.go (Deps, New, Run), enterprises.go, certificates.go, alarms.go, hazards.go,
+// employments.go
 // (one job each, with its retry handlers and the pieces reconcile reuses), handlers.go (job
 // kinds, Workers), cursors.go, quarantine.go, tally.go (counts, failure verdicts, the breaker,
-// the fan-out of platform calls), outcome.go (the run's outcome), progress.go (the terminal
-// progress line), messages.go (every Chinese string).
+// the fan-out of platform calls), outcome.go (the run's outcome), progress.go (the progress
+// of a long command: a line redrawn on a terminal, a line every 10 s in a log), messages.go (every Chinese string).
 package jobs
 
 // Job names, in the order `sync all` and the daemon's catch-up run them: enterprises first
 // (employments need the enterprises' names), certificates before employments (only valid
-// certificates are registered), and the alert check after all of them (internal/app). A new job
+// certificates are registered), hazards after enterprises (a hazard's create needs its enterprise
+// on the platform), and the alert check after all of them (internal/app). A new job
 // slots in by its place in Names.
 const (
 	Enterprises  = "enterprises"
 	Certificates = "certificates"
 	Alarms       = "alarms"
+	Hazards      = "hazards"     // after enterprises: a hazard's create needs its enterprise on the platform
+	Inspections  = "inspections" // pull only
 	Employments  = "employments"
 )
 
 // Names lists the sync jobs in run order.
-var Names = []string{Enterprises, Certificates, Alarms, Employments}
+var Names = []string{Enterprises, Certificates, Alarms, Hazards, Inspections, Employments}
 
 // Summary is one job run's outcome, exactly the operator contract's `sync --format json`.
 type Summary struct {

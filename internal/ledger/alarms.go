@@ -45,12 +45,13 @@ const alarmCols = `a.id, a.platform_id, a.uscc, a.enterprise_name, a.point_code,
     a.value, a.threshold, a.type, a.level, a.raised_at, a.recovered_at, a.handling_status, a.handling_note,
     a.handler, a.handled_at, a.source_updated_at`
 
-func scanAlarm(sc scanner) (mapping.Alarm, error) {
+// scanAlarm reads alarmCols, then extra columns into extra.
+func scanAlarm(sc scanner, extra ...any) (mapping.Alarm, error) {
 	var a mapping.Alarm
 	var level, raised, recovered, handled, updated int64
-	if err := sc.Scan(&a.ID, &a.PlatformID, &a.USCC, &a.EnterpriseName, &a.PointCode, &a.PointName, &a.Quantity,
+	if err := sc.Scan(append([]any{&a.ID, &a.PlatformID, &a.USCC, &a.EnterpriseName, &a.PointCode, &a.PointName, &a.Quantity,
 		&a.Unit, &a.Value, &a.Threshold, &a.Type, &level, &raised, &recovered, &a.HandlingStatus, &a.HandlingNote,
-		&a.Handler, &handled, &updated); err != nil {
+		&a.Handler, &handled, &updated}, extra...)...); err != nil {
 		return a, err
 	}
 	a.Level = int(level)
@@ -71,6 +72,21 @@ func (s *sqlStore) AlarmByID(ctx context.Context, id string) (mapping.Alarm, err
 }
 
 func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) iter.Seq2[mapping.Alarm, error] {
+	where, args := alarmWhere(f)
+	order := " ORDER BY a.raised_at, a.id"
+	if f.NewestFirst {
+		order = " ORDER BY a.raised_at DESC, a.id DESC"
+	}
+	if f.Limit > 0 {
+		order += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return stream(ctx, s, `SELECT `+alarmCols+` FROM alarms a`+whereClause(where)+order, args,
+		func(rows *sql.Rows) (mapping.Alarm, error) { return scanAlarm(rows) })
+}
+
+// alarmWhere is the selection of f's fields but the order and the limit, for table alias a.
+func alarmWhere(f AlarmFilter) ([]string, []any) {
 	var where []string
 	var args []any
 	if !f.From.IsZero() {
@@ -91,16 +107,7 @@ func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) iter.Seq2[mapping.
 	if f.Unhandled {
 		where = append(where, "a.handling_status <> '2'")
 	}
-	order := " ORDER BY a.raised_at, a.id"
-	if f.NewestFirst {
-		order = " ORDER BY a.raised_at DESC, a.id DESC"
-	}
-	if f.Limit > 0 {
-		order += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
-	return stream(ctx, s, `SELECT `+alarmCols+` FROM alarms a`+whereClause(where)+order, args,
-		func(rows *sql.Rows) (mapping.Alarm, error) { return scanAlarm(rows) })
+	return where, args
 }
 
 const feedbackCols = `id, alarm_id, status, note, handler, handled_at, push_state, push_message, recorded_at, pushed_at`

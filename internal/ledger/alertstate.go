@@ -219,6 +219,7 @@ type SilenceRow struct {
 	Community string
 	Rule      string
 	IDHash    string
+	Severity  string // critical or warning; "" every severity
 	Until     time.Time
 	Reason    string
 	By        string
@@ -765,9 +766,10 @@ func deliveriesOf(ctx context.Context, s *sqlStore, q querier, keys []string) (m
 }
 
 func (t *alertTx) PutSilence(ctx context.Context, sl SilenceRow) error {
-	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_silences (id, alert_key, community, rule, id_hash, until_at,
-    reason, created_by, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		sl.ID, sl.Key, sl.Community, sl.Rule, sl.IDHash, millis(sl.Until), sl.Reason, sl.By, millis(sl.CreatedAt), millis(sl.EndedAt))
+	_, err := t.tx.ExecContext(ctx, t.s.q(`INSERT INTO alert_silences (id, alert_key, community, rule, id_hash, severity,
+    until_at, reason, created_by, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		sl.ID, sl.Key, sl.Community, sl.Rule, sl.IDHash, sl.Severity, millis(sl.Until), sl.Reason, sl.By, millis(sl.CreatedAt),
+		millis(sl.EndedAt))
 	if err != nil {
 		return fmt.Errorf("ledger write silence: %w", err)
 	}
@@ -830,7 +832,8 @@ func (s *sqlStore) AlertByKey(ctx context.Context, key string) (AlertRow, error)
 // silencedCond is true for an alert a that a silence in force at ? matches.
 const silencedCond = `EXISTS (SELECT 1 FROM alert_silences s WHERE s.until_at > ? AND s.ended_at = 0
     AND (s.alert_key = '' OR s.alert_key = a.alert_key) AND (s.community = '' OR s.community = a.community)
-    AND (s.rule = '' OR s.rule = a.rule) AND (s.id_hash = '' OR s.id_hash = a.id_hash))`
+    AND (s.rule = '' OR s.rule = a.rule) AND (s.id_hash = '' OR s.id_hash = a.id_hash)
+    AND (s.severity = '' OR s.severity = a.severity))`
 
 func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	var where []string
@@ -869,6 +872,10 @@ func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 	return where, args, nil
 }
 
+// sortFewAlerts is how many alerts a listing may hold to be read by its filter's index and sorted,
+// rather than walked in the listing index's order.
+const sortFewAlerts = 2000
+
 func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int, error) {
 	where, args, err := alertQueryWhere(q)
 	if err != nil {
@@ -878,8 +885,17 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
 	}
-	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) +
-		` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if q.Limit > 0 && total <= max(q.Offset, 0) {
+		return nil, total, nil // nothing on the page: no need to look
+	}
+	order := ` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
+	if total <= sortFewAlerts || q.IDHash != "" || q.Enterprise != "" {
+		// Few alerts (a person's, an enterprise's, a rare family's): read them by their own
+		// index and sort them. Ordered by the bare column, SQLite (without statistics) walks
+		// the listing index instead — every firing alert of a city — to save that sort.
+		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
+	}
+	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) + order
 	if q.Limit > 0 {
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, max(q.Offset, 0))
@@ -978,12 +994,13 @@ func (s *sqlStore) OpenAlertCommunities(ctx context.Context) ([]string, error) {
 
 func (s *sqlStore) Silences(ctx context.Context, now time.Time) ([]SilenceRow, error) {
 	var out []SilenceRow
-	for sl, err := range stream(ctx, s, `SELECT id, alert_key, community, rule, id_hash, until_at, reason, created_by,
-    created_at, ended_at FROM alert_silences WHERE ended_at = 0 AND until_at > ? ORDER BY until_at, id`, []any{millis(now)},
+	for sl, err := range stream(ctx, s, `SELECT id, alert_key, community, rule, id_hash, severity, until_at, reason,
+    created_by, created_at, ended_at FROM alert_silences WHERE ended_at = 0 AND until_at > ? ORDER BY until_at, id`, []any{millis(now)},
 		func(rows *sql.Rows) (SilenceRow, error) {
 			var sl SilenceRow
 			var until, created, ended int64
-			err := rows.Scan(&sl.ID, &sl.Key, &sl.Community, &sl.Rule, &sl.IDHash, &until, &sl.Reason, &sl.By, &created, &ended)
+			err := rows.Scan(&sl.ID, &sl.Key, &sl.Community, &sl.Rule, &sl.IDHash, &sl.Severity, &until, &sl.Reason, &sl.By,
+				&created, &ended)
 			sl.Until, sl.CreatedAt, sl.EndedAt = fromMillis(until), fromMillis(created), fromMillis(ended)
 			return sl, err
 		}) {

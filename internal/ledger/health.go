@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // PlatformCalls is one process's observations of a platform's calls since its last report: the
@@ -104,7 +104,7 @@ ON CONFLICT (platform) DO NOTHING`), b.Platform, now); err != nil {
 			// A success in the batch ends the stored run of failures; the batch's own failures
 			// after it start the next. Without one, the batch's failures lengthen the run.
 			var err error
-			lastErr := logging.MaskIDsInText(b.LastError)
+			lastErr := mask.IDsInText(b.LastError)
 			if !b.LastSuccess.IsZero() {
 				_, err = tx.ExecContext(ctx, s.q(`UPDATE platform_health SET
     last_success_at = CASE WHEN last_success_at > ? THEN last_success_at ELSE ? END,

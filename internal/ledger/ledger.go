@@ -1,6 +1,7 @@
 // Package ledger is the street's own record: enterprises, the special-operator roster, the stored
 // copies of certificates and alarms, the street's alarm feedback, the employment registrations as
-// pushed, the quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
+// pushed, the hazard ledger with its status history, inspections and drills (hazards.go), the
+// quarantine of rejected inputs, and the alert engine's state (alertstate.go). It is
 // the one store that sync, reconcile, alerts, the workbook and the console share. It also keeps
 // what the daemon must not lose with Redis: the jobs' run history and last successful runs, the
 // platforms' health, and the marker by which the daemons notice that Redis lost its data
@@ -156,6 +157,8 @@ type Store interface {
 	DaemonState   // runs.go: run history, platform health, the Redis marker
 	AlertState    // the alert engine's state (alertstate.go)
 	SheetImporter // bulk.go: a workbook sheet in one transaction
+	HazardStore   // hazards.go: hazards with their status history, inspections, drills
+	Listings      // listings.go: the console's paged lists and to-do counts
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
@@ -435,6 +438,10 @@ const (
 	KindEmployment    Kind = "employment"
 	KindAlarm         Kind = "alarm"
 	KindAlarmFeedback Kind = "alarmFeedback"
+	KindHazard        Kind = "hazard"
+	KindHazardStatus  Kind = "hazardStatus"
+	KindInspection    Kind = "inspection"
+	KindDrill         Kind = "drill"
 )
 
 // QuarantineEntry is one rejected input.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"iter"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 func (s *sqlStore) AddToQuarantine(ctx context.Context, entries []QuarantineEntry) error {
@@ -31,8 +31,8 @@ ON CONFLICT (source, kind, record_key) WHERE resolved_at = 0 DO UPDATE SET
 			// The caller's mark, or a valid ID number anywhere in the payload, the reasons or the
 			// key, marks the entry.
 			reasons := encodeProblems(e.Reasons)
-			hasID := e.HasIDNumber || logging.MaskIDsInText(e.Raw) != e.Raw || logging.MaskIDsInText(reasons) != reasons ||
-				logging.MaskIDsInText(e.Key) != e.Key
+			hasID := e.HasIDNumber || mask.IDsInText(e.Raw) != e.Raw || mask.IDsInText(reasons) != reasons ||
+				mask.IDsInText(e.Key) != e.Key
 			if _, err := stmt.ExecContext(ctx, string(e.Source), string(e.Kind), e.Key, reasons, e.Raw, flag(hasID), now, now); err != nil {
 				return fmt.Errorf("ledger quarantine: %w", err)
 			}
@@ -62,20 +62,7 @@ func scanQuarantine(sc scanner) (QuarantineEntry, error) {
 }
 
 func (s *sqlStore) QuarantineEntries(ctx context.Context, f QuarantineFilter) iter.Seq2[QuarantineEntry, error] {
-	var where []string
-	var args []any
-	if !f.IncludeResolved {
-		where = append(where, "resolved_at = 0")
-	}
-	if f.Source != "" {
-		where, args = append(where, "source = ?"), append(args, string(f.Source))
-	}
-	if f.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, string(f.Kind))
-	}
-	if f.Key != "" {
-		where, args = append(where, "record_key = ?"), append(args, f.Key)
-	}
+	where, args := quarantineWhere(f)
 	q := `SELECT ` + quarantineCols + ` FROM quarantine` + whereClause(where) + ` ORDER BY id DESC`
 	if f.Limit > 0 {
 		q += " LIMIT ?"
@@ -127,4 +114,23 @@ WHERE source = ? AND kind = ? AND record_key = ? AND resolved_at = 0`))
 		return nil
 	})
 	return int(n), err
+}
+
+// quarantineWhere is the selection of f's fields but the limit.
+func quarantineWhere(f QuarantineFilter) ([]string, []any) {
+	var where []string
+	var args []any
+	if !f.IncludeResolved {
+		where = append(where, "resolved_at = 0")
+	}
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, string(f.Source))
+	}
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, string(f.Kind))
+	}
+	if f.Key != "" {
+		where, args = append(where, "record_key = ?"), append(args, f.Key)
+	}
+	return where, args
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // DaemonState is what the scheduler and the daemon keep in the ledger rather than in Redis, so
@@ -90,7 +90,7 @@ func (s *sqlStore) RecordJobRun(ctx context.Context, run JobRun, keep int) (int6
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO job_runs (job, trigger_kind, slot_at, started_at, finished_at,
     outcome, reason, error, counts, instance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			run.Job, run.Trigger, millis(run.Slot), millis(run.Start), millis(run.End), run.Outcome,
-			logging.MaskIDsInText(run.Reason), logging.MaskIDsInText(run.Error), counts, run.Instance).Scan(&id)
+			mask.IDsInText(run.Reason), mask.IDsInText(run.Error), counts, run.Instance).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("ledger job run: %w", err)
 		}

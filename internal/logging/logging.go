@@ -1,6 +1,7 @@
 // Package logging builds streetsync's zap loggers and owns the two privacy guarantees of its
 // output: configured secrets never appear in a log line, whatever field or message carries them,
-// and resident ID numbers are masked (first 6 and last 4 kept) everywhere outside the ledger.
+// and resident ID numbers are masked (first 6 and last 4 kept) everywhere outside the ledger —
+// with mapping/mask, the pure mask every layer shares.
 //
 // Redaction works on the encoded line, not on fields, so that a secret hidden in an error string,
 // a URL, a nested object or the message itself is caught all the same.
@@ -11,6 +12,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"streetsync/mapping/mask"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/buffer"
@@ -136,7 +139,7 @@ func (e *redactingEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field
 		return nil, err
 	}
 	line := buf.String()
-	clean := MaskIDsInText(line)
+	clean := mask.IDsInText(line)
 	if e.r != nil {
 		clean = e.r.Replace(clean)
 	}

@@ -6,23 +6,27 @@ import (
 	"fmt"
 	"sort"
 
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Applied is what Apply did and what it left for a person.
 type Applied struct {
-	Pulled      int         `json:"pulled"`     // enterprises whose platform-owned fields were taken from the platform
-	Pushed      int         `json:"pushed"`     // enterprises whose street-owned fields were pushed
-	Registered  int         `json:"registered"` // employment registrations made
-	NeedsPerson []Attention `json:"needsPerson"`
-	Failed      []Attention `json:"failed"`
-	After       *Report     `json:"-"`
+	Pulled     int `json:"pulled"`     // enterprises whose platform-owned fields were taken from the platform
+	Pushed     int `json:"pushed"`     // enterprises whose street-owned fields were pushed
+	Registered int `json:"registered"` // employment registrations made
+	// HazardsPulled and HazardsPushed count the hazards whose platform side was taken into the
+	// ledger, and those the platform accepted from the street (a create or a status change).
+	HazardsPulled int         `json:"hazardsPulled"`
+	HazardsPushed int         `json:"hazardsPushed"`
+	NeedsPerson   []Attention `json:"needsPerson"`
+	Failed        []Attention `json:"failed"`
+	After         *Report     `json:"-"`
 }
 
 // Attention is one thing Apply could not settle, in Chinese for the operator.
 type Attention struct {
-	Kind   string `json:"kind"` // enterprise | operator
+	Kind   string `json:"kind"` // enterprise | operator | hazard
 	Key    string `json:"key"`  // USCC, or a masked roster key
 	Reason string `json:"reason"`
 }
@@ -104,7 +108,7 @@ func (r *Reconciler) Apply(ctx context.Context, snap *Snapshot, fix Fixer) (*App
 			}
 			out.Registered = n
 			for _, k := range sortedKeys(failed) {
-				out.Failed = append(out.Failed, Attention{Kind: "operator", Key: logging.MaskIDsInText(k), Reason: failed[k]})
+				out.Failed = append(out.Failed, Attention{Kind: "operator", Key: mask.IDsInText(k), Reason: failed[k]})
 			}
 		}
 		if or.Uncertified > 0 {
@@ -114,6 +118,11 @@ func (r *Reconciler) Apply(ctx context.Context, snap *Snapshot, fix Fixer) (*App
 		if len(or.UnknownItems) > 0 {
 			out.NeedsPerson = append(out.NeedsPerson, Attention{Kind: "operator", Key: "",
 				Reason: fmt.Sprintf("%d 张证书的操作项目代码不在目录中：请在配置 catalog.items 中补充", len(or.UnknownItems))})
+		}
+	}
+	if hr := rep.Hazards; hr != nil && snap.hazards != nil {
+		if err := r.applyHazards(ctx, hr, snap.hazards, fix, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

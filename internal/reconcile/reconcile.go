@@ -19,8 +19,8 @@ import (
 	"streetsync/connectors/quanzhou"
 	"streetsync/internal/alerts/rules"
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Scope says what to reconcile (the command's argument).
@@ -37,10 +37,10 @@ func ParseScope(s string) (Scope, error) {
 	switch Scope(s) {
 	case "", ScopeAll:
 		return ScopeAll, nil
-	case ScopeEnterprises, ScopeOperators:
+	case ScopeEnterprises, ScopeOperators, ScopeHazards:
 		return Scope(s), nil
 	}
-	return "", fmt.Errorf("unknown reconcile scope %q: want enterprises, operators or all", s)
+	return "", fmt.Errorf("unknown reconcile scope %q: want enterprises, operators, hazards or all", s)
 }
 
 func (s Scope) enterprises() bool { return s == ScopeAll || s == ScopeEnterprises }
@@ -60,6 +60,8 @@ type Store interface {
 	RegistrationsDue(ctx context.Context, day mapping.Date) iter.Seq2[ledger.RegistrationDue, error]
 	Certificates(ctx context.Context) iter.Seq2[mapping.Certificate, error]
 	RecordPlatformEnterprises(ctx context.Context, batch []mapping.Enterprise, seenAt time.Time) ([]ledger.Comparison, error)
+	// AlertStates says since when the uncertified people's alerts fire (the alert check's state).
+	AlertStates(ctx context.Context, keys []string) (map[string]ledger.AlertRow, error)
 	SetPlatformFields(ctx context.Context, batch []mapping.Enterprise) ([]ledger.Outcome, error)
 }
 
@@ -73,6 +75,17 @@ type Fixer interface {
 	RegisterEmployments(ctx context.Context, keys []mapping.OperatorKey) (registered int, failed map[string]string, err error)
 }
 
+// Progress shows a long comparison's advance to the person who started it (the CLI's progress on
+// stderr); the jobs' Progress has the same shape.
+type Progress interface {
+	// Begin starts a phase; total is the records expected, 0 when unknown.
+	Begin(job, phase string, total int)
+	// Advance counts pages (requests) and records done since the last call.
+	Advance(pages, records int)
+	// End closes the phase.
+	End()
+}
+
 // Reconciler compares and fixes.
 type Reconciler struct {
 	store    Store
@@ -81,23 +94,60 @@ type Reconciler struct {
 	rules    rules.Config
 	loc      *time.Location
 	now      func() time.Time
+	clauses  *mapping.Clauses // hazards.clauses (nil: the built-in list)
+	progress Progress
 }
 
+// Option adjusts New.
+type Option func(*Reconciler)
+
+// WithProgress shows the comparison's phases as it reads them (nil: nothing shown).
+func WithProgress(p Progress) Option {
+	return func(r *Reconciler) {
+		if p != nil {
+			r.progress = p
+		}
+	}
+}
+
+// UseClauses sets the judgement clauses hazards are read with (hazards.clauses).
+func (r *Reconciler) UseClauses(cl *mapping.Clauses) { r.clauses = cl }
+
 // New builds a reconciler; loc is schedule.timezone (who is on duty, which certificates are valid).
-func New(store Store, platform Platform, catalog *mapping.Catalog, rules rules.Config, loc *time.Location, now func() time.Time) (*Reconciler, error) {
+func New(store Store, platform Platform, catalog *mapping.Catalog, rules rules.Config, loc *time.Location, now func() time.Time, opts ...Option) (*Reconciler, error) {
 	if store == nil || platform == nil || catalog == nil || loc == nil {
 		return nil, errors.New("reconcile: store, platform, catalog and location are required")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Reconciler{store: store, platform: platform, catalog: catalog, rules: rules, loc: loc, now: now}, nil
+	r := &Reconciler{store: store, platform: platform, catalog: catalog, rules: rules, loc: loc, now: now, progress: nopProgress{}}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
+
+type nopProgress struct{}
+
+func (nopProgress) Begin(string, string, int) {}
+func (nopProgress) Advance(int, int)          {}
+func (nopProgress) End()                      {}
+
+// The reconciliation's name and phases on the progress line.
+const (
+	progressLabel     = "对账"
+	phasePlatform     = "读取平台企业"
+	phaseLedger       = "比对台账企业"
+	phaseRoster       = "核对花名册"
+	phaseCertificates = "核对证书操作项目"
+)
 
 // Report is the operator contract's `reconcile --format json`.
 type Report struct {
 	Enterprises *EnterpriseReport `json:"enterprises,omitempty"`
 	Operators   *OperatorReport   `json:"operators,omitempty"`
+	Hazards     *HazardReport     `json:"hazards,omitempty"`
 	// Quarantined lists platform records that failed validation and could not be compared.
 	Quarantined []Rejected `json:"platformRejected,omitempty"`
 }
@@ -147,6 +197,9 @@ type OperatorReport struct {
 	Unregistered []Unregistered `json:"unregistered"`
 	Uncertified  int            `json:"uncertified"`
 	UnknownItems []UnknownItem  `json:"unknownItems"`
+	// UncertifiedPeople are the Uncertified entries by name: who works without a valid
+	// certificate, where, by which rule, since when.
+	UncertifiedPeople []Uncertified `json:"uncertifiedPeople"`
 
 	keys []mapping.OperatorKey // the unregistered entries' keys, for Apply
 }
@@ -161,6 +214,22 @@ type Unregistered struct {
 	Enterprise     string `json:"enterprise"` // USCC
 	EnterpriseName string `json:"enterpriseName,omitempty"`
 	ItemCode       string `json:"itemCode"`
+}
+
+// Uncertified is an on-duty roster entry with a critical certificate alert. The ID number is
+// masked. Since is when its alert started firing, as the alert check recorded it (nil before
+// any check has judged it).
+type Uncertified struct {
+	Name           string     `json:"name"`
+	IDNumber       string     `json:"idNumber"`
+	Enterprise     string     `json:"enterprise"` // USCC
+	EnterpriseName string     `json:"enterpriseName,omitempty"`
+	ItemCode       string     `json:"itemCode"`
+	Rule           string     `json:"rule"`
+	RuleName       string     `json:"ruleName"`
+	Since          *time.Time `json:"since,omitempty"`
+
+	key string // the alert's key, to read its since
 }
 
 // UnknownItem is a certificate whose item code no catalog knows (kept as sent).
@@ -184,7 +253,7 @@ func (r *Report) Empty() bool {
 	if o := r.Operators; o != nil && (len(o.Unregistered) > 0 || o.Uncertified > 0 || len(o.UnknownItems) > 0) {
 		return false
 	}
-	return true
+	return r.Hazards.empty()
 }
 
 // Run compares everything in scope. The platform's fresh records are kept for Apply.
@@ -211,6 +280,13 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 		}
 		rep.Operators = or
 	}
+	if scope.hazards() {
+		hr, hs, err := r.CompareHazards(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Hazards, snap.hazards = hr, hs
+	}
 	snap.report = rep
 	return rep, snap, nil
 }
@@ -218,18 +294,27 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 // Snapshot is what a Run saw, for Apply.
 type Snapshot struct {
 	platform map[string]*mapping.Enterprise
+	hazards  *hazardSnapshot
 	report   *Report
 }
 
 // fetch reads every enterprise the platform holds for the region, normalized.
 func (r *Reconciler) fetch(ctx context.Context) (map[string]*mapping.Enterprise, []Rejected, error) {
-	seq, _ := r.platform.Enterprises(ctx, time.Time{})
+	seq, prog := r.platform.Enterprises(ctx, time.Time{})
 	out := make(map[string]*mapping.Enterprise, 1024)
 	var rejected []Rejected
+	r.progress.Begin(progressLabel, phasePlatform, 0)
+	defer r.progress.End()
+	requests := 0
 	for p, err := range seq {
 		if err != nil {
 			return nil, nil, fmt.Errorf("reconcile: read enterprises from the platform: %w", err)
 		}
+		pages := 0
+		if prog != nil {
+			pages, requests = prog.Requests-requests, prog.Requests
+		}
+		r.progress.Advance(pages, 1)
 		if p.Problems.HasErrors() && p.Enterprise.USCC == "" {
 			rejected = append(rejected, Rejected{USCC: p.Wire.Tyshxydm, Reason: p.Problems.Errors().Error()})
 			continue
@@ -244,10 +329,13 @@ func (r *Reconciler) fetch(ctx context.Context) (map[string]*mapping.Enterprise,
 func (r *Reconciler) CompareEnterprises(ctx context.Context, platform map[string]*mapping.Enterprise) (*EnterpriseReport, error) {
 	rep := &EnterpriseReport{OnlyInLedger: []LedgerOnly{}, OnlyOnPlatform: []PlatformOnly{}, Different: []Difference{}}
 	seen := make(map[string]struct{}, len(platform))
+	r.progress.Begin(progressLabel, phaseLedger, 0)
+	defer r.progress.End()
 	for rec, err := range r.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: read the ledger: %w", err)
 		}
+		r.progress.Advance(0, 1)
 		p, ok := platform[rec.USCC]
 		if !ok {
 			if !rec.PendingReview {
@@ -293,7 +381,7 @@ func Diff(ledgerSide, platformSide *mapping.Enterprise) []FieldDiff {
 // those with a critical certificate alert, and lists certificates with unknown item codes.
 func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, error) {
 	day := mapping.DateOf(r.now().In(r.loc))
-	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}}
+	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, UncertifiedPeople: []Uncertified{}}
 
 	// Registrations due are few once sync runs; collect them first, then one roster pass.
 	due := map[mapping.OperatorKey]struct{}{}
@@ -306,10 +394,23 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		}
 	}
 	names := map[string]string{}
+	enterpriseName := func(uscc string) string {
+		name, ok := names[uscc]
+		if !ok {
+			if e, err := r.store.EnterpriseByUSCC(ctx, uscc); err == nil {
+				name = e.Name
+			}
+			names[uscc] = name
+		}
+		return name
+	}
+	r.progress.Begin(progressLabel, phaseRoster, 0)
+	defer r.progress.End()
 	for entry, err := range r.store.RosterWithCertificates(ctx, ledger.OperatorFilter{OnDuty: day}) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: read the roster: %w", err)
 		}
+		r.progress.Advance(0, 1)
 		op := entry.Operator.Operator
 		if !op.OnDuty(day) {
 			continue
@@ -319,6 +420,11 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		for _, f := range rules.EvaluateCertificates(&re, entry.Certificates, day, r.rules) {
 			if f.Alert.Severity == "critical" {
 				critical = true
+				rep.UncertifiedPeople = append(rep.UncertifiedPeople, Uncertified{
+					Name: op.Name, IDNumber: mask.ID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
+					EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
+					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName, key: f.Alert.Key,
+				})
 			}
 		}
 		if critical {
@@ -332,28 +438,51 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		if best == nil {
 			continue
 		}
-		name, ok := names[op.EnterpriseUSCC]
-		if !ok {
-			if e, err := r.store.EnterpriseByUSCC(ctx, op.EnterpriseUSCC); err == nil {
-				name = e.Name
-			}
-			names[op.EnterpriseUSCC] = name
-		}
 		rep.Unregistered = append(rep.Unregistered, Unregistered{
-			IDNumber: logging.MaskID(op.IDNumber), Name: op.Name, CertNo: logging.MaskCertNo(best.CertNo),
-			Enterprise: op.EnterpriseUSCC, EnterpriseName: name, ItemCode: op.ItemCode,
+			IDNumber: mask.ID(op.IDNumber), Name: op.Name, CertNo: mask.CertNo(best.CertNo),
+			Enterprise: op.EnterpriseUSCC, EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
 		})
 		rep.keys = append(rep.keys, op.Key())
 	}
+	if err := r.alertSince(ctx, rep.UncertifiedPeople); err != nil {
+		return nil, err
+	}
+	r.progress.Begin(progressLabel, phaseCertificates, 0)
 	for c, err := range r.store.Certificates(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: read certificates: %w", err)
 		}
+		r.progress.Advance(0, 1)
 		if _, ok := r.catalog.Item(c.ItemCode); !ok {
-			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: logging.MaskCertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
+			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
 		}
 	}
 	return rep, nil
+}
+
+// sinceBatch is how many alert keys are read at a time.
+const sinceBatch = 500
+
+// alertSince sets since when each uncertified person's alert fires, from the alert state.
+func (r *Reconciler) alertSince(ctx context.Context, people []Uncertified) error {
+	for start := 0; start < len(people); start += sinceBatch {
+		chunk := people[start:min(start+sinceBatch, len(people))]
+		keys := make([]string, len(chunk))
+		for i := range chunk {
+			keys[i] = chunk[i].key
+		}
+		rows, err := r.store.AlertStates(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("reconcile: read the alert state: %w", err)
+		}
+		for i := range chunk {
+			if row, ok := rows[chunk[i].key]; ok && row.Status == "firing" {
+				since := row.Since.In(r.loc)
+				chunk[i].Since = &since
+			}
+		}
+	}
+	return nil
 }
 
 // bestValid is the valid certificate for the item with the latest validUntil, or nil.

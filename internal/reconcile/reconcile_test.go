@@ -50,8 +50,8 @@ func newFixture(t *testing.T, driver string) *fixture {
 	}
 	ts, ep := srv.StartTest()
 	t.Cleanup(func() { srv.Close(); ts.Close() })
-	client, err := quanzhou.New(config.Quanzhou{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: config.Secret(ep.AppSecret),
-		RateLimit: 1000, Burst: 100, Timeout: config.Duration(10 * time.Second)}, ep.Region, zap.NewNop(), quanzhou.WithClock(clk))
+	client, err := quanzhou.New(quanzhou.Config{BaseURL: ep.QuanzhouBaseURL, AppKey: ep.AppKey, AppSecret: ep.AppSecret,
+		RateLimit: 1000, Burst: 100, Timeout: 10 * time.Second}, ep.Region, zap.NewNop(), quanzhou.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +252,33 @@ func TestOperatorsReport(t *testing.T) {
 	if or.Uncertified != wantUncertified {
 		t.Errorf("uncertified = %d, want %d (the generator's oracle)", or.Uncertified, wantUncertified)
 	}
+	// Each of them by name: masked ID number, enterprise, critical rule; no since before an
+	// alert check has recorded one.
+	if len(or.UncertifiedPeople) != or.Uncertified {
+		t.Fatalf("%d uncertified people listed, %d counted", len(or.UncertifiedPeople), or.Uncertified)
+	}
+	for _, u := range or.UncertifiedPeople {
+		if !strings.Contains(u.IDNumber, "********") || u.Name == "" || u.EnterpriseName == "" || !critical[u.Rule] || u.RuleName == "" || u.Since != nil {
+			t.Errorf("uncertified %+v: want a masked ID, a name, an enterprise name, a critical rule, no since", u)
+		}
+	}
+	// Once the alert check records the alert firing, since is its start, in schedule.timezone.
+	first := or.UncertifiedPeople[0]
+	since := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	err = f.store.AlertTx(context.Background(), func(tx ledger.AlertTx) error {
+		return tx.PutAlerts(context.Background(), []ledger.AlertRow{{Key: first.key, Family: "certificate", Rule: first.Rule,
+			Severity: "critical", Status: "firing", Episode: 1, Version: 1, Since: since, ChangedAt: since, LastSeen: since, Open: true}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, _, err = f.rec.Run(context.Background(), ScopeOperators); err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Operators.UncertifiedPeople[0]; got.Since == nil || !got.Since.Equal(since) || got.Since.Location() != mapping.Beijing() {
+		t.Errorf("since %v, want %v in Beijing time", got.Since, since)
+	}
+	or = rep.Operators
 	// Nothing was ever registered by streetsync: every certified on-duty entry is unregistered.
 	if len(or.Unregistered) == 0 {
 		t.Fatal("no unregistered entries before any employment sync")
@@ -383,6 +410,7 @@ func TestOneEnterprise(t *testing.T) {
 }
 
 func TestOutputs(t *testing.T) {
+	since := time.Date(2026, 12, 7, 8, 31, 0, 0, time.FixedZone("CST", 8*3600))
 	rep := &Report{
 		Enterprises: &EnterpriseReport{
 			OnlyInLedger:   []LedgerOnly{{USCC: "91350100M000100Y43", Name: "甲公司"}},
@@ -390,7 +418,13 @@ func TestOutputs(t *testing.T) {
 			Different: []Difference{{USCC: "91350582MA2XXXXXX1", Name: "乙公司", Fields: []FieldDiff{
 				{Field: "legalRep", Label: "法定代表人", Ledger: "张三", Platform: "李四", Owner: "street"}}}},
 		},
-		Operators: &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{{CertNo: "T350582********123X", ItemCode: "0199"}}, Uncertified: 2},
+		Operators: &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{{CertNo: "T350582********123X", ItemCode: "0199"}}, Uncertified: 2,
+			UncertifiedPeople: []Uncertified{
+				{Name: "张三", IDNumber: "350582********123X", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0102",
+					Rule: "NO_CERTIFICATE", RuleName: "无证上岗", Since: &since},
+				{Name: "李四", IDNumber: "350582********0015", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0103",
+					Rule: "CERT_EXPIRED", RuleName: "证书过期"},
+			}},
 	}
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
@@ -412,36 +446,64 @@ func TestOutputs(t *testing.T) {
 			t.Errorf("JSON lacks enterprises.%s", k)
 		}
 	}
-	for _, k := range []string{"unregistered", "uncertified", "unknownItems"} {
+	for _, k := range []string{"unregistered", "uncertified", "unknownItems", "uncertifiedPeople"} {
 		if _, ok := generic["operators"][k]; !ok {
 			t.Errorf("JSON lacks operators.%s", k)
 		}
 	}
 	dir := t.TempDir()
 	xlsx := filepath.Join(dir, "对账.xlsx")
-	if err := rep.WriteFile(xlsx); err != nil {
-		t.Fatal(err)
+	if files, err := rep.WriteFile(xlsx); err != nil || len(files) != 1 {
+		t.Fatal(files, err)
 	}
 	wb, err := excelize.OpenFile(xlsx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wb.Close()
-	if got, want := wb.GetSheetList(), []string{sheetSummary, sheetOnlyLedger, sheetOnlyPlatform, sheetDifferent, sheetUnregistered, sheetUnknownItems}; !slices.Equal(got, want) {
+	if got, want := wb.GetSheetList(), []string{sheetSummary, sheetOnlyLedger, sheetOnlyPlatform, sheetDifferent, sheetUnregistered,
+		sheetUncertified, sheetUnknownItems}; !slices.Equal(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	if v, _ := wb.GetCellValue(sheetDifferent, "C2"); v != "法定代表人" {
 		t.Errorf("字段差异!C2 = %q, want 法定代表人", v)
 	}
+	// The uncertified people by name, masked ID number, enterprise, rule and since.
+	row2, _ := wb.GetRows(sheetUncertified)
+	if want := []string{"张三", "350582********123X", "91350100M000100Y43", "甲公司", "0102", "无证上岗（NO_CERTIFICATE）", "2026-12-07 08:31 +08:00"}; len(row2) != 3 || !slices.Equal(row2[1], want) {
+		t.Errorf("%s rows %q, want row 2 %q", sheetUncertified, row2, want)
+	} else if row2[2][6] != "尚未经预警检查" {
+		t.Errorf("an alert not yet checked: since %q", row2[2][6])
+	}
+	// CSV: one list a file, each under one header; the summary names them.
 	csvPath := filepath.Join(dir, "对账.csv")
-	if err := rep.WriteFile(csvPath); err != nil {
+	files, err := rep.WriteFile(csvPath)
+	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := os.ReadFile(csvPath)
-	if !bytes.HasPrefix(raw, []byte("\ufeff类别,")) || !strings.Contains(string(raw), "字段差异,91350582MA2XXXXXX1") {
-		t.Errorf("csv:\n%s", raw)
+	lists := []string{"enterprises-only-in-ledger", "enterprises-only-on-platform", "enterprises-different", "operators-unregistered",
+		"operators-uncertified", "operators-unknown-items"}
+	if len(files) != len(lists)+1 || files[0] != csvPath {
+		t.Fatalf("files %v, want the summary and %d lists", files, len(lists))
 	}
-	if err := rep.WriteFile(filepath.Join(dir, "x.pdf")); err == nil {
+	summary := readCSV(t, csvPath)
+	if !slices.Equal(summary[0], []string{"清单", "行数", "文件"}) || len(summary) != len(lists)+1 {
+		t.Errorf("summary %q", summary)
+	}
+	for i, list := range lists {
+		p := filepath.Join(dir, "对账-"+list+".csv")
+		if files[i+1] != p || summary[i+1][2] != filepath.Base(p) {
+			t.Errorf("list %d: file %s, summary %q; want %s", i, files[i+1], summary[i+1], p)
+		}
+	}
+	diff := readCSV(t, filepath.Join(dir, "对账-enterprises-different.csv"))
+	if want := []string{"91350582MA2XXXXXX1", "乙公司", "法定代表人", "张三", "李四", "街道"}; len(diff) != 2 || !slices.Equal(diff[1], want) {
+		t.Errorf("enterprises-different.csv %q", diff)
+	}
+	if unc := readCSV(t, filepath.Join(dir, "对账-operators-uncertified.csv")); len(unc) != 3 || unc[1][0] != "张三" || unc[0][6] != "预警自" {
+		t.Errorf("operators-uncertified.csv %q", unc)
+	}
+	if _, err := rep.WriteFile(filepath.Join(dir, "x.pdf")); err == nil {
 		t.Error("a .pdf report was accepted")
 	}
 	if rep.Empty() {
@@ -450,6 +512,23 @@ func TestOutputs(t *testing.T) {
 	if !(&Report{Enterprises: &EnterpriseReport{}, Operators: &OperatorReport{}}).Empty() {
 		t.Error("an empty report is not empty")
 	}
+}
+
+// readCSV reads one of the report's CSV files: a byte order mark, then rows of one width.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(raw, []byte("\ufeff")) {
+		t.Errorf("%s has no byte order mark", filepath.Base(path))
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	return rows
 }
 
 // Values from the platform or a workbook that a spreadsheet would run as formulas reach the CSV
@@ -469,23 +548,20 @@ func TestReportFilesAreInertAndPrivate(t *testing.T) {
 	defer syscall.Umask(old)
 	dir := t.TempDir()
 	csvPath, xlsxPath := filepath.Join(dir, "对账.csv"), filepath.Join(dir, "对账.xlsx")
+	var rows [][]string
 	for _, p := range []string{csvPath, xlsxPath} {
-		if err := rep.WriteFile(p); err != nil {
+		files, err := rep.WriteFile(p)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v (%v), want 0600", filepath.Base(p), fi.Mode().Perm(), err)
+		for _, f := range files {
+			if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v (%v), want 0600", filepath.Base(f), fi.Mode().Perm(), err)
+			}
+			if strings.HasSuffix(f, ".csv") {
+				rows = append(rows, readCSV(t, f)...)
+			}
 		}
-	}
-	raw, err := os.ReadFile(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
-	cr.FieldsPerRecord = -1 // every table has its own columns
-	rows, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
 	}
 	cells := map[string]bool{}
 	for _, row := range rows {
@@ -518,5 +594,41 @@ func TestReportFilesAreInertAndPrivate(t *testing.T) {
 	}
 	if v, _ := wb.GetCellValue(sheetOnlyLedger, "B2"); v != hostile[0] {
 		t.Errorf("%s!B2 = %q, want the value as it was (a string cell needs no prefix)", sheetOnlyLedger, v)
+	}
+}
+
+// recordedProgress keeps what a reconciliation reports of its phases.
+type recordedProgress struct {
+	phases  []string
+	records map[string]int
+	cur     string
+}
+
+func (p *recordedProgress) Begin(job, phase string, total int) {
+	p.phases = append(p.phases, job+" · "+phase)
+	p.cur = phase
+}
+func (p *recordedProgress) Advance(pages, records int) { p.records[p.cur] += records }
+func (p *recordedProgress) End()                       {}
+
+// A long reconciliation reports each phase as it reads: the platform's enterprises, the ledger's,
+// the roster and the certificates.
+func TestRunReportsItsProgress(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	p := &recordedProgress{records: map[string]int{}}
+	WithProgress(p)(f.rec)
+	rep, _, err := f.rec.Run(context.Background(), ScopeAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"对账 · 读取平台企业", "对账 · 比对台账企业", "对账 · 核对花名册", "对账 · 核对证书操作项目"}
+	if !slices.Equal(p.phases, want) {
+		t.Errorf("phases %q, want %q", p.phases, want)
+	}
+	if p.records[phasePlatform] == 0 || p.records[phaseLedger] != len(f.ds.Ledger) || p.records[phaseRoster] == 0 {
+		t.Errorf("records per phase %v (ledger has %d)", p.records, len(f.ds.Ledger))
+	}
+	if rep.Enterprises == nil {
+		t.Fatal("no enterprise report")
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 )
 
 // RedisCluster is a Redis Cluster of a test's own: three masters and one replica each, six
@@ -78,11 +78,8 @@ func (rc *RedisCluster) Addrs() []string {
 }
 
 // Conn is a cluster connection under a fresh prefix, closed at the end of the test.
-func (rc *RedisCluster) Conn(t testing.TB) *redisconn.Conn {
-	c := &redisconn.Conn{Client: redis.NewClusterClient(clusterOptions(rc.Addrs())),
-		Prefix: "test:" + sanitize(t.Name()) + ":" + randomHex(4) + ":"}
-	t.Cleanup(func() { c.Client.Close() })
-	return c
+func (rc *RedisCluster) Conn(t testing.TB) *rdb.Conn {
+	return newConn(t, redis.NewClusterClient(clusterOptions(rc.Addrs())), "test:"+sanitize(t.Name())+":"+randomHex(4)+":")
 }
 
 // MasterOf is the node that serves key's slot now.

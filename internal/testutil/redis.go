@@ -23,9 +23,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 )
 
 // RedisKind says which Redis a test got.
@@ -46,9 +45,39 @@ var (
 	sharedErr   error
 )
 
+// clients are the raw clients under the connections testutil made (rdb does not export its own):
+// tests seed and inspect keys through RedisClient.
+var clients sync.Map // *rdb.Conn → redis.UniversalClient
+
+// newConn is a connection over client under prefix, remembered for RedisClient and closed at the
+// end of the test.
+func newConn(t testing.TB, client redis.UniversalClient, prefix string) *rdb.Conn {
+	conn := rdb.NewConn(client, prefix)
+	clients.Store(conn, client)
+	t.Cleanup(func() { clients.Delete(conn); _ = conn.Close() })
+	return conn
+}
+
+// RedisClient is the raw client under a connection testutil made, for a test that seeds or
+// inspects keys as another version of streetsync (or a person with redis-cli) would.
+func RedisClient(t testing.TB, conn *rdb.Conn) redis.UniversalClient {
+	t.Helper()
+	c, ok := clients.Load(conn)
+	if !ok {
+		t.Fatal("testutil: not a connection testutil made")
+	}
+	return c.(redis.UniversalClient)
+}
+
+func rawClient(conn *rdb.Conn) redis.UniversalClient {
+	c, _ := clients.Load(conn)
+	rc, _ := c.(redis.UniversalClient)
+	return rc
+}
+
 // Redis returns a connection to a real Redis isolated by a unique key prefix, and which kind it
 // is. The connection is closed and the test's keys deleted when the test ends.
-func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
+func Redis(t testing.TB) (*rdb.Conn, RedisKind) {
 	t.Helper()
 	sharedOnce.Do(func() {
 		if addrs := os.Getenv("REDIS_CLUSTER"); addrs != "" {
@@ -85,10 +114,7 @@ func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
 	} else {
 		client = redis.NewClient(&redis.Options{Addr: sharedAddr})
 	}
-	conn := &redisconn.Conn{
-		Client: client,
-		Prefix: "test:" + sanitize(t.Name()) + ":" + randomHex(4) + ":",
-	}
+	conn := newConn(t, client, "test:"+sanitize(t.Name())+":"+randomHex(4)+":")
 	t.Cleanup(func() {
 		ctx := context.Background()
 		del := func(ctx context.Context, c *redis.Client) error {
@@ -103,23 +129,19 @@ func Redis(t testing.TB) (*redisconn.Conn, RedisKind) {
 		} else {
 			_ = del(ctx, client.(*redis.Client))
 		}
-		client.Close()
 	})
 	return conn, sharedKind
 }
 
-// clusterOptions are the tests' cluster client options. Maintenance notifications (a Redis
-// Enterprise feature) are off, as redisconn has them: the open-source cluster does not send them,
-// and their per-node goroutines would outlive a test's leak check.
-func clusterOptions(addrs []string) *redis.ClusterOptions {
-	return &redis.ClusterOptions{Addrs: addrs, ClusterStateReloadInterval: redisconn.ClusterReloadInterval,
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
-}
+// clusterOptions are the tests' cluster client options, rdb's: maintenance notifications (a
+// Redis Enterprise feature) off — the open-source cluster does not send them, and their per-node
+// goroutines would outlive a test's leak check — and a short slot-map reload.
+func clusterOptions(addrs []string) *redis.ClusterOptions { return rdb.ClusterOptions(addrs, nil) }
 
 // RedisAddrs are the addresses a configuration names for conn's Redis: one for a single server,
 // the seed addresses for a cluster (config redis.addrs).
-func RedisAddrs(conn *redisconn.Conn) []string {
-	switch c := conn.Client.(type) {
+func RedisAddrs(conn *rdb.Conn) []string {
+	switch c := rawClient(conn).(type) {
 	case *redis.ClusterClient:
 		return c.Options().Addrs
 	case *redis.Client:
@@ -130,27 +152,29 @@ func RedisAddrs(conn *redisconn.Conn) []string {
 
 // SecondConn is another connection to conn's Redis (server or cluster) under the same prefix, as
 // a second process would open; closed at the end of the test.
-func SecondConn(t testing.TB, conn *redisconn.Conn) *redisconn.Conn {
+func SecondConn(t testing.TB, conn *rdb.Conn) *rdb.Conn {
 	t.Helper()
 	var client redis.UniversalClient
-	switch c := conn.Client.(type) {
+	switch c := rawClient(conn).(type) {
 	case *redis.ClusterClient:
 		client = redis.NewClusterClient(clusterOptions(c.Options().Addrs))
 	case *redis.Client:
 		client = redis.NewClient(&redis.Options{Addr: c.Options().Addr, Password: c.Options().Password})
 	default:
-		t.Fatalf("testutil: unknown redis client %T", conn.Client)
+		t.Fatalf("testutil: not a connection testutil made (%T)", rawClient(conn))
 	}
-	c2 := &redisconn.Conn{Client: client, Prefix: conn.Prefix}
-	t.Cleanup(func() { client.Close() })
-	return c2
+	return newConn(t, client, conn.Prefix)
 }
 
 // Keys lists the keys matching pattern on every master (a cluster spreads them over its nodes).
-func Keys(ctx context.Context, conn *redisconn.Conn, pattern string) ([]string, error) {
-	cc, ok := conn.Client.(*redis.ClusterClient)
+func Keys(ctx context.Context, conn *rdb.Conn, pattern string) ([]string, error) {
+	client := rawClient(conn)
+	if client == nil {
+		return nil, fmt.Errorf("testutil: not a connection testutil made")
+	}
+	cc, ok := client.(*redis.ClusterClient)
 	if !ok {
-		return conn.Client.Keys(ctx, pattern).Result()
+		return client.Keys(ctx, pattern).Result()
 	}
 	var mu sync.Mutex
 	var out []string
@@ -166,9 +190,9 @@ func Keys(ctx context.Context, conn *redisconn.Conn, pattern string) ([]string, 
 
 // RedisConfig is the YAML flow mapping of a configuration's redis section for conn's Redis
 // under prefix: {addr: …} for a single server, {addrs: […]} for a cluster.
-func RedisConfig(conn *redisconn.Conn, prefix string) string {
+func RedisConfig(conn *rdb.Conn, prefix string) string {
 	addrs := RedisAddrs(conn)
-	if _, ok := conn.Client.(*redis.ClusterClient); ok {
+	if _, ok := rawClient(conn).(*redis.ClusterClient); ok {
 		quoted := make([]string, len(addrs))
 		for i, a := range addrs {
 			quoted[i] = fmt.Sprintf("%q", a)
@@ -285,13 +309,9 @@ func (s *RedisServer) Restart(t testing.TB) {
 }
 
 // Conn returns a connection to this server under a fresh prefix, closed at the end of the test.
-func (s *RedisServer) Conn(t testing.TB) *redisconn.Conn {
-	c := &redisconn.Conn{
-		Client: redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: 5, MinRetryBackoff: 50 * time.Millisecond}),
-		Prefix: "test:" + sanitize(t.Name()) + ":",
-	}
-	t.Cleanup(func() { c.Client.Close() })
-	return c
+func (s *RedisServer) Conn(t testing.TB) *rdb.Conn {
+	return newConn(t, redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: 5, MinRetryBackoff: 50 * time.Millisecond}),
+		"test:"+sanitize(t.Name())+":")
 }
 
 func freePort() (int, error) {
@@ -316,4 +336,28 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// DeleteKeys deletes every key under conn's prefix, as a Redis restart without persistence or an
+// operator's FLUSHDB would, one by one (on a cluster the keys live in several slots); it returns
+// how many it deleted.
+func DeleteKeys(t testing.TB, conn *rdb.Conn) int {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := Keys(ctx, conn, conn.Prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if err := RedisClient(t, conn).Del(ctx, k).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(keys)
+}
+
+// IsCluster reports whether conn (made by testutil) speaks to a Redis Cluster.
+func IsCluster(conn *rdb.Conn) bool {
+	_, ok := rawClient(conn).(*redis.ClusterClient)
+	return ok
 }

@@ -13,18 +13,18 @@ func TestRedisIsRealAndIsolated(t *testing.T) {
 	t.Logf("redis kind: %s", kind)
 	RequireRealRedis(t, kind)
 	ctx := context.Background()
-	info, err := a.Client.Info(ctx, "server").Result()
+	info, err := RedisClient(t, a).Info(ctx, "server").Result()
 	if err != nil || len(info) == 0 {
 		t.Fatalf("INFO server: %v", err)
 	}
-	if err := a.Client.Set(ctx, a.Key("x"), "1", 0).Err(); err != nil {
+	if err := RedisClient(t, a).Set(ctx, a.Prefix+"x", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	var b = struct{ prefix string }{}
 	t.Run("other", func(t *testing.T) {
 		c, _ := Redis(t)
 		b.prefix = c.Prefix
-		if n, _ := c.Client.Exists(ctx, c.Key("x")).Result(); n != 0 {
+		if n, _ := RedisClient(t, c).Exists(ctx, c.Prefix+"x").Result(); n != 0 {
 			t.Errorf("another test sees key x")
 		}
 	})
@@ -37,11 +37,11 @@ func TestRedisServerRestartKeepsAOFData(t *testing.T) {
 	srv := StartRedisServer(t, true)
 	c := srv.Conn(t)
 	ctx := context.Background()
-	if err := c.Client.Set(ctx, c.Key("k"), "v", 0).Err(); err != nil {
+	if err := RedisClient(t, c).Set(ctx, c.Prefix+"k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	srv.Restart(t)
-	got, err := c.Client.Get(ctx, c.Key("k")).Result()
+	got, err := RedisClient(t, c).Get(ctx, c.Prefix+"k").Result()
 	if err != nil || got != "v" {
 		t.Fatalf("after restart got %q, %v; want v", got, err)
 	}
@@ -68,15 +68,15 @@ func TestRedisClusterFailsOverWhenAMasterDies(t *testing.T) {
 	rc := StartRedisCluster(t)
 	conn := rc.Conn(t)
 	ctx := context.Background()
-	key := conn.Key("{probe}", "k")
-	if err := conn.Client.Set(ctx, key, "v", 0).Err(); err != nil {
+	key := conn.Prefix + "{probe}:k"
+	if err := RedisClient(t, conn).Set(ctx, key, "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	rc.MasterOf(t, key).Stop()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		got, err := conn.Client.Get(actx, key).Result()
+		got, err := RedisClient(t, conn).Get(actx, key).Result()
 		cancel()
 		if err == nil {
 			if got != "v" {

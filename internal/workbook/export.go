@@ -47,6 +47,11 @@ func Export(ctx context.Context, store Exporter, path string, opts Options) (err
 	if err := exportOperators(ctx, store, f, st, opts.Catalog); err != nil {
 		return err
 	}
+	if hl, ok := store.(HazardLedger); ok {
+		if err := exportHazardSheets(ctx, hl, f); err != nil {
+			return err
+		}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*.xlsx")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

@@ -103,7 +103,7 @@ func TestExportWritesTheContractsLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, []string{"企业台账", "特种作业人员"}) {
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"企业台账", "特种作业人员", "隐患台账", "演练记录"}) {
 		t.Fatalf("sheets %v", got)
 	}
 	ent, err := f.GetRows("企业台账")

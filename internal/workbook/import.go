@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook/sheets"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // batchSize is how many rows go to the ledger at a time (inside the sheet's transaction).
@@ -45,6 +45,21 @@ func Import(ctx context.Context, store Importer, path string, opts Options) (Rep
 			}
 			err := store.ImportSheet(ctx, opts.DryRun, func(tx ledger.SheetTx) error { return im.load(ctx, tx, t) })
 			if err != nil {
+				return rep, err
+			}
+		}
+	}
+	// Then the hazard sheets, which refer to the enterprises too.
+	for _, want := range []mapping.Sheet{mapping.SheetHazards, mapping.SheetDrills} {
+		for _, t := range f.Tables {
+			if t.Sheet != want {
+				continue
+			}
+			hl, ok := store.(HazardLedger)
+			if !ok {
+				return rep, fmt.Errorf("import %s: the ledger given cannot hold hazards", t.Name)
+			}
+			if err := im.loadHazardSheet(ctx, hl, t); err != nil {
 				return rep, err
 			}
 		}
@@ -543,9 +558,9 @@ func (im *importer) finish() {
 // first maxShown characters (the quarantine keeps the row whole).
 func maskValue(p mapping.Problem) string {
 	if p.Field == "idNumber" {
-		return logging.MaskID(strings.TrimSpace(p.Value))
+		return mask.ID(strings.TrimSpace(p.Value))
 	}
-	v := logging.MaskIDsInText(p.Value)
+	v := mask.IDsInText(p.Value)
 	if utf8.RuneCountInString(v) > maxShown {
 		v = string([]rune(v)[:maxShown]) + "…"
 	}

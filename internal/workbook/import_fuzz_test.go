@@ -14,9 +14,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"streetsync/internal/ledger"
-	"streetsync/internal/logging"
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // fzStore is the ledger as Import sees it, keeping what it was given. It holds every
@@ -150,7 +150,7 @@ func FuzzImportXLSX(f *testing.F) {
 			if r.Row < 2 || r.Row > len(lines)+1 || r.Reason == "" || r.Column == "" || r.Sheet == "" {
 				t.Fatalf("rejection %+v: row outside 2–%d, or without column or reason", r, len(lines)+1)
 			}
-			if logging.MaskIDsInText(r.Value) != r.Value {
+			if mask.IDsInText(r.Value) != r.Value {
 				t.Fatalf("rejection %+v shows an unmasked ID number", r)
 			}
 			rejectedRows[r.Sheet+"!"+strconv.Itoa(r.Row)] = true

@@ -6,8 +6,15 @@ const (
 	reasonDuplicate   = "与第%d行重复"
 	reasonDuplicateIn = "与工作表「%s」第%d行重复"
 	reasonExportExt   = "导出文件应为 .xlsx"
-	reasonIDAsNumber  = "身份证号被 Excel 存成了数字，后几位已丢失：请把该列设为“文本”格式后重新输入"
-	reasonTooLong     = "内容过长（超过%d个字符），整行未导入：请检查该单元格，删去多余内容后重新导入"
+	reasonListsExt    = "四个清单应写成 .xlsx 文件（例如 -o 四个清单.xlsx）"
+
+	reasonHazardEnterpriseUnknown = "台账中没有这家企业，本次导入的企业台账中也没有：请先在“企业台账”中登记该企业，再导入其隐患或演练记录"
+	reasonHazardSelfReported      = "该编号是企业自查上报的隐患（来自平台），街道台账不能修改它：请删去此行，或为街道发现的隐患换一个编号"
+	noteFromWorkbook              = "隐患台账导入（工作表「%s」第%d行）"
+	handlerWorkbook               = "街道安办（台账导入）"
+
+	reasonIDAsNumber = "身份证号被 Excel 存成了数字，后几位已丢失：请把该列设为“文本”格式后重新输入"
+	reasonTooLong    = "内容过长（超过%d个字符），整行未导入：请检查该单元格，删去多余内容后重新导入"
 
 	reasonEnterpriseUnknown  = "台账中没有这家企业，本次导入的企业台账中也没有：请先在“企业台账”中登记该企业，再导入其特种作业人员"
 	reasonEnterpriseRejected = "这家企业在本次导入的工作表「%s」第%d行被拒绝，台账中也没有它：请先更正该企业所在的行，再导入其特种作业人员"

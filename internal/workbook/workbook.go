@@ -23,6 +23,9 @@
 //   - A cell longer than sheets.MaxCellRunes rejects its row (内容过长): it is never loaded cut.
 //   - A 所属社区 that is not one of the street's communities (Options.Communities) is a warning,
 //     kept with the record and listed, naming the known ones.
+//   - The sheets 隐患台账 and 演练记录 (contracts/hazards.md) are optional and load after the
+//     enterprise and roster sheets, each whole in one ledger call (hazards.go); the four lists
+//     of `hazards lists` are written by lists.go.
 //   - Merged cells count as filled: every cell of a merged range reads as its top-left value
 //     (community names merged down a column, a header spread across two rows).
 //   - Rejected rows go to the ledger's quarantine (source workbook); rows that load resolve their
@@ -36,6 +39,7 @@ package workbook
 import (
 	"context"
 	"iter"
+	"time"
 
 	"streetsync/internal/ledger"
 	"streetsync/internal/workbook/sheets"
@@ -67,6 +71,11 @@ type Options struct {
 	// RejectedPath (import only), when set, receives the full list of rejected rows and
 	// warnings as an .xlsx, however long — the report lists only the first MaxListed.
 	RejectedPath string
+	// Clauses are the judgement clauses (hazards.clauses) the sheet 隐患台账 is read with; nil
+	// is the built-in list.
+	Clauses *mapping.Clauses
+	// Now stamps the status changes a hazard sheet records (default: the wall clock).
+	Now func() time.Time
 }
 
 // MaxListed is how many rejected rows (and how many warnings) a Report lists; the rest are
@@ -79,6 +88,10 @@ const MaxListed = 1000
 type Report struct {
 	Enterprises ledger.Counts `json:"enterprises"`
 	Operators   ledger.Counts `json:"operators"`
+	// Hazards and Drills count the rows of 隐患台账 and 演练记录, present when the workbook has
+	// the sheet.
+	Hazards *ledger.Counts `json:"hazards,omitempty"`
+	Drills  *ledger.Counts `json:"drills,omitempty"`
 	// Rejected lists the problems of the first MaxListed rejected rows, one per bad cell.
 	Rejected []Rejection `json:"rejected"`
 	// RejectedOmitted counts the rejected rows left out of Rejected; when there are any,

@@ -2,7 +2,6 @@ package retry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"streetsync/internal/rdb"
 )
 
 // Stats counts items, as `queue stats` prints them.
@@ -45,14 +45,13 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 // KindStats counts the items of each job kind.
 func (q *Queue) KindStats(ctx context.Context) (map[string]Stats, error) {
 	q.maybePurge(ctx)
-	res, err := statsScript.Run(ctx, q.rdb, []string{q.keys.kinds()}, q.keys.base, q.clock.Now().UnixMilli()).Slice()
+	counts, err := q.b.Counts(ctx, q.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("retry: stats: %w", err)
 	}
-	out := make(map[string]Stats, len(res)/5)
-	for i := 0; i+5 <= len(res); i += 5 {
-		due, sched, active, dead := toInt(res[i+1]), toInt(res[i+2]), toInt(res[i+3]), toInt(res[i+4])
-		out[toString(res[i])] = Stats{Pending: due + active, Scheduled: sched, Dead: dead, Active: active}
+	out := make(map[string]Stats, len(counts))
+	for kind, c := range counts {
+		out[kind] = Stats{Pending: c.Due + c.Active, Scheduled: c.Scheduled, Dead: c.Dead, Active: c.Active}
 	}
 	return out, nil
 }
@@ -86,21 +85,9 @@ type ItemInfo struct {
 	DeadReason  string        `json:"deadReason,omitempty"` // attempts | unknown | deadline | permanent; see DeadReasonText
 }
 
-// ErrorRecord is one entry of an item's error history.
-type ErrorRecord struct {
-	At      time.Time `json:"at"`
-	Attempt int       `json:"attempt"` // failed attempts counted when it happened (0: before the first)
-	Class   string    `json:"class"`   // transient | unknown | permanent | quarantined | lease | replay
-	Error   string    `json:"error"`
-}
-
-// storedError is an error record as kept in Redis (time in unix milliseconds).
-type storedError struct {
-	At      int64  `json:"at"`
-	Attempt int    `json:"attempt"`
-	Class   string `json:"class"`
-	Error   string `json:"error"`
-}
+// ErrorRecord is one entry of an item's error history: when, after how many failed attempts,
+// the class (transient | unknown | permanent | quarantined | lease | replay) and the error.
+type ErrorRecord = rdb.ErrorRecord
 
 // ListOptions select what List returns.
 type ListOptions struct {
@@ -120,50 +107,39 @@ func (q *Queue) List(ctx context.Context, opt ListOptions) ([]ItemInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	type ref struct {
-		id    string
-		score float64
-		state State
-	}
-	pipe := q.rdb.Pipeline()
-	type zq struct {
-		cmd   *redis.ZSliceCmd
-		state State
-	}
-	var zs []zq
-	for _, k := range kinds {
-		if opt.Dead {
-			zs = append(zs, zq{pipe.ZRangeWithScores(ctx, q.keys.dead(k), 0, int64(opt.Limit-1)), StateDead})
-			continue
-		}
-		zs = append(zs, zq{pipe.ZRangeWithScores(ctx, q.keys.active(k), 0, int64(opt.Limit-1)), StateActive})
-		zs = append(zs, zq{pipe.ZRangeWithScores(ctx, q.keys.queue(k), 0, int64(opt.Limit-1)), StateScheduled})
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	zrefs, err := q.b.Refs(ctx, kinds, opt.Dead, opt.Limit)
+	if err != nil {
 		return nil, fmt.Errorf("retry: list: %w", err)
 	}
-	now := q.clock.Now().UnixMilli()
-	var refs []ref
-	for _, z := range zs {
-		for _, m := range z.cmd.Val() {
-			st := z.state
-			if st == StateScheduled && int64(m.Score) <= now {
+	now := q.clock.Now()
+	type ref struct {
+		id    string
+		at    time.Time
+		state State
+	}
+	refs := make([]ref, len(zrefs))
+	for i, z := range zrefs {
+		st := StateDead
+		switch z.Zone {
+		case rdb.ZoneActive:
+			st = StateActive
+		case rdb.ZoneQueue:
+			st = StateScheduled
+			if !z.At.After(now) {
 				st = StateDue
 			}
-			refs = append(refs, ref{id: m.Member.(string), score: m.Score, state: st})
 		}
+		refs[i] = ref{id: z.ID, at: z.At, state: st}
 	}
-	sort.SliceStable(refs, func(i, j int) bool { return refs[i].score < refs[j].score })
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].at.Before(refs[j].at) })
 	if len(refs) > opt.Limit {
 		refs = refs[:opt.Limit]
 	}
-	infos, err := q.load(ctx, func(yield func(id string) bool) {
-		for _, r := range refs {
-			if !yield(r.id) {
-				return
-			}
-		}
-	})
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.id
+	}
+	infos, err := q.load(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +152,9 @@ func (q *Queue) List(ctx context.Context, opt ListOptions) ([]ItemInfo, error) {
 		info.State = r.state
 		switch r.state {
 		case StateDue, StateScheduled:
-			info.NextAttempt = time.UnixMilli(int64(r.score))
+			info.NextAttempt = r.at
 		case StateActive:
-			info.LeaseUntil = time.UnixMilli(int64(r.score))
+			info.LeaseUntil = r.at
 		}
 		out = append(out, *info)
 	}
@@ -187,7 +163,7 @@ func (q *Queue) List(ctx context.Context, opt ListOptions) ([]ItemInfo, error) {
 
 // Get returns one item by ID (ErrNotFound when there is none).
 func (q *Queue) Get(ctx context.Context, id string) (ItemInfo, error) {
-	infos, err := q.load(ctx, func(yield func(string) bool) { yield(id) })
+	infos, err := q.load(ctx, []string{id})
 	if err != nil {
 		return ItemInfo{}, err
 	}
@@ -195,80 +171,49 @@ func (q *Queue) Get(ctx context.Context, id string) (ItemInfo, error) {
 		return ItemInfo{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	info := infos[0]
-	var zkey string
+	zone := rdb.ZoneQueue
 	switch info.State {
 	case StateDead:
 		return *info, nil
 	case StateActive:
-		zkey = q.keys.active(info.Kind)
-	default:
-		zkey = q.keys.queue(info.Kind)
+		zone = rdb.ZoneActive
 	}
-	score, err := q.rdb.ZScore(ctx, zkey, id).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	at, err := q.b.Score(ctx, info.Kind, zone, id)
+	if err != nil {
 		return ItemInfo{}, fmt.Errorf("retry: get %s: %w", id, err)
 	}
 	if info.State == StateActive {
-		info.LeaseUntil = time.UnixMilli(int64(score))
+		info.LeaseUntil = at
 	} else {
-		info.NextAttempt = time.UnixMilli(int64(score))
+		info.NextAttempt = at
 		info.State = StateScheduled
-		if int64(score) <= q.clock.Now().UnixMilli() {
+		if !at.After(q.clock.Now()) {
 			info.State = StateDue
 		}
 	}
 	return *info, nil
 }
 
-// load reads item hashes and error histories in one round trip; nil where an item is gone.
-func (q *Queue) load(ctx context.Context, ids func(yield func(string) bool)) ([]*ItemInfo, error) {
-	pipe := q.rdb.Pipeline()
-	type pair struct {
-		id   string
-		hash *redis.MapStringStringCmd
-		errs *redis.StringSliceCmd
-	}
-	var ps []pair
-	for id := range ids {
-		ps = append(ps, pair{id, pipe.HGetAll(ctx, q.keys.item(id)), pipe.LRange(ctx, q.keys.errs(id), 0, -1)})
-	}
-	if len(ps) == 0 {
-		return nil, nil
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+// load reads items with their error histories in one round trip; nil where an item is gone.
+func (q *Queue) load(ctx context.Context, ids []string) ([]*ItemInfo, error) {
+	stored, err := q.b.Load(ctx, ids)
+	if err != nil {
 		return nil, fmt.Errorf("retry: read items: %w", err)
 	}
-	out := make([]*ItemInfo, len(ps))
-	for i, p := range ps {
-		h := p.hash.Val()
-		if len(h) == 0 {
+	out := make([]*ItemInfo, len(stored))
+	for i, s := range stored {
+		if s == nil {
 			continue
 		}
-		info := &ItemInfo{
-			ID:          p.id,
-			Kind:        h["kind"],
-			Key:         h["key"],
-			Attempts:    toInt(h["attempts"]),
-			LastError:   decodeError(h["lastError"]),
-			FirstQueued: fromMillis(toInt(h["first"])),
-			Deadline:    fromMillis(toInt(h["deadline"])),
-			DeadSince:   fromMillis(toInt(h["deadAt"])),
-			DeadReason:  h["deadReason"],
-			Errors:      []ErrorRecord{},
-		}
-		switch h["state"] {
+		info := &ItemInfo{ID: s.ID, Kind: s.Kind, Key: s.Key, Attempts: s.Attempts, LastError: s.LastError,
+			FirstQueued: s.First, Deadline: s.Deadline, DeadSince: s.DeadAt, DeadReason: s.DeadReason, Errors: s.Errors}
+		switch s.State {
 		case "dead":
 			info.State = StateDead
 		case "active":
 			info.State = StateActive
 		default:
 			info.State = StateScheduled
-		}
-		for _, raw := range p.errs.Val() {
-			var r storedError
-			if err := json.Unmarshal([]byte(raw), &r); err == nil {
-				info.Errors = append(info.Errors, ErrorRecord{At: time.UnixMilli(r.At), Attempt: r.Attempt, Class: r.Class, Error: r.Error})
-			}
 		}
 		out[i] = info
 	}
@@ -279,7 +224,7 @@ func (q *Queue) kindList(ctx context.Context, kind string) ([]string, error) {
 	if kind != "" {
 		return []string{kind}, nil
 	}
-	kinds, err := q.rdb.SMembers(ctx, q.keys.kinds()).Result()
+	kinds, err := q.b.Kinds(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("retry: kinds: %w", err)
 	}
@@ -296,19 +241,15 @@ func (q *Queue) RetryDead(ctx context.Context, ids ...string) (int, error) {
 		return 0, nil
 	}
 	now := q.clock.Now()
-	args := []any{q.keys.base, now.UnixMilli(), now.Add(q.policy.Deadline).UnixMilli(), errorJSON(msgReplay), q.policy.MaxErrors}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	res, err := replayScript.Run(ctx, q.rdb, []string{q.keys.kinds()}, args...).Slice()
+	res, err := q.b.Replay(ctx, now, now.Add(q.policy.Deadline), msgReplay, q.policy.MaxErrors, ids)
 	if err != nil {
 		return 0, fmt.Errorf("retry: replay: %w", err)
 	}
 	n, missing := 0, []string(nil)
 	for i, v := range res {
-		if toInt(v) == 1 {
+		if v == 1 {
 			n++
-			q.obs.QueueEvent(q.kindOf(ctx, ids[i]), EventReplayed)
+			q.obs.QueueEvent(q.b.KindOf(ctx, ids[i]), EventReplayed)
 		} else {
 			missing = append(missing, ids[i])
 		}
@@ -322,12 +263,6 @@ func (q *Queue) RetryDead(ctx context.Context, ids ...string) (int, error) {
 	return n, nil
 }
 
-// kindOf reads an item's kind, for the observer ("" when unknown).
-func (q *Queue) kindOf(ctx context.Context, id string) string {
-	k, _ := q.rdb.HGet(ctx, q.keys.item(id), "kind").Result()
-	return k
-}
-
 // RetryAllDead replays every dead item of kind ("" = every kind): `queue retry --all-dead`.
 func (q *Queue) RetryAllDead(ctx context.Context, kind string) (int, error) {
 	kinds, err := q.kindList(ctx, kind)
@@ -337,7 +272,7 @@ func (q *Queue) RetryAllDead(ctx context.Context, kind string) (int, error) {
 	total := 0
 	for _, k := range kinds {
 		for {
-			ids, err := q.rdb.ZRange(ctx, q.keys.dead(k), 0, 499).Result()
+			ids, err := q.b.DeadIDs(ctx, k, 500)
 			if err != nil {
 				return total, fmt.Errorf("retry: replay: %w", err)
 			}
@@ -364,19 +299,17 @@ func (q *Queue) Drop(ctx context.Context, ids ...string) (int, error) {
 		return 0, nil
 	}
 	kinds := make([]string, len(ids))
-	args := []any{q.keys.base}
 	for i, id := range ids {
-		args = append(args, id)
-		kinds[i] = q.kindOf(ctx, id)
+		kinds[i] = q.b.KindOf(ctx, id)
 	}
-	res, err := dropScript.Run(ctx, q.rdb, []string{q.keys.kinds()}, args...).Slice()
+	res, err := q.b.Drop(ctx, ids)
 	if err != nil {
 		return 0, fmt.Errorf("retry: drop: %w", err)
 	}
 	n := 0
 	var missing, busy []string
 	for i, v := range res {
-		switch toInt(v) {
+		switch v {
 		case 1:
 			n++
 			q.obs.QueueEvent(kinds[i], EventDropped)
@@ -403,11 +336,11 @@ func (q *Queue) Drop(ctx context.Context, ids ...string) (int, error) {
 func (q *Queue) Purge(ctx context.Context) (int, error) {
 	now := q.clock.Now()
 	q.lastPurge.Store(now.UnixMilli())
-	cutoff := now.Add(-q.policy.DeadRetention).UnixMilli()
+	cutoff := now.Add(-q.policy.DeadRetention)
 	const batch = 500
 	total := 0
 	for {
-		n, err := purgeScript.Run(ctx, q.rdb, []string{q.keys.kinds()}, q.keys.base, cutoff, batch).Int()
+		n, err := q.b.Purge(ctx, cutoff, batch)
 		if err != nil {
 			return total, fmt.Errorf("retry: purge: %w", err)
 		}

@@ -1,7 +1,8 @@
 // Package retry is streetsync's retry queue in Redis: records whose push or pull failed wait
 // here, with backoff, until they go through, or end in the dead letters for a person to replay or
-// drop (`streetsync queue …`). It owns every key under "<prefix>{retry}:" (see keys.go) and every
-// Lua script that changes them (scripts.go); the retry policy is decided here and nowhere else.
+// drop (`streetsync queue …`). The retry policy is decided here and nowhere else; the items are
+// kept by a Broker — internal/rdb, which owns every key under "<prefix>{retry}:" and every Lua
+// script that changes them.
 //
 // # Items
 //
@@ -34,7 +35,7 @@
 //
 // # Use
 //
-//	q, err := retry.New(conn, retry.PolicyFrom(cfg.Retry), retry.WithLogger(log), retry.WithObserver(m))
+//	q, err := retry.New(conn, policy, retry.WithLogger(log), retry.WithObserver(m)) // conn: *rdb.Conn
 //	id, err := q.Enqueue(ctx, "quanzhou.enterprise.push", uscc, err)    // from a sync job
 //	go q.Run(ctx, retry.Worker{Kind: "quanzhou.enterprise.push", Handler: h, Limiter: lim})
 //	stats, err := q.Drain(ctx, 60*time.Second, workers...)              // queue drain

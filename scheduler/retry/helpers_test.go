@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/scheduler/clock"
 )
@@ -33,7 +33,7 @@ func testPolicy() Policy {
 type fixture struct {
 	q     *Queue
 	clock *clock.Fake
-	conn  *redisconn.Conn
+	conn  *rdb.Conn
 	obs   *countingObserver
 }
 
@@ -45,7 +45,7 @@ func newFixture(t *testing.T, p Policy, opts ...Option) *fixture {
 	return fixtureOn(t, conn, p, opts...)
 }
 
-func fixtureOn(t *testing.T, conn *redisconn.Conn, p Policy, opts ...Option) *fixture {
+func fixtureOn(t *testing.T, conn *rdb.Conn, p Policy, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{clock: clock.NewFake(t0), conn: conn, obs: newCountingObserver()}
 	all := append([]Option{WithClock(f.clock), WithObserver(f.obs), WithRandom(func() float64 { return 0 })}, opts...)
@@ -58,7 +58,7 @@ func fixtureOn(t *testing.T, conn *redisconn.Conn, p Policy, opts ...Option) *fi
 }
 
 // secondConn is another client on the same Redis and prefix: another process's view.
-func secondConn(t *testing.T, c *redisconn.Conn) *redisconn.Conn {
+func secondConn(t *testing.T, c *rdb.Conn) *rdb.Conn {
 	t.Helper()
 	return testutil.SecondConn(t, c)
 }

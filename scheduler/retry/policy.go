@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"streetsync/internal/config"
 )
 
 // Policy is the retry policy — decided here and nowhere else.
@@ -25,24 +23,22 @@ type Policy struct {
 	MaxErrors int
 }
 
-// PolicyFrom takes the policy from the `retry` section of the configuration.
-func PolicyFrom(c config.Retry) Policy {
+// DefaultPolicy is the policy of the default configuration (internal/config's retry section;
+// internal/app fills a Policy from the configured one, and its test keeps the two equal).
+func DefaultPolicy() Policy {
 	return Policy{
-		MaxAttempts:     c.MaxAttempts,
-		BaseDelay:       c.BaseDelay.D(),
-		MaxDelay:        c.MaxDelay.D(),
-		Deadline:        c.Deadline.D(),
-		DeadRetention:   c.DeadTTL.D(),
-		Lease:           c.Lease.D(),
-		Workers:         c.Workers,
-		UnknownAttempts: c.UnknownLimit,
+		MaxAttempts:     12,
+		BaseDelay:       30 * time.Second,
+		MaxDelay:        6 * time.Hour,
+		Deadline:        7 * 24 * time.Hour,
+		DeadRetention:   30 * 24 * time.Hour,
+		Lease:           60 * time.Second,
+		Workers:         4,
+		UnknownAttempts: 3,
 		Jitter:          0.2,
 		MaxErrors:       100,
 	}
 }
-
-// DefaultPolicy is the policy of the default configuration.
-func DefaultPolicy() Policy { return PolicyFrom(config.Default().Retry) }
 
 func (p Policy) validate() error {
 	var errs []error

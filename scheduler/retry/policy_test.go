@@ -3,8 +3,6 @@ package retry
 import (
 	"testing"
 	"time"
-
-	"streetsync/internal/config"
 )
 
 func TestBackoffDoublesFromBaseToMax(t *testing.T) {
@@ -55,14 +53,14 @@ func TestRetryAfterWinsOnlyWhenLonger(t *testing.T) {
 	}
 }
 
-func TestPolicyFromConfigDefaults(t *testing.T) {
-	p := PolicyFrom(config.Default().Retry)
+func TestDefaultPolicy(t *testing.T) {
+	p := DefaultPolicy()
 	if err := p.validate(); err != nil {
 		t.Fatalf("default policy invalid: %v", err)
 	}
 	if p.MaxAttempts != 12 || p.BaseDelay != 30*time.Second || p.MaxDelay != 6*time.Hour ||
 		p.DeadRetention != 30*24*time.Hour || p.UnknownAttempts != 3 {
-		t.Errorf("PolicyFrom(defaults) = %+v, want maxAttempts 12, 30s…6h, retention 720h, unknown 3", p)
+		t.Errorf("DefaultPolicy() = %+v, want maxAttempts 12, 30s…6h, retention 720h, unknown 3", p)
 	}
 }
 

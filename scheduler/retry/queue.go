@@ -4,22 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"streetsync/internal/redisconn"
+	"streetsync/internal/rdb"
 	"streetsync/scheduler/clock"
 )
 
@@ -64,11 +59,34 @@ const (
 	EventDropped      = "dropped"       // an operator dropped an item
 )
 
+// Broker keeps the queue's items in Redis: one script or one pipelined read per method
+// (*rdb.Conn, which owns the keys and scripts). The queue decides everything else.
+type Broker interface {
+	CheckPrefix() error
+	Enqueue(ctx context.Context, now, deadline time.Time, maxErrors int, recs []rdb.EnqueueArg) ([]int, error)
+	Claim(ctx context.Context, a rdb.ClaimArg) (returned, died int, items []rdb.Claimed, err error)
+	Ack(ctx context.Context, now, deadline time.Time, refs []rdb.ItemRef) ([]int, error)
+	Fail(ctx context.Context, ref rdb.ItemRef, a rdb.FailArg) (status, attempts int, reason string, err error)
+	Release(ctx context.Context, ref rdb.ItemRef, now time.Time) (bool, error)
+	Extend(ctx context.Context, until time.Time, refs ...rdb.ItemRef) ([]bool, error)
+	Counts(ctx context.Context, now time.Time) (map[string]rdb.KindCounts, error)
+	Kinds(ctx context.Context) ([]string, error)
+	Refs(ctx context.Context, kinds []string, dead bool, limit int) ([]rdb.Ref, error)
+	Score(ctx context.Context, kind string, zone rdb.Zone, id string) (time.Time, error)
+	Load(ctx context.Context, ids []string) ([]*rdb.Stored, error)
+	KindOf(ctx context.Context, id string) string
+	DeadIDs(ctx context.Context, kind string, n int) ([]string, error)
+	Replay(ctx context.Context, now, deadline time.Time, note string, maxErrors int, ids []string) ([]int, error)
+	Drop(ctx context.Context, ids []string) ([]int, error)
+	Purge(ctx context.Context, cutoff time.Time, batch int) (int, error)
+	NextDue(ctx context.Context, kind string) (time.Time, bool)
+	DueNow(ctx context.Context, now time.Time, ids []string) ([]string, error)
+}
+
 // Queue is the retry queue of one streetsync installation (one Redis prefix). Several processes
 // may work one queue at once.
 type Queue struct {
-	rdb    redis.UniversalClient
-	keys   keys
+	b      Broker
 	policy Policy
 	clock  clock.Clock
 	log    *zap.Logger
@@ -100,20 +118,20 @@ func WithRandom(f func() float64) Option { return func(q *Queue) { q.rand = f } 
 // (default 1s; items enqueued or released in this process wake workers at once).
 func WithPollInterval(d time.Duration) Option { return func(q *Queue) { q.poll = d } }
 
-// New returns the queue kept in conn's Redis under conn's prefix, working by policy.
-func New(conn *redisconn.Conn, policy Policy, opts ...Option) (*Queue, error) {
-	if conn == nil || conn.Client == nil {
+// New returns the queue kept by b (an *rdb.Conn: its Redis, under its prefix), working by
+// policy.
+func New(b Broker, policy Policy, opts ...Option) (*Queue, error) {
+	if b == nil {
 		return nil, errors.New("retry: no redis connection")
 	}
-	if strings.ContainsAny(conn.Prefix, "{}") {
-		return nil, fmt.Errorf("retry: redis prefix %q must not contain braces (the queue's keys share the hash tag {retry})", conn.Prefix)
+	if err := b.CheckPrefix(); err != nil {
+		return nil, fmt.Errorf("retry: %w", err)
 	}
 	if err := policy.validate(); err != nil {
 		return nil, err
 	}
 	q := &Queue{
-		rdb:    conn.Client,
-		keys:   newKeys(conn),
+		b:      b,
 		policy: policy,
 		clock:  clock.Real(),
 		log:    zap.NewNop(),
@@ -207,8 +225,7 @@ func (q *Queue) EnqueueBatch(ctx context.Context, reqs []Request) ([]string, err
 	}
 	now := q.clock.Now()
 	ids := make([]string, len(reqs))
-	args := make([]any, 0, 4+6*len(reqs))
-	args = append(args, q.keys.base, now.UnixMilli(), now.Add(q.policy.Deadline).UnixMilli(), q.policy.MaxErrors)
+	recs := make([]rdb.EnqueueArg, len(reqs))
 	for i, r := range reqs {
 		if err := validKind(r.Kind); err != nil {
 			return nil, err
@@ -218,16 +235,14 @@ func (q *Queue) EnqueueBatch(ctx context.Context, reqs []Request) ([]string, err
 		}
 		id := ID(r.Kind, r.Key)
 		ids[i] = id
-		first, errJSON, class := now, "", ""
+		recs[i] = rdb.EnqueueArg{ID: id, Kind: r.Kind, Key: r.Key, First: now}
 		if r.Cause != nil {
 			c, ra := Classify(r.Cause)
-			class = string(c)
-			errJSON = errorJSON(r.Cause.Error())
-			first = now.Add(q.policy.Delay(1, ra, q.rand()))
+			recs[i].Class, recs[i].Error = string(c), r.Cause.Error()
+			recs[i].First = now.Add(q.policy.Delay(1, ra, q.rand()))
 		}
-		args = append(args, id, r.Kind, r.Key, first.UnixMilli(), errJSON, class)
 	}
-	res, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.kinds()}, args...).Slice()
+	res, err := q.b.Enqueue(ctx, now, now.Add(q.policy.Deadline), q.policy.MaxErrors, recs)
 	if err != nil {
 		return nil, fmt.Errorf("retry: enqueue: %w", err)
 	}
@@ -236,7 +251,7 @@ func (q *Queue) EnqueueBatch(ctx context.Context, reqs []Request) ([]string, err
 	}
 	var errs []error
 	for i, v := range res {
-		switch toInt(v) {
+		switch v {
 		case 1:
 			q.obs.QueueEvent(reqs[i].Kind, EventEnqueued)
 		case 2:
@@ -278,17 +293,12 @@ func (q *Queue) ClaimN(ctx context.Context, kind string, n int, lease time.Durat
 	n = max(1, min(n, maxClaim))
 	now := q.clock.Now()
 	until := now.Add(lease)
-	res, err := claimScript.Run(ctx, q.rdb,
-		[]string{q.keys.queue(kind), q.keys.active(kind), q.keys.dead(kind), q.keys.fence()},
-		q.keys.base, now.UnixMilli(), until.UnixMilli(), n, q.policy.MaxAttempts, errorJSON(msgLeaseLost), q.policy.MaxErrors,
-	).Slice()
+	returned, died, claimed, err := q.b.Claim(ctx, rdb.ClaimArg{Kind: kind, Now: now, Until: until, N: n,
+		MaxAttempts: q.policy.MaxAttempts, LeaseError: msgLeaseLost, MaxErrors: q.policy.MaxErrors})
 	if err != nil {
 		return nil, fmt.Errorf("retry: claim %s: %w", kind, err)
 	}
-	if len(res) < 2 || (len(res)-2)%7 != 0 {
-		return nil, fmt.Errorf("retry: claim %s: malformed reply of %d values", kind, len(res))
-	}
-	if returned, died := toInt(res[0]), toInt(res[1]); returned+died > 0 {
+	if returned+died > 0 {
 		q.log.Warn("leases ran out: items returned to the queue", zap.String("kind", kind),
 			zap.Int("returned", returned), zap.Int("dead", died))
 		for range returned + died {
@@ -298,20 +308,10 @@ func (q *Queue) ClaimN(ctx context.Context, kind string, n int, lease time.Durat
 			q.obs.QueueEvent(kind, EventDead)
 		}
 	}
-	items := make([]*Item, 0, (len(res)-2)/7)
-	for i := 2; i+7 <= len(res); i += 7 {
-		items = append(items, &Item{
-			ID:          toString(res[i]),
-			Token:       int64(toInt(res[i+1])),
-			Kind:        kind,
-			Key:         toString(res[i+2]),
-			Attempts:    toInt(res[i+3]),
-			FirstQueued: fromMillis(toInt(res[i+4])),
-			Deadline:    fromMillis(toInt(res[i+5])),
-			LastError:   decodeError(toString(res[i+6])),
-			LeaseUntil:  until,
-			q:           q,
-		})
+	items := make([]*Item, len(claimed))
+	for i, c := range claimed {
+		items[i] = &Item{ID: c.ID, Token: c.Token, Kind: kind, Key: c.Key, Attempts: c.Attempts, FirstQueued: c.First,
+			Deadline: c.Deadline, LastError: c.LastError, LeaseUntil: until, q: q}
 	}
 	return items, nil
 }
@@ -346,24 +346,21 @@ func (q *Queue) afterAck(it *Item, status int, event string) error {
 // ackBatch acks items in one round trip: per item 1 done, 2 re-queued, 0 lease lost.
 func (q *Queue) ackBatch(ctx context.Context, items []*Item) ([]int, error) {
 	now := q.clock.Now()
-	args := make([]any, 0, 3+2*len(items))
-	args = append(args, q.keys.base, now.UnixMilli(), now.Add(q.policy.Deadline).UnixMilli())
-	for _, it := range items {
-		args = append(args, it.ID, it.Token)
+	refs := make([]rdb.ItemRef, len(items))
+	for i, it := range items {
+		refs[i] = it.ref()
 	}
-	res, err := ackScript.Run(ctx, q.rdb, []string{q.keys.fence()}, args...).Slice()
+	res, err := q.b.Ack(ctx, now, now.Add(q.policy.Deadline), refs)
 	if err != nil {
 		return nil, fmt.Errorf("retry: ack: %w", err)
 	}
 	if len(res) != len(items) {
 		return nil, fmt.Errorf("retry: ack: %d results for %d items", len(res), len(items))
 	}
-	out := make([]int, len(res))
-	for i, v := range res {
-		out[i] = toInt(v)
-	}
-	return out, nil
+	return res, nil
 }
+
+func (it *Item) ref() rdb.ItemRef { return rdb.ItemRef{ID: it.ID, Kind: it.Kind, Token: it.Token} }
 
 // Outcome is what became of an item after an attempt.
 type Outcome string
@@ -407,29 +404,22 @@ func (q *Queue) Fail(ctx context.Context, it *Item, cause error) (Result, error)
 	}
 	now := q.clock.Now()
 	next := now.Add(q.policy.Delay(it.Attempts+1, retryAfter, q.rand()))
-	forceDead := 0
-	if class == ClassPermanent {
-		forceDead = 1
-	}
-	res, err := failScript.Run(ctx, q.rdb,
-		[]string{q.keys.item(it.ID), q.keys.errs(it.ID), q.keys.active(it.Kind), q.keys.queue(it.Kind), q.keys.dead(it.Kind)},
-		it.ID, it.Token, now.UnixMilli(), next.UnixMilli(), string(class), errorJSON(cause.Error()),
-		q.policy.MaxAttempts, q.policy.UnknownAttempts, forceDead, q.policy.MaxErrors,
-	).Slice()
+	status, attempts, reason, err := q.b.Fail(ctx, it.ref(), rdb.FailArg{Now: now, Next: next, Class: string(class),
+		Error: cause.Error(), MaxAttempts: q.policy.MaxAttempts, UnknownAttempts: q.policy.UnknownAttempts,
+		Dead: class == ClassPermanent, MaxErrors: q.policy.MaxErrors})
 	if err != nil {
 		return Result{}, fmt.Errorf("retry: fail %s: %w", it.ID, err)
 	}
 	defer q.moved.fire()
-	switch toInt(res[0]) {
+	switch status {
 	case 1:
 		q.obs.QueueEvent(it.Kind, EventRetried)
-		return Result{Outcome: OutcomeRetrying, Class: class, Attempts: toInt(res[1]), NextAttempt: time.UnixMilli(next.UnixMilli())}, nil
+		return Result{Outcome: OutcomeRetrying, Class: class, Attempts: attempts, NextAttempt: time.UnixMilli(next.UnixMilli())}, nil
 	case 2:
-		reason := toString(res[2])
 		q.obs.QueueEvent(it.Kind, EventDead)
 		q.log.Warn("item moved to the dead letters", zap.String("kind", it.Kind), zap.String("id", it.ID),
-			zap.String("reason", reason), zap.Int("attempts", toInt(res[1])))
-		return Result{Outcome: OutcomeDead, Class: class, Attempts: toInt(res[1]), DeadReason: reason}, nil
+			zap.String("reason", reason), zap.Int("attempts", attempts))
+		return Result{Outcome: OutcomeDead, Class: class, Attempts: attempts, DeadReason: reason}, nil
 	default:
 		q.obs.QueueEvent(it.Kind, EventLeaseLost)
 		return Result{}, fmt.Errorf("fail %s: %w", it.ID, ErrLeaseLost)
@@ -438,13 +428,11 @@ func (q *Queue) Fail(ctx context.Context, it *Item, cause error) (Result, error)
 
 // Release hands a claimed item back, due now, without counting an attempt (a worker stopping).
 func (q *Queue) Release(ctx context.Context, it *Item) error {
-	n, err := releaseScript.Run(ctx, q.rdb,
-		[]string{q.keys.item(it.ID), q.keys.active(it.Kind), q.keys.queue(it.Kind)},
-		it.ID, it.Token, q.clock.Now().UnixMilli()).Int()
+	ok, err := q.b.Release(ctx, it.ref(), q.clock.Now())
 	if err != nil {
 		return fmt.Errorf("retry: release %s: %w", it.ID, err)
 	}
-	if n != 1 {
+	if !ok {
 		q.obs.QueueEvent(it.Kind, EventLeaseLost)
 		return fmt.Errorf("release %s: %w", it.ID, ErrLeaseLost)
 	}
@@ -459,12 +447,11 @@ func (q *Queue) Extend(ctx context.Context, it *Item, lease time.Duration) error
 	if lease <= 0 {
 		lease = q.policy.Lease
 	}
-	n, err := extendScript.Run(ctx, q.rdb, []string{q.keys.item(it.ID), q.keys.active(it.Kind)},
-		it.ID, it.Token, q.clock.Now().Add(lease).UnixMilli()).Int()
+	ok, err := q.b.Extend(ctx, q.clock.Now().Add(lease), it.ref())
 	if err != nil {
 		return fmt.Errorf("retry: extend %s: %w", it.ID, err)
 	}
-	if n != 1 {
+	if !ok[0] {
 		return fmt.Errorf("extend %s: %w", it.ID, ErrLeaseLost)
 	}
 	return nil
@@ -479,91 +466,6 @@ func (q *Queue) CheckFence(ctx context.Context, it *Item) error {
 		q.obs.QueueEvent(it.Kind, EventLeaseLost)
 	}
 	return err
-}
-
-// scriptCall is one script invocation of a pipelined batch.
-type scriptCall struct {
-	keys []string
-	args []any
-}
-
-// evalBatch runs one script many times in one pipeline, loading it once if Redis lost its script
-// cache (a restart).
-func (q *Queue) evalBatch(ctx context.Context, s *redis.Script, calls []scriptCall) ([]*redis.Cmd, error) {
-	for try := 0; ; try++ {
-		pipe := q.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(calls))
-		for i, c := range calls {
-			cmds[i] = s.EvalSha(ctx, pipe, c.keys, c.args...)
-		}
-		_, err := pipe.Exec(ctx)
-		if err == nil {
-			return cmds, nil
-		}
-		if try == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			if err := s.Load(ctx, q.rdb).Err(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return nil, err
-	}
-}
-
-// maxErrorLen bounds one stored error text.
-const maxErrorLen = 2000
-
-// errorJSON is an error text as a JSON string, cut to maxErrorLen bytes at a rune boundary.
-func errorJSON(msg string) string {
-	if len(msg) > maxErrorLen {
-		cut := maxErrorLen
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
-	b, _ := json.Marshal(msg)
-	return string(b)
-}
-
-// decodeError reads a stored JSON string back ("" stays "").
-func decodeError(s string) string {
-	if s == "" {
-		return ""
-	}
-	var msg string
-	if err := json.Unmarshal([]byte(s), &msg); err != nil {
-		return s
-	}
-	return msg
-}
-
-func fromMillis(ms int) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(int64(ms))
-}
-
-func toInt(v any) int {
-	switch x := v.(type) {
-	case int64:
-		return int(x)
-	case string:
-		n, _ := strconv.ParseInt(x, 10, 64)
-		return int(n)
-	}
-	return 0
-}
-
-func toString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return ""
 }
 
 // signal wakes every goroutine waiting on C when fire is called.

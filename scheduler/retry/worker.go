@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"streetsync/internal/rdb"
 	"streetsync/scheduler/clock"
 )
 
@@ -228,22 +228,7 @@ func (r *runner) sleep(ctx context.Context, wake <-chan struct{}) bool {
 
 // nextDue is when the earliest waiting item of kind is due or the earliest lease runs out.
 func (q *Queue) nextDue(ctx context.Context, kind string) (time.Time, bool) {
-	pipe := q.rdb.Pipeline()
-	a := pipe.ZRangeWithScores(ctx, q.keys.queue(kind), 0, 0)
-	b := pipe.ZRangeWithScores(ctx, q.keys.active(kind), 0, 0)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return time.Time{}, false
-	}
-	var next time.Time
-	for _, zs := range [][]redis.Z{a.Val(), b.Val()} {
-		for _, z := range zs {
-			t := time.UnixMilli(int64(z.Score))
-			if next.IsZero() || t.Before(next) {
-				next = t
-			}
-		}
-	}
-	return next, !next.IsZero()
+	return q.b.NextDue(ctx, kind)
 }
 
 // handleLoop is one of the Concurrency goroutines that handle items. A successful item is
@@ -426,21 +411,17 @@ func (r *runner) renewAll() {
 	}
 	ctx, cancel := context.WithTimeout(r.bg, 5*time.Second)
 	defer cancel()
-	until := r.q.clock.Now().Add(r.q.policy.Lease).UnixMilli()
-	calls := make([]scriptCall, len(fs))
+	refs := make([]rdb.ItemRef, len(fs))
 	for i, f := range fs {
-		calls[i] = scriptCall{
-			keys: []string{r.q.keys.item(f.it.ID), r.q.keys.active(f.it.Kind)},
-			args: []any{f.it.ID, f.it.Token, until},
-		}
+		refs[i] = f.it.ref()
 	}
-	cmds, err := r.q.evalBatch(ctx, extendScript, calls)
+	held, err := r.q.b.Extend(ctx, r.q.clock.Now().Add(r.q.policy.Lease), refs...)
 	if err != nil {
 		r.log.Warn("renewing leases failed; trying again", zap.Error(err))
 		return
 	}
-	for i, cmd := range cmds {
-		if n, _ := cmd.Int(); n != 1 {
+	for i, ok := range held {
+		if !ok {
 			r.q.obs.QueueEvent(fs[i].it.Kind, EventLeaseLost)
 			fs[i].cancel(ErrLeaseLost)
 		}

@@ -27,6 +27,7 @@ import (
 
 	"streetsync/internal/config"
 	"streetsync/internal/ledger"
+	"streetsync/internal/rdb"
 	"streetsync/internal/testutil"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
@@ -210,6 +211,7 @@ type installation struct {
 	config     string
 	sec        secrets
 	p          *platformSet
+	redisConn  *rdb.Conn // the test's Redis (nil: a server of the test's own at redisAddr)
 	redisAddr  string
 	prefix     string
 	driver     string
@@ -219,9 +221,14 @@ type installation struct {
 }
 
 type installOptions struct {
-	RedisAddr string // "": the shared test Redis (testutil.Redis), under a fresh prefix
-	Driver    string // sqlite (default) or postgres
-	DSN       string // postgres DSN; sqlite: a file in the temp dir
+	// RedisAddr is a single redis-server of the test's own; with it and Redis both unset, the
+	// installation uses the shared test Redis (testutil.Redis: a server, or a cluster when
+	// REDIS_CLUSTER is set) under a fresh prefix.
+	RedisAddr string
+	// Redis is a Redis of the test's own (testutil.StartRedisCluster's), under its prefix.
+	Redis  *rdb.Conn
+	Driver string // sqlite (default) or postgres
+	DSN    string // postgres DSN; sqlite: a file in the temp dir
 	// Extra is YAML appended to the config (top-level sections the default leaves out:
 	// schedule, alerts).
 	Extra string
@@ -245,14 +252,30 @@ func newInstallation(t testing.TB, p *platformSet, sec secrets, o installOptions
 	if in.driver == "sqlite" && in.dsn == "" {
 		in.dsn = filepath.Join(in.dir, "ledger.db")
 	}
-	if o.RedisAddr == "" {
-		conn, kind := testutil.Redis(t)
-		testutil.RequireRealRedis(t, kind)
-		in.redisAddr = conn.Client.(*redis.Client).Options().Addr
-		in.prefix = conn.Prefix
-	} else {
+	redisAt := ""
+	if o.RedisAddr != "" {
 		in.redisAddr = o.RedisAddr
 		in.prefix = "rel:" + randomTag(t)[:8] + ":"
+		redisAt = fmt.Sprintf("  addr: %q\n", o.RedisAddr)
+	} else {
+		in.redisConn = o.Redis
+		if in.redisConn == nil {
+			conn, kind := testutil.Redis(t)
+			testutil.RequireRealRedis(t, kind)
+			in.redisConn = conn
+		}
+		in.prefix = in.redisConn.Prefix
+		addrs := testutil.RedisAddrs(in.redisConn)
+		if testutil.IsCluster(in.redisConn) {
+			quoted := make([]string, len(addrs))
+			for i, a := range addrs {
+				quoted[i] = fmt.Sprintf("%q", a)
+			}
+			redisAt = fmt.Sprintf("  addrs: [%s]\n", strings.Join(quoted, ", "))
+		} else {
+			in.redisAddr = addrs[0]
+			redisAt = fmt.Sprintf("  addr: %q\n", addrs[0])
+		}
 	}
 	retry := o.Retry
 	if retry == "" {
@@ -274,8 +297,7 @@ func newInstallation(t testing.TB, p *platformSet, sec secrets, o installOptions
   code: "350582006"
   name: 灵源街道
 redis:
-  addr: %q
-  password: ${REDIS_PASSWORD}
+%s  password: ${REDIS_PASSWORD}
   prefix: %q
 ledger:
   driver: %s
@@ -301,12 +323,24 @@ quanzhou:
 log:
   level: %s
   format: json
-%s`, in.redisAddr, in.prefix, in.driver, p.quanzhouURL(), timeout, ca, p.specialOpsURL(), timeout, ca, retry, level, o.Extra)
+%s`, redisAt, in.prefix, in.driver, p.quanzhouURL(), timeout, ca, p.specialOpsURL(), timeout, ca, retry, level, o.Extra)
 	in.config = filepath.Join(in.dir, "config.yaml")
 	if err := os.WriteFile(in.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return in
+}
+
+// redis is a raw client on the installation's Redis, to seed and inspect keys as another host
+// would (closed at the end of the test).
+func (in *installation) redis() redis.UniversalClient {
+	in.t.Helper()
+	if in.redisConn != nil {
+		return testutil.RedisClient(in.t, in.redisConn)
+	}
+	c := redis.NewClient(&redis.Options{Addr: in.redisAddr, Password: in.sec.RedisPassword})
+	in.t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // environ is the commands' environment: the secrets as the config references them.

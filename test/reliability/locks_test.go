@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"streetsync/mocks/fault"
 )
 
@@ -62,8 +60,7 @@ func TestAHolderOnAnotherHostIsWaitedFor(t *testing.T) {
 	in.json(exitOK, time.Minute, nil, "import", in.workbook())
 
 	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: in.redisAddr, Password: in.sec.RedisPassword})
-	defer c.Close()
+	c := in.redis()
 	lock := in.prefix + "sched:{enterprises}:lock"
 	shanghai := time.FixedZone("CST", 8*3600)
 	now := time.Now().In(shanghai)

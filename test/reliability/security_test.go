@@ -60,6 +60,14 @@ func TestNoSecretOrIDNumberLeaks(t *testing.T) {
 		in.must(exitOK, time.Minute, "reconcile", "all", "-o", path)
 		in.transcript.addText("report file "+name, readReport(t, path))
 	}
+	// A CSV report is one file per list next to report.csv, the summary.
+	lists, _ := filepath.Glob(filepath.Join(in.dir, "report-*.csv"))
+	if len(lists) == 0 {
+		t.Error("reconcile -o report.csv wrote no list next to it")
+	}
+	for _, path := range lists {
+		in.transcript.addText("report file "+filepath.Base(path), readReport(t, path))
+	}
 	// First a webhook that fails (its URL, key included, must not appear in the error), then
 	// the real one.
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -178,9 +178,6 @@ func WithClock(c Clock) Option { return func(o *Options) { o.Clock = c } }
 // WithLogger sets the logger (the log channel writes to it).
 func WithLogger(l *zap.Logger) Option { return func(o *Options) { o.Logger = l } }
 
-// WithTimeout bounds one delivery (default 15s).
-func WithTimeout(d time.Duration) Option { return func(o *Options) { o.Timeout = d } }
-
 // Apply resolves the options of a channel: defaults first, then opts; an HTTP client is built
 // from ch.CAFile when none is given.
 func Apply(ch config.Channel, needsHTTP bool, opts []Option) (Options, error) {

@@ -3,7 +3,6 @@ package notify
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"streetsync/mapping"
@@ -242,6 +241,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
-// FormatTime writes a time the way the texts do.
-func FormatTime(t time.Time) string { return t.Format(textTimeLayout) }

@@ -4,8 +4,8 @@ import (
 	"slices"
 
 	"streetsync/internal/alerts/notify"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // RosterEntry is one roster entry with what its alerts show about its enterprise.
@@ -174,7 +174,7 @@ func (r *CertificateRule) finding(f *Facts, c *mapping.Certificate) Finding {
 		Key:        KeyOf(r.Code, op.IDNumber, op.EnterpriseUSCC, op.ItemCode),
 		Community:  f.Entry.Community,
 		Enterprise: notify.Enterprise{USCC: op.EnterpriseUSCC, Name: f.Entry.EnterpriseName},
-		Operator:   &notify.Operator{Name: op.Name, IDNumber: logging.MaskID(op.IDNumber)},
+		Operator:   &notify.Operator{Name: op.Name, IDNumber: mask.ID(op.IDNumber)},
 		Item:       &notify.Item{Code: op.ItemCode, Name: f.Item},
 		Message:    r.Message(f, c),
 	})
@@ -183,7 +183,7 @@ func (r *CertificateRule) finding(f *Facts, c *mapping.Certificate) Finding {
 	h.add(r.Code)
 	if c != nil {
 		fd.Alert.Certificate = &notify.Certificate{
-			CertNo: logging.MaskCertNo(c.CertNo), Status: c.Status, ValidUntil: c.ValidUntil, ReviewDueDate: c.ReviewDueDate,
+			CertNo: mask.CertNo(c.CertNo), Status: c.Status, ValidUntil: c.ValidUntil, ReviewDueDate: c.ReviewDueDate,
 		}
 		// The deciding certificate's identity, status and dates.
 		for _, s := range []string{c.CertNo, c.ItemCode, string(c.Status), c.ValidFrom.String(), c.ValidUntil.String(),

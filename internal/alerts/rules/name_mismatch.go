@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"streetsync/internal/alerts/notify"
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // NAME_MISMATCH: the certificate's holder name differs from the roster's, after normalization
@@ -21,7 +21,7 @@ var nameMismatch = certificateRule(CertificateRule{
 	Message: func(f *Facts, c *mapping.Certificate) string {
 		op := &f.Entry.Operator
 		return fmt.Sprintf("姓名不一致：%s台账登记的姓名为“%s”（%s），操作证（%s）上的姓名为“%s”。请核实姓名和身份证号，更正台账或提请发证机关更正",
-			f.Enterprise(), op.Name, logging.MaskID(op.IDNumber), maskedCertNo(c), c.HolderName)
+			f.Enterprise(), op.Name, mask.ID(op.IDNumber), maskedCertNo(c), c.HolderName)
 	},
 	// The two names compared: correcting either changes the alert.
 	Fingerprint: func(f *Facts, c *mapping.Certificate, add func(string)) {

@@ -105,6 +105,18 @@ func Lookup(code string) (Rule, bool) {
 	return Rule{}, false
 }
 
+// Find returns the rule a person names: its code in any case (cert_expired) or its Chinese name
+// (证书过期), as the CLI and the console accept either.
+func Find(s string) (Rule, bool) {
+	s = strings.TrimSpace(s)
+	for _, r := range registry {
+		if strings.EqualFold(r.Code, s) || r.Name == s {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
 // Name is a rule's Chinese name (the code itself for an unknown rule).
 func Name(code string) string {
 	if r, ok := Lookup(code); ok {

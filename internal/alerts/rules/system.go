@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"streetsync/internal/alerts/notify"
-	"streetsync/internal/logging"
+	"streetsync/mapping/mask"
 )
 
 // System alerts concern the street office, not a community: they carry this community label and
@@ -60,7 +60,7 @@ func DataStale(f Family, fr Freshness, now time.Time, loc *time.Location) Findin
 		t := fr.LastSuccess.In(loc)
 		sys.LastSuccess = &t
 		msg = fmt.Sprintf("数据未更新：%s已 %d 小时未更新，预警暂停（%s；上次成功同步于 %s）。请检查同步任务（streetsync sync %s）和平台连接，同步成功后预警自动恢复",
-			f.Data, int(now.Sub(fr.LastSuccess)/time.Hour), f.Name, t.Format("2006-01-02 15:04"), f.Job)
+			f.Data, int(now.Sub(fr.LastSuccess)/time.Hour), f.Name, t.Format("2006-01-02 15:04 -07:00"), f.Job)
 	} else {
 		msg = fmt.Sprintf("数据未更新：%s从未同步，预警暂停（%s）。请先运行 streetsync sync %s，同步成功后预警自动开始",
 			f.Data, f.Name, f.Job)
@@ -96,7 +96,7 @@ func PlatformDown(h PlatformHealth, now time.Time, after time.Duration, loc *tim
 		name = h.System
 	}
 	since := h.FailingSince.In(loc)
-	sys := &notify.System{Subject: h.System, Name: name, FailingSince: &since, LastError: logging.MaskIDsInText(h.LastError)}
+	sys := &notify.System{Subject: h.System, Name: name, FailingSince: &since, LastError: mask.IDsInText(h.LastError)}
 	if !h.LastSuccess.IsZero() {
 		t := h.LastSuccess.In(loc)
 		sys.LastSuccess = &t
@@ -106,7 +106,7 @@ func PlatformDown(h PlatformHealth, now time.Time, after time.Duration, loc *tim
 		held = "相关同步"
 	}
 	msg := fmt.Sprintf("平台不可用：%s自 %s 起调用持续失败（已 %d 小时），%s暂停，失败的请求已转入重试队列。请检查网络和平台状态，必要时联系平台管理员",
-		name, since.Format("2006-01-02 15:04"), int(now.Sub(h.FailingSince)/time.Hour), held)
+		name, since.Format("2006-01-02 15:04 -07:00"), int(now.Sub(h.FailingSince)/time.Hour), held)
 	if sys.LastError != "" {
 		msg += "；最近的错误：" + sys.LastError
 	}

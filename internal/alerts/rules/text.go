@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"streetsync/internal/logging"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // What the rules' sentences share. Each rule's own sentence is in its file.
@@ -32,11 +32,11 @@ func certStatusName(s mapping.CertStatus) string {
 
 // person is "张三（350582********123X）".
 func person(name, idNumber string) string {
-	return name + "（" + logging.MaskID(idNumber) + "）"
+	return name + "（" + mask.ID(idNumber) + "）"
 }
 
 // maskedCertNo is a certificate's number as alerts show it.
-func maskedCertNo(c *mapping.Certificate) string { return logging.MaskCertNo(c.CertNo) }
+func maskedCertNo(c *mapping.Certificate) string { return mask.CertNo(c.CertNo) }
 
 // heldItems names the items of certs, each once: 熔化焊接与热切割作业、登高架设作业.
 func heldItems(certs []mapping.Certificate) string {

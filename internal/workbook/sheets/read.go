@@ -273,6 +273,10 @@ func sheetByName(name string) (mapping.Sheet, bool) {
 		return mapping.SheetEnterprises, true
 	case strings.Contains(k, string(mapping.SheetOperators)):
 		return mapping.SheetOperators, true
+	case strings.Contains(k, string(mapping.SheetHazards)):
+		return mapping.SheetHazards, true
+	case strings.Contains(k, string(mapping.SheetDrills)):
+		return mapping.SheetDrills, true
 	}
 	return "", false
 }

@@ -1,11 +1,15 @@
-package logging
+// Package mask hides resident ID numbers (身份证号) outside the ledger: the first 6 and the last 4
+// characters stay, so that a person can still tell two records apart (350582********123X). It is
+// pure — no I/O, only the standard library — so that the connectors, the ledger's reports, the
+// alerts, the console and the log redaction layer (internal/logging) all mask alike.
+package mask
 
 import "strings"
 
-// MaskID masks a resident ID number for anything outside the ledger: the first 6 and the last 4
+// ID masks a resident ID number for anything outside the ledger: the first 6 and the last 4
 // characters are kept, the rest become '*' (350582********123X). Values too short to carry an ID
 // are masked whole, so that a malformed ID typed into a workbook does not leak either.
-func MaskID(id string) string {
+func ID(id string) string {
 	if id == "" {
 		return ""
 	}
@@ -16,20 +20,20 @@ func MaskID(id string) string {
 	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
 }
 
-// MaskCertNo masks a certificate number that carries its holder's ID number (T + ID), and any ID
+// CertNo masks a certificate number that carries its holder's ID number (T + ID), and any ID
 // number inside other numbers; numbers without one are returned unchanged.
-func MaskCertNo(certNo string) string {
+func CertNo(certNo string) string {
 	if len(certNo) == 19 && (certNo[0] == 'T' || certNo[0] == 't') {
-		return certNo[:1] + MaskID(certNo[1:])
+		return certNo[:1] + ID(certNo[1:])
 	}
-	return MaskIDsInText(certNo)
+	return IDsInText(certNo)
 }
 
-// MaskIDsInText masks every valid 18-character resident ID number in s (the safety net under every
+// IDsInText masks every valid 18-character resident ID number in s (the safety net under every
 // log line: a full ID reaching a log by any path is still masked). A run counts when it is 17
 // digits and a check character, passes the GB 11643 check and carries a plausible birth date, and
 // is not part of a longer digit run.
-func MaskIDsInText(s string) string {
+func IDsInText(s string) string {
 	var out []byte
 	last := 0
 	for i := 0; i+18 <= len(s); {

@@ -1,10 +1,14 @@
-package retry
+package rdb
 
 import "github.com/redis/go-redis/v9"
 
 // Every change of more than one key happens in one of these scripts, so that several processes
-// can work one queue without a claim, ack, reschedule or dead-lettering ever being half done.
-// Time always comes in ARGV, from the queue's Clock: Redis never decides what "now" is.
+// can share the state without a claim, ack, reschedule, dead-lettering or lock change ever being
+// half done. Time always comes in ARGV, from the caller's clock: Redis never decides what "now"
+// is — except a running lock's lease, which Redis counts in its own time so that instances whose
+// clocks differ still agree on when it ends.
+
+// ---- The retry queue ----
 //
 // Error texts travel JSON-encoded (a quoted JSON string) so that a script can splice them into
 // an error record without decoding anything; the item's lastError field keeps that form too.
@@ -228,12 +232,12 @@ redis.call('HSET', KEYS[1], 'state', 'queued')
 return {1, a}
 `)
 
-// releaseScript hands a claimed item back without counting an attempt (graceful stop).
+// releaseItemScript hands a claimed item back without counting an attempt (graceful stop).
 //
 // KEYS[1] item, KEYS[2] active:<kind>, KEYS[3] queue:<kind>
 // ARGV[1] id, ARGV[2] token, ARGV[3] due (ms)
 // Returns 1 released, 0 lease lost.
-var releaseScript = redis.NewScript(`
+var releaseItemScript = redis.NewScript(`
 local v = redis.call('HMGET', KEYS[1], 'state', 'token')
 if v[1] ~= 'active' or v[2] ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -343,4 +347,86 @@ for _, kind in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return n
+`)
+
+// ---- The scheduler's running locks and tick markers ----
+//
+// A job's running lock is a hash that says who holds it — token, host, process id, since when,
+// instance, and the host's boot id — with a TTL: the lease, renewed by its holder every third of
+// it.
+
+// tickScript takes a tick: the first instance to reach it marks the slot as its own; then the
+// job's running lock decides whether the run starts or the tick is skipped (never queued).
+//
+// KEYS[1] running lock, KEYS[2] slot marker
+// ARGV[1] lock TTL (ms), ARGV[2] slot marker TTL (ms), ARGV[3] instance, ARGV[4…] the holder's
+// fields and values (token, host, pid, since, instance, boot)
+// Returns 0 the slot was taken by another instance, 1 the job is running, 2 acquired.
+var tickScript = redis.NewScript(`
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) == false then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 2
+`)
+
+// lockScript takes the running lock for a manual run (no tick to mark).
+//
+// KEYS[1] running lock
+// ARGV[1] lock TTL (ms), ARGV[2…] the holder's fields and values
+// Returns 1 acquired, 0 the job is running.
+var lockScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+// holderScript reads who holds the lock and how long its lease has left.
+//
+// KEYS[1] running lock
+// Returns {PTTL, field, value, …}: PTTL -2 when the lock is free; no fields when the lock is not
+// a hash (written by another version of streetsync).
+var holderScript = redis.NewScript(`
+local out = {redis.call('PTTL', KEYS[1])}
+if redis.call('TYPE', KEYS[1]).ok == 'hash' then
+  for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+end
+return out
+`)
+
+// takeoverScript replaces a holder whose process is gone, if it still holds the lock.
+//
+// KEYS[1] running lock
+// ARGV[1] the gone holder's token, ARGV[2] lock TTL (ms), ARGV[3…] the new holder's fields and
+// values
+// Returns 1 taken over, 0 the lock changed hands meanwhile.
+var takeoverScript = redis.NewScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' or redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// renewLockScript extends the lease if the caller still holds the lock.
+//
+// KEYS[1] running lock; ARGV[1] token, ARGV[2] TTL (ms)
+// Returns 1 renewed, 0 not the holder.
+var renewLockScript = redis.NewScript(`
+if redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// releaseLockScript deletes the lock if the caller holds it: only the holder ever releases it.
+//
+// KEYS[1] running lock; ARGV[1] token
+// Returns 1 released, 0 not the holder.
+var releaseLockScript = redis.NewScript(`
+if redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 `)

@@ -1,0 +1,16 @@
+package specialops
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestConfigNeverPrintsTheSecret(t *testing.T) {
+	c := Config{BaseURL: "https://tzzy.example/share", ClientID: "c", ClientSecret: "qz-secret-value"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if got := fmt.Sprintf(verb, c); strings.Contains(got, "qz-secret-value") || !strings.Contains(got, "<secret>") {
+			t.Errorf("%s prints %s", verb, got)
+		}
+	}
+}
