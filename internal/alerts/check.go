@@ -190,6 +190,7 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	defer r.out.wait()
 	for _, j := range c.judges {
 		if !r.fresh[j.family.Code] {
 			continue
@@ -206,6 +207,11 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 		}
 	}
 	if err := r.evaluateSystem(ctx); err != nil {
+		return nil, err
+	}
+	// Every firing alert is written before anything resolves or is delivered: a result that
+	// cannot be written stops the check, as it always did.
+	if err := r.out.wait(); err != nil {
 		return nil, err
 	}
 	if dryRun {
@@ -234,7 +240,7 @@ type checkRun struct {
 	c    *Checker
 	now  time.Time
 	dry  bool
-	out  Output
+	out  *outputFeed // nil: no Output
 	res  *Result
 	runs map[string]rules.Freshness // by family
 	// fresh are the families whose data may be judged; judged are the rules judged this run
@@ -254,7 +260,7 @@ type checkRun struct {
 // newRun dates each family's data and decides which may be judged.
 func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRun, error) {
 	r := &checkRun{
-		c: c, now: c.store.now(), dry: dryRun, out: out, res: &Result{ByRule: map[string]int{}},
+		c: c, now: c.store.now(), dry: dryRun, out: feedOutput(out), res: &Result{ByRule: map[string]int{}},
 		runs: map[string]rules.Freshness{}, fresh: map[string]bool{}, judged: map[string]bool{},
 		found: map[uint64]struct{}{}, previous: map[string]time.Time{},
 	}
@@ -482,6 +488,10 @@ func (r *checkRun) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var batch []Alert
+	if r.out != nil {
+		batch = make([]Alert, 0, len(r.pending))
+	}
 	for i := range r.pending {
 		f := &r.pending[i]
 		st := states[f.Alert.Key]
@@ -493,13 +503,11 @@ func (r *checkRun) flush(ctx context.Context) error {
 			r.res.Critical++
 		}
 		if r.out != nil {
-			if err := r.out.Firing(&a); err != nil {
-				return fmt.Errorf("alerts: write the result: %w", err)
-			}
+			batch = append(batch, a)
 		}
 	}
 	r.pending = r.pending[:0]
-	return nil
+	return r.out.send(batch)
 }
 
 // finish resolves what stopped firing among the judged rules, delivers what is due (of the

@@ -122,3 +122,16 @@ func TestAFailingOutputStopsTheRosterReader(t *testing.T) {
 		t.Errorf("the reader read all %d entries after the output failed", got)
 	}
 }
+
+// TestAResultThatCannotBeWrittenDeliversNothing: the firing alerts are written on a goroutine of
+// their own, yet a failure to write them still stops the check before anything is delivered.
+func TestAResultThatCannotBeWrittenDeliversNothing(t *testing.T) {
+	h := newHarness(t, backends[0])
+	h.roster = expiredRoster(3)
+	broken := errors.New("stdout closed")
+	_, err := h.checker().Check(context.Background(), false, failingOutput{broken})
+	if !errors.Is(err, broken) {
+		t.Fatalf("Check: %v, want the output's error", err)
+	}
+	h.expectSent("all")
+}
