@@ -245,11 +245,14 @@ type checkRun struct {
 	runs map[string]rules.Freshness // by family
 	// fresh are the families whose data may be judged; judged are the rules judged this run
 	// (only those may resolve).
-	fresh   map[string]bool
-	judged  map[string]bool
-	found   map[uint64]struct{}
-	pending []rules.Finding
-	stale   []rules.Finding // DATA_STALE of the skipped families
+	fresh  map[string]bool
+	judged map[string]bool
+	found  map[uint64]struct{}
+	// recorded counts the findings recorded firing, by family: when a family has no other
+	// firing alert, nothing of it is to resolve (resolveGone).
+	recorded map[string]int
+	pending  []rules.Finding
+	stale    []rules.Finding // DATA_STALE of the skipped families
 	// previous is when each family was judged before this run.
 	previous map[string]time.Time
 	resolved int
@@ -262,7 +265,7 @@ func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRu
 	r := &checkRun{
 		c: c, now: c.store.now(), dry: dryRun, out: feedOutput(out), res: &Result{ByRule: map[string]int{}},
 		runs: map[string]rules.Freshness{}, fresh: map[string]bool{}, judged: map[string]bool{},
-		found: map[uint64]struct{}{}, previous: map[string]time.Time{},
+		found: map[uint64]struct{}{}, recorded: map[string]int{}, previous: map[string]time.Time{},
 	}
 	for _, j := range c.judges {
 		f := j.family
@@ -469,6 +472,7 @@ func (r *checkRun) add(ctx context.Context, f rules.Finding) error {
 		return nil
 	}
 	r.found[k] = struct{}{}
+	r.recorded[f.Family.Code]++
 	r.pending = append(r.pending, f)
 	if len(r.pending) >= batchSize {
 		return r.flush(ctx)
