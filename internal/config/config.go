@@ -239,8 +239,42 @@ type Channel struct {
 	To       []string `yaml:"to" json:"to,omitempty"`
 }
 
-// ChannelTypes are the supported channel types.
-var ChannelTypes = []string{"webhook", "wecom", "dingtalk", "feishu", "email", "log"}
+// ChannelTypes are the supported channel types and what their configuration needs (a new
+// channel: its package, one case in internal/alerts/channels.go, one entry here).
+var ChannelTypes = []ChannelType{
+	{Name: "webhook", NeedsURL: true},
+	{Name: "wecom", NeedsURL: true},
+	{Name: "dingtalk", NeedsURL: true},
+	{Name: "feishu", NeedsURL: true},
+	{Name: "email", NeedsSMTP: true},
+	{Name: "log"},
+}
+
+// ChannelType is a supported channel type: its name (Channel.Type) and the keys it needs.
+type ChannelType struct {
+	Name      string
+	NeedsURL  bool // url: an http(s) endpoint, a robot's or a webhook's
+	NeedsSMTP bool // smtpHost, smtpPort, from, to
+}
+
+// channelType returns the supported type named name.
+func channelType(name string) (ChannelType, bool) {
+	for _, t := range ChannelTypes {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return ChannelType{}, false
+}
+
+// channelTypeNames lists the supported types for a message: webhook、wecom、…
+func channelTypeNames() string {
+	names := make([]string, len(ChannelTypes))
+	for i, t := range ChannelTypes {
+		names[i] = t.Name
+	}
+	return strings.Join(names, "、")
+}
 
 // Console is the operator API and web console.
 type Console struct {

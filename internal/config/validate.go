@@ -6,7 +6,6 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -290,19 +289,20 @@ func (v *validator) hostPort(key, addr string) {
 }
 
 func (v *validator) channel(key string, ch Channel) {
-	if !slices.Contains(ChannelTypes, ch.Type) {
-		v.add(key+".type", "未知的通知渠道类型 %q（可用：webhook、wecom、dingtalk、feishu、email、log）", ch.Type)
+	t, ok := channelType(ch.Type)
+	if !ok {
+		v.add(key+".type", "未知的通知渠道类型 %q（可用：%s）", ch.Type, channelTypeNames())
 		return
 	}
-	switch ch.Type {
-	case "webhook", "wecom", "dingtalk", "feishu":
+	if t.NeedsURL {
 		if ch.URL == "" {
 			v.add(key+".url", "%s 渠道需要 url", ch.Type)
 		} else if u, err := url.Parse(string(ch.URL)); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			// Never echo the URL: it carries the robot's key.
 			v.add(key+".url", "不是有效的 http(s) URL")
 		}
-	case "email":
+	}
+	if t.NeedsSMTP {
 		if ch.SMTPHost == "" {
 			v.add(key+".smtpHost", "email 渠道需要 smtpHost")
 		}
