@@ -15,7 +15,9 @@
 // succeeded within alerts.maxDataAge is skipped — nothing of it is delivered or resolved — and a
 // DATA_STALE alert says so. It works in bounded batches: the roster is streamed, states are read
 // and written a batch at a time, the firing alerts are handed to an Output as they are recorded,
-// and deliveries are read back from the ledger one community at a time.
+// and deliveries are read back from the ledger one community at a time. Reading and judging the
+// roster, and writing the firing alerts out, run on goroutines of their own beside the one that
+// records (a server has two cores), handing over bounded chunks in the roster's order.
 //
 // Everything this package needs from elsewhere is a small interface declared here (sources.go);
 // the wiring adapts the real things to them. How a message is said on each channel is package

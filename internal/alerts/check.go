@@ -15,6 +15,7 @@ import (
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/alerts/rules"
 	"streetsync/internal/config"
+	"streetsync/mapping"
 )
 
 // RetryKind is the retry-queue kind of a failed delivery. Its key is "<channel>|<community>";
@@ -189,6 +190,7 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	defer r.out.wait()
 	for _, j := range c.judges {
 		if !r.fresh[j.family.Code] {
 			continue
@@ -205,6 +207,11 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 		}
 	}
 	if err := r.evaluateSystem(ctx); err != nil {
+		return nil, err
+	}
+	// Every firing alert is written before anything resolves or is delivered: a result that
+	// cannot be written stops the check, as it always did.
+	if err := r.out.wait(); err != nil {
 		return nil, err
 	}
 	if dryRun {
@@ -233,16 +240,19 @@ type checkRun struct {
 	c    *Checker
 	now  time.Time
 	dry  bool
-	out  Output
+	out  *outputFeed // nil: no Output
 	res  *Result
 	runs map[string]rules.Freshness // by family
 	// fresh are the families whose data may be judged; judged are the rules judged this run
 	// (only those may resolve).
-	fresh   map[string]bool
-	judged  map[string]bool
-	found   map[uint64]struct{}
-	pending []rules.Finding
-	stale   []rules.Finding // DATA_STALE of the skipped families
+	fresh  map[string]bool
+	judged map[string]bool
+	found  map[uint64]struct{}
+	// recorded counts the findings recorded firing, by family: when a family has no other
+	// firing alert, nothing of it is to resolve (resolveGone).
+	recorded map[string]int
+	pending  []rules.Finding
+	stale    []rules.Finding // DATA_STALE of the skipped families
 	// previous is when each family was judged before this run.
 	previous map[string]time.Time
 	resolved int
@@ -253,9 +263,9 @@ type checkRun struct {
 // newRun dates each family's data and decides which may be judged.
 func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRun, error) {
 	r := &checkRun{
-		c: c, now: c.store.now(), dry: dryRun, out: out, res: &Result{ByRule: map[string]int{}},
+		c: c, now: c.store.now(), dry: dryRun, out: feedOutput(out), res: &Result{ByRule: map[string]int{}},
 		runs: map[string]rules.Freshness{}, fresh: map[string]bool{}, judged: map[string]bool{},
-		found: map[uint64]struct{}{}, previous: map[string]time.Time{},
+		found: map[uint64]struct{}{}, recorded: map[string]int{}, previous: map[string]time.Time{},
 	}
 	for _, j := range c.judges {
 		f := j.family
@@ -304,39 +314,105 @@ func familyRules(f rules.Family) []rules.Rule {
 // evaluateRoster streams the on-duty roster through the certificate rules. An entry the
 // special-operations system never answered for is unknown: it is counted, not judged, and the
 // alerts it had keep their state.
+//
+// The roster is read and judged on a goroutine of its own (a reader connection of the ledger)
+// while this one records the findings (the writer): on a city's roster each side takes seconds,
+// and a server has two cores. They meet in rosterChunks, a few in flight, so memory stays bounded;
+// the findings are recorded in the roster's order, as if read on this goroutine.
 func (c *Checker) evaluateRoster(ctx context.Context, r *checkRun, add func(rules.Finding) error) ([]rules.Rule, error) {
 	day := today(r.now, c.store.loc)
 	certRules := familyRules(rules.Certificate)
-	var buf []rules.Finding
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	chunks := make(chan *rosterChunk, 2)
+	var readErr error
+	go func() {
+		defer close(chunks)
+		readErr = c.judgeRoster(rctx, day, certRules, chunks)
+	}()
 	var addErr error
+	for ch := range chunks {
+		if addErr != nil {
+			continue // drain: the reader stops at its next entry
+		}
+		r.res.Evaluated += ch.evaluated
+		r.res.Unknown += ch.unknown
+		k := 0
+		for i := 0; i <= len(ch.findings) && addErr == nil; i++ {
+			for ; k < len(ch.keep) && ch.keep[k].before == i; k++ {
+				r.keep(ch.keep[k].key)
+			}
+			if i < len(ch.findings) {
+				addErr = add(ch.findings[i])
+			}
+		}
+		if addErr != nil {
+			stop()
+		}
+	}
+	// chunks is closed: the reader has returned and readErr is its.
+	if addErr != nil {
+		return nil, addErr
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("alerts: read roster: %w", readErr)
+	}
+	return certRules, nil
+}
+
+// rosterChunk is a run of roster entries judged: their findings, the alert keys of the unknown
+// ones (they keep their state), and how many were judged and unknown.
+type rosterChunk struct {
+	findings  []rules.Finding
+	keep      []keptKey
+	evaluated int
+	unknown   int
+}
+
+// keptKey is the key of an unknown entry's alert, kept before findings[before] (in roster order).
+type keptKey struct {
+	key    string
+	before int
+}
+
+// rosterChunkSize is how many findings a rosterChunk holds before it is handed over.
+const rosterChunkSize = 1000
+
+// judgeRoster reads the on-duty roster and sends it judged, a rosterChunk at a time, to out.
+func (c *Checker) judgeRoster(ctx context.Context, day mapping.Date, certRules []rules.Rule, out chan<- *rosterChunk) error {
+	ch := &rosterChunk{}
+	send := func() error {
+		select {
+		case out <- ch:
+			ch = &rosterChunk{findings: make([]rules.Finding, 0, rosterChunkSize)}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	err := c.src.Roster.EachOnDuty(ctx, day, func(e *RosterEntry) error {
 		if !e.Operator.OnDuty(day) {
 			return nil
 		}
-		r.res.Evaluated++
+		ch.evaluated++
 		op := &e.Operator
 		if !e.Answered && len(e.Certificates) == 0 {
-			r.res.Unknown++
+			ch.unknown++
 			for _, rl := range certRules {
-				r.keep(rules.KeyOf(rl.Code, op.IDNumber, op.EnterpriseUSCC, op.ItemCode))
+				ch.keep = append(ch.keep, keptKey{rules.KeyOf(rl.Code, op.IDNumber, op.EnterpriseUSCC, op.ItemCode), len(ch.findings)})
 			}
-			return nil
+		} else {
+			ch.findings = rules.AppendCertificateFindings(ch.findings, &e.RosterEntry, e.Certificates, day, c.rules)
 		}
-		buf = rules.AppendCertificateFindings(buf[:0], &e.RosterEntry, e.Certificates, day, c.rules)
-		for i := range buf {
-			if addErr = add(buf[i]); addErr != nil {
-				return addErr
-			}
+		if len(ch.findings)+len(ch.keep) >= rosterChunkSize {
+			return send()
 		}
 		return nil
 	})
-	if addErr != nil {
-		return nil, addErr
-	}
 	if err != nil {
-		return nil, fmt.Errorf("alerts: read roster: %w", err)
+		return err
 	}
-	return certRules, nil
+	return send()
 }
 
 // evaluateAlarms judges the unhandled alarms. A failing alarm source leaves the alarm alerts as
@@ -396,6 +472,7 @@ func (r *checkRun) add(ctx context.Context, f rules.Finding) error {
 		return nil
 	}
 	r.found[k] = struct{}{}
+	r.recorded[f.Family.Code]++
 	r.pending = append(r.pending, f)
 	if len(r.pending) >= batchSize {
 		return r.flush(ctx)
@@ -415,6 +492,10 @@ func (r *checkRun) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var batch []Alert
+	if r.out != nil {
+		batch = make([]Alert, 0, len(r.pending))
+	}
 	for i := range r.pending {
 		f := &r.pending[i]
 		st := states[f.Alert.Key]
@@ -426,13 +507,11 @@ func (r *checkRun) flush(ctx context.Context) error {
 			r.res.Critical++
 		}
 		if r.out != nil {
-			if err := r.out.Firing(&a); err != nil {
-				return fmt.Errorf("alerts: write the result: %w", err)
-			}
+			batch = append(batch, a)
 		}
 	}
 	r.pending = r.pending[:0]
-	return nil
+	return r.out.send(batch)
 }
 
 // finish resolves what stopped firing among the judged rules, delivers what is due (of the

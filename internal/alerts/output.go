@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // JSONWriter writes `alerts check --format json` as the check goes: the contract's document
@@ -85,4 +87,62 @@ func (j *JSONWriter) Close(res *Result) error {
 	j.w.WriteString("\n}\n")
 	j.err = j.w.Flush()
 	return j.err
+}
+
+// outputFeed hands a check's firing alerts to its Output on a goroutine of its own, a recorded
+// batch at a time and in order: writing a city's alerts (the JSON of `alerts check`, seconds of
+// encoding) overlaps recording the next batch. At most one batch waits. The Output's first error
+// stops the check at the next batch, and wait reports it before anything is resolved or
+// delivered. The nil feed (no Output) takes everything and does nothing.
+type outputFeed struct {
+	batches chan []Alert
+	done    chan struct{}
+	err     error       // the Output's first error: the goroutine's until failed or done says so
+	failed  atomic.Bool // err is set
+	closed  bool
+}
+
+func feedOutput(out Output) *outputFeed {
+	if out == nil {
+		return nil
+	}
+	f := &outputFeed{batches: make(chan []Alert, 1), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for batch := range f.batches {
+			for i := 0; i < len(batch) && f.err == nil; i++ {
+				if err := out.Firing(&batch[i]); err != nil {
+					f.err = fmt.Errorf("alerts: write the result: %w", err)
+					f.failed.Store(true)
+				}
+			}
+		}
+	}()
+	return f
+}
+
+// send hands one batch over; an error when the Output has failed.
+func (f *outputFeed) send(batch []Alert) error {
+	if f == nil || len(batch) == 0 {
+		return nil
+	}
+	if f.failed.Load() {
+		return f.err
+	}
+	f.batches <- batch
+	return nil
+}
+
+// wait lets the Output finish what it was handed and returns its first error. It may be called
+// more than once; nothing may be sent after it.
+func (f *outputFeed) wait() error {
+	if f == nil {
+		return nil
+	}
+	if !f.closed {
+		f.closed = true
+		close(f.batches)
+	}
+	<-f.done
+	return f.err
 }

@@ -45,6 +45,7 @@ type StateStore interface {
 	AlertEvents(ctx context.Context, key string, limit int) ([]ledger.AlertEvent, error)
 	AlertDeliveries(ctx context.Context, keys []string) (map[string][]ledger.DeliveryRow, error)
 	FiringAlerts(ctx context.Context, family string) iter.Seq2[ledger.AlertRef, error]
+	FiringCount(ctx context.Context, family string) (int, error)
 	OpenAlertCommunities(ctx context.Context) ([]string, error)
 	Silences(ctx context.Context, now time.Time) ([]ledger.SilenceRow, error)
 	AlertCheckedAt(ctx context.Context, family string) (time.Time, error)

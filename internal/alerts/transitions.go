@@ -219,24 +219,33 @@ func (r *checkRun) resolveGone(ctx context.Context, family string) error {
 		gone = gone[:0]
 		return nil
 	}
-	for ref, err := range c.store.st.FiringAlerts(ctx, family) {
-		if err != nil {
-			return fmt.Errorf("alerts: read firing alerts: %w", err)
-		}
-		if _, found := r.found[keyBits(ref.Key)]; found || !r.judged[ref.Rule] {
-			continue
-		}
-		gone = append(gone, ref)
-		if len(gone) == batchSize {
-			if err := resolve(); err != nil {
-				return err
+	// Every finding was recorded firing. When the family has no more firing alerts than that,
+	// each of them was found and nothing is to resolve: a day without change need not read a
+	// city's firing alerts (counted from an index) to learn it.
+	firing, err := c.store.st.FiringCount(ctx, family)
+	if err != nil {
+		return fmt.Errorf("alerts: count firing alerts: %w", err)
+	}
+	if firing > r.recorded[family] {
+		for ref, err := range c.store.st.FiringAlerts(ctx, family) {
+			if err != nil {
+				return fmt.Errorf("alerts: read firing alerts: %w", err)
+			}
+			if _, found := r.found[keyBits(ref.Key)]; found || !r.judged[ref.Rule] {
+				continue
+			}
+			gone = append(gone, ref)
+			if len(gone) == batchSize {
+				if err := resolve(); err != nil {
+					return err
+				}
 			}
 		}
+		if err := resolve(); err != nil {
+			return err
+		}
 	}
-	if err := resolve(); err != nil {
-		return err
-	}
-	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
+	err = c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
 		return tx.SetAlertCheckedAt(ctx, family, r.now)
 	})
 	if err != nil {

@@ -18,21 +18,6 @@ type alertSources struct {
 	catalog *mapping.Catalog
 }
 
-// enterpriseIndex maps USCC to what alerts show of an enterprise; a street has thousands, read
-// once per check.
-type enterpriseInfo struct{ name, community string }
-
-func (s alertSources) enterprises(ctx context.Context) (map[string]enterpriseInfo, error) {
-	out := map[string]enterpriseInfo{}
-	for e, err := range s.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
-		if err != nil {
-			return nil, fmt.Errorf("read enterprises: %w", err)
-		}
-		out[e.USCC] = enterpriseInfo{name: e.Name, community: e.Community}
-	}
-	return out, nil
-}
-
 func (s alertSources) EachOnDuty(ctx context.Context, day mapping.Date, fn func(*alerts.RosterEntry) error) error {
 	var entry alerts.RosterEntry
 	for e, err := range s.store.AlertRoster(ctx, day) {
@@ -51,20 +36,15 @@ func (s alertSources) EachOnDuty(ctx context.Context, day mapping.Date, fn func(
 	return nil
 }
 
+// UnhandledAlarms reads the alarms with their communities in one query: a city's enterprises
+// read whole for their communities cost a check two seconds.
 func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Time) ([]alerts.AlarmEntry, error) {
-	ents, err := s.enterprises(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var out []alerts.AlarmEntry
-	for a, err := range s.store.Alarms(ctx, ledger.AlarmFilter{To: raisedBefore.Add(time.Millisecond), Unhandled: true}) {
+	for a, err := range s.store.AlertAlarms(ctx, raisedBefore) {
 		if err != nil {
 			return nil, fmt.Errorf("read alarms: %w", err)
 		}
-		if a.Level < 1 || a.Level > 2 {
-			continue
-		}
-		out = append(out, alerts.AlarmEntry{Alarm: a, Community: ents[a.USCC].community})
+		out = append(out, alerts.AlarmEntry{Alarm: a.Alarm, Community: a.Community})
 	}
 	return out, nil
 }

@@ -1,11 +1,13 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +43,8 @@ type AlertState interface {
 	AlertDeliveries(ctx context.Context, keys []string) (map[string][]DeliveryRow, error)
 	// FiringAlerts streams the key, rule, episode and version of every firing alert of a family.
 	FiringAlerts(ctx context.Context, family string) iter.Seq2[AlertRef, error]
+	// FiringCount counts the firing alerts of a family.
+	FiringCount(ctx context.Context, family string) (int, error)
 	// OpenAlertCommunities lists the communities of the open alerts (firing, or a resolution
 	// still to deliver), each once, in order.
 	OpenAlertCommunities(ctx context.Context) ([]string, error)
@@ -56,6 +60,10 @@ type AlertState interface {
 	// query for its ID number, and every stored certificate of that number (read a chunk of
 	// entries at a time).
 	AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error]
+	// AlertAlarms streams the alarms of level 1 or 2 (红, 橙) not handled (handling status other
+	// than 2) raised at or before raisedBefore, oldest first, each with its enterprise's community
+	// ("" when the enterprise is not in the ledger).
+	AlertAlarms(ctx context.Context, raisedBefore time.Time) iter.Seq2[AlertAlarm, error]
 }
 
 // AlertTx is what an alert-state transaction can read and write. Every method works on the
@@ -261,9 +269,26 @@ type AlertRosterEntry struct {
 	Certificates []mapping.Certificate
 }
 
+// AlertAlarm is an alarm as the alert rules judge it: with its enterprise's community.
+type AlertAlarm struct {
+	Alarm     mapping.Alarm
+	Community string
+}
+
 // PostgreSQL serializes alert-state transactions with a transaction-scoped advisory lock (SQLite's
-// single writer does it by itself). The key is arbitrary but fixed: "alerts" in ASCII.
-const alertLockPostgres = "SELECT pg_advisory_xact_lock(107161709012595)"
+// single writer does it by itself). The key is arbitrary but fixed: "alerts" in ASCII. The same
+// statement makes the transaction plan each query for its own parameters: pgx prepares every
+// statement, and a plan made once and reused is made while the alerts table is small — a city's
+// first check then scanned the whole table for each batch of keys it looked up.
+const alertLockPostgres = "SELECT pg_advisory_xact_lock(107161709012595), set_config('plan_cache_mode', 'force_custom_plan', true)"
+
+// alertCacheSQLite gives the writer connection a page cache (KiB) that holds the alert tables'
+// indexes at a city's scale. The alerts are keyed by a hash, so a batch of them lands all over
+// each index: with SQLite's default cache (2 MiB) a first check of a hundred and sixty thousand
+// alerts wrote each index page to the log and read it back again batch after batch, and a daily
+// check read the table five times over. The setting stays with the connection (SQLite's single
+// writer); the cache fills only as far as the ledger's pages need it.
+const alertCacheSQLite = "PRAGMA cache_size = -16384"
 
 // alertBatch bounds the rows of one multi-row statement: under both databases' parameter limits
 // with the widest row (alerts, 31 columns).
@@ -271,10 +296,12 @@ const alertBatch = 500
 
 func (s *sqlStore) AlertTx(ctx context.Context, fn func(tx AlertTx) error) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if s.d.name == "postgres" {
-			if _, err := tx.ExecContext(ctx, alertLockPostgres); err != nil {
-				return fmt.Errorf("ledger alert state: lock: %w", err)
-			}
+		lock := alertLockPostgres
+		if s.d.name == "sqlite" {
+			lock = alertCacheSQLite
+		}
+		if _, err := tx.ExecContext(ctx, lock); err != nil {
+			return fmt.Errorf("ledger alert state: begin: %w", err)
 		}
 		return fn(&alertTx{s: s, tx: tx})
 	})
@@ -296,21 +323,34 @@ const alertCols = alertStateCols + `, body`
 
 func scanAlert(sc scanner, withBody bool) (AlertRow, error) {
 	var r AlertRow
-	var since, changed, seen, resolved, escalated, ackAt, open int64
-	dest := []any{&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
-		&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
-		&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
-		&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt}
+	dest, set := alertDest(&r)
 	if withBody {
 		dest = append(dest, &r.Body)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return r, err
 	}
-	r.Since, r.ChangedAt, r.LastSeen = fromMillis(since), fromMillis(changed), fromMillis(seen)
-	r.ResolvedAt, r.EscalatedAt, r.AckAt = fromMillis(resolved), fromMillis(escalated), fromMillis(ackAt)
-	r.Open = open != 0
+	set()
 	return r, nil
+}
+
+// alertDest returns the scan destinations of alertStateCols for r, and the function that moves
+// what was scanned into r. Integers are scanned as int64: database/sql turns an int64 into an int
+// by formatting and parsing it, and a check scans a city's alerts more than once.
+func alertDest(r *AlertRow) ([]any, func()) {
+	var n [6]int64 // rule_order, severity_rank, episode, version, ack_episode, ack_version
+	var t [7]int64 // since, changed_at, last_seen, resolved_at, escalated_at, is_open, ack_at
+	dest := []any{&r.Key, &r.Family, &r.Rule, &n[0], &r.Severity, &n[1], &r.Community,
+		&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
+		&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &n[2], &n[3], &t[0], &t[1], &t[2],
+		&t[3], &t[4], &t[5], &n[4], &n[5], &r.AckBy, &r.AckNote, &t[6]}
+	return dest, func() {
+		r.RuleOrder, r.SeverityRank, r.Episode, r.Version = int(n[0]), int(n[1]), int(n[2]), int(n[3])
+		r.AckEpisode, r.AckVersion = int(n[4]), int(n[5])
+		r.Since, r.ChangedAt, r.LastSeen = fromMillis(t[0]), fromMillis(t[1]), fromMillis(t[2])
+		r.ResolvedAt, r.EscalatedAt, r.AckAt = fromMillis(t[3]), fromMillis(t[4]), fromMillis(t[6])
+		r.Open = t[5] != 0
+	}
 }
 
 func alertArgs(r *AlertRow) []any {
@@ -324,13 +364,15 @@ func alertArgs(r *AlertRow) []any {
 const deliveryCols = `alert_key, channel, episode, version, sent_at, escalated_ep, resolved_ep, last_notice,
     last_at, last_ok, last_error`
 
-func deliveryDest(d *DeliveryRow, t *[3]int64) []any {
-	return []any{&d.Key, &d.Channel, &d.Episode, &d.Version, &t[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
-		&t[1], &t[2], &d.LastError}
-}
-
-func (d *DeliveryRow) setTimes(t [3]int64) {
-	d.SentAt, d.LastAt, d.LastOK = fromMillis(t[0]), fromMillis(t[1]), t[2] != 0
+// deliveryDest is alertDest for deliveryCols.
+func deliveryDest(d *DeliveryRow) ([]any, func()) {
+	var n [4]int64 // episode, version, escalated_ep, resolved_ep
+	var t [3]int64 // sent_at, last_at, last_ok
+	dest := []any{&d.Key, &d.Channel, &n[0], &n[1], &t[0], &n[2], &n[3], &d.LastNotice, &t[1], &t[2], &d.LastError}
+	return dest, func() {
+		d.Episode, d.Version, d.EscalatedEp, d.ResolvedEp = int(n[0]), int(n[1]), int(n[2]), int(n[3])
+		d.SentAt, d.LastAt, d.LastOK = fromMillis(t[0]), fromMillis(t[1]), t[2] != 0
+	}
 }
 
 func deliveryArgs(d *DeliveryRow) []any {
@@ -365,9 +407,28 @@ var (
 	deliveryUpsert = ` ON CONFLICT (alert_key, channel) DO UPDATE SET ` + upsertSet(deliveryCols, 2)
 )
 
-// execRows runs head + VALUES (…), (…) + tail for n rows of width columns, alertBatch rows per
-// statement.
+// execRows runs head + VALUES (…) + tail for n rows of width columns. SQLite gets one statement
+// per row, prepared once per call: a statement of several rows makes SQLite copy every page it
+// touches to a statement journal (the statement might fail halfway) and is parsed anew for each
+// size, and with the database in-process one row per statement costs no round trip. PostgreSQL
+// gets alertBatch rows per statement: there a round trip per row would be the cost.
 func (t *alertTx) execRows(ctx context.Context, head, tail string, width, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	if t.s.d.name == "sqlite" {
+		stmt, err := t.tx.PrepareContext(ctx, head+` VALUES `+placeholders(1, width)+tail)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range n {
+			if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for start := 0; start < n; start += alertBatch {
 		end := min(start+alertBatch, n)
 		vals := make([]any, 0, (end-start)*width)
@@ -493,10 +554,19 @@ func (t *alertTx) AddAlertEvents(ctx context.Context, events []AlertEvent) error
 }
 
 // deliveryOrder is the order of the alerts in one message: firing first, critical before warning,
-// the rules in their order, then by enterprise, age and key.
-const deliveryOrder = ` ORDER BY a.status, a.severity_rank, a.rule_order, a.enterprise_uscc, a.since, a.alert_key`
+// the rules in their order, then by enterprise, age and key. The candidates are sorted here, not
+// by the query: ordered by the database, SQLite reads a family's open alerts of every community
+// (an index that serves the order) for each community's message, and sorts rows with bodies.
+func deliveryOrder(a, b *DeliveryCandidate) int {
+	x, y := &a.Alert, &b.Alert
+	return cmp.Or(strings.Compare(x.Status, y.Status), cmp.Compare(x.SeverityRank, y.SeverityRank),
+		cmp.Compare(x.RuleOrder, y.RuleOrder), strings.Compare(x.EnterpriseUSCC, y.EnterpriseUSCC),
+		x.Since.Compare(y.Since), strings.Compare(x.Key, y.Key))
+}
 
-func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
+// deliveryCandidatesSQL is the query of DeliveryCandidates and its arguments: one community's
+// open alerts through alerts_open, each with its delivery record for the channel.
+func deliveryCandidatesSQL(sc DeliveryScope) (string, []any) {
 	cols := prefixed(alertCols, "a.")
 	where := []string{"a.is_open = 1", "a.community = ?"}
 	args := []any{sc.Channel, sc.Community}
@@ -515,42 +585,65 @@ func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]D
     OR (a.status = 'resolved' AND d.episode = a.episode AND d.resolved_ep <> a.episode))`
 	where = append(where, due)
 	args = append(args, millis(sc.RepeatBefore))
-	q := `SELECT ` + cols + `, COALESCE(d.channel, ''), COALESCE(d.episode, 0), COALESCE(d.version, 0),
+	return `SELECT ` + cols + `, COALESCE(d.channel, ''), COALESCE(d.episode, 0), COALESCE(d.version, 0),
     COALESCE(d.sent_at, 0), COALESCE(d.escalated_ep, 0), COALESCE(d.resolved_ep, 0), COALESCE(d.last_notice, ''),
     COALESCE(d.last_at, 0), COALESCE(d.last_ok, 0), COALESCE(d.last_error, '')
-FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.channel = ?` +
-		whereClause(where) + deliveryOrder
+FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.channel = ?` + whereClause(where), args
+}
+
+func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
+	q, args := deliveryCandidatesSQL(sc)
 	rows, err := t.tx.QueryContext(ctx, t.s.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 	}
 	defer rows.Close()
 	var out []DeliveryCandidate
+	var c DeliveryCandidate
+	adest, aset := alertDest(&c.Alert)
+	ddest, dset := deliveryDest(&c.Delivery)
+	// The delivery's key is the alert's; its channel is "" when there is no record.
+	dest := append(append(adest, &c.Alert.Body), ddest[1:]...)
 	for rows.Next() {
-		var c DeliveryCandidate
-		var tm [3]int64
-		d := &c.Delivery
-		var since, changed, seen, resolved, escalated, ackAt, open int64
-		r := &c.Alert
-		if err := rows.Scan(&r.Key, &r.Family, &r.Rule, &r.RuleOrder, &r.Severity, &r.SeverityRank, &r.Community,
-			&r.EnterpriseUSCC, &r.EnterpriseName, &r.Subject, &r.PersonName, &r.IDHash, &r.CertNo,
-			&r.SearchText, &r.Fingerprint, &r.BodyHash, &r.Status, &r.Episode, &r.Version, &since, &changed, &seen,
-			&resolved, &escalated, &open, &r.AckEpisode, &r.AckVersion, &r.AckBy, &r.AckNote, &ackAt, &r.Body,
-			&d.Channel, &d.Episode, &d.Version, &tm[0], &d.EscalatedEp, &d.ResolvedEp, &d.LastNotice,
-			&tm[1], &tm[2], &d.LastError); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 		}
-		r.Since, r.ChangedAt, r.LastSeen = fromMillis(since), fromMillis(changed), fromMillis(seen)
-		r.ResolvedAt, r.EscalatedAt, r.AckAt = fromMillis(resolved), fromMillis(escalated), fromMillis(ackAt)
-		r.Open = open != 0
-		d.Key = r.Key
-		d.setTimes(tm)
+		aset()
+		dset()
+		c.Delivery.Key = c.Alert.Key
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 	}
+	sortCandidates(out)
 	return out, nil
+}
+
+// sortCandidates puts candidates in deliveryOrder: it sorts their indexes, then moves each
+// candidate once (a candidate is most of a kilobyte, and a city's community has thousands).
+func sortCandidates(cs []DeliveryCandidate) {
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return deliveryOrder(&cs[i], &cs[j]) })
+	// Position k takes candidate order[k]: follow each cycle of the permutation.
+	for k := range order {
+		if order[k] < 0 {
+			continue
+		}
+		tmp := cs[k]
+		j := k
+		for order[j] != k {
+			next := order[j]
+			cs[j] = cs[next]
+			order[j] = -1
+			j = next
+		}
+		cs[j] = tmp
+		order[j] = -1
+	}
 }
 
 func (t *alertTx) PutDeliveries(ctx context.Context, rows []DeliveryRow) error {
@@ -614,9 +707,13 @@ ORDER BY channel, community`), millis(now))
 	return out, nil
 }
 
+// openResolvedSQL reads a batch of the resolved alerts still open, through their partial index
+// (alerts_owed) instead of every open alert.
+const openResolvedSQL = `SELECT ` + alertStateCols + ` FROM alerts
+WHERE is_open = 1 AND status = 'resolved' AND alert_key > ? ORDER BY alert_key LIMIT ?`
+
 func (t *alertTx) OpenResolved(ctx context.Context, after string, limit int) ([]AlertRow, map[string][]DeliveryRow, error) {
-	rows, err := t.tx.QueryContext(ctx, t.s.q(`SELECT `+alertStateCols+` FROM alerts
-WHERE is_open = 1 AND status = 'resolved' AND alert_key > ? ORDER BY alert_key LIMIT ?`), after, limit)
+	rows, err := t.tx.QueryContext(ctx, t.s.q(openResolvedSQL), after, limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger read resolved alerts: %w", err)
 	}
@@ -651,13 +748,13 @@ func deliveriesOf(ctx context.Context, s *sqlStore, q querier, keys []string) (m
 			return err
 		}
 		defer rows.Close()
+		var d DeliveryRow
+		dest, set := deliveryDest(&d)
 		for rows.Next() {
-			var d DeliveryRow
-			var tm [3]int64
-			if err := rows.Scan(deliveryDest(&d, &tm)...); err != nil {
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			d.setTimes(tm)
+			set()
 			out[d.Key] = append(out[d.Key], d)
 		}
 		return rows.Err()
@@ -698,17 +795,20 @@ ON CONFLICT (family) DO UPDATE SET checked_at = excluded.checked_at`), family, m
 	return nil
 }
 
+// closedBefore selects the closed alerts resolved before ?, through their partial index
+// (alerts_closed): every check looks for them.
+const closedBefore = `is_open = 0 AND status = 'resolved' AND resolved_at < ?`
+
 func (t *alertTx) DeleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, error) {
-	const old = `SELECT alert_key FROM alerts WHERE is_open = 0 AND status = 'resolved' AND resolved_at < ?`
 	for _, q := range []string{
-		`DELETE FROM alert_events WHERE alert_key IN (` + old + `)`,
-		`DELETE FROM alert_deliveries WHERE alert_key IN (` + old + `)`,
+		`DELETE FROM alert_events WHERE alert_key IN (SELECT alert_key FROM alerts WHERE ` + closedBefore + `)`,
+		`DELETE FROM alert_deliveries WHERE alert_key IN (SELECT alert_key FROM alerts WHERE ` + closedBefore + `)`,
 	} {
 		if _, err := t.tx.ExecContext(ctx, t.s.q(q), millis(cutoff)); err != nil {
 			return 0, fmt.Errorf("ledger delete old alerts: %w", err)
 		}
 	}
-	res, err := t.tx.ExecContext(ctx, t.s.q(`DELETE FROM alerts WHERE is_open = 0 AND status = 'resolved' AND resolved_at < ?`), millis(cutoff))
+	res, err := t.tx.ExecContext(ctx, t.s.q(`DELETE FROM alerts WHERE `+closedBefore), millis(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("ledger delete old alerts: %w", err)
 	}
@@ -810,10 +910,15 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	return out, total, nil
 }
 
+// alertCountsSQL counts from the index on (family, status, severity, community, rule) alone.
+// Written as "status = 'firing'", the condition makes SQLite prefer the listing's index on status
+// and read the row of every firing alert (a city's console overview and every check's gauges).
+const alertCountsSQL = `SELECT family, severity, community, rule, COUNT(*) FROM alerts
+WHERE status || '' = 'firing' GROUP BY family, status, severity, community, rule ORDER BY family, severity, community, rule`
+
 func (s *sqlStore) AlertCounts(ctx context.Context) ([]AlertCount, error) {
 	var out []AlertCount
-	for c, err := range stream(ctx, s, `SELECT family, severity, community, rule, COUNT(*) FROM alerts
-WHERE status = 'firing' GROUP BY family, severity, community, rule ORDER BY family, severity, community, rule`, nil,
+	for c, err := range stream(ctx, s, alertCountsSQL, nil,
 		func(rows *sql.Rows) (AlertCount, error) {
 			var c AlertCount
 			err := rows.Scan(&c.Family, &c.Severity, &c.Community, &c.Rule, &c.Count)
@@ -857,6 +962,18 @@ func (s *sqlStore) FiringAlerts(ctx context.Context, family string) iter.Seq2[Al
 			err := rows.Scan(&r.Key, &r.Rule, &r.Episode, &r.Version)
 			return r, err
 		})
+}
+
+// firingCountSQL counts from the index on (family, status, …) alone.
+const firingCountSQL = `SELECT COUNT(*) FROM alerts WHERE family = ? AND status = 'firing'`
+
+func (s *sqlStore) FiringCount(ctx context.Context, family string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, s.q(firingCountSQL), family).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("ledger count firing alerts: %w", err)
+	}
+	return n, nil
 }
 
 func (s *sqlStore) OpenAlertCommunities(ctx context.Context) ([]string, error) {
@@ -987,6 +1104,26 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 		}
 	}
 }
+
+func (s *sqlStore) AlertAlarms(ctx context.Context, raisedBefore time.Time) iter.Seq2[AlertAlarm, error] {
+	return stream(ctx, s, `SELECT `+alarmCols+`, COALESCE(e.community, '') FROM alarms a
+LEFT JOIN enterprises e ON e.uscc = a.uscc
+WHERE a.level IN (1, 2) AND a.handling_status <> '2' AND a.raised_at <= ? ORDER BY a.raised_at, a.id`,
+		[]any{millis(raisedBefore)}, func(rows *sql.Rows) (AlertAlarm, error) {
+			var a AlertAlarm
+			var err error
+			a.Alarm, err = scanAlarm(scanWith{rows, &a.Community})
+			return a, err
+		})
+}
+
+// scanWith scans a row into a scan function's destinations and one more at the end.
+type scanWith struct {
+	rows *sql.Rows
+	last any
+}
+
+func (w scanWith) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.last)...) }
 
 type enterpriseName struct{ name, community string }
 

@@ -216,3 +216,61 @@ func TestAlertTransactionsAreSerialized(t *testing.T) {
 		})
 	}
 }
+
+// The alarms an alert check judges: level 1 or 2, not handled, raised at or before the cut-off
+// (inclusive), oldest first, each with its enterprise's community, "" for an enterprise the
+// ledger does not hold.
+func TestAlertAlarmsCarryTheirCommunity(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		if _, err := s.UpsertEnterprises(ctx, inputs(enterprise(1), enterprise(2))); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		red := alarm(1, 1, t0)
+		red.Level = 1
+		orange := alarm(2, 2, t0.Add(time.Hour))
+		unknown := alarm(3, 99, t0.Add(2*time.Hour)) // its enterprise is not in the ledger
+		yellow := alarm(4, 1, t0)
+		yellow.Level = 3
+		handled := alarm(5, 1, t0)
+		handled.HandlingStatus = "2"
+		inProgress := alarm(6, 2, t0.Add(3*time.Hour))
+		inProgress.HandlingStatus = "1"
+		late := alarm(7, 1, t0.Add(3*time.Hour+time.Millisecond))
+		if _, err := s.UpsertAlarms(ctx, []mapping.Alarm{red, orange, unknown, yellow, handled, inProgress, late}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range collect(t, s.AlertAlarms(ctx, t0.Add(3*time.Hour))) {
+			got = append(got, a.Alarm.ID+" "+a.Community)
+		}
+		want := []string{red.ID + " " + enterprise(1).Community, orange.ID + " " + enterprise(2).Community,
+			unknown.ID + " ", inProgress.ID + " " + enterprise(2).Community}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("alarms %q, want %q", got, want)
+		}
+	})
+}
+
+// FiringCount counts one family's firing alerts, whatever their community or rule.
+func TestFiringCountCountsOneFamily(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		now := clk.Now()
+		rows := []ledger.AlertRow{
+			alertRow(1, "林口社区", "firing", now), alertRow(2, "灵水社区", "firing", now),
+			alertRow(3, "林口社区", "resolved", now), alertRow(4, "林口社区", "firing", now),
+		}
+		rows[1].Rule = "CERT_EXPIRED"
+		rows[3].Family, rows[3].Rule = "alarm", "ALARM_UNHANDLED"
+		if err := s.AlertTx(ctx, func(tx ledger.AlertTx) error { return tx.PutAlerts(ctx, rows) }); err != nil {
+			t.Fatal(err)
+		}
+		for family, want := range map[string]int{"certificate": 2, "alarm": 1, "system": 0} {
+			if got, err := s.FiringCount(ctx, family); err != nil || got != want {
+				t.Errorf("%s: %d firing (%v), want %d", family, got, err, want)
+			}
+		}
+	})
+}
