@@ -226,7 +226,9 @@ func AddMonths(d mapping.Date, n int) mapping.Date {
 	return mapping.Date{Year: first.Year(), Month: first.Month(), Day: min(d.Day, last)}
 }
 
-func dateTime(d mapping.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+func dateTime(d mapping.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
 
 // EnterpriseRule is a rule judging one enterprise on one day (QUARTERLY_CHECK_MISSING,
 // DRILL_OVERDUE): its family is its own.
