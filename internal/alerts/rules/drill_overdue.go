@@ -11,12 +11,13 @@ import (
 // old (6 months when it is a 厂中厂 or has drills.laborIntensiveEmployees employees or more), or
 // none is recorded. It is judged only when drills.trackSince is set, and counts from that day
 // when no drill is recorded on or after it: importing a ledger without drill records does not
-// flood the office. A drill exactly the interval ago is not overdue yet.
+// flood the office. A drill exactly the interval ago is not overdue yet. An enterprise pulled from
+// the platform and not yet confirmed (待核实) is not judged: the street keeps no drills of it yet.
 var drillOverdue = enterpriseRule(EnterpriseRule{
 	Rule: Rule{Code: "DRILL_OVERDUE", Name: "疏散演练逾期", Severity: notify.SeverityWarning, Family: Drill,
 		Colour: "#4d7c0f", Order: 150},
 	When: func(f *EnterpriseFacts) bool {
-		if f.Config.DrillsTrackSince.IsZero() || !f.Entry.Operating() {
+		if f.Config.DrillsTrackSince.IsZero() || !f.Entry.Operating() || f.Entry.PendingReview {
 			return false
 		}
 		return AddMonths(drillBase(f), DrillInterval(f.Entry, f.Config)).Before(f.Day)

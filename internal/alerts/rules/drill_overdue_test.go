@@ -32,6 +32,7 @@ func TestDrillOverdue(t *testing.T) {
 		{"none since tracking began 2026-06-01 (an older one does not count), 13 months on", keyEnterprise(drilled("2026-01-01")), "2027-07-02", &late, d},
 		{"drills.trackSince unset: not judged", keyEnterprise(), "2026-03-02", &off, nil},
 		{"not in operation", keyEnterprise(func(e *rules.EnterpriseEntry) { e.Status = mapping.StatusClosed }), "2026-03-02", nil, nil},
+		{"待核实 (pulled from the platform): not judged", keyEnterprise(func(e *rules.EnterpriseEntry) { e.PendingReview = true }), "2026-03-02", nil, nil},
 		{"no key type is no matter", keyEnterprise(func(e *rules.EnterpriseEntry) { e.KeyRisk = false }, drilled("2024-12-01")), "2026-03-02", nil, d},
 	})
 	e := keyEnterprise(ffi, drilled("2025-08-01"))

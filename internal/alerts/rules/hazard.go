@@ -172,6 +172,9 @@ type EnterpriseEntry struct {
 	LastPrincipalCheck mapping.Date
 	// LastEvacuationDrill is the latest 疏散逃生 drill; zero: none.
 	LastEvacuationDrill mapping.Date
+	// PendingReview: pulled from the platform, not yet confirmed by the street (待核实). The
+	// street keeps no drill records of it yet, so DRILL_OVERDUE waits until it is confirmed.
+	PendingReview bool
 }
 
 // Operating: 在营.
