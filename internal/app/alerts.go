@@ -130,6 +130,7 @@ func (a *App) check(ctx context.Context, c *alerts.Checker, dryRun bool, out ale
 	res, err := c.Check(ctx, dryRun, out)
 	if err == nil && !dryRun {
 		a.alertGauges(ctx, c.Store())
+		a.settleAlertHazards(ctx, c.Store())
 	}
 	return res, err
 }
