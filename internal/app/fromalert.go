@@ -34,7 +34,9 @@ const alertHazardPrefix = "YJ-"
 
 // HazardIDForAlert is the street's id (lybh) of the hazard made from the alert key: derived, so
 // that a second from-alert of the same alert is the same hazard, never a second one.
-func HazardIDForAlert(key string) string { return alertHazardPrefix + strings.ToLower(strings.TrimSpace(key)) }
+func HazardIDForAlert(key string) string {
+	return alertHazardPrefix + strings.ToLower(strings.TrimSpace(key))
+}
 
 // FromAlertRequest is what a person gives to turn an alert into a hazard.
 type FromAlertRequest struct {
