@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/alerts/notify"
+	"streetsync/internal/alerts/rules"
+	"streetsync/internal/console"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/workbook"
 	"streetsync/mapping"
 )
 
@@ -21,13 +27,6 @@ import (
 // hazard's closing to the alert: when the alert resolves (the person got a valid certificate, or
 // left the post), the hazard moves to 已整改 — rectified, waiting for a person to verify and close
 // it (已销号 needs a note of who verified it, so it is never closed by the program).
-
-// HazardRuleClause is the judgement clause of a hazard made from a certificate alert.
-const HazardRuleClause = "3-2"
-
-// hazardRules are the certificate rules whose confirmed alert is a major hazard: the person is
-// not qualified. REVIEW_OVERDUE is not (qualified, the review is late), nor are the warnings.
-var hazardRules = []string{"NO_CERTIFICATE", "ITEM_MISMATCH", "CERT_INVALID", "CERT_EXPIRED"}
 
 // alertHazardPrefix starts the lybh of a hazard made from an alert: YJ-<alert key>.
 const alertHazardPrefix = "YJ-"
@@ -79,7 +78,8 @@ func (a *App) HazardFromAlert(ctx context.Context, req FromAlertRequest) (jobs.H
 		return out, err
 	}
 	al := &rec.Alert
-	if !isHazardRule(al.Rule) {
+	clause, ok := rules.QualificationClause(al.Rule)
+	if !ok {
 		return out, &FromAlertError{Reason: fmt.Sprintf("预警 %s 是“%s”，不能判定为重大事故隐患：只有无证上岗、证项不符、证书无效、证书过期四类持证预警"+
 			"属于《工贸企业重大事故隐患判定标准》第三条第（二）项（特种作业人员未取得相应资格上岗作业）；逾期未复审的人员仍具备资格，请督促复审", al.Key, al.RuleName)}
 	}
@@ -107,18 +107,9 @@ func (a *App) HazardFromAlert(ctx context.Context, req FromAlertRequest) (jobs.H
 	}
 	return r.ReportHazard(ctx, mapping.Hazard{
 		StreetID: id, USCC: al.Enterprise.USCC, Source: mapping.SourceStreet, Level: mapping.HazardMajor,
-		Clause: HazardRuleClause, Description: alertHazardDescription(al, note), FoundOn: today, FoundBy: handler,
+		Clause: clause, Description: alertHazardDescription(al, note), FoundOn: today, FoundBy: handler,
 		Deadline: deadline, Remark: fmt.Sprintf("由持证预警 %s（%s）判定", al.Key, al.RuleName),
 	})
-}
-
-func isHazardRule(code string) bool {
-	for _, r := range hazardRules {
-		if r == code {
-			return true
-		}
-	}
-	return false
 }
 
 // alertHazardDescription names the person (ID number masked: the alert holds it masked), the
@@ -184,4 +175,54 @@ func (a *App) settleAlertHazards(ctx context.Context, st *alerts.Store) {
 			a.log.Warn("cannot move a hazard made from an alert to rectified", zap.String("hazard", h.StreetID), zap.Error(err))
 		}
 	}
+}
+
+// consoleHazards is the console's 隐患 screen over the ledger (reads), the sync jobs (actions,
+// pushed at once) and this App (from-alert, the four lists).
+type consoleHazards struct {
+	ledger.Store
+	a      *App
+	runner *jobs.Runner
+}
+
+func (c consoleHazards) ReportHazard(ctx context.Context, h mapping.Hazard) (jobs.HazardOutcome, error) {
+	return c.runner.ReportHazard(ctx, h)
+}
+
+func (c consoleHazards) RecordHazardStatus(ctx context.Context, id string, ch mapping.HazardStatusChange) (jobs.HazardOutcome, error) {
+	return c.runner.RecordHazardStatus(ctx, id, ch)
+}
+
+func (c consoleHazards) HazardFromAlert(ctx context.Context, key, note, handler string, deadline mapping.Date) (jobs.HazardOutcome, error) {
+	out, err := c.a.HazardFromAlert(ctx, FromAlertRequest{Key: key, Note: note, Handler: handler, Deadline: deadline})
+	var fe *FromAlertError
+	if errors.As(err, &fe) {
+		return out, &console.InputError{Reason: fe.Reason}
+	}
+	return out, err
+}
+
+// WriteHazardLists writes the four lists through a temporary file (the workbook package writes
+// files whole or not at all) and copies it to w.
+func (c consoleHazards) WriteHazardLists(ctx context.Context, w io.Writer, today mapping.Date) error {
+	dir, err := os.MkdirTemp("", "streetsync-lists-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "lists.xlsx")
+	cl, err := c.a.cfg.Hazards.ClauseList()
+	if err != nil {
+		return err
+	}
+	if err := workbook.WriteHazardLists(ctx, c.Store, path, today, cl); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }

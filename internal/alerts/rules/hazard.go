@@ -288,3 +288,17 @@ func AppendEnterpriseFindings(out []Finding, fam Family, e *EnterpriseEntry, day
 	}
 	return out
 }
+
+// qualificationRules are the certificate rules whose confirmed alert is a major accident hazard
+// of clause 3-2 of 《工贸企业重大事故隐患判定标准》 (a special operator working without the
+// qualification). REVIEW_OVERDUE is not: the person is qualified, the review is late.
+var qualificationRules = []string{"NO_CERTIFICATE", "ITEM_MISMATCH", "CERT_INVALID", "CERT_EXPIRED"}
+
+// QualificationClause is the judgement clause (3-2) a confirmed alert of the rule code makes a
+// major hazard of, and whether it makes one at all.
+func QualificationClause(code string) (string, bool) {
+	if slices.Contains(qualificationRules, code) {
+		return mapping.ClauseUncertified, true
+	}
+	return "", false
+}
