@@ -15,7 +15,7 @@ func BenchmarkHazardRules(b *testing.B) {
 	day := mapping.Date{Year: 2026, Month: 12, Day: 20}
 	hazards := make([]rules.HazardEntry, 10_000)
 	for i := range hazards {
-		h := openHazard(day.AddDays(i%40-20).String())
+		h := openHazard(day.AddDays(i%40 - 20).String())
 		h.Hazard.StreetID = fmt.Sprintf("JD20261201-%08x", i)
 		if i%3 == 0 {
 			major(&h.Hazard)
