@@ -56,32 +56,13 @@ func (c *Checker) hazardJudges() []judge {
 	}
 }
 
-// evaluateHazards streams the open hazards through the hazard rules. A failing source leaves the
-// hazard alerts as they are: the other families are still judged.
+// evaluateHazards judges the open hazards.
 func (c *Checker) evaluateHazards(ctx context.Context, r *checkRun, add func(rules.Finding) error) ([]rules.Rule, error) {
 	day := today(r.now, c.store.loc)
-	var buf []rules.Finding
-	var addErr error
-	err := c.src.Hazards.EachOpenHazard(ctx, func(e *HazardEntry) error {
-		buf = rules.AppendHazardFindings(buf[:0], e, day, c.hazardCfg)
-		for i := range buf {
-			if addErr = add(buf[i]); addErr != nil {
-				return addErr
-			}
-		}
-		return nil
-	})
-	if addErr != nil {
-		return nil, addErr
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("alerts: read hazards: %w", err)
-		}
-		c.log.Warn("hazard source failed: the hazard rules are not evaluated this run", zap.Error(err))
-		return nil, nil
-	}
-	return familyRules(rules.Hazard), nil
+	return judgeEach(ctx, c, rules.Hazard, c.src.Hazards.EachOpenHazard, add,
+		func(out []rules.Finding, e *HazardEntry) []rules.Finding {
+			return rules.AppendHazardFindings(out, e, day, c.hazardCfg)
+		})
 }
 
 // enterpriseJudge judges the enterprises by the rules of fam (QUARTERLY_CHECK_MISSING or
@@ -93,27 +74,37 @@ func (c *Checker) enterpriseJudge(fam rules.Family) func(ctx context.Context, r 
 			return familyRules(fam), nil
 		}
 		day := today(r.now, c.store.loc)
-		var buf []rules.Finding
-		var addErr error
-		err := c.src.Hazards.EachEnterprise(ctx, func(e *EnterpriseEntry) error {
-			buf = rules.AppendEnterpriseFindings(buf[:0], fam, e, day, c.hazardCfg)
-			for i := range buf {
-				if addErr = add(buf[i]); addErr != nil {
-					return addErr
-				}
-			}
-			return nil
-		})
-		if addErr != nil {
-			return nil, addErr
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("alerts: read enterprises: %w", err)
-			}
-			c.log.Warn("enterprise source failed: rules not evaluated this run", zap.String("family", fam.Code), zap.Error(err))
-			return nil, nil
-		}
-		return familyRules(fam), nil
+		return judgeEach(ctx, c, fam, c.src.Hazards.EachEnterprise, add,
+			func(out []rules.Finding, e *EnterpriseEntry) []rules.Finding {
+				return rules.AppendEnterpriseFindings(out, fam, e, day, c.hazardCfg)
+			})
 	}
+}
+
+// judgeEach streams a source's subjects through judge, handing every finding to add. A failing
+// source (not a cancelled check) leaves the family's alerts as they are, neither fired nor
+// resolved: the other families are still judged.
+func judgeEach[E any](ctx context.Context, c *Checker, fam rules.Family, each func(context.Context, func(*E) error) error,
+	add func(rules.Finding) error, judge func(out []rules.Finding, e *E) []rules.Finding) ([]rules.Rule, error) {
+	var buf []rules.Finding
+	var addErr error
+	err := each(ctx, func(e *E) error {
+		buf = judge(buf[:0], e)
+		for i := range buf {
+			if addErr = add(buf[i]); addErr != nil {
+				return addErr
+			}
+		}
+		return nil
+	})
+	switch {
+	case addErr != nil:
+		return nil, addErr
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("alerts: read the %s rules' data: %w", fam.Code, err)
+	case err != nil:
+		c.log.Warn("source failed: rules not evaluated this run", zap.String("family", fam.Code), zap.Error(err))
+		return nil, nil
+	}
+	return familyRules(fam), nil
 }

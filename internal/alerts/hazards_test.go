@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -20,12 +21,16 @@ type hazardBook struct {
 	mu          sync.Mutex
 	hazards     []HazardEntry
 	enterprises []EnterpriseEntry
+	err         error // the hazards cannot be read
 }
 
 func (b *hazardBook) EachOpenHazard(ctx context.Context, fn func(*HazardEntry) error) error {
 	b.mu.Lock()
-	hs := slices.Clone(b.hazards)
+	hs, err := slices.Clone(b.hazards), b.err
 	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	for i := range hs {
 		if hs[i].Hazard.Open() {
 			if err := fn(&hs[i]); err != nil {
@@ -185,5 +190,40 @@ func TestHazardRulesJudgeOnlyFreshData(t *testing.T) {
 		h.runs.fresh("inspections")
 		h.check2(WithHazardRules(cfg))
 		h.expectSent("all", "MAJOR_HAZARD_OPEN/resolved", "DATA_STALE/resolved", "DATA_STALE/resolved")
+	})
+}
+
+// A hazard source that fails leaves the hazard alerts as they were (nothing resolves on a read
+// error) while the other families are judged; the next good read resolves what is gone.
+func TestAFailingHazardSourceResolvesNothing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b)
+		book := &hazardBook{hazards: []HazardEntry{majorHazard("JD20260220-00000003", "林格社区", "2026-06-30")},
+			enterprises: []EnterpriseEntry{{USCC: usccB, Name: "晋江市灵源示例纺织有限公司", Community: "林格社区",
+				Status: mapping.StatusOperating}}}
+		h.hazards = book
+		cfg := rules.HazardConfig{DueWithinDays: 7, WarnDaysBeforeQuarterEnd: 15, DrillsTrackSince: d("2024-01-01")}
+		h.check2(WithHazardRules(cfg))
+		h.expectSent("all", "MAJOR_HAZARD_OPEN/new", "DRILL_OVERDUE/new")
+
+		book.mu.Lock()
+		book.hazards, book.err = nil, errors.New("ledger: database is locked")
+		book.mu.Unlock()
+		h.clock.Advance(time.Hour)
+		res := h.check2(WithHazardRules(cfg))
+		h.expectSent("all")
+		if res.ByRule["DRILL_OVERDUE"] != 1 {
+			t.Errorf("the drill rule was not judged beside the failing hazards: %v", res.ByRule)
+		}
+		if st, _ := h.state(rules.KeyOf("MAJOR_HAZARD_OPEN", "", usccA, "JD20260220-00000003")); st.Status != notify.StatusFiring {
+			t.Errorf("MAJOR_HAZARD_OPEN %s after a failed read, want firing", st.Status)
+		}
+
+		book.mu.Lock()
+		book.err = nil
+		book.mu.Unlock()
+		h.clock.Advance(time.Hour)
+		h.check2(WithHazardRules(cfg))
+		h.expectSent("all", "MAJOR_HAZARD_OPEN/resolved")
 	})
 }
