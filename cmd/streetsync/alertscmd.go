@@ -216,7 +216,7 @@ func newAlertsListCmd(a *app) *cobra.Command {
 	fl.StringVar(&f.Community, "community", "", "只看这个`社区`的预警，如 林口社区（也可写 林口）")
 	fl.StringVar(&f.Rule, "rule", "", "只看这条`规则`的预警：代码（CERT_EXPIRED）或中文名称（证书过期）")
 	fl.StringVar(&f.Status, "status", "", "按`状态`：firing（正在预警）、resolved（已解除）、acknowledged（已督促）、silenced（已静默）、escalated（已升级）")
-	fl.StringVar(&f.Family, "family", "", "按`类别`：certificate（持证）、alarm（报警）、system（系统）")
+	fl.StringVar(&f.Family, "family", "", "按`类别`：certificate（持证）、alarm（报警）、hazard（隐患）、inspection（带队检查）、drill（演练）、system（系统）")
 	fl.StringVar(&f.Severity, "severity", "", "按`级别`：critical（严重）或 warning（提醒）")
 	fl.StringVar(&f.Enterprise, "enterprise", "", "只看这家企业的预警（统一社会信用`代码`）")
 	fl.StringVar(&f.Search, "search", "", "搜索`文本`：姓名、身份证号或证号（完整或脱敏的）、企业名称")

@@ -160,7 +160,8 @@ func TestAlertsCheckSkipsStaleDataAndExits3(t *testing.T) {
 	for _, s := range res.Skipped {
 		skipped[s.Rules] = s.Reason
 	}
-	if !strings.Contains(skipped["certificate"], "从未同步") || !strings.Contains(skipped["alarm"], "从未同步") || res.Evaluated != 0 {
+	if !strings.Contains(skipped["certificate"], "从未同步") || !strings.Contains(skipped["alarm"], "从未同步") ||
+		!strings.Contains(skipped["hazard"], "sync hazards") || !strings.Contains(skipped["inspection"], "sync inspections") || res.Evaluated != 0 {
 		t.Fatalf("skipped %+v, evaluated %d", res.Skipped, res.Evaluated)
 	}
 	for _, a := range res.Firing {
@@ -169,7 +170,8 @@ func TestAlertsCheckSkipsStaleDataAndExits3(t *testing.T) {
 		}
 	}
 	msgs := received.take()
-	if len(msgs) != 1 || len(msgs[0].Alerts) != 2 || msgs[0].Alerts[0].Rule != "DATA_STALE" {
+	// One DATA_STALE per family of synced data: certificates, alarms, hazards, inspections.
+	if len(msgs) != 1 || len(msgs[0].Alerts) != 4 || msgs[0].Alerts[0].Rule != "DATA_STALE" {
 		t.Fatalf("the receiver got %d messages: %+v", len(msgs), msgs)
 	}
 	if code, text, _ := e.cli(t, "alerts", "check"); code != exitRuntime || !strings.Contains(text, "未判断") {
@@ -177,14 +179,14 @@ func TestAlertsCheckSkipsStaleDataAndExits3(t *testing.T) {
 	}
 	received.take()
 
-	for _, job := range []string{"certificates", "alarms"} {
+	for _, job := range []string{"certificates", "alarms", "hazards", "inspections"} {
 		if code, _, errOut := e.cli(t, "sync", job); code != exitOK {
 			t.Fatalf("sync %s: exit %d: %s", job, code, errOut)
 		}
 	}
 	var fresh checkResult
 	e.jsonCLI(t, exitOK, &fresh, "alerts", "check")
-	if len(fresh.Skipped) != 0 || fresh.Delivered.Resolved != 2 || fresh.Delivered.Firing == 0 {
+	if len(fresh.Skipped) != 0 || fresh.Delivered.Resolved != 4 || fresh.Delivered.Firing == 0 {
 		t.Errorf("fresh data: skipped %+v, delivered %+v", fresh.Skipped, fresh.Delivered)
 	}
 	resolved := 0
@@ -193,7 +195,7 @@ func TestAlertsCheckSkipsStaleDataAndExits3(t *testing.T) {
 			resolved++
 		}
 	}
-	if resolved != 2 {
-		t.Errorf("%d DATA_STALE resolutions delivered, want 2", resolved)
+	if resolved != 4 {
+		t.Errorf("%d DATA_STALE resolutions delivered, want 4", resolved)
 	}
 }

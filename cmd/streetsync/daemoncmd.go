@@ -195,7 +195,7 @@ func printDemoSummary(a *app, s *wiring.DemoSummary) {
 	r := s.Reconcile
 	fmt.Fprintf(w, "\n对账：仅在台账 %d 家，仅在平台 %d 家，字段不同 %d 家；未登记用工 %d 条，无有效证书在岗 %d 人次，未知操作项目 %d 张。\n",
 		r.OnlyInLedger, r.OnlyOnPlatform, r.Different, r.Unregistered, r.Uncertified, r.UnknownItems)
-	fmt.Fprintf(w, "\n持证预警：在岗 %d 人次，正在预警 %d 条；本次发送新预警 %d 条、解除 %d 条（演示接收端收到 %d 条消息）。\n",
+	fmt.Fprintf(w, "\n预警检查（持证、报警、隐患、带队检查、演练）：在岗 %d 人次，正在预警 %d 条；本次发送新预警 %d 条、解除 %d 条（演示接收端收到 %d 条消息）。\n",
 		s.Alerts.Evaluated, s.Alerts.Firing, s.Alerts.Delivered.Firing, s.Alerts.Delivered.Resolved, s.Webhook.Messages)
 	rules := make([]string, 0, len(s.Alerts.ByRule))
 	for rule := range s.Alerts.ByRule {
@@ -207,7 +207,7 @@ func printDemoSummary(a *app, s *wiring.DemoSummary) {
 	}
 	sort.Slice(rules, func(i, j int) bool { return order[rules[i]] < order[rules[j]] })
 	for _, rule := range rules {
-		fmt.Fprintf(w, "  %-16s %-8s %d\n", rule, alerts.RuleName(rule), s.Alerts.ByRule[rule])
+		fmt.Fprintf(w, "  %-24s %-10s %d\n", rule, alerts.RuleName(rule), s.Alerts.ByRule[rule])
 	}
 	fmt.Fprintf(w, "\n重试队列：待处理 %d，已排期 %d，死信 %d。\n", s.Queue.Pending, s.Queue.Scheduled, s.Queue.Dead)
 }

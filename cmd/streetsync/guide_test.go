@@ -20,7 +20,7 @@ import (
 const guidePath = "../../docs/operator-guide.md"
 
 var (
-	commandHeading = regexp.MustCompile("(?m)^### `streetsync ([a-z ]+)`\\s*$")
+	commandHeading = regexp.MustCompile("(?m)^### `streetsync ([a-z -]+)`\\s*$")
 	flagName       = regexp.MustCompile(`--([a-z][a-z-]*)`)
 	codeInRow      = regexp.MustCompile("^\\| `([A-Z_]+)`")
 )

@@ -16,12 +16,12 @@ import (
 )
 
 // The hazards command group (contracts/hazards.md, "Commands"): the hazard ledger, a street
-// finding, a status change and the four lists. `hazards from-alert` is built on these by the
-// alert rules' engineer.
+// finding, a confirmed certificate alert made a major hazard (from-alert), a status change and the
+// four lists.
 
 func newHazardsCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "hazards", Short: "隐患台账：查看、上报隐患、记录整改进度和销号、导出四个清单"}
-	cmd.AddCommand(newHazardsListCmd(a), newHazardsReportCmd(a), newHazardsStatusCmd(a), newHazardsListsCmd(a))
+	cmd := &cobra.Command{Use: "hazards", Short: "隐患台账：查看、上报隐患、把持证预警判定为重大事故隐患、记录整改进度和销号、导出四个清单"}
+	cmd.AddCommand(newHazardsListCmd(a), newHazardsReportCmd(a), newHazardsFromAlertCmd(a), newHazardsStatusCmd(a), newHazardsListsCmd(a))
 	return cmd
 }
 
@@ -282,6 +282,47 @@ func newHazardsReportCmd(a *app) *cobra.Command {
 	fl.StringVar(&responsible, "responsible", "", "企业的整改责任人")
 	fl.StringVar(&measures, "measures", "", "整改措施")
 	fl.StringVar(&id, "id", "", "隐患编号（默认自动生成；1–32 位字母、数字或 -）")
+	return cmd
+}
+
+func newHazardsFromAlertCmd(a *app) *cobra.Command {
+	var note, handler, deadline string
+	cmd := &cobra.Command{
+		Use:   "from-alert KEY --note TEXT --handler NAME [--deadline DATE]",
+		Short: "把核实属实的持证预警（无证上岗、证项不符、证书无效、证书过期）判定为企业的重大事故隐患（判定依据 3-2），记入台账并推送到泉州平台",
+		Long: "按《工贸企业重大事故隐患判定标准》第三条第（二）项，特种作业人员未取得相应资格上岗作业即为重大事故隐患。\n" +
+			"KEY 为预警编号（streetsync alerts list 可查）。隐患记在预警所属企业名下：来源 街道检查，发现人 --handler，发现日期今天，\n" +
+			"整改期限 --deadline（默认今天起 hazards.defaultDeadlineDays 天），隐患描述写明人员（身份证号脱敏）、操作项目和预警类型。\n" +
+			"隐患编号由预警编号生成（YJ-预警编号）：同一预警再次判定仍是同一隐患，不会重复记录或在平台上重复创建。\n" +
+			"预警解除后（人员已取得有效证书或已离岗），隐患自动转为“已整改”，由街道验收后用 streetsync hazards status 销号。",
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if strings.TrimSpace(note) == "" || strings.TrimSpace(handler) == "" {
+				return usageErr("--note（核实情况）和 --handler（核实人）必须填写")
+			}
+			var due mapping.Date
+			if deadline != "" {
+				var err error
+				if due, err = mapping.ParseDate(deadline); err != nil {
+					return usageErr("--deadline 不是日期 %q（写作 2026-01-22）", deadline)
+				}
+			}
+			w, err := a.wiring()
+			if err != nil {
+				return err
+			}
+			out, err := w.HazardFromAlert(a.ctx, wiring.FromAlertRequest{Key: args[0], Note: note, Handler: handler, Deadline: due})
+			var fe *wiring.FromAlertError
+			if errors.As(err, &fe) {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return a.finishHazard(w, out, err, "已判定为重大事故隐患")
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&note, "note", "", "核实情况（必填），如 现场核实该人员正在从事焊接作业")
+	fl.StringVar(&handler, "handler", "", "核实人（必填），记为隐患的发现人")
+	fl.StringVar(&deadline, "deadline", "", "整改期限（默认今天起 hazards.defaultDeadlineDays 天），如 2026-01-22")
 	return cmd
 }
 

@@ -1,6 +1,8 @@
 // Package alerts runs the alerts of the operator contract (特种作业人员持证预警), of unhandled
-// high-severity risk alarms, and the system alerts that say when the others cannot be trusted
-// (DATA_STALE, PLATFORM_DOWN). It is in three parts:
+// high-severity risk alarms, of the hazards contract (open, overdue and due major hazards, the
+// missing quarterly principal-led check, the overdue evacuation drill; hazards.go), and the system
+// alerts that say when the others cannot be trusted (DATA_STALE, PLATFORM_DOWN). It is in three
+// parts:
 //
 //   - what fires is package rules: pure functions of one subject on one day;
 //   - the state — firing or resolved, each alert's history, acknowledgements, silences, the last

@@ -39,6 +39,8 @@ type Sources struct {
 	Runs   RunHistory
 	Alarms AlarmSource  // optional: without it ALARM_UNHANDLED neither fires nor resolves
 	Health HealthSource // optional: without it PLATFORM_DOWN neither fires nor resolves
+	// Hazards is optional: without it the hazard rules (hazards.go) neither fire nor resolve.
+	Hazards HazardSource
 }
 
 // Output receives the firing alerts of a check as they are recorded: every alert firing now of
@@ -107,6 +109,7 @@ type Checker struct {
 	judges    []judge // the families judged from synced data, in listing order
 	channels  []Channel
 	rules     rules.Config
+	hazardCfg rules.HazardConfig
 	repeat    time.Duration
 	escalate  time.Duration
 	alarmAge  time.Duration
@@ -167,6 +170,13 @@ func NewChecker(store *Store, src Sources, channels []Channel, cfg config.Alerts
 	c.judges = append(c.judges, judge{rules.Certificate, c.evaluateRoster})
 	if src.Alarms != nil {
 		c.judges = append(c.judges, judge{rules.Alarm, c.evaluateAlarms})
+	}
+	if src.Hazards != nil {
+		c.hazardCfg = defaultHazardRules()
+		if o.hazards != nil {
+			c.hazardCfg = *o.hazards
+		}
+		c.judges = append(c.judges, c.hazardJudges()...)
 	}
 	return c, nil
 }
@@ -269,6 +279,10 @@ func (c *Checker) newRun(ctx context.Context, dryRun bool, out Output) (*checkRu
 	}
 	for _, j := range c.judges {
 		f := j.family
+		if f.Job == "" {
+			r.fresh[f.Code] = true // the street's own records (drills): nothing to sync
+			continue
+		}
 		last, ok, err := c.src.Runs.LastSuccess(ctx, f.Job)
 		if err != nil {
 			return nil, fmt.Errorf("alerts: when did %s last succeed: %w", f.Job, err)

@@ -273,10 +273,12 @@ type harness struct {
 	runs   *runs
 	alarms AlarmSource
 	health HealthSource
-	rec    map[string]*recorder
-	chans  []Channel
-	cfg    config.Alerts
-	queue  *fakeQueue
+	// hazards is nil unless a test of the hazard rules sets it.
+	hazards HazardSource
+	rec     map[string]*recorder
+	chans   []Channel
+	cfg     config.Alerts
+	queue   *fakeQueue
 }
 
 func newHarness(t *testing.T, b backend) *harness {
@@ -315,7 +317,7 @@ func (h *harness) store() *Store {
 
 func (h *harness) checker(opts ...Option) *Checker {
 	h.t.Helper()
-	c, err := NewChecker(h.store(), Sources{Roster: h.roster, Runs: h.runs, Alarms: h.alarms, Health: h.health}, h.chans, h.cfg,
+	c, err := NewChecker(h.store(), Sources{Roster: h.roster, Runs: h.runs, Alarms: h.alarms, Health: h.health, Hazards: h.hazards}, h.chans, h.cfg,
 		append([]Option{WithEnqueuer(h.queue)}, opts...)...)
 	if err != nil {
 		h.t.Fatal(err)

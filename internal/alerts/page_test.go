@@ -114,7 +114,7 @@ func TestPagesFiltersAndSearches(t *testing.T) {
 		}
 
 		var ie *InputError
-		for _, f := range []Filter{{Status: "bogus"}, {Rule: "NO_SUCH_RULE"}, {Severity: "fatal"}, {Family: "hazard"}} {
+		for _, f := range []Filter{{Status: "bogus"}, {Rule: "NO_SUCH_RULE"}, {Severity: "fatal"}, {Family: "no-such-family"}} {
 			if _, err := h.store().Page(ctx, f); !errors.As(err, &ie) {
 				t.Errorf("%+v: got %v, want an InputError", f, err)
 			}
@@ -131,6 +131,7 @@ func TestAlertHashCoversTheStoredFields(t *testing.T) {
 		a.Alarm = &notify.Alarm{ID: "BJ1", Point: "p", Quantity: "q", Value: "1", Threshold: "2", Unit: "u", Level: 1, RaisedAt: t0}
 		ls, fs := t0, t0.Add(time.Hour)
 		a.System = &notify.System{Subject: "quanzhou", Name: "n", LastSuccess: &ls, FailingSince: &fs, LastError: "e"}
+		a.Hazard = notifytest.HazardAlert().Hazard
 		a.Acknowledged = &notify.Ack{By: "b", Note: "n", At: t0}
 		a.Escalated = true
 		return a

@@ -231,6 +231,7 @@ type options struct {
 	clock    Clock
 	log      *zap.Logger
 	enqueuer Enqueuer
+	hazards  *rules.HazardConfig
 }
 
 // WithClock sets the clock (default: the system's).

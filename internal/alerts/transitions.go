@@ -128,7 +128,7 @@ func (c *Checker) transition(f *rules.Finding, hash string, stored map[string]le
 		events = append(events, ledger.AlertEvent{Key: row.Key, At: now, Type: EventFired})
 	}
 	if row.Severity == notify.SeverityCritical && f.Family != rules.System && row.EscalatedAt.IsZero() &&
-		now.Sub(row.Since) >= c.escalate {
+		(now.Sub(row.Since) >= c.escalate || f.EscalateNow) {
 		if !write {
 			row = describe(f, hash, &old)
 			write = true
@@ -344,6 +344,7 @@ type storedAlert struct {
 	Certificate *notify.Certificate `json:"certificate,omitempty"`
 	Alarm       *notify.Alarm       `json:"alarm,omitempty"`
 	System      *notify.System      `json:"system,omitempty"`
+	Hazard      *notify.Hazard      `json:"hazard,omitempty"`
 	Message     string              `json:"message"`
 }
 
@@ -352,7 +353,7 @@ func alertJSON(a *Alert) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(storedAlert{a.Operator, a.Item, a.Certificate, a.Alarm, a.System, a.Message}); err != nil {
+	if err := enc.Encode(storedAlert{a.Operator, a.Item, a.Certificate, a.Alarm, a.System, a.Hazard, a.Message}); err != nil {
 		return "", fmt.Errorf("alert %s: %w", a.Key, err)
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
@@ -368,7 +369,7 @@ func alertOf(r *ledger.AlertRow, body string, loc *time.Location) (Alert, error)
 	a := Alert{
 		Key: r.Key, Rule: r.Rule, RuleName: rules.Name(r.Rule), Severity: r.Severity, Community: r.Community,
 		Enterprise: notify.Enterprise{USCC: r.EnterpriseUSCC, Name: r.EnterpriseName},
-		Operator:   b.Operator, Item: b.Item, Certificate: b.Certificate, Alarm: b.Alarm, System: b.System, Message: b.Message,
+		Operator:   b.Operator, Item: b.Item, Certificate: b.Certificate, Alarm: b.Alarm, System: b.System, Hazard: b.Hazard, Message: b.Message,
 	}
 	if a.Alarm != nil {
 		a.Alarm.RaisedAt = a.Alarm.RaisedAt.In(loc)
@@ -452,6 +453,17 @@ func alertHash(a *Alert) string {
 		tm(s.LastSuccess)
 		tm(s.FailingSince)
 		w(s.LastError)
+	}
+	// Only a hazard alert hashes its hazard (no marker when absent): every other alert keeps the
+	// hash it had before the hazard rules, so that none is rewritten for them.
+	if hz := a.Hazard; hz != nil {
+		w("hazard")
+		w(hz.ID)
+		w(hz.YHID)
+		w(hz.Level)
+		w(hz.Clause)
+		w(hz.Deadline.String())
+		w(hz.Status)
 	}
 	return strconv.FormatUint(h, 16)
 }

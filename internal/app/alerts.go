@@ -17,7 +17,8 @@ import (
 // alertsRetryKind is the retry-queue kind of failed alert deliveries.
 const alertsRetryKind = alerts.RetryKind
 
-// Alerts is the alert checker over the ledger (roster, certificates, alarms, the alert state), the
+// Alerts is the alert checker over the ledger (roster, certificates, alarms, hazards, inspections,
+// drills, the alert state), the
 // run history (how fresh the data is) and the configured channels; failed deliveries go to the
 // retry queue.
 func (a *App) Alerts(ctx context.Context) (*alerts.Checker, error) {
@@ -66,8 +67,9 @@ func (a *App) alertsLocked(ctx context.Context) (*alerts.Checker, error) {
 	}
 	src := alertSources{store: store, catalog: cat}
 	c, err := alerts.NewChecker(st, alerts.Sources{Roster: src, Runs: ledgerRuns{store}, Alarms: src,
-		Health: appHealth{a}}, chans, a.cfg.Alerts,
-		alerts.WithEnqueuer(q), alerts.WithLogger(a.log))
+		Health: appHealth{a}, Hazards: src}, chans, a.cfg.Alerts,
+		alerts.WithEnqueuer(q), alerts.WithLogger(a.log),
+		alerts.WithHazardRules(alerts.HazardRules(a.cfg.Hazards, a.cfg.Inspections, a.cfg.Drills)))
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +130,7 @@ func (a *App) check(ctx context.Context, c *alerts.Checker, dryRun bool, out ale
 	res, err := c.Check(ctx, dryRun, out)
 	if err == nil && !dryRun {
 		a.alertGauges(ctx, c.Store())
+		a.settleAlertHazards(ctx, c.Store())
 	}
 	return res, err
 }

@@ -67,6 +67,7 @@ func (a *App) Console(ctx context.Context) (*console.Server, error) {
 		Ledger:     st,
 		Workbook:   consoleWorkbook{store: st, catalog: cat, communities: a.cfg.Region.Communities, lists: lists},
 		Status:     a,
+		Hazards:    consoleHazards{Store: st, a: a, runner: runner},
 		Redis:      redisProbe{conn: conn, addrs: a.redisAddrs()},
 	}
 	return console.New(deps, console.Options{

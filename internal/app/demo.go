@@ -122,6 +122,12 @@ func NewDemo(ctx context.Context, opts DemoOptions, log *zap.Logger) (d *Demo, e
 	cfg.Retry.BaseDelay, cfg.Retry.MaxDelay = config.Duration(2*time.Second), config.Duration(time.Minute)
 	cfg.Alerts.Channels = []config.Channel{{Type: "webhook", Name: "演示接收端",
 		URL: config.Secret("http://" + sl.Addr().String() + "/hook"), Escalations: true}}
+	// The hazard rules, all of them shown: drill records tracked since three years before the
+	// generated drills' day (DRILL_OVERDUE is judged only with drills.trackSince), and the
+	// quarterly check warned all quarter long, since the demo runs on any day of a quarter and the
+	// generator leaves some key enterprises without this quarter's principal-led check.
+	cfg.Drills.TrackSince = d.mocks.Dataset.Params.Reference.Time(0).AddDate(-3, 0, 0).Format(time.DateOnly)
+	cfg.Inspections.WarnDaysBeforeQuarterEnd = 92
 	cfg.Console = config.Console{Listen: opts.Listen, Token: config.Secret(d.Token)}
 	if cfg.Console.Listen == "" {
 		cfg.Console.Listen = "127.0.0.1:8080"

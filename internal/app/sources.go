@@ -48,3 +48,66 @@ func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Tim
 	}
 	return out, nil
 }
+
+// EachOpenHazard streams the ledger's open hazards with their enterprise's name and community
+// (the ledger's; for an enterprise the platform holds alone, the sqmc its pull stored).
+func (s alertSources) EachOpenHazard(ctx context.Context, fn func(*alerts.HazardEntry) error) error {
+	ents, err := s.enterprises(ctx)
+	if err != nil {
+		return err
+	}
+	var entry alerts.HazardEntry
+	for h, err := range s.store.Hazards(ctx, ledger.HazardFilter{Status: ledger.HazardsOpen}) {
+		if err != nil {
+			return fmt.Errorf("read hazards: %w", err)
+		}
+		e, known := ents[h.USCC]
+		entry.Hazard, entry.EnterpriseName, entry.Community = h.Hazard, e.name, h.Community
+		if !known || entry.EnterpriseName == "" {
+			entry.EnterpriseName = h.EnterpriseName
+		}
+		if entry.Community == "" {
+			entry.Community = e.community
+		}
+		if err := fn(&entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachEnterprise streams the ledger's enterprises with their latest principal-led inspection and
+// latest evacuation drill (one pass over each, kept per enterprise: a street has thousands).
+func (s alertSources) EachEnterprise(ctx context.Context, fn func(*alerts.EnterpriseEntry) error) error {
+	checks := map[string]mapping.Date{}
+	for in, err := range s.store.Inspections(ctx, ledger.InspectionFilter{Type: mapping.InspectionPrincipal}) {
+		if err != nil {
+			return fmt.Errorf("read inspections: %w", err)
+		}
+		if in.Date.After(checks[in.USCC]) {
+			checks[in.USCC] = in.Date
+		}
+	}
+	drills := map[string]mapping.Date{}
+	for d, err := range s.store.Drills(ctx, ledger.DrillFilter{Type: mapping.DrillEvacuation}) {
+		if err != nil {
+			return fmt.Errorf("read drills: %w", err)
+		}
+		if d.Date.After(drills[d.USCC]) {
+			drills[d.USCC] = d.Date
+		}
+	}
+	var entry alerts.EnterpriseEntry
+	for e, err := range s.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+		if err != nil {
+			return fmt.Errorf("read enterprises: %w", err)
+		}
+		entry = alerts.EnterpriseEntry{USCC: e.USCC, Name: e.Name, Community: e.Community, Status: e.Status,
+			KeyRisk: len(e.KeyRisks) > 0, FactoryInFactory: e.FactoryInFactory, Employees: e.Employees,
+			LastPrincipalCheck: checks[e.USCC], LastEvacuationDrill: drills[e.USCC], PendingReview: e.PendingReview}
+		if err := fn(&entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -5,7 +5,7 @@
 // It is arranged by screen, as asynqmon arranges its pages: each file holds one screen's page
 // handler, its API endpoints, its view model and the small interfaces it needs of the rest of
 // streetsync — 概览 (overview.go), 同步任务 (jobs.go), 重试队列 (queue.go), 对账 (reconcile.go),
-// 持证预警 and its silences (alerts.go), 监测报警 (alarms.go), 台账 (ledger.go). What every screen
+// 持证预警 and its silences (alerts.go), 监测报警 (alarms.go), 台账 (ledger.go), 隐患 (hazards.go). What every screen
 // shares is apart: the server and its routes (this file), the session, login and forms
 // (auth.go, forms.go), rendering (render.go, svg.go), JSON answers and errors (respond.go), the
 // services' health (health.go) and every text a person reads (messages.go).
@@ -215,6 +215,7 @@ func (s *Server) routes() http.Handler {
 	pages, api := http.NewServeMux(), http.NewServeMux()
 	for _, sc := range []screen{
 		overviewScreen{s}, jobsScreen{s}, queueScreen{s}, reconcileScreen{s}, alertsScreen{s}, alarmsScreen{s}, ledgerScreen{s},
+		hazardsScreen{s},
 	} {
 		sc.routes(pages, api)
 	}

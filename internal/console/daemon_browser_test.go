@@ -247,7 +247,7 @@ func status(t *testing.T, ctx context.Context, path string) int {
 }
 
 var consolePages = []string{"/", "/jobs", "/queue", "/queue?view=live", "/reconcile", "/alerts", "/alerts/silences", "/alarms",
-	"/ledger", "/ledger?tab=operators", "/ledger?tab=unregistered", "/ledger?tab=quarantine"}
+	"/ledger", "/ledger?tab=operators", "/ledger?tab=unregistered", "/ledger?tab=quarantine", "/hazards"}
 
 // TestBrowserConsoleWhileRedisIsDown stops the redis-server under the running daemon: every page
 // answers 200 with the red banner naming Redis, its address, what still works and what to do;
@@ -373,8 +373,8 @@ func TestBrowserTodoMatchesItsListsAndTheCLI(t *testing.T) {
 	lines := eval[[]line](t, ctx, `[...document.querySelectorAll("[data-todo]")].map(e => ({
 		Key: e.dataset.todo, Link: e.querySelector(".todo-link") ? e.querySelector(".todo-link").getAttribute("href") : e.getAttribute("href"),
 		Count: parseInt(e.querySelector(".todo-count").textContent, 10)}))`)
-	if len(lines) != 10 {
-		t.Fatalf("%d to-do lines, want 10: %+v", len(lines), lines)
+	if len(lines) != 12 {
+		t.Fatalf("%d to-do lines, want 12: %+v", len(lines), lines)
 	}
 	counts := map[string]int{}
 	for _, l := range lines {
@@ -385,7 +385,8 @@ func TestBrowserTodoMatchesItsListsAndTheCLI(t *testing.T) {
 		}
 		dc.assertNoFullIDs(t, l.Link, html(t, ctx))
 	}
-	for _, key := range []string{"uncertified", "alarmAlerts", "dead", "notOnPlatform", "pendingReview", "drifted", "unregistered", "quarantined", "feedbackRefused"} {
+	for _, key := range []string{"uncertified", "alarmAlerts", "majorHazards", "overdueHazards", "dead", "notOnPlatform", "pendingReview",
+		"drifted", "unregistered", "quarantined", "feedbackRefused"} {
 		if counts[key] == 0 {
 			t.Errorf("the %s line is 0: the test meant to give it something", key)
 		}
@@ -403,10 +404,19 @@ func TestBrowserTodoMatchesItsListsAndTheCLI(t *testing.T) {
 		dc.cli(t, &p, append([]string{"alerts", "list"}, args...)...)
 		return p.Total
 	}
+	hazardsTotal := func(args ...string) int {
+		var l struct {
+			Hazards []json.RawMessage `json:"hazards"`
+		}
+		dc.cli(t, &l, append([]string{"hazards", "list"}, args...)...)
+		return len(l.Hazards)
+	}
 	for _, c := range []struct {
 		key string
 		cli int
 	}{
+		{"majorHazards", hazardsTotal("--level", "重大", "--status", "open")},
+		{"overdueHazards", hazardsTotal("--status", "overdue")},
 		{"uncertified", alertsTotal("--family", "certificate", "--severity", "critical", "--status", "firing")},
 		{"uncertified", rep.Operators.Uncertified},
 		{"alarmAlerts", alertsTotal("--family", "alarm", "--status", "firing")},

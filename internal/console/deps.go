@@ -26,6 +26,9 @@ type Deps struct {
 	// Status is optional: without it GET /api/jobs/status answers 404 and the pages leave the
 	// jobs' schedule (未运行, 延迟, next run), the platforms' health and a loss of Redis data out.
 	Status Status
+	// Hazards is optional: without it the 隐患 screen, 概览's dynamic-clearing panel and the
+	// 判定为重大事故隐患 action say they are not available.
+	Hazards Hazards
 	// Redis is optional: with it every page asks Redis whether it answers before it reads the
 	// retry queue, so that a Redis that is down costs one quick ping, not a timeout per panel,
 	// and the page says so in a banner.

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"streetsync/internal/alerts/rules"
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/jobs"
@@ -217,6 +218,9 @@ func familyName(f string) string {
 	case "system":
 		return "系统预警"
 	}
+	if fam, ok := rules.FamilyOf(f); ok {
+		return fam.Name
+	}
 	return f
 }
 
@@ -420,3 +424,25 @@ var errTaskBusy = errors.New("task busy")
 type busyError struct{ label string }
 
 func (e *busyError) Error() string { return fmt.Sprintf(msgTaskBusy, e.label) }
+
+// The hazard screen (hazards.go) and its panels.
+const (
+	msgHazardsOff            = "本控制台未接入隐患台账"
+	msgHazardLevel           = "隐患等级应为 一般 或 重大"
+	msgHazardDeadline        = "整改期限不是日期 %q（写作 2026-01-22）"
+	msgHazardDesc            = "请填写隐患描述"
+	msgHazardStatus          = "整改状态应为 整改中、已整改 或 已销号，实为 %q"
+	msgHazardNote            = "请填写说明和操作人（销号时写明谁验收、如何验收）"
+	msgNoHazard              = "台账中没有隐患 %s：请刷新隐患清单，或先同步隐患"
+	flashHazardReported      = "已记录隐患 %s"
+	flashHazardStatus        = "已记录隐患 %s 的整改状态"
+	flashHazardFromAlert     = "已判定为重大事故隐患 %s（判定依据 3-2），可在“隐患”页跟踪整改"
+	flashHazardFromAlertSame = "该预警此前已判定为重大事故隐患 %s，未重复记录"
+	flashHazardPushed        = "泉州平台已接收（平台隐患ID %s）"
+	flashHazardQueued        = "平台暂不可达，已进入重试队列，将自动推送"
+	flashHazardRejected      = "泉州平台拒绝：%s（已进入隔离区，请在台账页查看）"
+	todoMajorHazards         = "未销号的重大事故隐患"
+	todoMajorHazardsNext     = "督促企业主要负责人落实整改，整改后组织验收并销号"
+	todoOverdueHazards       = "逾期未整改的隐患"
+	todoOverdueHazardsNext   = "约谈企业主要负责人，督促立即整改"
+)

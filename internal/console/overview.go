@@ -49,6 +49,8 @@ type overview struct {
 	JobStatus []scheduler.JobStatus   `json:"jobStatus,omitempty"`
 	Platforms []ledger.PlatformHealth `json:"platforms,omitempty"`
 	RedisLoss *scheduler.RedisLoss    `json:"redisLoss"`
+	// Clearing is the dynamic-clearing figures of the major hazards (动态清零), with Deps.Hazards.
+	Clearing *ledger.ClearingFigures `json:"clearing,omitempty"`
 	// Health is "ok" or what is wrong, per service; Unavailable names the parts left out
 	// because their service is down or their read failed, and why.
 	Health      map[string]string `json:"health"`
@@ -158,6 +160,13 @@ func (s *Server) overview(r *http.Request, h health) *overview {
 		o.AlarmDays = tl.AlarmDays
 		return nil
 	})
+	if hz := s.deps.Hazards; hz != nil {
+		read("clearing", needsLedger, func() error {
+			fig, err := hz.HazardFigures(ctx, s.today())
+			o.Clearing = &fig
+			return err
+		})
+	}
 	if st := s.deps.Status; st != nil {
 		read("jobStatus", needsRedis, func() (err error) { o.JobStatus, err = st.JobStatus(ctx); return })
 		read("platforms", needsLedger, func() (err error) { o.Platforms, err = st.PlatformHealth(ctx); return })
@@ -283,6 +292,17 @@ func (s *Server) todo(r *http.Request, h health, tl *tally) []todoLine {
 	alertLine(todoLine{Key: "systemAlerts", Title: todoSystemAlerts, Next: todoSystemAlertsNext, Severity: "critical",
 		Link: "/alerts?family=system&status=firing", CLI: "streetsync alerts list --family system --status firing"},
 		alerts.Filter{Family: "system", Status: "firing", PageSize: 1})
+	if hz := s.deps.Hazards; hz != nil {
+		hazards := func(f ledger.HazardFilter) func() (int, error) {
+			return func() (int, error) { return hz.CountHazards(ctx, f) }
+		}
+		line(todoLine{Key: "majorHazards", Title: todoMajorHazards, Next: todoMajorHazardsNext, Severity: "critical",
+			Link: "/hazards?level=重大&status=open", CLI: "streetsync hazards list --level 重大 --status open"},
+			needsLedger, hazards(ledger.HazardFilter{Level: mapping.HazardMajor, Status: ledger.HazardsOpen}))
+		line(todoLine{Key: "overdueHazards", Title: todoOverdueHazards, Next: todoOverdueHazardsNext, Severity: "critical",
+			Link: "/hazards?status=overdue", CLI: "streetsync hazards list --status overdue"},
+			needsLedger, hazards(ledger.HazardFilter{Status: ledger.HazardsOverdue, Today: s.today()}))
+	}
 	line(todoLine{Key: "dead", Title: todoDead, Next: todoDeadNext, Severity: "critical", Link: "/queue",
 		CLI: "streetsync queue stats（dead 即死信）"}, needsRedis, func() (int, error) {
 		st, err := s.deps.Queue.Stats(ctx)
@@ -325,11 +345,13 @@ type overviewData struct {
 	*overview
 	AlertChart template.HTML
 	AlarmChart template.HTML
-	RuleLegend []legendItem
-	Strips     map[string]template.HTML
-	Running    []*taskView
-	Schedule   map[string]*scheduler.JobStatus
-	Loss       *redisLossView
+	// ClearingChart is the 12 months of open major hazards (with Deps.Hazards).
+	ClearingChart template.HTML
+	RuleLegend    []legendItem
+	Strips        map[string]template.HTML
+	Running       []*taskView
+	Schedule      map[string]*scheduler.JobStatus
+	Loss          *redisLossView
 	// TodoOpen are the lines to act on (or that could not be read), TodoDone those at zero.
 	TodoOpen, TodoDone []todoLine
 	AllClear           bool
@@ -357,6 +379,9 @@ func (s overviewScreen) overviewPage(w http.ResponseWriter, r *http.Request, ses
 	}
 	d.AlertChart, d.RuleLegend = alertsChart(o.Communities)
 	d.AlarmChart = alarmsChart(o.AlarmDays)
+	if o.Clearing != nil {
+		d.ClearingChart = clearingChart(o.Clearing.Total.Monthly)
+	}
 	for _, j := range o.Jobs {
 		d.Strips[j.Job] = runStrip(j.Recent, s.loc)
 	}

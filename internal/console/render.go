@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/scheduler/retry"
 )
 
@@ -32,7 +33,7 @@ type view struct {
 	Data     any
 }
 
-var pageFiles = []string{"overview", "jobs", "queue", "reconcile", "alerts", "silences", "alarms", "ledger", "login", "error"}
+var pageFiles = []string{"overview", "jobs", "queue", "reconcile", "alerts", "silences", "alarms", "ledger", "hazards", "login", "error"}
 
 func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 	funcs := s.templateFuncs()
@@ -185,6 +186,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"healthClass":   healthClass,
 		"countNames":    func() [][2]string { return countNames },
 		"count":         func(m map[string]int, k string) int { return m[k] },
+		"neg":           func(n int) int { return -n },
+		"makesHazard":   func(rule string) bool { _, ok := rules.QualificationClause(rule); return ok },
 	}
 }
 

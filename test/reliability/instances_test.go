@@ -23,12 +23,15 @@ import (
 	"streetsync/scheduler"
 )
 
-// compressedDay is a day of schedules squeezed into seconds: every job every two or three
-// seconds, offset so that they overlap the way the real 01:30/02:00/02:30 jobs do not.
+// compressedDay is a day of schedules squeezed into seconds: every job every two to four
+// seconds, offset so that they overlap the way the real 01:30/02:00/02:30 jobs do not. The hazard
+// jobs run too: the alert check judges the hazard rules only on fresh hazards and inspections.
 var compressedDay = map[string]string{
 	"enterprises":  "*/3 * * * * *",
 	"certificates": "1/3 * * * * *",
 	"alarms":       "*/2 * * * * *",
+	"hazards":      "1/2 * * * * *",
+	"inspections":  "*/4 * * * * *",
 	"employments":  "2/3 * * * * *",
 	"alerts":       "*/3 * * * * *",
 }

@@ -96,6 +96,11 @@ func inert(m *Message, value func(string) string) *Message {
 			aa.Threshold, aa.Unit = value(al.Threshold), value(al.Unit)
 			a.Alarm = &aa
 		}
+		if h := a.Hazard; h != nil {
+			hh := *h
+			hh.ID, hh.YHID, hh.Level, hh.Clause, hh.Status = value(h.ID), value(h.YHID), value(h.Level), value(h.Clause), value(h.Status)
+			a.Hazard = &hh
+		}
 		if k := a.Acknowledged; k != nil {
 			a.Acknowledged = &Ack{By: value(k.By), Note: value(k.Note), At: k.At}
 		}

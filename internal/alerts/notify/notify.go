@@ -73,7 +73,8 @@ func NewMessage(community string, alerts []Alert) *Message {
 // Alert is one alert as every output shows it: the generic webhook's alert object, also the
 // elements of `alerts check --format json`. ID numbers in it are masked, and so is every
 // certificate number that contains one. Operator, Item and Certificate are null where they do not
-// apply (no certificate at all; a risk-alarm or system alert has no operator).
+// apply (no certificate at all; a risk-alarm, hazard or system alert has no operator); a hazard
+// alert carries Hazard in their place (contracts/hazards.md).
 type Alert struct {
 	Key          string       `json:"key"` // public key: a hash of (rule, ID number, enterprise, item)
 	Rule         string       `json:"rule"`
@@ -86,6 +87,7 @@ type Alert struct {
 	Item         *Item        `json:"item"`
 	Certificate  *Certificate `json:"certificate"`
 	Alarm        *Alarm       `json:"alarm,omitempty"`
+	Hazard       *Hazard      `json:"hazard,omitempty"`
 	System       *System      `json:"system,omitempty"`
 	Since        time.Time    `json:"since"` // when it started firing, in schedule.timezone
 	Message      string       `json:"message"`
@@ -130,6 +132,17 @@ type Alarm struct {
 	Unit      string    `json:"unit"`
 	Level     int       `json:"level"`
 	RaisedAt  time.Time `json:"raisedAt"`
+}
+
+// Hazard is the hazard behind MAJOR_HAZARD_OPEN, HAZARD_OVERDUE and HAZARD_DUE_SOON. Level and
+// Status are in Chinese, as `hazards list --format json` writes them.
+type Hazard struct {
+	ID       string       `json:"id"`       // the street's identity: its 隐患编号 (lybh) when the street reported it, else yhid
+	YHID     string       `json:"yhid"`     // the platform's id; "" until pushed
+	Level    string       `json:"level"`    // 一般 or 重大
+	Clause   string       `json:"clause"`   // 判定依据 (3-2); "" for a general hazard
+	Deadline mapping.Date `json:"deadline"` // 整改期限
+	Status   string       `json:"status"`   // 待整改, 整改中, 已整改, 已销号
 }
 
 // System is what a system alert (DATA_STALE, PLATFORM_DOWN) is about: the data of a family of

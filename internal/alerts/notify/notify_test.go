@@ -109,3 +109,20 @@ func TestRenderMakesValuesInertWithoutChangingTheMessage(t *testing.T) {
 		t.Errorf("the e-mail's plain text changed the name:\n%s", plain)
 	}
 }
+
+func TestRenderShowsAHazardAlertInEveryStyle(t *testing.T) {
+	m := notify.NewMessage("林格社区", []notify.Alert{notifytest.HazardAlert()})
+	for name, st := range map[string]notify.Style{"markdown": notify.Markdown, "plain": notify.Plain, "chat text": notify.ChatPlain} {
+		out := strings.Join(notify.Render(m, st, 4096), "\n")
+		for _, want := range []string{"重大事故隐患未销号", "晋江市灵源示例鞋业有限公司", "JD20260301", "重大", "判定依据 3-2", "整改期限 2026-03-09", "状态 整改中"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the hazard alert lacks %q:\n%s", name, want, out)
+			}
+		}
+		for _, bad := range []string{"人员：", "证书：无"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: a hazard alert shows %q, which is about a person:\n%s", name, bad, out)
+			}
+		}
+	}
+}

@@ -23,6 +23,8 @@ const (
 	textNoCert         = "证书：无"
 	textAlarm          = "报警：%s %s %s%s（阈值 %s%s），%d 级，发生于 %s"
 	textAlarmOffline   = "报警：%s 离线，%d 级，发生于 %s"
+	textHazard         = "隐患：%s，%s，整改期限 %s，状态 %s"
+	textHazardClause   = "，判定依据 %s"
 	textWhat           = "说明：%s"
 	textSince          = "开始：%s"
 	textAck            = "已督促：%s %s “%s”"
@@ -131,6 +133,13 @@ func Details(a *Alert) []string {
 		} else {
 			lines = append(lines, fmt.Sprintf(textAlarm, al.Point, al.Quantity, al.Value, al.Unit, al.Threshold, al.Unit, al.Level, raised))
 		}
+	}
+	if h := a.Hazard; h != nil {
+		line := fmt.Sprintf(textHazard, h.ID, h.Level, h.Deadline, h.Status)
+		if h.Clause != "" {
+			line += fmt.Sprintf(textHazardClause, h.Clause)
+		}
+		lines = append(lines, line)
 	}
 	lines = append(lines, fmt.Sprintf(textWhat, a.Message))
 	if !a.Since.IsZero() {

@@ -10,10 +10,11 @@
 // function), and the registry orders rules by their Order, which is also the precedence among the
 // critical certificate rules.
 //
-// Rules come in families (Family): certificate (one roster entry), alarm (one risk alarm) and
-// system (DATA_STALE, PLATFORM_DOWN). Each family judges its own kind of subject and fills its own
-// object of the alert (operator/item/certificate, alarm, system); the hazard rules of
-// contracts/hazards.md will be one more family with a "hazard" object.
+// Rules come in families (Family): certificate (one roster entry), alarm (one risk alarm), the
+// hazard rules of contracts/hazards.md — hazard (one open hazard), inspection and drill (one
+// enterprise; hazard.go) — and system (DATA_STALE, PLATFORM_DOWN). Each family judges its own
+// kind of subject from data of its own freshness and fills its own object of the alert
+// (operator/item/certificate, alarm, hazard, system).
 package rules
 
 import (
@@ -43,7 +44,7 @@ var (
 )
 
 // Families lists every family, in listing order.
-func Families() []Family { return []Family{Certificate, Alarm, System} }
+func Families() []Family { return []Family{Certificate, Alarm, Hazard, Inspection, Drill, System} }
 
 // FamilyOf returns the family with that code.
 func FamilyOf(code string) (Family, bool) {
@@ -144,6 +145,9 @@ type Finding struct {
 	// Fingerprint hashes the alert's material state: a change re-delivers it and clears its
 	// acknowledgement; what it only shows (an enterprise's name, the wording) is left out.
 	Fingerprint string
+	// EscalateNow sends a critical alert to the escalation channels as soon as it fires
+	// (MAJOR_HAZARD_OPEN), not after alerts.escalateAfter.
+	EscalateNow bool
 }
 
 func newFinding(r Rule, a notify.Alert) Finding {

@@ -18,7 +18,8 @@ import (
 // Chinese name, a severity and a colour of its own.
 func TestRegistryHoldsEveryRuleInOrder(t *testing.T) {
 	want := []string{"NO_CERTIFICATE", "ITEM_MISMATCH", "CERT_INVALID", "CERT_EXPIRED", "REVIEW_OVERDUE",
-		"EXPIRING_SOON", "REVIEW_DUE_SOON", "NAME_MISMATCH", "ALARM_UNHANDLED", "DATA_STALE", "PLATFORM_DOWN"}
+		"EXPIRING_SOON", "REVIEW_DUE_SOON", "NAME_MISMATCH", "ALARM_UNHANDLED", "MAJOR_HAZARD_OPEN", "HAZARD_OVERDUE",
+		"HAZARD_DUE_SOON", "QUARTERLY_CHECK_MISSING", "DRILL_OVERDUE", "DATA_STALE", "PLATFORM_DOWN"}
 	if got := rules.Codes(); !slices.Equal(got, want) {
 		t.Fatalf("rules %v, want %v", got, want)
 	}
@@ -42,7 +43,9 @@ func TestRegistryHoldsEveryRuleInOrder(t *testing.T) {
 	if rules.Name("NO_SUCH_RULE") != "NO_SUCH_RULE" {
 		t.Error("an unknown rule's name should be its code")
 	}
-	for code, fam := range map[string]rules.Family{"NO_CERTIFICATE": rules.Certificate, "ALARM_UNHANDLED": rules.Alarm, "DATA_STALE": rules.System} {
+	for code, fam := range map[string]rules.Family{"NO_CERTIFICATE": rules.Certificate, "ALARM_UNHANDLED": rules.Alarm, "DATA_STALE": rules.System,
+		"MAJOR_HAZARD_OPEN": rules.Hazard, "HAZARD_OVERDUE": rules.Hazard, "HAZARD_DUE_SOON": rules.Hazard,
+		"QUARTERLY_CHECK_MISSING": rules.Inspection, "DRILL_OVERDUE": rules.Drill} {
 		if r, _ := rules.Lookup(code); r.Family != fam {
 			t.Errorf("%s is in family %q, want %q", code, r.Family.Code, fam.Code)
 		}

@@ -66,3 +66,16 @@ func chineseDuration(d time.Duration) string {
 		return fmt.Sprintf("%d 分钟", d/time.Minute)
 	}
 }
+
+// statusLabel is a hazard's status in Chinese (待整改 when none is recorded).
+func statusLabel(h *mapping.Hazard) string {
+	if h.Status == "" {
+		return mapping.HazardPending.Label()
+	}
+	return h.Status.Label()
+}
+
+// daysBetween counts the days from a to b (negative when b is before a).
+func daysBetween(a, b mapping.Date) int {
+	return int(dateTime(b).Sub(dateTime(a)) / (24 * time.Hour))
+}

@@ -46,6 +46,9 @@ func (n *Notifier) Notify(_ context.Context, msg *notify.Message) (bool, error) 
 		if a.Item != nil {
 			fields = append(fields, zap.String("item", a.Item.Code))
 		}
+		if a.Hazard != nil {
+			fields = append(fields, zap.String("hazard", a.Hazard.ID))
+		}
 		n.log.Info(a.Message, fields...)
 	}
 	return false, nil

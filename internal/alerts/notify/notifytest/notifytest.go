@@ -74,3 +74,17 @@ func Hostile() *notify.Message {
 	a.Acknowledged = &notify.Ack{By: "网格员 <@zhangsan>", Note: "已督促 [回执](https://evil.example/r)", At: Now}
 	return notify.NewMessage(a.Community, []notify.Alert{a})
 }
+
+// HazardAlert is a MAJOR_HAZARD_OPEN alert: a hazard in place of operator, item and certificate.
+func HazardAlert() notify.Alert {
+	return notify.Alert{
+		Key: "0a1b2c3d4e5f6789", Rule: "MAJOR_HAZARD_OPEN", RuleName: "重大事故隐患未销号", Severity: notify.SeverityCritical,
+		Status: notify.StatusFiring, Community: "林格社区",
+		Enterprise: notify.Enterprise{USCC: "91350582MA2Y0EXA1K", Name: "晋江市灵源示例鞋业有限公司"},
+		Hazard: &notify.Hazard{ID: "JD20260301-0a1b2c3d", YHID: "YH3505820000123", Level: "重大", Clause: "3-2",
+			Deadline: mapping.Date{Year: 2026, Month: 3, Day: 9}, Status: "整改中"},
+		Since:   time.Date(2026, 3, 1, 8, 0, 0, 0, Shanghai),
+		Message: "重大事故隐患未销号：晋江市灵源示例鞋业有限公司的重大事故隐患 JD20260301-0a1b2c3d（判定依据 3-2）整改期限 2026-03-09，状态 整改中。请督促企业按期整改，整改后由街道组织验收销号",
+		Notice:  notify.NoticeNew,
+	}
+}

@@ -151,3 +151,35 @@ func TestWebhookVerifiesTLS(t *testing.T) {
 		t.Fatalf("with the CA file: got retry=%v err=%v, want success", retry, err)
 	}
 }
+
+func TestWebhookCarriesTheHazardObject(t *testing.T) {
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	n, err := New(config.Channel{Type: "webhook", URL: config.Secret(srv.URL + "/hook")}, notify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Notify(context.Background(), notify.NewMessage("林格社区", []notify.Alert{notifytest.HazardAlert()})); err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		Alerts []map[string]json.RawMessage `json:"alerts"`
+	}
+	if err := json.Unmarshal(got, &msg); err != nil || len(msg.Alerts) != 1 {
+		t.Fatalf("payload %s: %v", got, err)
+	}
+	a := msg.Alerts[0]
+	want := `{"id":"JD20260301-0a1b2c3d","yhid":"YH3505820000123","level":"重大","clause":"3-2","deadline":"2026-03-09","status":"整改中"}`
+	if string(a["hazard"]) != want {
+		t.Errorf("hazard object: got %s, want %s", a["hazard"], want)
+	}
+	for _, k := range []string{"operator", "item", "certificate"} {
+		if string(a[k]) != "null" {
+			t.Errorf("%s: got %s, want null in a hazard alert", k, a[k])
+		}
+	}
+}
