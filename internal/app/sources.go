@@ -12,7 +12,8 @@ import (
 
 // alertSources adapts the ledger and the catalog to what an alert check reads: the on-duty roster
 // with each entry's enterprise, certificates and whether the special-operations system ever
-// answered for it, and the unhandled alarms with their enterprise's community.
+// answered for it, the unhandled alarms with their enterprise's community, the open hazards and the
+// enterprises with their latest inspection and drill.
 type alertSources struct {
 	store   ledger.Store
 	catalog *mapping.Catalog
@@ -45,6 +46,22 @@ func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Tim
 			return nil, fmt.Errorf("read alarms: %w", err)
 		}
 		out = append(out, alerts.AlarmEntry{Alarm: a.Alarm, Community: a.Community})
+	}
+	return out, nil
+}
+
+// enterpriseInfo is what a hazard's alert shows of its enterprise.
+type enterpriseInfo struct{ name, community string }
+
+// enterprises reads the ledger's enterprises once for the open hazards' names and communities:
+// the open hazards are few, the enterprises a street's thousands.
+func (s alertSources) enterprises(ctx context.Context) (map[string]enterpriseInfo, error) {
+	out := map[string]enterpriseInfo{}
+	for e, err := range s.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+		if err != nil {
+			return nil, fmt.Errorf("read enterprises: %w", err)
+		}
+		out[e.USCC] = enterpriseInfo{name: e.Name, community: e.Community}
 	}
 	return out, nil
 }
