@@ -159,6 +159,7 @@ type Store interface {
 	SheetImporter // bulk.go: a workbook sheet in one transaction
 	HazardStore   // hazards.go: hazards with their status history, inspections, drills
 	Listings      // listings.go: the console's paged lists and to-do counts
+	ScaleReads    // scalereads.go: keyed and ordered reads that keep reconcile and export bounded
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
@@ -365,10 +366,14 @@ type OperatorFilter struct {
 	IDNumber       string
 }
 
-// RosterEntry is a roster entry with every stored certificate of its ID number.
+// RosterEntry is a roster entry with every stored certificate of its ID number, the name of its
+// enterprise ("" when the ledger does not hold it), and whether its employment registration is
+// missing or no longer matches the roster's dates.
 type RosterEntry struct {
-	Operator     OperatorRecord
-	Certificates []mapping.Certificate
+	Operator        OperatorRecord
+	Certificates    []mapping.Certificate
+	EnterpriseName  string
+	RegistrationDue bool
 }
 
 // EmploymentRecord is a registration as pushed for one roster entry.
