@@ -20,6 +20,13 @@ type ScaleReads interface {
 	EnterpriseFieldsByUSCC(ctx context.Context, usccs []string) (map[string]mapping.Enterprise, error)
 	// EnterpriseFields streams every enterprise's fields in USCC order.
 	EnterpriseFields(ctx context.Context) iter.Seq2[mapping.Enterprise, error]
+	// EnterpriseFieldsAfter returns the fields of up to limit enterprises whose USCC sorts after
+	// after ("": from the first), in USCC order: one batch of a walk through the ledger in key
+	// order, each batch its own short read.
+	EnterpriseFieldsAfter(ctx context.Context, after string, limit int) ([]mapping.Enterprise, error)
+	// OperatorsAfter returns up to limit roster entries whose key sorts after after (the zero
+	// key: from the first), ordered by ID number, enterprise and item.
+	OperatorsAfter(ctx context.Context, after mapping.OperatorKey, limit int) ([]OperatorRecord, error)
 	// CertificateItemCodes lists the distinct item codes of the stored certificates, in order.
 	CertificateItemCodes(ctx context.Context) ([]string, error)
 	// CertificatesOfItems streams the stored certificates with one of these item codes, ordered
@@ -83,4 +90,30 @@ func (s *sqlStore) CertificatesOfItems(ctx context.Context, itemCodes []string) 
 	}
 	return stream(ctx, s, `SELECT `+certificateCols+` FROM certificates WHERE item_code IN (`+placeholders(len(itemCodes), 1)+`)
 ORDER BY cert_no, item_code`, anyArgs(itemCodes), func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) })
+}
+
+func (s *sqlStore) EnterpriseFieldsAfter(ctx context.Context, after string, limit int) ([]mapping.Enterprise, error) {
+	out := make([]mapping.Enterprise, 0, limit)
+	for e, err := range stream(ctx, s, `SELECT `+enterpriseFieldCols+` FROM enterprises WHERE uscc > ? ORDER BY uscc LIMIT ?`,
+		[]any{after, limit}, scanEnterpriseFields) {
+		if err != nil {
+			return nil, fmt.Errorf("ledger read enterprises: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) OperatorsAfter(ctx context.Context, after mapping.OperatorKey, limit int) ([]OperatorRecord, error) {
+	out := make([]OperatorRecord, 0, limit)
+	for o, err := range stream(ctx, s, `SELECT `+operatorCols+` FROM operators o
+WHERE (o.id_number, o.enterprise_uscc, o.item_code) > (?, ?, ?)
+ORDER BY o.id_number, o.enterprise_uscc, o.item_code LIMIT ?`, []any{idKey(after.IDNumber), after.EnterpriseUSCC, after.ItemCode, limit},
+		func(rows *sql.Rows) (OperatorRecord, error) { return scanOperator(rows) }) {
+		if err != nil {
+			return nil, fmt.Errorf("ledger read roster: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

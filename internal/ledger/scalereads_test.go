@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"context"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -171,6 +173,63 @@ func TestRosterWithCertificatesAgreesWithRegistrationsDue(t *testing.T) {
 		}
 		if n != 3 || len(wantDue) != 2 {
 			t.Errorf("%d entries, %d due; want 3 and 2", n, len(wantDue))
+		}
+	})
+}
+
+// Walking the ledger batch by batch after the last key read visits every enterprise and every
+// roster entry once, in key order, whatever the batch size (a batch ending inside one person's
+// entries included).
+func TestKeyOrderedBatchesVisitEveryRowOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		var es []mapping.Enterprise
+		var os []mapping.Operator
+		for i := range 23 {
+			es = append(es, enterprise(i))
+			os = append(os, operator(i, i%3, "0102"), operator(i, i%3, "0201"), operator(i, (i+1)%3, "0102"))
+		}
+		if _, err := s.UpsertEnterprises(ctx, inputs(es...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpsertOperators(ctx, ops(os...)); err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1, 2, 7, 100} {
+			var usccs []string
+			for after := ""; ; {
+				batch, err := s.EnterpriseFieldsAfter(ctx, after, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range batch {
+					usccs = append(usccs, e.USCC)
+				}
+				if len(batch) < size {
+					break
+				}
+				after = batch[len(batch)-1].USCC
+			}
+			if len(usccs) != len(es) || !sort.StringsAreSorted(usccs) || len(slices.Compact(slices.Clone(usccs))) != len(es) {
+				t.Errorf("batches of %d: %d enterprises in order %v, want %d once each", size, len(usccs), sort.StringsAreSorted(usccs), len(es))
+			}
+			var keys []string
+			for after := (mapping.OperatorKey{}); ; {
+				batch, err := s.OperatorsAfter(ctx, after, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range batch {
+					keys = append(keys, o.IDNumber+"|"+o.EnterpriseUSCC+"|"+o.ItemCode)
+				}
+				if len(batch) < size {
+					break
+				}
+				after = batch[len(batch)-1].Key()
+			}
+			if len(keys) != len(os) || !sort.StringsAreSorted(keys) || len(slices.Compact(slices.Clone(keys))) != len(os) {
+				t.Errorf("batches of %d: %d roster entries (sorted %v), want %d once each", size, len(keys), sort.StringsAreSorted(keys), len(os))
+			}
 		}
 	})
 }
