@@ -79,8 +79,10 @@ type Store interface {
 	OperatorByKey(ctx context.Context, key mapping.OperatorKey) (OperatorRecord, error)
 	// Operators streams roster entries ordered by ID number, enterprise and item.
 	Operators(ctx context.Context, f OperatorFilter) iter.Seq2[OperatorRecord, error]
-	// RosterWithCertificates streams roster entries each with every stored certificate of its ID
-	// number (what the alert rules evaluate), reading certificates a chunk of entries at a time.
+	// RosterWithCertificates streams roster entries in ID-number order, each with every stored
+	// certificate of its ID number (what the alert rules evaluate), its enterprise's name and
+	// whether its registration is due, merging the roster with the certificates as two ordered
+	// scans (roster.go).
 	RosterWithCertificates(ctx context.Context, f OperatorFilter) iter.Seq2[RosterEntry, error]
 
 	// UpsertCertificates writes certificates keyed by (certificate number, item).

@@ -50,7 +50,7 @@ type Importer interface {
 	ImportSheet(ctx context.Context, dry bool, load func(tx ledger.SheetTx) error) error
 }
 
-// Exporter is the part of the ledger Export reads.
+// Exporter is the part of the ledger Export reads: key-ordered batches (ledger.ScaleReads).
 type Exporter interface {
 	EnterpriseFieldsAfter(ctx context.Context, after string, limit int) ([]mapping.Enterprise, error)
 	OperatorsAfter(ctx context.Context, after mapping.OperatorKey, limit int) ([]ledger.OperatorRecord, error)
