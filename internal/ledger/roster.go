@@ -55,44 +55,24 @@ LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.e
 			certQuery = `SELECT ` + certificateCols + ` FROM certificates WHERE id_number = ? ORDER BY cert_no, item_code`
 			certArgs = []any{idKey(f.IDNumber)}
 		}
-		nextCert, stop := iter.Pull2(stream(ctx, s, certQuery, certArgs,
+		certs := newCertificateMerge(stream(ctx, s, certQuery, certArgs,
 			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
-		defer stop()
-		var ahead *mapping.Certificate // the next certificate, read but not yet matched
-		var certs []mapping.Certificate
-		certsOf := ""
+		defer certs.stop()
+		var held []mapping.Certificate
+		heldOf := ""
 		for o, err := range entries {
 			if err != nil {
 				yield(RosterEntry{}, err)
 				return
 			}
-			if id := o.IDNumber; id != certsOf {
-				certs, certsOf = nil, id
-				for {
-					if ahead == nil {
-						c, err, ok := nextCert()
-						if !ok {
-							break
-						}
-						if err != nil {
-							yield(RosterEntry{}, err)
-							return
-						}
-						ahead = &c
-					}
-					if ahead.IDNumber > id {
-						break
-					}
-					if ahead.IDNumber == id {
-						certs = append(certs, *ahead)
-					}
-					ahead = nil
+			if o.IDNumber != heldOf {
+				if held, err = certs.of(o.IDNumber); err != nil {
+					yield(RosterEntry{}, err)
+					return
 				}
-				slices.SortFunc(certs, func(a, b mapping.Certificate) int {
-					return cmp.Or(strings.Compare(a.CertNo, b.CertNo), strings.Compare(a.ItemCode, b.ItemCode))
-				})
+				heldOf = o.IDNumber
 			}
-			if !yield(RosterEntry{Operator: o.OperatorRecord, Certificates: certs, EnterpriseName: names[o.EnterpriseUSCC],
+			if !yield(RosterEntry{Operator: o.OperatorRecord, Certificates: held, EnterpriseName: names[o.EnterpriseUSCC],
 				RegistrationDue: o.due}, nil) {
 				return
 			}
@@ -113,5 +93,47 @@ func (s *sqlStore) namesByUSCC(ctx context.Context) (map[string]string, error) {
 		}
 		out[e[0]] = e[1]
 	}
+	return out, nil
+}
+
+// certificateMerge hands out the certificates of an ID-ordered stream to a walk that asks for
+// ID numbers in the same (byte) order: a merge join, one pass over each side.
+type certificateMerge struct {
+	next  func() (mapping.Certificate, error, bool)
+	stop  func()
+	ahead *mapping.Certificate // the next certificate, read but not yet handed out
+}
+
+func newCertificateMerge(seq iter.Seq2[mapping.Certificate, error]) *certificateMerge {
+	next, stop := iter.Pull2(seq)
+	return &certificateMerge{next: next, stop: stop}
+}
+
+// of returns the certificates of id ordered by number and item, skipping those of the ID numbers
+// before it; id must not sort before the one asked for last.
+func (m *certificateMerge) of(id string) ([]mapping.Certificate, error) {
+	var out []mapping.Certificate
+	for {
+		if m.ahead == nil {
+			c, err, ok := m.next()
+			if !ok {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			m.ahead = &c
+		}
+		if m.ahead.IDNumber > id {
+			break
+		}
+		if m.ahead.IDNumber == id {
+			out = append(out, *m.ahead)
+		}
+		m.ahead = nil
+	}
+	slices.SortFunc(out, func(a, b mapping.Certificate) int {
+		return cmp.Or(strings.Compare(a.CertNo, b.CertNo), strings.Compare(a.ItemCode, b.ItemCode))
+	})
 	return out, nil
 }
