@@ -74,7 +74,7 @@ func newReconcileCmd(a *app) *cobra.Command {
 				}
 			}
 			if a.format == formatJSON {
-				if err := a.printJSON(out); err != nil {
+				if err := streamJSON(a.stdout, out); err != nil {
 					return err
 				}
 			} else {

@@ -79,8 +79,10 @@ type Store interface {
 	OperatorByKey(ctx context.Context, key mapping.OperatorKey) (OperatorRecord, error)
 	// Operators streams roster entries ordered by ID number, enterprise and item.
 	Operators(ctx context.Context, f OperatorFilter) iter.Seq2[OperatorRecord, error]
-	// RosterWithCertificates streams roster entries each with every stored certificate of its ID
-	// number (what the alert rules evaluate), reading certificates a chunk of entries at a time.
+	// RosterWithCertificates streams roster entries in ID-number order, each with every stored
+	// certificate of its ID number (what the alert rules evaluate), its enterprise's name and
+	// whether its registration is due, merging the roster with the certificates as two ordered
+	// scans (roster.go).
 	RosterWithCertificates(ctx context.Context, f OperatorFilter) iter.Seq2[RosterEntry, error]
 
 	// UpsertCertificates writes certificates keyed by (certificate number, item).
@@ -159,6 +161,7 @@ type Store interface {
 	SheetImporter // bulk.go: a workbook sheet in one transaction
 	HazardStore   // hazards.go: hazards with their status history, inspections, drills
 	Listings      // listings.go: the console's paged lists and to-do counts
+	ScaleReads    // scalereads.go: keyed and ordered reads that keep reconcile and export bounded
 }
 
 // ErrNotFound is wrapped by lookups of a key the ledger does not hold.
@@ -365,10 +368,14 @@ type OperatorFilter struct {
 	IDNumber       string
 }
 
-// RosterEntry is a roster entry with every stored certificate of its ID number.
+// RosterEntry is a roster entry with every stored certificate of its ID number, the name of its
+// enterprise ("" when the ledger does not hold it), and whether its employment registration is
+// missing or no longer matches the roster's dates.
 type RosterEntry struct {
-	Operator     OperatorRecord
-	Certificates []mapping.Certificate
+	Operator        OperatorRecord
+	Certificates    []mapping.Certificate
+	EnterpriseName  string
+	RegistrationDue bool
 }
 
 // EmploymentRecord is a registration as pushed for one roster entry.

@@ -116,49 +116,6 @@ func (s *sqlStore) Operators(ctx context.Context, f OperatorFilter) iter.Seq2[Op
 		func(rows *sql.Rows) (OperatorRecord, error) { return scanOperator(rows) })
 }
 
-// rosterChunk is how many roster entries RosterWithCertificates reads certificates for at once.
-const rosterChunk = 256
-
-func (s *sqlStore) RosterWithCertificates(ctx context.Context, f OperatorFilter) iter.Seq2[RosterEntry, error] {
-	return func(yield func(RosterEntry, error) bool) {
-		chunk := make([]OperatorRecord, 0, rosterChunk)
-		// flush yields the chunk with its certificates; false: stop.
-		flush := func() bool {
-			ids := make([]string, 0, len(chunk))
-			for i := range chunk {
-				if i == 0 || chunk[i].IDNumber != chunk[i-1].IDNumber {
-					ids = append(ids, chunk[i].IDNumber)
-				}
-			}
-			certs, err := s.CertificatesByIDNumbers(ctx, ids)
-			if err != nil {
-				yield(RosterEntry{}, err)
-				return false
-			}
-			for _, o := range chunk {
-				if !yield(RosterEntry{Operator: o, Certificates: certs[o.IDNumber]}, nil) {
-					return false
-				}
-			}
-			chunk = chunk[:0]
-			return true
-		}
-		for o, err := range s.Operators(ctx, f) {
-			if err != nil {
-				yield(RosterEntry{}, err)
-				return
-			}
-			chunk = append(chunk, o)
-			if len(chunk) == rosterChunk && !flush() {
-				return
-			}
-		}
-		if len(chunk) > 0 {
-			flush()
-		}
-	}
-}
-
 func (s *sqlStore) IDNumbersDueForCertificateQuery(ctx context.Context, answeredBefore time.Time, onDuty mapping.Date) iter.Seq2[string, error] {
 	var where []string
 	var args []any

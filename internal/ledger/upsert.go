@@ -149,6 +149,23 @@ func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, key
 	return outs, nil
 }
 
+// compositeLookup reads the hashes of n composite keys on PostgreSQL as one index probe per key.
+// Given `(k1, k2, k3) IN (VALUES …)`, PostgreSQL hashes the list against a sequential scan of the
+// table — and during an import the table is the one the sheet is filling, so every lookup read
+// more of it: the roster's import grew as N² (a city's 525 296 entries are 1 051 lookups). A
+// lateral subquery that cannot be pulled up (OFFSET 0) leaves the planner only the probe.
+func compositeLookup(spec *upsertSpec, flagExpr string, n int) string {
+	vals := make([]string, len(spec.keyCols))
+	conds := make([]string, len(spec.keyCols))
+	for i, c := range spec.keyCols {
+		vals[i] = fmt.Sprintf("v.k%d", i)
+		conds[i] = fmt.Sprintf("%s = v.k%d", c, i)
+	}
+	return "SELECT " + strings.Join(vals, ", ") + ", t.content_hash, t.flag FROM (VALUES " + placeholders(n, len(spec.keyCols)) +
+		") AS v(" + strings.ReplaceAll(strings.Join(vals, ", "), "v.", "") + ") CROSS JOIN LATERAL (SELECT content_hash, " + flagExpr +
+		" AS flag FROM " + spec.table + " WHERE " + strings.Join(conds, " AND ") + " OFFSET 0) AS t"
+}
+
 // current is a stored record's content hash and flag.
 type current struct {
 	hash string
@@ -170,15 +187,18 @@ func (s *sqlStore) currentHashes(ctx context.Context, q querier, spec *upsertSpe
 		for _, k := range chunk {
 			args = append(args, k...)
 		}
-		var where string
-		if w == 1 {
-			where = cols + " IN (" + placeholders(len(chunk), 1) + ")"
-		} else {
-			// SQLite wants a subquery on the right of a row-value IN; VALUES is one, in both.
-			where = "(" + cols + ") IN (VALUES " + placeholders(len(chunk), w) + ")"
+		query := "SELECT " + cols + ", content_hash, " + flagExpr + " FROM " + spec.table + " WHERE "
+		switch {
+		case w == 1:
+			query += cols + " IN (" + placeholders(len(chunk), 1) + ")"
+		case s.d.name == "postgres":
+			query = compositeLookup(spec, flagExpr, len(chunk))
+		default:
+			// SQLite wants a subquery on the right of a row-value IN; VALUES is one.
+			query += "(" + cols + ") IN (VALUES " + placeholders(len(chunk), w) + ")"
 		}
 		err := func() error {
-			rows, err := q.QueryContext(ctx, s.q("SELECT "+cols+", content_hash, "+flagExpr+" FROM "+spec.table+" WHERE "+where), args...)
+			rows, err := q.QueryContext(ctx, s.q(query), args...)
 			if err != nil {
 				return err
 			}

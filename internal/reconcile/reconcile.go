@@ -4,8 +4,9 @@
 // the field — and the roster against employment registrations and certificates. Apply makes each
 // side agree with its owner through the sync jobs' own code paths.
 //
-// Comparison holds the platform's records in memory keyed by USCC (a street has thousands, the
-// benchmark 100 000: about 60 MB) and streams the ledger and the roster.
+// Comparison holds neither side whole: it reads the platform's records a batch at a time and
+// looks each batch up in the ledger by key, then reads the ledger in USCC order for what the
+// platform lacks, holding only the USCCs seen and what needs attention; it streams the roster.
 package reconcile
 
 import (
@@ -13,7 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"streetsync/connectors/quanzhou"
@@ -54,11 +56,12 @@ type Platform interface {
 
 // Store is what reconciliation reads from, and records into, the ledger.
 type Store interface {
-	Enterprises(ctx context.Context, f ledger.EnterpriseFilter) iter.Seq2[ledger.EnterpriseRecord, error]
 	EnterpriseByUSCC(ctx context.Context, uscc string) (ledger.EnterpriseRecord, error)
+	EnterpriseFieldsByUSCC(ctx context.Context, usccs []string) (map[string]mapping.Enterprise, error)
+	EnterpriseFields(ctx context.Context) iter.Seq2[mapping.Enterprise, error]
+	CertificateItemCodes(ctx context.Context) ([]string, error)
+	CertificatesOfItems(ctx context.Context, itemCodes []string) iter.Seq2[mapping.Certificate, error]
 	RosterWithCertificates(ctx context.Context, f ledger.OperatorFilter) iter.Seq2[ledger.RosterEntry, error]
-	RegistrationsDue(ctx context.Context, day mapping.Date) iter.Seq2[ledger.RegistrationDue, error]
-	Certificates(ctx context.Context) iter.Seq2[mapping.Certificate, error]
 	RecordPlatformEnterprises(ctx context.Context, batch []mapping.Enterprise, seenAt time.Time) ([]ledger.Comparison, error)
 	// AlertStates says since when the uncertified people's alerts fire (the alert check's state).
 	AlertStates(ctx context.Context, keys []string) (map[string]ledger.AlertRow, error)
@@ -256,21 +259,18 @@ func (r *Report) Empty() bool {
 	return r.Hazards.empty()
 }
 
-// Run compares everything in scope. The platform's fresh records are kept for Apply.
+// Run compares everything in scope. The platform's fresh records that Apply needs (those that
+// differ and those only on the platform) are kept for it.
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, error) {
 	rep := &Report{}
 	snap := &Snapshot{}
 	if scope.enterprises() {
-		platform, rejected, err := r.fetch(ctx)
+		er, kept, rejected, err := r.CompareEnterprises(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		snap.platform = platform
+		snap.platform = kept
 		rep.Quarantined = rejected
-		er, err := r.CompareEnterprises(ctx, platform)
-		if err != nil {
-			return nil, nil, err
-		}
 		rep.Enterprises = er
 	}
 	if scope.operators() {
@@ -293,22 +293,64 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 
 // Snapshot is what a Run saw, for Apply.
 type Snapshot struct {
-	platform map[string]*mapping.Enterprise
+	platform map[string]*mapping.Enterprise // the platform's records Apply acts on, by USCC
 	hazards  *hazardSnapshot
 	report   *Report
 }
 
-// fetch reads every enterprise the platform holds for the region, normalized.
-func (r *Reconciler) fetch(ctx context.Context) (map[string]*mapping.Enterprise, []Rejected, error) {
-	seq, prog := r.platform.Enterprises(ctx, time.Time{})
-	out := make(map[string]*mapping.Enterprise, 1024)
+// compareBatch is how many platform records are compared against the ledger at a time: one
+// keyed read of the ledger per batch.
+const compareBatch = 500
+
+// enterpriseWalk is one comparison of the platform's records with the ledger. The platform
+// pages in update order (contracts/quanzhou-platform.md), not in USCC order, so the two sides
+// cannot be merged as two sorted streams; instead each batch of platform records is looked up
+// in the ledger by key, and only the USCCs seen and the records that need attention are held —
+// never either side whole.
+type enterpriseWalk struct {
+	seen         map[string]struct{}
+	different    map[string]Difference
+	platformOnly map[string]PlatformOnly
+	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform
+}
+
+// keep copies p for Apply and returns the copy. The copy owns its text: every field of a pulled
+// record is a slice of its whole page (connectors/quanzhou decodes a page with one copy), and
+// the few records kept must not hold every page they came from.
+func (w *enterpriseWalk) keep(uscc string, p *mapping.Enterprise) *mapping.Enterprise {
+	e := *p
+	for _, s := range []*string{&e.USCC, &e.Name, &e.LegalRep, &e.Principal, &e.PrincipalPhone, &e.SafetyManager,
+		&e.Address, &e.RegionCode, &e.Community, &e.Remark, &e.PlatformID} {
+		*s = strings.Clone(*s)
+	}
+	e.Industry = mapping.Industry(strings.Clone(string(e.Industry)))
+	e.Status = mapping.EnterpriseStatus(strings.Clone(string(e.Status)))
+	e.Grade = mapping.Grade(strings.Clone(string(e.Grade)))
+	e.KeyRisks = slices.Clone(e.KeyRisks)
+	for i := range e.KeyRisks {
+		e.KeyRisks[i] = mapping.KeyRisk(strings.Clone(string(e.KeyRisks[i])))
+	}
+	w.kept[uscc] = &e
+	return &e
+}
+
+// CompareEnterprises reads every enterprise the platform holds for the region, normalized, and
+// compares it with the ledger: a batch of platform records at a time against the ledger's
+// records of those USCCs, then the ledger in USCC order for what the platform does not hold.
+// It returns the report, the platform records Apply needs (by USCC) and the platform records
+// that failed validation.
+func (r *Reconciler) CompareEnterprises(ctx context.Context) (*EnterpriseReport, map[string]*mapping.Enterprise, []Rejected, error) {
+	w := &enterpriseWalk{seen: map[string]struct{}{}, different: map[string]Difference{},
+		platformOnly: map[string]PlatformOnly{}, kept: map[string]*mapping.Enterprise{}}
 	var rejected []Rejected
+	seq, prog := r.platform.Enterprises(ctx, time.Time{})
 	r.progress.Begin(progressLabel, phasePlatform, 0)
-	defer r.progress.End()
+	batch := make([]mapping.Enterprise, 0, compareBatch)
 	requests := 0
 	for p, err := range seq {
 		if err != nil {
-			return nil, nil, fmt.Errorf("reconcile: read enterprises from the platform: %w", err)
+			r.progress.End()
+			return nil, nil, nil, fmt.Errorf("reconcile: read enterprises from the platform: %w", err)
 		}
 		pages := 0
 		if prog != nil {
@@ -319,46 +361,81 @@ func (r *Reconciler) fetch(ctx context.Context) (map[string]*mapping.Enterprise,
 			rejected = append(rejected, Rejected{USCC: p.Wire.Tyshxydm, Reason: p.Problems.Errors().Error()})
 			continue
 		}
-		e := p.Enterprise
-		out[e.USCC] = &e // a record seen twice (it moved while paging) keeps its latest copy
+		if batch = append(batch, p.Enterprise); len(batch) == compareBatch {
+			if err := r.compareBatch(ctx, w, batch); err != nil {
+				r.progress.End()
+				return nil, nil, nil, err
+			}
+			batch = batch[:0]
+		}
 	}
-	return out, rejected, nil
-}
+	err := r.compareBatch(ctx, w, batch)
+	r.progress.End()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 
-// CompareEnterprises compares the ledger with the platform's records (USCC → record).
-func (r *Reconciler) CompareEnterprises(ctx context.Context, platform map[string]*mapping.Enterprise) (*EnterpriseReport, error) {
 	rep := &EnterpriseReport{OnlyInLedger: []LedgerOnly{}, OnlyOnPlatform: []PlatformOnly{}, Different: []Difference{}}
-	seen := make(map[string]struct{}, len(platform))
 	r.progress.Begin(progressLabel, phaseLedger, 0)
 	defer r.progress.End()
-	for rec, err := range r.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+	for rec, err := range r.store.EnterpriseFields(ctx) {
 		if err != nil {
-			return nil, fmt.Errorf("reconcile: read the ledger: %w", err)
+			return nil, nil, nil, fmt.Errorf("reconcile: read the ledger: %w", err)
 		}
 		r.progress.Advance(0, 1)
-		p, ok := platform[rec.USCC]
-		if !ok {
-			if !rec.PendingReview {
-				rep.OnlyInLedger = append(rep.OnlyInLedger, LedgerOnly{USCC: rec.USCC, Name: rec.Name, Community: rec.Community})
+		if _, ok := w.seen[rec.USCC]; !ok && !rec.PendingReview {
+			rep.OnlyInLedger = append(rep.OnlyInLedger, LedgerOnly{USCC: rec.USCC, Name: rec.Name, Community: rec.Community})
+		}
+	}
+	for _, uscc := range sortedKeys(w.different) {
+		rep.Different = append(rep.Different, w.different[uscc])
+	}
+	for _, uscc := range sortedKeys(w.platformOnly) {
+		rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, w.platformOnly[uscc])
+	}
+	return rep, w.kept, rejected, nil
+}
+
+// compareBatch compares a batch of platform records with the ledger's records of their USCCs.
+// A record seen twice (it moved while the platform was paged) is judged by its latest copy.
+func (r *Reconciler) compareBatch(ctx context.Context, w *enterpriseWalk, batch []mapping.Enterprise) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	usccs := make([]string, len(batch))
+	for i := range batch {
+		usccs[i] = batch[i].USCC
+	}
+	recs, err := r.store.EnterpriseFieldsByUSCC(ctx, usccs)
+	if err != nil {
+		return fmt.Errorf("reconcile: read the ledger: %w", err)
+	}
+	for i := range batch {
+		p := &batch[i]
+		uscc := strings.Clone(p.USCC)
+		w.seen[uscc] = struct{}{}
+		delete(w.different, uscc)
+		delete(w.platformOnly, uscc)
+		delete(w.kept, uscc)
+		rec, ok := recs[uscc]
+		switch {
+		case !ok:
+			e := w.keep(uscc, p)
+			w.platformOnly[uscc] = PlatformOnly{USCC: uscc, Name: e.Name, Qyid: e.PlatformID, Community: e.Community}
+		case rec.PendingReview:
+			w.platformOnly[uscc] = PlatformOnly{USCC: uscc, Name: strings.Clone(p.Name), Qyid: strings.Clone(p.PlatformID),
+				Community: strings.Clone(p.Community), InLedger: true}
+		default:
+			if fields := Diff(&rec, p); len(fields) > 0 {
+				for i := range fields {
+					fields[i].Platform = strings.Clone(fields[i].Platform)
+				}
+				w.different[uscc] = Difference{USCC: uscc, Name: rec.Name, Fields: fields}
+				w.keep(uscc, p)
 			}
-			continue
-		}
-		seen[rec.USCC] = struct{}{}
-		if rec.PendingReview {
-			rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, PlatformOnly{USCC: p.USCC, Name: p.Name, Qyid: p.PlatformID, Community: p.Community, InLedger: true})
-			continue
-		}
-		if fields := Diff(&rec.Enterprise, p); len(fields) > 0 {
-			rep.Different = append(rep.Different, Difference{USCC: rec.USCC, Name: rec.Name, Fields: fields})
 		}
 	}
-	for uscc, p := range platform {
-		if _, ok := seen[uscc]; !ok {
-			rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, PlatformOnly{USCC: uscc, Name: p.Name, Qyid: p.PlatformID, Community: p.Community})
-		}
-	}
-	sort.Slice(rep.OnlyOnPlatform, func(i, j int) bool { return rep.OnlyOnPlatform[i].USCC < rep.OnlyOnPlatform[j].USCC })
-	return rep, nil
+	return nil
 }
 
 // Diff lists the fields of two normalized records that differ, in the contract's field order.
@@ -383,27 +460,6 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 	day := mapping.DateOf(r.now().In(r.loc))
 	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, UncertifiedPeople: []Uncertified{}}
 
-	// Registrations due are few once sync runs; collect them first, then one roster pass.
-	due := map[mapping.OperatorKey]struct{}{}
-	for d, err := range r.store.RegistrationsDue(ctx, day) {
-		if err != nil {
-			return nil, fmt.Errorf("reconcile: read registrations: %w", err)
-		}
-		if d.Operator.OnDuty(day) {
-			due[d.Operator.Key()] = struct{}{}
-		}
-	}
-	names := map[string]string{}
-	enterpriseName := func(uscc string) string {
-		name, ok := names[uscc]
-		if !ok {
-			if e, err := r.store.EnterpriseByUSCC(ctx, uscc); err == nil {
-				name = e.Name
-			}
-			names[uscc] = name
-		}
-		return name
-	}
 	r.progress.Begin(progressLabel, phaseRoster, 0)
 	defer r.progress.End()
 	for entry, err := range r.store.RosterWithCertificates(ctx, ledger.OperatorFilter{OnDuty: day}) {
@@ -422,7 +478,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 				critical = true
 				rep.UncertifiedPeople = append(rep.UncertifiedPeople, Uncertified{
 					Name: op.Name, IDNumber: mask.ID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
-					EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
+					EnterpriseName: entry.EnterpriseName, ItemCode: op.ItemCode,
 					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName, key: f.Alert.Key,
 				})
 			}
@@ -431,7 +487,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 			rep.Uncertified++
 			continue
 		}
-		if _, ok := due[op.Key()]; !ok {
+		if !entry.RegistrationDue {
 			continue
 		}
 		best := bestValid(entry.Certificates, op.ItemCode, day)
@@ -440,22 +496,32 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		}
 		rep.Unregistered = append(rep.Unregistered, Unregistered{
 			IDNumber: mask.ID(op.IDNumber), Name: op.Name, CertNo: mask.CertNo(best.CertNo),
-			Enterprise: op.EnterpriseUSCC, EnterpriseName: enterpriseName(op.EnterpriseUSCC), ItemCode: op.ItemCode,
+			Enterprise: op.EnterpriseUSCC, EnterpriseName: entry.EnterpriseName, ItemCode: op.ItemCode,
 		})
 		rep.keys = append(rep.keys, op.Key())
 	}
 	if err := r.alertSince(ctx, rep.UncertifiedPeople); err != nil {
 		return nil, err
 	}
+	// The item codes are few: ask the ledger for them, and read only the certificates of the
+	// codes the catalog does not know.
 	r.progress.Begin(progressLabel, phaseCertificates, 0)
-	for c, err := range r.store.Certificates(ctx) {
+	codes, err := r.store.CertificateItemCodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: read certificates: %w", err)
+	}
+	var unknown []string
+	for _, code := range codes {
+		if _, ok := r.catalog.Item(code); !ok {
+			unknown = append(unknown, code)
+		}
+	}
+	for c, err := range r.store.CertificatesOfItems(ctx, unknown) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: read certificates: %w", err)
 		}
 		r.progress.Advance(0, 1)
-		if _, ok := r.catalog.Item(c.ItemCode); !ok {
-			rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
-		}
+		rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
 	}
 	return rep, nil
 }

@@ -74,7 +74,7 @@ func newFixture(t *testing.T, driver string) *fixture {
 
 // loadLedger puts the generator's street data into the ledger, through mapping's normalization
 // as an import would.
-func loadLedger(t *testing.T, store ledger.Store, ds *dataset.Dataset) {
+func loadLedger(t testing.TB, store ledger.Store, ds *dataset.Dataset) {
 	t.Helper()
 	ctx := context.Background()
 	var ents []ledger.EnterpriseInput

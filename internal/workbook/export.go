@@ -1,8 +1,10 @@
 package workbook
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +13,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"streetsync/internal/ledger"
 	"streetsync/mapping"
 )
 
@@ -22,8 +23,10 @@ import (
 // enterprises pulled from the platform and not yet confirmed, 已核实 for the others; import
 // reads it back, so that a round trip confirms nothing.
 //
-// Rows stream from the ledger into excelize's StreamWriter, so memory stays bounded whatever the
-// ledger's size. The file appears complete or not at all (written beside it, then renamed).
+// Rows are read from the ledger in key order, a batch at a time (each batch its own short read:
+// no read transaction stays open for the whole export), into excelize's StreamWriter, and the
+// file is zipped straight to disk, so memory stays bounded whatever the ledger's size. The file
+// appears complete or not at all (written beside it, then renamed).
 func Export(ctx context.Context, store Exporter, path string, opts Options) (err error) {
 	file := filepath.Base(path)
 	if ext := strings.ToLower(filepath.Ext(path)); ext != ".xlsx" {
@@ -62,7 +65,11 @@ func Export(ctx context.Context, store Exporter, path string, opts Options) (err
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = f.Write(tmp); err != nil {
+	// excelize assembles the whole file in a buffer before writing it (File.WriteTo): at city
+	// scale the largest allocation of the export. Its zip writer is replaceable: pointed at the
+	// file itself, the zip is written as it is made and the buffer stays empty.
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(tmp) })
+	if err = f.Write(io.Discard); err != nil {
 		return fmt.Errorf("export: write %s: %w", file, err)
 	}
 	if err = tmp.Close(); err != nil {
@@ -73,6 +80,9 @@ func Export(ctx context.Context, store Exporter, path string, opts Options) (err
 	}
 	return nil
 }
+
+// exportBatch is how many rows are read from the ledger at a time.
+const exportBatch = 1000
 
 type styles struct{ header, text int }
 
@@ -152,22 +162,28 @@ func exportEnterprises(ctx context.Context, store Exporter, f *excelize.File, st
 	}
 	cells := make([]any, len(headers))
 	employees := slices.Index(headers, headerEmployees)
-	for r, err := range store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+	for after := ""; ; {
+		batch, err := store.EnterpriseFieldsAfter(ctx, after, exportBatch)
 		if err != nil {
 			return fmt.Errorf("export enterprises: %w", err)
 		}
-		m := mapping.EnterpriseToRow(&r.Enterprise)
-		for i, h := range headers {
-			cells[i] = w.cell(m[h])
+		for k := range batch {
+			m := mapping.EnterpriseToRow(&batch[k])
+			for i, h := range headers {
+				cells[i] = w.cell(m[h])
+			}
+			if n, err := strconv.Atoi(m[headerEmployees]); err == nil && employees >= 0 {
+				cells[employees] = n // 从业人数 is the one numeric column
+			}
+			if err := w.write(cells); err != nil {
+				return err
+			}
 		}
-		if n, err := strconv.Atoi(m[headerEmployees]); err == nil && employees >= 0 {
-			cells[employees] = n // 从业人数 is the one numeric column
+		if len(batch) < exportBatch {
+			return w.sw.Flush()
 		}
-		if err := w.write(cells); err != nil {
-			return err
-		}
+		after = batch[len(batch)-1].USCC
 	}
-	return w.sw.Flush()
 }
 
 func exportOperators(ctx context.Context, store Exporter, f *excelize.File, st styles, cat *mapping.Catalog) error {
@@ -177,17 +193,23 @@ func exportOperators(ctx context.Context, store Exporter, f *excelize.File, st s
 		return err
 	}
 	cells := make([]any, len(headers))
-	for r, err := range store.Operators(ctx, ledger.OperatorFilter{}) {
+	for after := (mapping.OperatorKey{}); ; {
+		batch, err := store.OperatorsAfter(ctx, after, exportBatch)
 		if err != nil {
 			return fmt.Errorf("export operators: %w", err)
 		}
-		m := mapping.OperatorToRow(&r.Operator, cat)
-		for i, h := range headers {
-			cells[i] = w.cell(m[h])
+		for k := range batch {
+			m := mapping.OperatorToRow(&batch[k].Operator, cat)
+			for i, h := range headers {
+				cells[i] = w.cell(m[h])
+			}
+			if err := w.write(cells); err != nil {
+				return err
+			}
 		}
-		if err := w.write(cells); err != nil {
-			return err
+		if len(batch) < exportBatch {
+			return w.sw.Flush()
 		}
+		after = batch[len(batch)-1].Key()
 	}
-	return w.sw.Flush()
 }

@@ -38,7 +38,6 @@ package workbook
 
 import (
 	"context"
-	"iter"
 	"time"
 
 	"streetsync/internal/ledger"
@@ -51,10 +50,10 @@ type Importer interface {
 	ImportSheet(ctx context.Context, dry bool, load func(tx ledger.SheetTx) error) error
 }
 
-// Exporter is the part of the ledger Export reads.
+// Exporter is the part of the ledger Export reads: key-ordered batches (ledger.ScaleReads).
 type Exporter interface {
-	Enterprises(ctx context.Context, f ledger.EnterpriseFilter) iter.Seq2[ledger.EnterpriseRecord, error]
-	Operators(ctx context.Context, f ledger.OperatorFilter) iter.Seq2[ledger.OperatorRecord, error]
+	EnterpriseFieldsAfter(ctx context.Context, after string, limit int) ([]mapping.Enterprise, error)
+	OperatorsAfter(ctx context.Context, after mapping.OperatorKey, limit int) ([]ledger.OperatorRecord, error)
 }
 
 // Options adjust Import and Export.

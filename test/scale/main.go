@@ -159,6 +159,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	printTable(stdout, all)
+	fmt.Fprintln(stdout)
+	printCalls(stdout, all)
 	return 0
 }
 
@@ -171,6 +173,10 @@ type measurement struct {
 	peakRSS int64
 	records int
 	note    string
+	// calls are the platform calls a sync step made; fewestQZ and fewestSO the fewest the
+	// contracts allow for the same work.
+	calls              calls
+	fewestQZ, fewestSO int
 }
 
 // measure sets up one street of n enterprises and times the steps.
@@ -215,17 +221,28 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 		return nil, err
 	}
 	var out []measurement
+	ids := distinctIDs(ds)
 	for _, st := range stepsOf(workbook, n+len(ds.Roster)) {
 		if o.steps != nil && !o.steps[st.name] {
 			continue
 		}
+		if st.name == stepImportChanged {
+			if _, err := changeOnePercent(ds, srv, dir); err != nil {
+				return out, fmt.Errorf("%s: %w", st.name, err)
+			}
+		}
 		fmt.Fprintf(log, "scale: N=%d: %s …\n", n, st.name)
+		before := countCalls(srv)
 		m, stdout, err := timeCommand(ctx, o.bin, cfg, dir, st.args)
 		m.n, m.step = n, st.name
 		if err != nil {
 			return append(out, m), fmt.Errorf("%s: %w", st.name, err)
 		}
 		m.records, m.note = st.records(stdout)
+		if st.args[0] == "sync" {
+			m.calls = countCalls(srv).since(before)
+			m.fewestQZ, m.fewestSO = fewestCalls(stdout, st.name == "sync all", ids)
+		}
 		out = append(out, m)
 	}
 	return out, nil
@@ -252,8 +269,15 @@ func stepsOf(workbook string, records int) []step {
 		// daily one (the same data: nothing changes, nothing is due).
 		{"alerts check", []string{"alerts", "check"}, alertRecords},
 		{"alerts check again", []string{"alerts", "check"}, alertRecords},
+		// A steady night: 1 % of the street's records changed in the ledger (a workbook loaded
+		// again) and 1 % of the platforms' records changed on their side, then a sync.
+		{stepImportChanged, []string{"import", filepath.Join(filepath.Dir(workbook), "企业台账-1pct.xlsx")}, importRecords},
+		{"sync 1%", []string{"sync", "all"}, syncRecords},
 	}
 }
+
+// stepImportChanged is the step before which 1 % of the street and of the platforms changes.
+const stepImportChanged = "import 1%"
 
 func writeWorkbook(ds *dataset.Dataset, path string) error {
 	f, err := os.Create(path)
