@@ -12,7 +12,10 @@ import (
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/alerts/notify"
+	"streetsync/internal/reconcile"
 	"streetsync/internal/testutil"
+	"streetsync/mocks/fault"
+	"streetsync/scheduler/retry"
 )
 
 // alertHook is an HTTP receiver of the generic webhook that records every alert it is sent.
@@ -101,8 +104,16 @@ func TestAlertStateSurvivesLosingRedis(t *testing.T) {
 			if code, _, errOut := e.cli(t, "import", workbookOf(t, e)); code != exitOK {
 				t.Fatalf("import: exit %d: %s", code, errOut)
 			}
+			// The platform refuses every enterprise it is sent (50001 per batchSave item): the
+			// pushes wait in the retry queue when Redis goes.
+			e.mocks.Quanzhou.SetFaults(fault.Faults{ItemStoreFailure: 1})
 			if code, _, errOut := e.cli(t, "sync", "all"); code != exitOK {
 				t.Fatalf("sync all: exit %d: %s", code, errOut)
+			}
+			var queued retry.Stats
+			e.jsonCLI(t, exitOK, &queued, "queue", "stats")
+			if queued.Pending+queued.Scheduled == 0 {
+				t.Fatalf("queue after a sync whose pushes all failed: %+v, want items waiting", queued)
 			}
 			var res checkResult
 			e.jsonCLI(t, exitOK, &res, "alerts", "check")
@@ -137,7 +148,46 @@ func TestAlertStateSurvivesLosingRedis(t *testing.T) {
 				page.Alerts[0].Silenced.Reason != "企业停产检修" {
 				t.Errorf("silenced after losing Redis: %+v", page.Alerts)
 			}
+
+			// What the queue held is found again: with the platform back, a sync and a drain
+			// leave the ledger and the platform as a run that lost nothing leaves them.
+			e.mocks.Quanzhou.SetFaults(fault.Faults{})
+			if code, _, errOut := e.cli(t, "sync", "all"); code != exitOK {
+				t.Fatalf("sync all after the loss: exit %d: %s", code, errOut)
+			}
+			var drained retry.Stats
+			e.jsonCLI(t, exitOK, &drained, "queue", "drain", "--timeout", "60s")
+			if drained.Pending+drained.Scheduled+drained.Dead != 0 {
+				t.Errorf("queue after the drain: %+v, want it empty", drained)
+			}
+			assertLedgerAgreesWithPlatform(t, e)
 		})
+	}
+}
+
+// assertLedgerAgreesWithPlatform checks, through `reconcile`, that every enterprise of the ledger
+// is on the platform mock with the ledger's street-owned fields, and every on-duty registration
+// the roster needs is there: what the generated street holds apart on purpose (enterprises only
+// the platform knows, platform-owned drift, uncertified people) is not the sync's to settle.
+func assertLedgerAgreesWithPlatform(t *testing.T, e *env) {
+	t.Helper()
+	var rep reconcile.Report
+	e.jsonCLI(t, exitOK, &rep, "reconcile")
+	if rep.Enterprises == nil || rep.Operators == nil {
+		t.Fatalf("reconcile: %+v", rep)
+	}
+	if n := len(rep.Enterprises.OnlyInLedger); n != 0 {
+		t.Errorf("%d enterprises of the ledger are not on the platform: %+v", n, rep.Enterprises.OnlyInLedger)
+	}
+	for _, d := range rep.Enterprises.Different {
+		for _, f := range d.Fields {
+			if f.Owner == "street" {
+				t.Errorf("%s: the street's %s differs on the platform: %+v", d.USCC, f.Field, f)
+			}
+		}
+	}
+	if n := len(rep.Operators.Unregistered); n != 0 {
+		t.Errorf("%d roster entries are not registered on the special-operations system: %+v", n, rep.Operators.Unregistered)
 	}
 }
 

@@ -116,6 +116,28 @@ func TestExportWritesTheWholeLedger(t *testing.T) {
 	}
 }
 
+// A newcomer's dead end: the export of an empty ledger is a header-only workbook, and importing it
+// changes nothing. Both say so and name a way to a workbook, instead of a bare 导出/导入完成.
+func TestEmptyExportAndImportSaySo(t *testing.T) {
+	e := newEnv(t, 5, "")
+	empty := filepath.Join(e.dir, "空台账.xlsx")
+	code, out, errOut := e.cli(t, "export", empty)
+	if code != exitOK || !strings.Contains(out, "台账是空的") || !strings.Contains(out, "mock serve --workbook") {
+		t.Fatalf("export of an empty ledger: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = e.cli(t, "import", empty)
+	if code != exitOK || !strings.Contains(out, "没有数据行") || !strings.Contains(out, "mock serve --workbook") {
+		t.Fatalf("import of a header-only workbook: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A workbook with rows says nothing of the kind, and neither does the export of its ledger.
+	if code, out, errOut = e.cli(t, "import", workbookOf(t, e)); code != exitOK || strings.Contains(out, "没有数据行") {
+		t.Fatalf("import of the street's workbook: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, out, _ = e.cli(t, "export", filepath.Join(e.dir, "导出.xlsx")); code != exitOK || strings.Contains(out, "台账是空的") {
+		t.Errorf("export of a loaded ledger: exit %d, stdout %q", code, out)
+	}
+}
+
 // The files the CLI writes for a person, and the ledger itself, are their owner's only: the
 // ledger and the export hold whole ID numbers, the reports name people and enterprises.
 func TestFilesTheCLIWritesAreOwnerOnly(t *testing.T) {

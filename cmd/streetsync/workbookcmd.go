@@ -90,6 +90,9 @@ func newImportCmd(a *app) *cobra.Command {
 				if rep.RejectedOmitted > 0 && rejected == "" {
 					fmt.Fprintln(a.stdout, msgRejectedHint)
 				}
+				if importedNothing(&rep) {
+					fmt.Fprintln(a.stdout, msgImportedEmpty)
+				}
 			}
 			if exitCode && len(rep.Rejected) > 0 {
 				return errFound
@@ -161,6 +164,7 @@ func (c *countingSheet) AddToQuarantine(ctx context.Context, entries []ledger.Qu
 const (
 	msgNoSuchFile    = "找不到文件 %s：请检查路径和文件名。还没有台账工作簿时，可以用 streetsync mock serve --workbook 企业台账.xlsx（或 demo --workbook）生成一份，或用 export 导出现有台账"
 	msgExportedEmpty = "注意：台账是空的，导出的工作簿只有表头。要试用，先导入一份台账工作簿（streetsync mock serve --workbook 企业台账.xlsx 可生成一份）"
+	msgImportedEmpty = "注意：工作簿里没有数据行（只有表头），台账没有变化。请确认选对了文件；还没有台账工作簿时，可以用 streetsync mock serve --workbook 企业台账.xlsx 生成一份试用"
 	msgNoPermission  = "没有权限读写文件 %s：请检查文件的权限，或换一个位置"
 	msgRejectedExt   = "--rejected：被拒绝的行清单只能写成 .xlsx 文件，例如 --rejected 被拒绝的行.xlsx"
 	msgRejectedDir   = "--rejected：目录 %s 不存在，请先建好目录或换一个位置"
@@ -190,6 +194,18 @@ func newExportCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// importedNothing reports whether a workbook held no data row at all (a header-only workbook, such
+// as the export of an empty ledger).
+func importedNothing(rep *workbook.Report) bool {
+	var rows int
+	for _, c := range []*ledger.Counts{&rep.Enterprises, &rep.Operators, rep.Hazards, rep.Drills} {
+		if c != nil {
+			rows += c.Inserted + c.Updated + c.Unchanged
+		}
+	}
+	return rows == 0 && rep.RejectedRows == 0 && len(rep.Rejected) == 0
 }
 
 // ledgerEmpty reports whether the ledger holds no enterprise.
