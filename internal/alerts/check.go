@@ -237,6 +237,19 @@ func (c *Checker) CheckSystem(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Data never synced is the daily check's to report, not this one's: on a first start the
+	// catch-up is syncing it right now, and a DATA_STALE raised between its jobs would be a
+	// false critical alert, resolved minutes later. What has gone stale is reported here at once.
+	// A DATA_STALE already firing for data never synced keeps its state.
+	stale := r.stale[:0]
+	for _, f := range r.stale {
+		if f.Alert.System != nil && f.Alert.System.LastSuccess == nil { // never synced
+			r.keep(f.Alert.Key)
+			continue
+		}
+		stale = append(stale, f)
+	}
+	r.stale = stale
 	if err := r.evaluateSystem(ctx); err != nil {
 		return nil, err
 	}

@@ -231,6 +231,52 @@ func TestPlatformDownRaisedAndResolved(t *testing.T) {
 	})
 }
 
+// The system check between a daemon's jobs leaves data never synced to the daily check: on a first
+// start the catch-up is syncing it, and a DATA_STALE raised between its jobs would be a false
+// critical alert resolved minutes later. Data gone stale it raises at once; a DATA_STALE the daily
+// check raised for data never synced it neither resolves nor repeats.
+func TestSystemCheckLeavesDataNeverSyncedToTheDailyCheck(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b)
+		h.channel("office", []string{"英墩社区"}, true)
+		h.roster.add(entry(testID(240)))
+		ctx := context.Background()
+		system := func() *Result {
+			res, err := h.checker().CheckSystem(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+
+		h.runs.set("certificates", time.Time{})
+		if res := system(); res.Firing != 0 {
+			t.Errorf("first start, certificates never synced: the system check fired %+v", res.ByRule)
+		}
+		h.expectSent("office")
+
+		// The daily check says it: the certificate rules are paused.
+		h.check()
+		h.expectSent("office", "DATA_STALE/new")
+		h.clock.Advance(time.Minute)
+		system()
+		h.expectSent("office") // kept firing, not resolved
+		if st, ok := h.state(rules.KeyOf("DATA_STALE", "", "", "certificate")); !ok || st.Status != notify.StatusFiring {
+			t.Errorf("DATA_STALE after a system check: %+v (found %v), want firing", st, ok)
+		}
+
+		// Synced, then gone stale: the system check raises it at once.
+		h.runs.fresh("certificates")
+		h.check()
+		h.expectSent("office", "DATA_STALE/resolved")
+		h.runs.set("certificates", h.clock.Now().Add(-30*time.Hour))
+		if res := system(); res.ByRule["DATA_STALE"] != 1 {
+			t.Errorf("certificate data 30 hours old: the system check found %+v", res.ByRule)
+		}
+		h.expectSent("office", "DATA_STALE/new")
+	})
+}
+
 // Without an escalation channel, system alerts go to the channels that serve every community:
 // someone must hear that the alerts are paused.
 func TestSystemAlertsWithoutAnEscalationChannel(t *testing.T) {
