@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -276,6 +277,28 @@ var alarmTexts = prepared([]*Field[Alarm]{
 // `fields` names). The key (uscc), the region code, the remark, the platform id, gxsj and the
 // review flag are not compared.
 var EnterpriseFields = compared(EnterpriseTable)
+
+// Detached returns a copy of e that owns its text. A record decoded from a platform page holds
+// slices of the page (connectors/quanzhou decodes a page with one copy); one kept after the rest
+// of the page is dropped must not keep the whole page alive. Driven by the table: a field added
+// there is detached too.
+func (e *Enterprise) Detached() Enterprise {
+	c := *e
+	for _, f := range EnterpriseTable {
+		switch f.kind {
+		case KindText:
+			t := f.textAt(&c)
+			*t = strings.Clone(*t)
+		case KindList:
+			l := f.listAt(&c)
+			*l = slices.Clone(*l)
+			for i, k := range *l {
+				(*l)[i] = KeyRisk(strings.Clone(string(k)))
+			}
+		}
+	}
+	return c
+}
 
 // FieldsOwnedBy returns the compared enterprise fields owned by o.
 func FieldsOwnedBy(o Owner) []*Field[Enterprise] {

@@ -3,11 +3,13 @@ package mapping
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The field tables must describe their structs whole: a struct field without a descriptor would
@@ -358,5 +360,48 @@ func TestAFieldAddedLaterKeepsTheStoredHashes(t *testing.T) {
 	}
 	if hash(v1, hashProbe{A: "x"}) == hash(v1, hashProbe{B: "x"}) {
 		t.Error("an empty field of version 1 is not hashed: two different records hash alike")
+	}
+}
+
+// Detached copies every text of an enterprise, whatever field holds it: each string-kind field of
+// Enterprise (found by reflection, so a field added to the struct is checked at once) and each
+// key risk is equal to the original and shares no memory with it.
+func TestDetachedOwnsEveryText(t *testing.T) {
+	page := []byte(strings.Repeat("x", 4096)) // the decoded page the fields are slices of
+	var e Enterprise
+	v := reflect.ValueOf(&e).Elem()
+	next := 0
+	slice := func(n int) string {
+		s := unsafe.String(&page[next], n)
+		next += n
+		return s
+	}
+	var texts []string
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.String {
+			f.SetString(slice(3 + i))
+			texts = append(texts, v.Type().Field(i).Name)
+		}
+	}
+	e.KeyRisks = []KeyRisk{KeyRisk(slice(2)), KeyRisk(slice(2))}
+	if len(texts) < 12 {
+		t.Fatalf("found %d text fields: %v", len(texts), texts)
+	}
+
+	d := e.Detached()
+	dv := reflect.ValueOf(&d).Elem()
+	for _, name := range texts {
+		orig, got := v.FieldByName(name).String(), dv.FieldByName(name).String()
+		if got != orig {
+			t.Errorf("%s: %q, want %q", name, got, orig)
+		}
+		if unsafe.StringData(got) == unsafe.StringData(orig) {
+			t.Errorf("%s still points into the page: add the field to EnterpriseTable", name)
+		}
+	}
+	if !slices.Equal(d.KeyRisks, e.KeyRisks) || &d.KeyRisks[0] == &e.KeyRisks[0] ||
+		unsafe.StringData(string(d.KeyRisks[1])) == unsafe.StringData(string(e.KeyRisks[1])) {
+		t.Errorf("key risks %v share memory with the original %v", d.KeyRisks, e.KeyRisks)
 	}
 }

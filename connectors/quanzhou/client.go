@@ -103,12 +103,9 @@ func New(cfg Config, region string, log *zap.Logger, opts ...Option) (*Client, e
 	if o.observer == nil {
 		o.observer = httpx.NopObserver{}
 	}
-	if o.limiter == nil {
-		perSecond, burst := cfg.RateLimit, cfg.Burst
-		if o.rate != nil {
-			perSecond, burst = o.rate.perSecond, o.rate.burst
-		}
-		o.limiter = httpx.NewLimiter(perSecond, burst)
+	perSecond, burst := cfg.RateLimit, cfg.Burst
+	if o.rate != nil {
+		perSecond, burst = o.rate.perSecond, o.rate.burst
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
@@ -131,7 +128,7 @@ func New(cfg Config, region string, log *zap.Logger, opts ...Option) (*Client, e
 		appKey:   cfg.AppKey,
 		secret:   cfg.AppSecret,
 		region:   region,
-		limiter:  o.limiter,
+		limiter:  httpx.NewLimiter(perSecond, burst),
 		clock:    o.clock,
 		obs:      o.observer,
 		log:      log,

@@ -421,20 +421,3 @@ func checkErr(t *testing.T, err, want error, kind httpx.Kind, wait time.Duration
 		t.Errorf("RetryAfter() = %v, want %v", ra.RetryAfter(), wait)
 	}
 }
-
-func TestClientsShareALimiter(t *testing.T) {
-	shared := httpx.NewLimiter(1.0/60, 1) // one request a minute
-	a := newFixture(t, WithLimiter(shared))
-	b := newFixture(t, WithLimiter(shared))
-	if a.c.Limiter() != shared || b.c.Limiter() != shared {
-		t.Fatal("the clients do not use the shared limiter")
-	}
-	if err := a.c.Wait(context.Background()); err != nil {
-		t.Fatal(err) // the one request of the burst
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := b.c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("the second client was not held back by the first one's request: %v", err)
-	}
-}

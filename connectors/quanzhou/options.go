@@ -13,7 +13,6 @@ type options struct {
 	httpClient *http.Client
 	transport  http.RoundTripper
 	clock      httpx.Clock
-	limiter    *httpx.Limiter
 	rate       *rateOverride
 	observer   httpx.Observer
 	retry      httpx.RetryPolicy
@@ -41,9 +40,6 @@ func WithClock(c httpx.Clock) Option { return func(o *options) { o.clock = c } }
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(o *options) { o.rate = &rateOverride{perSecond, burst} }
 }
-
-// WithLimiter shares l with other clients of the same app key (the retry workers).
-func WithLimiter(l *httpx.Limiter) Option { return func(o *options) { o.limiter = l } }
 
 // WithObserver reports every HTTP attempt and limiter wait to obs (metrics).
 func WithObserver(obs httpx.Observer) Option { return func(o *options) { o.observer = obs } }

@@ -3,11 +3,12 @@ package console
 import (
 	"errors"
 	"fmt"
-	"streetsync/internal/alerts/rules"
 
 	"streetsync/internal/alerts"
+	"streetsync/internal/alerts/rules"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/mapping"
 )
 
 // Everything a person reads from the console outside the templates, in one place.
@@ -254,19 +255,13 @@ var countNames = [][2]string{
 	{"quarantined", "隔离"}, {"queued", "待重试"},
 }
 
-// fieldNames are the reconciliation report's canonical field names in Chinese.
-var fieldNames = map[string]string{
-	"name": "企业名称", "legalRep": "法定代表人", "principal": "主要负责人", "principalPhone": "主要负责人电话",
-	"safetyManager": "安全管理人员", "address": "经营地址", "community": "所属社区", "industry": "行业类别",
-	"keyRisks": "重点类型", "employees": "从业人数", "status": "企业状态", "factoryInFactory": "是否厂中厂",
-	"grade": "标准化等级", "gradeValidUntil": "标准化有效期", "riskMonitored": "是否纳入监测预警",
-}
-
-func fieldName(f string) string {
-	if n, ok := fieldNames[f]; ok {
-		return n
+// fieldName is an enterprise field's Chinese label from the field table (a report written before
+// the reconciliation carried labels names its fields only by their canonical names).
+func fieldName(name string) string {
+	if f, ok := mapping.EnterpriseField(name); ok {
+		return f.Label
 	}
-	return f
+	return name
 }
 
 // syncStateName describes an enterprise's place between ledger and platform.

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 	"time"
 
@@ -314,22 +313,10 @@ type enterpriseWalk struct {
 	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform
 }
 
-// keep copies p for Apply and returns the copy. The copy owns its text: every field of a pulled
-// record is a slice of its whole page (connectors/quanzhou decodes a page with one copy), and
-// the few records kept must not hold every page they came from.
+// keep copies p for Apply and returns the copy, detached from the page it was decoded from: the
+// few records kept must not hold every page they came from.
 func (w *enterpriseWalk) keep(uscc string, p *mapping.Enterprise) *mapping.Enterprise {
-	e := *p
-	for _, s := range []*string{&e.USCC, &e.Name, &e.LegalRep, &e.Principal, &e.PrincipalPhone, &e.SafetyManager,
-		&e.Address, &e.RegionCode, &e.Community, &e.Remark, &e.PlatformID} {
-		*s = strings.Clone(*s)
-	}
-	e.Industry = mapping.Industry(strings.Clone(string(e.Industry)))
-	e.Status = mapping.EnterpriseStatus(strings.Clone(string(e.Status)))
-	e.Grade = mapping.Grade(strings.Clone(string(e.Grade)))
-	e.KeyRisks = slices.Clone(e.KeyRisks)
-	for i := range e.KeyRisks {
-		e.KeyRisks[i] = mapping.KeyRisk(strings.Clone(string(e.KeyRisks[i])))
-	}
+	e := p.Detached()
 	w.kept[uscc] = &e
 	return &e
 }

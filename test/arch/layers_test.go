@@ -48,6 +48,11 @@ var rules = []rule{
 	{prefix: "streetsync/internal/app", may: []string{"streetsync/internal/", "streetsync/connectors/", "streetsync/scheduler", "streetsync/scheduler/",
 		"streetsync/mapping", "streetsync/mapping/", "streetsync/mocks", "streetsync/mocks/"},
 		why: "internal/app is the one wiring: it may use every layer below it (the mocks for the demo), never cmd"},
+	{prefix: "streetsync/internal/alerts/rules", may: []string{"streetsync/internal/alerts/notify", "streetsync/mapping", "streetsync/mapping/"},
+		why: "the alert rules are pure — what fires for an entry on a day — with no state, delivery or ledger, so that reconcile can use them alone"},
+	{prefix: "streetsync/internal/reconcile", may: []string{"streetsync/connectors/", "streetsync/internal/alerts/rules", "streetsync/internal/ledger",
+		"streetsync/internal/outfile", "streetsync/mapping", "streetsync/mapping/"},
+		why: "reconcile needs of the alerts only the pure rules (who works uncertified), never their state or channels"},
 	{prefix: "streetsync/internal/", may: []string{"streetsync/internal/", "streetsync/connectors/", "streetsync/scheduler", "streetsync/scheduler/",
 		"streetsync/mapping", "streetsync/mapping/"},
 		why: "the application's packages use the layers below; only internal/app wires them, so none imports it (checked apart), nor the mocks"},
@@ -163,6 +168,8 @@ func TestTheRulesRefuseArrowsThatPointBackUp(t *testing.T) {
 		{"streetsync/internal/rdb", "streetsync/scheduler"},
 		{"streetsync/internal/console", "streetsync/mocks"},
 		{"streetsync/internal/ledger", "streetsync/internal/testutil"},
+		{"streetsync/internal/reconcile", "streetsync/internal/alerts"},
+		{"streetsync/internal/alerts/rules", "streetsync/internal/ledger"},
 	} {
 		if len(check(tc.pkg, []string{tc.imp})) == 0 {
 			t.Errorf("%s importing %s passes the rules", tc.pkg, tc.imp)
