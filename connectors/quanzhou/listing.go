@@ -70,6 +70,9 @@ type Progress struct {
 	Done bool
 	// Requests, Rounds, Records (delivered) and Repeats (exact repeats dropped).
 	Requests, Rounds, Records, Repeats int
+	// Total is the listing's size as its first page said: an estimate for a progress line (the
+	// listing moves while it is read).
+	Total int
 }
 
 func (p *Progress) see(gxsj string) {
@@ -176,6 +179,9 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 		if err := w.fetch(ctx, 1); err != nil {
 			yield(zero, err)
 			return
+		}
+		if round == 1 {
+			prog.Total = w.pg.Total
 		}
 		if w.pg.Total <= w.size && len(w.pg.List) >= w.pg.Total {
 			if w.emit() {

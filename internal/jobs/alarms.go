@@ -74,6 +74,7 @@ func (r *Runner) pullAlarms(ctx context.Context, t *tally, full bool, fc fence) 
 		if err := r.quarantine(ctx, bad...); err != nil {
 			return err
 		}
+		r.progress.Total(prog.Total)
 		r.progress.Advance(prog.Requests-requests, len(batch))
 		requests = prog.Requests
 		batch, bad = batch[:0], bad[:0]

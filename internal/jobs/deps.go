@@ -75,6 +75,8 @@ type Progress interface {
 	Begin(job, phase string, total int)
 	// Advance counts pages (requests) made and records handled since the last call.
 	Advance(pages, records int)
+	// Total sets the records expected once they are known (a listing's first page), 0: unknown.
+	Total(records int)
 	// End closes the phase.
 	End()
 }
@@ -87,6 +89,7 @@ type nopProgress struct{}
 
 func (nopProgress) Begin(string, string, int) {}
 func (nopProgress) Advance(int, int)          {}
+func (nopProgress) Total(int)                 {}
 func (nopProgress) End()                      {}
 
 type systemClock struct{}

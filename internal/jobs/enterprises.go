@@ -100,6 +100,7 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 	requests := 0
 	hand := func() error {
 		b.pages, requests = prog.Requests-requests, prog.Requests
+		r.progress.Total(prog.Total)
 		err := wb.put(ctx, b)
 		b = pulledBatch{records: make([]mapping.Enterprise, 0, pullBatch)}
 		return err

@@ -132,6 +132,7 @@ func (r *Runner) pullHazards(ctx context.Context, t *tally, since time.Time, cou
 		if err := r.quarantine(ctx, bad...); err != nil {
 			return err
 		}
+		r.progress.Total(prog.Total)
 		r.progress.Advance(prog.Requests-requests, len(batch))
 		requests = prog.Requests
 		batch, bad = batch[:0], bad[:0]
@@ -694,6 +695,7 @@ func (r *Runner) syncInspections(ctx context.Context, t *tally, full bool, fc fe
 		if err := r.quarantine(ctx, bad...); err != nil {
 			return err
 		}
+		r.progress.Total(prog.Total)
 		r.progress.Advance(prog.Requests-requests, len(batch))
 		requests = prog.Requests
 		batch, bad = batch[:0], bad[:0]

@@ -122,6 +122,13 @@ func (r *Reporter) Advance(pages, records int) {
 	r.redraw()
 }
 
+// Total sets the records expected, once known (0: unknown).
+func (r *Reporter) Total(records int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total = records
+}
+
 // Done sets how many records are done (a command that samples its progress rather than counting
 // it: the retry queue's drain).
 func (r *Reporter) Done(records int) {

@@ -84,6 +84,8 @@ type Progress interface {
 	Begin(job, phase string, total int)
 	// Advance counts pages (requests) and records done since the last call.
 	Advance(pages, records int)
+	// Total sets the records expected once they are known (the listing's first page).
+	Total(records int)
 	// End closes the phase.
 	End()
 }
@@ -134,6 +136,7 @@ type nopProgress struct{}
 
 func (nopProgress) Begin(string, string, int) {}
 func (nopProgress) Advance(int, int)          {}
+func (nopProgress) Total(int)                 {}
 func (nopProgress) End()                      {}
 
 // The reconciliation's name and phases on the progress line.
@@ -342,6 +345,7 @@ func (r *Reconciler) CompareEnterprises(ctx context.Context) (*EnterpriseReport,
 		pages := 0
 		if prog != nil {
 			pages, requests = prog.Requests-requests, prog.Requests
+			r.progress.Total(prog.Total)
 		}
 		r.progress.Advance(pages, 1)
 		if p.Problems.HasErrors() && p.Enterprise.USCC == "" {

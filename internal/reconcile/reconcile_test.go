@@ -601,6 +601,7 @@ func TestReportFilesAreInertAndPrivate(t *testing.T) {
 type recordedProgress struct {
 	phases  []string
 	records map[string]int
+	totals  map[string]int
 	cur     string
 }
 
@@ -609,13 +610,14 @@ func (p *recordedProgress) Begin(job, phase string, total int) {
 	p.cur = phase
 }
 func (p *recordedProgress) Advance(pages, records int) { p.records[p.cur] += records }
+func (p *recordedProgress) Total(records int)          { p.totals[p.cur] = records }
 func (p *recordedProgress) End()                       {}
 
 // A long reconciliation reports each phase as it reads: the platform's enterprises, the ledger's,
 // the roster and the certificates.
 func TestRunReportsItsProgress(t *testing.T) {
 	f := newFixture(t, "sqlite")
-	p := &recordedProgress{records: map[string]int{}}
+	p := &recordedProgress{records: map[string]int{}, totals: map[string]int{}}
 	WithProgress(p)(f.rec)
 	rep, _, err := f.rec.Run(context.Background(), ScopeAll)
 	if err != nil {
@@ -627,6 +629,10 @@ func TestRunReportsItsProgress(t *testing.T) {
 	}
 	if p.records[phasePlatform] == 0 || p.records[phaseLedger] != len(f.ds.Ledger) || p.records[phaseRoster] == 0 {
 		t.Errorf("records per phase %v (ledger has %d)", p.records, len(f.ds.Ledger))
+	}
+	// The platform's listing says its size on its first page: the line shows done/total.
+	if p.totals[phasePlatform] != p.records[phasePlatform] {
+		t.Errorf("the platform phase's total %d, its records %d", p.totals[phasePlatform], p.records[phasePlatform])
 	}
 	if rep.Enterprises == nil {
 		t.Fatal("no enterprise report")
