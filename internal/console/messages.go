@@ -133,6 +133,10 @@ func jobName(job string) string {
 		return "特种作业证书同步"
 	case jobs.Alarms:
 		return "监测报警同步"
+	case jobs.Hazards:
+		return "隐患同步"
+	case jobs.Inspections:
+		return "企业检查记录同步"
 	case jobs.Employments:
 		return "用工登记同步"
 	case jobAll:
@@ -180,6 +184,14 @@ func jobKindName(kind string) string {
 		return "监测报警拉取"
 	case jobs.KindFeedbackPush:
 		return "报警处置反馈推送"
+	case jobs.KindHazardSync:
+		return "隐患同步（整项重跑）"
+	case jobs.KindHazardCreate:
+		return "隐患上报"
+	case jobs.KindHazardStatusPush:
+		return "隐患状态推送"
+	case jobs.KindInspectionPull:
+		return "企业检查记录拉取"
 	case jobs.KindEmploymentSync:
 		return "用工登记同步（整项重跑）"
 	case jobs.KindEmploymentPut:

@@ -358,3 +358,18 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 		t.Error("a trusted proxy's X-Forwarded-Proto/-Host were not believed")
 	}
 }
+
+// Every job and every kind of retry-queue item has a Chinese name on the screens: a job added to
+// package jobs shows as its English code until it is named here.
+func TestEveryJobAndQueueKindHasAChineseName(t *testing.T) {
+	for _, job := range jobs.Names {
+		if n := jobName(job); n == job || !strings.HasSuffix(n, "同步") {
+			t.Errorf("job %s shows as %q", job, n)
+		}
+	}
+	for _, kind := range append(new(jobs.Runner).Kinds(), alerts.RetryKind) {
+		if n := jobKindName(kind); n == kind {
+			t.Errorf("queue kind %s has no Chinese name", kind)
+		}
+	}
+}
