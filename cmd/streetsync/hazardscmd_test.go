@@ -14,6 +14,7 @@ import (
 
 	"streetsync/internal/workbook"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 	"streetsync/mocks/dataset"
 )
 
@@ -78,7 +79,9 @@ func TestHazardsCommands(t *testing.T) {
 	// report: recorded and pushed; a major hazard needs its clause; an unknown enterprise is refused.
 	uscc := all.Hazards[0].Enterprise.USCC
 	var res hazardOutcomeJSON
-	e.jsonCLI(t, exitOK, &res, "hazards", "report", uscc, "--desc", "配电箱未接地", "--level", "重大", "--clause", "第三条第（二）项",
+	// The description names a person by ID number: the ledger keeps it whole, every list and report masks it.
+	idNo := e.mocks.Dataset.Roster[0].IDNumber
+	e.jsonCLI(t, exitOK, &res, "hazards", "report", uscc, "--desc", "配电箱未接地，电工 "+idNo+" 无证操作", "--level", "重大", "--clause", "第三条第（二）项",
 		"--deadline", "2099-01-01", "--found-by", "林芳", "--location", "一号车间")
 	if !res.Pushed || res.Hazard.Yhid == "" || res.Hazard.Clause != "3-2" || res.Hazard.Source != "街道检查" {
 		t.Fatalf("report: %+v", res)
@@ -172,6 +175,26 @@ func TestHazardsCommands(t *testing.T) {
 		if s.name == workbook.ListEnterprises && len(rows) < 2 {
 			t.Errorf("%s: no enterprise in operation", s.name)
 		}
+	}
+	masked := 0
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		for _, r := range rows {
+			for _, c := range r {
+				if strings.Contains(c, idNo) {
+					t.Errorf("%s holds a whole ID number: %q", sheet, c)
+				}
+				if strings.Contains(c, mask.ID(idNo)) {
+					masked++
+				}
+			}
+		}
+	}
+	if masked == 0 {
+		t.Errorf("the reported hazard's description with its ID number masked is in no list")
+	}
+	if out := e.jsonCLI(t, exitOK, nil, "hazards", "list"); strings.Contains(out, idNo) || !strings.Contains(out, mask.ID(idNo)) {
+		t.Errorf("hazards list: the ID number in a description is not masked")
 	}
 	// 整改清单: days left negative exactly for the overdue ones.
 	rows, _ := f.GetRows(workbook.ListRectifications)

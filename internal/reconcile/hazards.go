@@ -11,6 +11,7 @@ import (
 	"streetsync/connectors/quanzhou"
 	"streetsync/internal/ledger"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // Hazards (contracts/hazards.md): hazards only in the ledger (the street's not pushed yet, or
@@ -115,7 +116,7 @@ func (r *Reconciler) CompareHazards(ctx context.Context) (*HazardReport, *hazard
 		if p == nil {
 			if rec.StreetID != "" { // an enterprise's own report gone from the platform is not the street's to push
 				rep.OnlyInLedger = append(rep.OnlyInLedger, HazardOnly{ID: key, Yhid: rec.ID, USCC: rec.USCC, Name: rec.EnterpriseName,
-					Community: rec.Community, Description: rec.Description})
+					Community: rec.Community, Description: mask.IDsInText(rec.Description)})
 			}
 			continue
 		}
@@ -127,15 +128,15 @@ func (r *Reconciler) CompareHazards(ctx context.Context) (*HazardReport, *hazard
 	for k, p := range platform {
 		if !seen[k] {
 			rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, HazardOnly{ID: k, Yhid: p.ID, USCC: p.USCC, Name: p.EnterpriseName,
-				Description: p.Description})
+				Description: mask.IDsInText(p.Description)})
 		}
 	}
 	sort.Slice(rep.OnlyOnPlatform, func(i, j int) bool { return rep.OnlyOnPlatform[i].ID < rep.OnlyOnPlatform[j].ID })
 	return rep, &hazardSnapshot{platform: platform}, nil
 }
 
-// HazardDiff lists the fields of a ledger hazard and the platform's copy that differ, each with
-// its owner: the reporter's fields the reporter's (the street's for a street-reported hazard),
+// HazardDiff lists the fields of a ledger hazard and the platform's copy that differ (their values
+// with any ID number masked, for the report), each with its owner: the reporter's fields the reporter's (the street's for a street-reported hazard),
 // the status fields the side further forward.
 func HazardDiff(rec *ledger.HazardRecord, p *mapping.Hazard) []FieldDiff {
 	reporter := "platform"
@@ -162,7 +163,8 @@ func HazardDiff(rec *ledger.HazardRecord, p *mapping.Hazard) []FieldDiff {
 			}
 			owner = statusOwner
 		}
-		out = append(out, FieldDiff{Field: f.Name, Label: f.Label, Ledger: l, Platform: pv, Owner: owner})
+		// A report leaves the ledger: an ID number in a hazard's text shows masked.
+		out = append(out, FieldDiff{Field: f.Name, Label: f.Label, Ledger: mask.IDsInText(l), Platform: mask.IDsInText(pv), Owner: owner})
 	}
 	return out
 }

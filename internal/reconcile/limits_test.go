@@ -7,6 +7,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"streetsync/internal/ledger"
+	"streetsync/mapping"
+	"streetsync/mapping/mask"
 	mockqz "streetsync/mocks/quanzhou"
 )
 
@@ -44,6 +47,23 @@ func TestAHugePlatformValueIsReportedCut(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: the name difference of %s is not reported", name, uscc)
+		}
+	}
+}
+
+// A hazard's text that names a person by ID number shows the number masked in the report (it
+// leaves the ledger), whichever side holds it.
+func TestHazardDifferencesMaskIDNumbers(t *testing.T) {
+	const id = "11010519491231002X"
+	rec := &ledger.HazardRecord{Hazard: mapping.Hazard{StreetID: "LY-2026-0001", Description: "电工 " + id + " 无证上岗"}}
+	p := &mapping.Hazard{StreetID: "LY-2026-0001", Description: "电工无证上岗（" + id + "）"}
+	diffs := HazardDiff(rec, p)
+	if len(diffs) != 1 || diffs[0].Field != "description" {
+		t.Fatalf("differences %+v, want the description", diffs)
+	}
+	for _, v := range []string{diffs[0].Ledger, diffs[0].Platform} {
+		if strings.Contains(v, id) || !strings.Contains(v, mask.ID(id)) {
+			t.Errorf("a difference shows %q, want the ID number masked", v)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/outfile"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 )
 
 // The four lists (四个清单, contracts/hazards.md, "The four lists"): one workbook, four sheets, one
@@ -93,10 +94,13 @@ func WriteHazardLists(ctx context.Context, src ListsSource, path string, today m
 		if h.Overdue(today) {
 			overdue = "是"
 		}
+		// The lists are a report: an ID number in a hazard's free text shows masked, as everywhere
+		// outside the ledger (the 隐患台账 export keeps it whole, like the roster's).
+		desc, measures := mask.IDsInText(h.Description), mask.IDsInText(h.Measures)
 		rows[ListHazards] = append(rows[ListHazards], []string{HazardLabel(&h.Hazard), h.ID, h.USCC, name, h.Community,
-			h.Description, h.Level.Label(), clauseText(cl, h.Clause), h.Location, h.FoundOn.String(), h.FoundBy,
-			h.Source.Label(), h.Deadline.String(), h.Responsible, h.Measures, statusLabel(h.Status), h.StatusNote,
-			h.StatusBy, timeText(h.StatusAt), h.ClosedOn.String(), overdue, h.Remark})
+			desc, h.Level.Label(), clauseText(cl, h.Clause), mask.IDsInText(h.Location), h.FoundOn.String(), h.FoundBy,
+			h.Source.Label(), h.Deadline.String(), h.Responsible, measures, statusLabel(h.Status), mask.IDsInText(h.StatusNote),
+			h.StatusBy, timeText(h.StatusAt), h.ClosedOn.String(), overdue, mask.IDsInText(h.Remark)})
 		if !h.Open() {
 			continue
 		}
@@ -115,9 +119,9 @@ func WriteHazardLists(ctx context.Context, src ListsSource, path string, today m
 			left = strconv.Itoa(daysBetween(today, h.Deadline))
 		}
 		rows[ListRectifications] = append(rows[ListRectifications], []string{HazardLabel(&h.Hazard), name, h.Community,
-			h.Description, h.Level.Label(), h.Deadline.String(), left, h.Measures, statusLabel(h.Status)})
+			desc, h.Level.Label(), h.Deadline.String(), left, measures, statusLabel(h.Status)})
 		rows[ListResponsibility] = append(rows[ListResponsibility], []string{HazardLabel(&h.Hazard), name, h.Community,
-			h.Description, h.Level.Label(), e.Principal, e.PrincipalPhone, h.Responsible, h.FoundBy, h.Source.Label()})
+			desc, h.Level.Label(), e.Principal, e.PrincipalPhone, h.Responsible, h.FoundBy, h.Source.Label()})
 	}
 	lastCheck := map[string]mapping.Inspection{}
 	for in, err := range src.Inspections(ctx, ledger.InspectionFilter{Type: mapping.InspectionPrincipal}) {
