@@ -1,14 +1,20 @@
 package console_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"streetsync/internal/alerts"
 	"streetsync/internal/ledger"
+	"streetsync/internal/workbook"
 	"streetsync/mapping"
 )
 
@@ -99,6 +105,46 @@ func TestBrowserHazardScreenAndClearingPanel(t *testing.T) {
 	}
 	docShot(t, ctx, "hazards-timeline")
 
+	// 销号, with who verified it: the hazard leaves the open list, the verifier is its handler.
+	do(t, ctx, "close",
+		chromedp.Navigate(dc.url+"/hazards?status=all"), visible(row),
+		chromedp.Click(chromedp.CSS(row+" .actions summary")),
+		visible(row+" textarea[name=note]"),
+		chromedp.SetValue(chromedp.CSS(row+" select[name=status]"), "已销号"),
+		chromedp.SendKeys(chromedp.CSS(row+" textarea[name=note]"), "安办现场验收合格"),
+		chromedp.SendKeys(chromedp.CSS(row+" input[name=handler]"), "林芳"),
+		chromedp.Click(chromedp.CSS(row+" form button")),
+		visible(".flash-ok"),
+	)
+	rec, err = dc.ledger.HazardByKey(bg, id)
+	if err != nil || rec.Status != mapping.HazardClosed {
+		t.Fatalf("after 销号: %v, status %q", err, rec.Status)
+	}
+	if hist, _ := dc.ledger.HazardHistory(bg, id); len(hist) == 0 || hist[len(hist)-1].Handler != "林芳" {
+		t.Errorf("history %+v: want the verifier 林芳 on the 销号", hist)
+	}
+	do(t, ctx, "open list", chromedp.Navigate(dc.url+"/hazards?status=open"), visible(".page-head"))
+	if n := eval[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('#hazards-table tr[data-hazard=%q]').length`, id)); n != 0 {
+		t.Errorf("the closed hazard %s is still in the open list", id)
+	}
+
+	// One community's hazards: every row is that community's.
+	do(t, ctx, "all hazards", chromedp.Navigate(dc.url+"/hazards?status=all"), visible("#hazards-table"))
+	community := eval[string](t, ctx, `(document.querySelector('#hazards-table tr[data-community]:not([data-community=""])') || {dataset: {community: ""}}).dataset.community`)
+	if community == "" {
+		t.Fatal("no hazard row names its community")
+	}
+	do(t, ctx, "community filter", chromedp.Navigate(dc.url+"/hazards?status=all&community="+url.QueryEscape(community)), visible("#hazards-table"))
+	listed := eval[[]string](t, ctx, `[...document.querySelectorAll('#hazards-table tr[data-hazard]')].map(r => r.dataset.community)`)
+	if len(listed) == 0 {
+		t.Errorf("the %s list is empty", community)
+	}
+	for _, c := range listed {
+		if c != community {
+			t.Errorf("the %s list holds a hazard of %q", community, c)
+		}
+	}
+
 	// 上报隐患.
 	ents, _, err := dc.ledger.EnterprisePage(bg, ledger.EnterpriseQuery{Limit: 1})
 	if err != nil || len(ents) == 0 {
@@ -118,9 +164,23 @@ func TestBrowserHazardScreenAndClearingPanel(t *testing.T) {
 	if msg := text(t, ctx, ".flash"); !strings.Contains(msg, "已记录隐患") || !strings.Contains(msg, "泉州平台已接收") {
 		t.Errorf("report: flash %q", msg)
 	}
-	if got := status(t, ctx, "/hazards/lists.xlsx"); got != 200 {
-		t.Errorf("the four lists' download: %d", got)
+	// The four lists' download is the workbook `hazards lists` writes: its four sheets.
+	b64 := value(t, ctx, "download", chromedp.Evaluate[string](`fetch("/hazards/lists.xlsx", {credentials: "same-origin"})
+		.then(r => r.arrayBuffer()).then(b => { let s = ""; for (const c of new Uint8Array(b)) s += String.fromCharCode(c); return btoa(s); })`,
+		chromedp.EvalAwaitPromise))
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
 	}
+	book, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the four lists' download is no workbook: %v", err)
+	}
+	if got := book.GetSheetList(); !slices.Equal(got, []string{workbook.ListEnterprises, workbook.ListHazards,
+		workbook.ListRectifications, workbook.ListResponsibility}) {
+		t.Errorf("the download's sheets %v", got)
+	}
+	book.Close()
 
 	// 持证预警: a critical NO_CERTIFICATE alert judged a major hazard, once.
 	st, _ := dc.app.AlertStore(bg)
