@@ -307,7 +307,8 @@ func benchPaths(b *testing.B, st ledger.Store) []string {
 		"/api/alerts", "/api/alerts?status=&page=" + strconv.Itoa(deepOp/8), "/api/alerts/" + rows[0].Key, "/api/alerts/silences",
 		"/api/alarms", "/api/ledger/enterprises", "/api/ledger/enterprises?page=" + strconv.Itoa(deepEnt),
 		"/api/ledger/operators", "/api/ledger/operators?page=" + strconv.Itoa(deepOp), "/api/ledger/unregistered",
-		"/api/ledger/quarantine",
+		"/api/ledger/quarantine", "/hazards", "/hazards?status=all", "/hazards?status=overdue", "/api/hazards",
+		"/api/hazards/figures",
 	}
 }
 
