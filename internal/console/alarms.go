@@ -91,10 +91,7 @@ func (s alarmsScreen) alarmsPage(w http.ResponseWriter, r *http.Request, sess *s
 
 func (s alarmsScreen) alarmFeedback(r *http.Request, sess *session) (string, error) {
 	f := r.PostForm
-	handler := strings.TrimSpace(f.Get("handler"))
-	if handler == "" {
-		handler = sess.operator
-	}
+	handler := sess.person(f, "handler")
 	created, err := s.recordFeedback(r.Context(), f.Get("alarm"), f.Get("status"), f.Get("note"), handler)
 	if err != nil {
 		return "", err

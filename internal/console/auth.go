@@ -23,6 +23,15 @@ const sessionCookie = "streetsync_session"
 // maxSessions bounds the in-memory session table; the oldest are dropped first.
 const maxSessions = 1000
 
+// person is who a form names in its field (a handler, a verifier, a finder), or else the operator
+// logged in: every recorded action has a person.
+func (s *session) person(form url.Values, field string) string {
+	if p := strings.TrimSpace(form.Get(field)); p != "" {
+		return p
+	}
+	return s.operator
+}
+
 // session is one logged-in browser. The ID and the CSRF token are 128-bit random values; the
 // table lives in memory, so a restart logs everyone out (the token logs them in again).
 type session struct {

@@ -246,10 +246,7 @@ func (s *Server) timeline(ctx context.Context, id string) ([]hazardEvent, error)
 
 func (s hazardsScreen) reportForm(r *http.Request, sess *session) (string, error) {
 	f := r.PostForm
-	foundBy := strings.TrimSpace(f.Get("foundBy"))
-	if foundBy == "" {
-		foundBy = sess.operator
-	}
+	foundBy := sess.person(f, "foundBy")
 	out, err := s.reportHazard(r.Context(), f.Get("uscc"), f.Get("desc"), f.Get("level"), f.Get("clause"), f.Get("deadline"),
 		foundBy, f.Get("location"))
 	if err != nil {
@@ -260,10 +257,7 @@ func (s hazardsScreen) reportForm(r *http.Request, sess *session) (string, error
 
 func (s hazardsScreen) statusForm(r *http.Request, sess *session) (string, error) {
 	f := r.PostForm
-	handler := strings.TrimSpace(f.Get("handler"))
-	if handler == "" {
-		handler = sess.operator
-	}
+	handler := sess.person(f, "handler")
 	out, err := s.recordStatus(r.Context(), f.Get("id"), f.Get("status"), f.Get("note"), handler)
 	if err != nil {
 		return "", err
@@ -273,10 +267,7 @@ func (s hazardsScreen) statusForm(r *http.Request, sess *session) (string, error
 
 func (s hazardsScreen) fromAlertForm(r *http.Request, sess *session) (string, error) {
 	f := r.PostForm
-	handler := strings.TrimSpace(f.Get("handler"))
-	if handler == "" {
-		handler = sess.operator
-	}
+	handler := sess.person(f, "handler")
 	out, err := s.fromAlert(r.Context(), f.Get("key"), f.Get("note"), handler, f.Get("deadline"))
 	if err != nil {
 		return "", err
@@ -554,31 +545,19 @@ func clearingChart(months []ledger.MonthCount) template.HTML {
 	if most == 0 {
 		return emptyChart(width, 60, "近 12 个月没有未销号的重大事故隐患")
 	}
-	ceil := niceCeil(most)
-	plotH := float64(height - bottom - top)
-	plotW := float64(width - left - 6)
-	step := plotW / float64(len(months))
-	barW := math.Max(4, step*0.6)
-	doc := newSVG(width, height, "近 12 个月每月末未销号重大事故隐患")
-	for _, f := range []int{0, 1, 2} {
-		v := ceil * f / 2
-		y := float64(top) + plotH - float64(v)/float64(ceil)*plotH
-		doc.line(left, y, float64(width-6), y, "grid")
-		doc.text(left-6, y+4, "end", "axis-label", strconv.Itoa(v))
-	}
+	c := newColumnChart(width, height, left, top, bottom, len(months), most, 0.6, 4, "近 12 个月每月末未销号重大事故隐患")
 	for i, m := range months {
-		x := float64(left) + float64(i)*step + (step-barW)/2
-		h := float64(m.Open) / float64(ceil) * plotH
-		y := float64(top) + plotH - h
 		if m.Open > 0 {
-			doc.rect(x, y, barW, h, "hz-open", fmt.Sprintf("%s 月末未销号重大事故隐患：%d", m.Month, m.Open))
-			doc.text(x+barW/2, y-3, "middle", "axis-label", strconv.Itoa(m.Open))
+			x, h := c.x(i), c.scale(m.Open)
+			y := c.base() - h
+			c.doc.rect(x, y, c.barW, h, "hz-open", fmt.Sprintf("%s 月末未销号重大事故隐患：%d", m.Month, m.Open))
+			c.doc.text(x+c.barW/2, y-3, "middle", "axis-label", strconv.Itoa(m.Open))
 		}
 		label := m.Month
 		if len(label) == 7 {
 			label = label[5:] + "月"
 		}
-		doc.text(x+barW/2, float64(height-6), "middle", "axis-label", label)
+		c.label(i, label)
 	}
-	return doc.html()
+	return c.doc.html()
 }

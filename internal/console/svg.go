@@ -64,6 +64,45 @@ func (s *svgDoc) html() template.HTML {
 	return template.HTML(s.b.String()) //nolint:gosec // built above with every value escaped
 }
 
+// columnChart is the frame of a vertical bar chart: the plot area under its title, n slots of
+// equal width, and the value scale from 0 to a round ceiling over most, with three grid lines.
+type columnChart struct {
+	doc                    *svgDoc
+	ceil, height           int
+	left, top, plotH, step float64
+	barW                   float64
+}
+
+// newColumnChart draws the frame; a bar fills fill of its slot and is at least minW wide.
+func newColumnChart(width, height, left, top, bottom, n, most int, fill, minW float64, title string) *columnChart {
+	c := &columnChart{ceil: niceCeil(most), height: height, left: float64(left), top: float64(top),
+		plotH: float64(height - bottom - top)}
+	c.step = float64(width-left-6) / float64(n)
+	c.barW = math.Max(minW, c.step*fill)
+	c.doc = newSVG(width, height, title)
+	for _, f := range []int{0, 1, 2} {
+		v := c.ceil * f / 2
+		y := c.base() - c.scale(v)
+		c.doc.line(c.left, y, float64(width-6), y, "grid")
+		c.doc.text(c.left-6, y+4, "end", "axis-label", strconv.Itoa(v))
+	}
+	return c
+}
+
+// x is the left edge of slot i's bar.
+func (c *columnChart) x(i int) float64 { return c.left + float64(i)*c.step + (c.step-c.barW)/2 }
+
+// scale is the height a value takes.
+func (c *columnChart) scale(v int) float64 { return float64(v) / float64(c.ceil) * c.plotH }
+
+// base is the plot's bottom edge.
+func (c *columnChart) base() float64 { return c.top + c.plotH }
+
+// label writes slot i's label under the plot.
+func (c *columnChart) label(i int, txt string) {
+	c.doc.text(c.x(i)+c.barW/2, float64(c.height-6), "middle", "axis-label", txt)
+}
+
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten (an axis maximum).
 func niceCeil(v int) int {
 	if v <= 1 {
@@ -158,35 +197,23 @@ func alarmsChart(days []alarmDay) template.HTML {
 	if maxDay == 0 {
 		return emptyChart(width, 60, "近 30 天没有监测报警")
 	}
-	ceil := niceCeil(maxDay)
-	plotH := float64(height - bottom - top)
-	plotW := float64(width - left - 6)
-	step := plotW / float64(len(days))
-	barW := math.Max(2, step*0.7)
-	doc := newSVG(width, height, "近 30 天监测报警（按级别）")
-	for _, f := range []int{0, 1, 2} {
-		v := ceil * f / 2
-		y := float64(top) + plotH - float64(v)/float64(ceil)*plotH
-		doc.line(left, y, float64(width-6), y, "grid")
-		doc.text(left-6, y+4, "end", "axis-label", strconv.Itoa(v))
-	}
+	c := newColumnChart(width, height, left, top, bottom, len(days), maxDay, 0.7, 2, "近 30 天监测报警（按级别）")
 	for i, d := range days {
-		x := float64(left) + float64(i)*step + (step-barW)/2
-		y := float64(top) + plotH
+		x, y := c.x(i), c.base()
 		for lv := 3; lv >= 0; lv-- {
 			n := d.ByLevel[lv]
 			if n == 0 {
 				continue
 			}
-			h := float64(n) / float64(ceil) * plotH
+			h := c.scale(n)
 			y -= h
-			doc.rect(x, y, barW, h, "lv"+strconv.Itoa(lv+1), fmt.Sprintf("%s %s报警：%d", d.Day, alarmLevelName(lv+1), n))
+			c.doc.rect(x, y, c.barW, h, "lv"+strconv.Itoa(lv+1), fmt.Sprintf("%s %s报警：%d", d.Day, alarmLevelName(lv+1), n))
 		}
 		if i%5 == 0 || i == len(days)-1 {
-			doc.text(x+barW/2, float64(height-6), "middle", "axis-label", shortDay(d.Day))
+			c.label(i, shortDay(d.Day))
 		}
 	}
-	return doc.html()
+	return c.doc.html()
 }
 
 func shortDay(day string) string {
