@@ -50,48 +50,57 @@ func (s alertSources) UnhandledAlarms(ctx context.Context, raisedBefore time.Tim
 	return out, nil
 }
 
-// enterpriseInfo is what a hazard's alert shows of its enterprise.
-type enterpriseInfo struct{ name, community string }
-
-// enterprises reads the ledger's enterprises once for the open hazards' names and communities:
-// the open hazards are few, the enterprises a street's thousands.
-func (s alertSources) enterprises(ctx context.Context) (map[string]enterpriseInfo, error) {
-	out := map[string]enterpriseInfo{}
-	for e, err := range s.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
-		if err != nil {
-			return nil, fmt.Errorf("read enterprises: %w", err)
-		}
-		out[e.USCC] = enterpriseInfo{name: e.Name, community: e.Community}
-	}
-	return out, nil
-}
-
 // EachOpenHazard streams the ledger's open hazards with their enterprise's name and community
-// (the ledger's; for an enterprise the platform holds alone, the sqmc its pull stored).
+// (the ledger's; for an enterprise the platform holds alone, the sqmc its pull stored). The
+// enterprises are looked up a batch of hazards at a time, by key: a street has thousands of
+// enterprises, and few of them have an open hazard.
 func (s alertSources) EachOpenHazard(ctx context.Context, fn func(*alerts.HazardEntry) error) error {
-	ents, err := s.enterprises(ctx)
-	if err != nil {
-		return err
+	batch := make([]ledger.HazardRecord, 0, hazardBatch)
+	emit := func() error {
+		usccs := make([]string, 0, len(batch))
+		for i := range batch {
+			usccs = append(usccs, batch[i].USCC)
+		}
+		ents, err := s.store.EnterpriseFieldsByUSCC(ctx, usccs)
+		if err != nil {
+			return err
+		}
+		var entry alerts.HazardEntry
+		for i := range batch {
+			h := &batch[i]
+			e, known := ents[h.USCC]
+			entry.Hazard, entry.EnterpriseName, entry.Community = h.Hazard, e.Name, h.Community
+			if !known || entry.EnterpriseName == "" {
+				entry.EnterpriseName = h.EnterpriseName
+			}
+			if entry.Community == "" {
+				entry.Community = e.Community
+			}
+			if err := fn(&entry); err != nil {
+				return err
+			}
+		}
+		batch = batch[:0]
+		return nil
 	}
-	var entry alerts.HazardEntry
 	for h, err := range s.store.Hazards(ctx, ledger.HazardFilter{Status: ledger.HazardsOpen}) {
 		if err != nil {
 			return fmt.Errorf("read hazards: %w", err)
 		}
-		e, known := ents[h.USCC]
-		entry.Hazard, entry.EnterpriseName, entry.Community = h.Hazard, e.name, h.Community
-		if !known || entry.EnterpriseName == "" {
-			entry.EnterpriseName = h.EnterpriseName
+		if batch = append(batch, h); len(batch) == hazardBatch {
+			if err := emit(); err != nil {
+				return err
+			}
 		}
-		if entry.Community == "" {
-			entry.Community = e.community
-		}
-		if err := fn(&entry); err != nil {
-			return err
-		}
+	}
+	if len(batch) > 0 {
+		return emit()
 	}
 	return nil
 }
+
+// hazardBatch is how many open hazards are judged per lookup of their enterprises.
+const hazardBatch = 500
 
 // EachEnterprise streams the ledger's enterprises with their latest principal-led inspection and
 // latest evacuation drill (one pass over each, kept per enterprise: a street has thousands).
@@ -115,7 +124,9 @@ func (s alertSources) EachEnterprise(ctx context.Context, fn func(*alerts.Enterp
 		}
 	}
 	var entry alerts.EnterpriseEntry
-	for e, err := range s.store.Enterprises(ctx, ledger.EnterpriseFilter{}) {
+	// The fields only: the sync bookkeeping (hashes, the platform's stored view) costs more to
+	// decode than the rest of the row, and no rule reads it.
+	for e, err := range s.store.EnterpriseFields(ctx) {
 		if err != nil {
 			return fmt.Errorf("read enterprises: %w", err)
 		}
