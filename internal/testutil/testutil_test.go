@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestRedisIsRealAndIsolated(t *testing.T) {
@@ -69,10 +70,21 @@ func TestRedisClusterFailsOverWhenAMasterDies(t *testing.T) {
 	conn := rc.Conn(t)
 	ctx := context.Background()
 	key := conn.Prefix + "{probe}:k"
-	if err := RedisClient(t, conn).Set(ctx, key, "v", 0).Err(); err != nil {
+	// Replication is asynchronous: a master stopped right after a write may take it along, and
+	// its replica takes over without the key. The write goes to the key's master on one
+	// connection, and WAIT holds until its replica has it.
+	master := rc.MasterOf(t, key)
+	direct := redis.NewClient(&redis.Options{Addr: master.Addr, PoolSize: 1})
+	defer direct.Close()
+	one := direct.Conn()
+	if err := one.Set(ctx, key, "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	rc.MasterOf(t, key).Stop()
+	if n, err := one.Do(ctx, "WAIT", 1, 10000).Int(); err != nil || n < 1 {
+		t.Fatalf("WAIT for the replica: %d replicas have the write, %v", n, err)
+	}
+	one.Close()
+	master.Stop()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
