@@ -277,8 +277,13 @@ func ParseBeijingTime(s string) (time.Time, error) {
 	default:
 		return time.Time{}, ErrTimeFormat
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC).Add(-time.Duration(offset) * time.Second)
-	return t.In(beijing), nil
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC).Add(-time.Duration(offset) * time.Second).In(beijing)
+	if by := t.Year(); by < 1 || by > 9999 {
+		// An offset that moves the instant out of years 1–9999 in Beijing time: it could not be
+		// written back in the platforms' format (0001-01-01 00:00:00+09:00 is a day of year 0).
+		return time.Time{}, ErrTimeFormat
+	}
+	return t, nil
 }
 
 // FormatBeijingTime writes t as the Quanzhou platform wants it: `yyyy-MM-dd HH:mm:ss` in Beijing

@@ -141,6 +141,9 @@ func TestParseBeijingTime(t *testing.T) {
 		{"bad offset", "2024-05-21T09:30:00+0800", time.Time{}, false},
 		{"fraction without digits", "2024-05-21T09:30:00.Z", time.Time{}, false},
 		{"letters", "2024-05-21 09:3a:00", time.Time{}, false},
+		{"year 1 that is year 0 in Beijing", "0001-01-01 00:00:00+09:00", time.Time{}, false},
+		{"year 9999 that is year 10000 in Beijing", "9999-12-31T23:30:00-09:00", time.Time{}, false},
+		{"the first second of year 1 in Beijing", "0001-01-01 00:00:00", time.Date(1, 1, 1, 0, 0, 0, 0, Beijing()), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
