@@ -23,9 +23,12 @@ import (
 const RetryKind = "alerts.deliver"
 
 // batchSize is how many findings share one ledger transaction, and how many alerts one
-// resolution or closing transaction handles: large enough that a city's hundred thousand alerts
-// take a hundred transactions, small enough that a batch is a few megabytes.
-const batchSize = 2000
+// resolution or closing transaction handles: small enough that a batch is a few megabytes, large
+// enough that a city's hundred and sixty thousand alerts take a few dozen transactions. The alerts
+// are keyed by a hash, so every transaction writes pages all over the key's index: at 2 000 a
+// city's first check wrote each index page to the log some eighty times (2 GB for 165 678
+// alerts), at 10 000 a fifth of that, and the check took a fifth less time.
+const batchSize = 10000
 
 // claimLease is how long a claimed delivery stays claimed when its run dies before recording the
 // outcome: then the delivery is due again.
@@ -116,6 +119,7 @@ type Checker struct {
 	maxAge    time.Duration
 	downAfter time.Duration
 	retention time.Duration
+	batch     int // findings per transaction: batchSize (tests make it smaller)
 	enq       Enqueuer
 	log       *zap.Logger
 	// systemOnlyAll: no channel takes escalations, so system alerts go to the channels serving
@@ -164,8 +168,8 @@ func NewChecker(store *Store, src Sources, channels []Channel, cfg config.Alerts
 		alarmAge:  orDefault(cfg.AlarmUnhandled, def.AlarmUnhandled),
 		maxAge:    orDefault(cfg.MaxDataAge, def.MaxDataAge),
 		downAfter: orDefault(cfg.PlatformDownAfter, def.PlatformDownAfter),
-		retention: defaultRetention,
-		enq:       o.enqueuer, log: log, systemOnlyAll: !escalations,
+		retention: defaultRetention, batch: batchSize,
+		enq: o.enqueuer, log: log, systemOnlyAll: !escalations,
 	}
 	c.judges = append(c.judges, judge{rules.Certificate, c.evaluateRoster})
 	if src.Alarms != nil {
@@ -351,7 +355,9 @@ func (c *Checker) evaluateRoster(ctx context.Context, r *checkRun, add func(rule
 	certRules := familyRules(rules.Certificate)
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	chunks := make(chan *rosterChunk, 2)
+	// Room for a batch of findings: the reader judges the next batch while this goroutine records
+	// the last one.
+	chunks := make(chan *rosterChunk, c.batch/rosterChunkSize+1)
 	var readErr error
 	go func() {
 		defer close(chunks)
@@ -501,7 +507,7 @@ func (r *checkRun) add(ctx context.Context, f rules.Finding) error {
 	r.found[k] = struct{}{}
 	r.recorded[f.Family.Code]++
 	r.pending = append(r.pending, f)
-	if len(r.pending) >= batchSize {
+	if len(r.pending) >= r.c.batch {
 		return r.flush(ctx)
 	}
 	return nil

@@ -795,3 +795,80 @@ func TestResolvedAlertsAreForgottenAfterTheRetention(t *testing.T) {
 		}
 	})
 }
+
+// cancellingNotifier records its messages; on the first it waits until the next community's
+// message is claimed (the delivery pass claims one ahead of the one it sends), then cancels the
+// check.
+type cancellingNotifier struct {
+	*recorder
+	t      *testing.T
+	led    ledger.Store
+	now    time.Time
+	cancel context.CancelFunc
+	calls  int
+}
+
+func (n *cancellingNotifier) Notify(ctx context.Context, m *notify.Message) (bool, error) {
+	n.calls++
+	if n.calls == 1 {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cl, err := n.led.DeliveryClaims(context.Background(), n.now)
+			if err != nil {
+				n.t.Error(err)
+				break
+			}
+			if len(cl) == 2 { // this message's and the next one's
+				break
+			}
+			if time.Now().After(deadline) {
+				n.t.Errorf("the next message was never claimed ahead: claims %v", cl)
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		n.cancel()
+	}
+	return n.recorder.Notify(ctx, m)
+}
+
+// TestACheckStoppedMidDeliveryReleasesTheMessageClaimedAhead: the delivery pass claims the next
+// community's message while it sends one. A check stopped there records what it sent and
+// releases the message it will not send, so the next check delivers it at once instead of
+// waiting for the claim's lease to run out.
+func TestACheckStoppedMidDeliveryReleasesTheMessageClaimedAhead(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b)
+		for i, comm := range []string{"林格社区", "灵源社区", "林口社区"} {
+			e := entry(testID(60 + i))
+			e.Community = comm
+			h.roster.add(e)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		n := &cancellingNotifier{recorder: h.rec["all"], t: t, led: h.led, now: t0, cancel: cancel}
+		h.chans[0].Notifier = n
+		if _, err := h.checker().Check(ctx, false, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Check: %v, want it stopped", err)
+		}
+		first := h.rec["all"].take()
+		if len(first) != 1 {
+			t.Fatalf("the stopped check sent %d messages, want the first community's only", len(first))
+		}
+		if cl, err := h.led.DeliveryClaims(context.Background(), t0); err != nil || len(cl) != 0 {
+			t.Fatalf("claims left after the check stopped: %v (%v)", cl, err)
+		}
+		// The next check, a minute later, delivers the other two communities and nothing twice.
+		h.clock.Advance(time.Minute)
+		h.chans[0].Notifier = h.rec["all"]
+		h.check()
+		comms := []string{first[0].Community}
+		for _, m := range h.rec["all"].take() {
+			comms = append(comms, m.Community)
+		}
+		slices.Sort(comms)
+		if !slices.Equal(comms, []string{"林口社区", "林格社区", "灵源社区"}) {
+			t.Errorf("the stopped check sent to %s and the next to %v, want each community once", first[0].Community, comms[1:])
+		}
+	})
+}

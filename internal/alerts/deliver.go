@@ -108,6 +108,11 @@ func (c *Checker) due(a *ledger.AlertRow, d *ledger.DeliveryRow, ch *Channel, no
 
 // deliver sends what is due in scope: for each channel, each community with open alerts, one
 // message. It returns the alerts delivered and the first delivery error.
+//
+// The messages are claimed on a goroutine of its own, one ahead of the message being sent: while
+// one community's alerts are decoded, sent and recorded, the next community's are claimed and read
+// (at a city's first check each side takes seconds, and a server has two cores). At most two
+// messages are in memory; a claimed message this run does not get to send is released.
 func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, error) {
 	var comms []string
 	if sc.community != nil {
@@ -122,17 +127,72 @@ func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, err
 	if err != nil {
 		return Delivered{}, err
 	}
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	messages := make(chan claimedMessage) // unbuffered: one claimed ahead of the one being sent
+	var claimErr error
+	go func() {
+		defer close(messages)
+		claimErr = c.claimEach(cctx, sc, comms, sls, messages)
+	}()
 	firingSent, resolvedSent := map[uint64]struct{}{}, map[uint64]struct{}{}
 	delivered := func() Delivered { return Delivered{len(firingSent), len(resolvedSent)} }
-	var firstErr error
+	var firstErr, sendErr error
+	for m := range messages {
+		if sendErr != nil || ctx.Err() != nil {
+			c.release(m) // not to be sent by this run: due again at once for the next
+			continue
+		}
+		derr, err := c.send(ctx, m.ch, m.claim, m.won, sc)
+		if err != nil {
+			sendErr = err
+			stop()
+			continue
+		}
+		if derr != nil {
+			if firstErr == nil {
+				firstErr = derr
+			}
+			continue
+		}
+		for i := range m.won {
+			if m.won[i].notice == notify.NoticeResolved {
+				resolvedSent[keyBits(m.won[i].alert.Key)] = struct{}{}
+			} else {
+				firingSent[keyBits(m.won[i].alert.Key)] = struct{}{}
+			}
+		}
+	}
+	// messages is closed: claimEach has returned and claimErr is its.
+	switch {
+	case sendErr != nil:
+		return delivered(), sendErr
+	case ctx.Err() != nil:
+		return delivered(), ctx.Err()
+	case claimErr != nil:
+		return delivered(), claimErr
+	}
+	return delivered(), firstErr
+}
+
+// claimedMessage is one community's message to one channel, claimed and read, waiting to be sent.
+type claimedMessage struct {
+	ch    *Channel
+	claim ledger.DeliveryClaim
+	won   []dueItem
+}
+
+// claimEach claims, in turn, each community's message to each channel of scope that has something
+// due, and hands it to out. A message it cannot hand over (ctx ended) it releases.
+func (c *Checker) claimEach(ctx context.Context, sc deliveryScope, comms []string, sls []Silence, out chan<- claimedMessage) error {
 	for ci := range c.channels {
 		ch := &c.channels[ci]
 		if sc.channel != nil && sc.channel != ch {
 			continue
 		}
 		for _, comm := range comms {
-			if ctx.Err() != nil {
-				return delivered(), ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			q := ledger.DeliveryScope{Channel: ch.Name, Community: comm, Families: sc.families,
 				RepeatBefore: sc.now.Add(-c.repeat)}
@@ -146,31 +206,35 @@ func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, err
 			claim := ledger.DeliveryClaim{Channel: ch.Name, Community: comm, Run: sc.run, Until: sc.now.Add(claimLease)}
 			won, err := c.claim(ctx, ch, claim, q, sc, sls)
 			if err != nil {
-				return delivered(), err
+				return err
 			}
 			if len(won) == 0 {
 				continue
 			}
-			derr, err := c.send(ctx, ch, claim, won, sc)
-			if err != nil {
-				return delivered(), err
-			}
-			if derr != nil {
-				if firstErr == nil {
-					firstErr = derr
-				}
-				continue
-			}
-			for i := range won {
-				if won[i].notice == notify.NoticeResolved {
-					resolvedSent[keyBits(won[i].alert.Key)] = struct{}{}
-				} else {
-					firingSent[keyBits(won[i].alert.Key)] = struct{}{}
-				}
+			m := claimedMessage{ch: ch, claim: claim, won: won}
+			select {
+			case out <- m:
+			case <-ctx.Done():
+				c.release(m)
+				return ctx.Err()
 			}
 		}
 	}
-	return delivered(), firstErr
+	return nil
+}
+
+// release gives up the claim on a message this run will not send, so that the next run need not
+// wait for its lease to run out. A failure to release is logged: the lease ends it anyway.
+func (c *Checker) release(m claimedMessage) {
+	ctx := context.Background()
+	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
+		_, err := tx.ReleaseDelivery(ctx, m.claim)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cannot release an unsent delivery claim: it is due again when its lease ends",
+			zap.String("channel", m.ch.Name), zap.String("community", m.claim.Community), zap.Error(err))
+	}
 }
 
 // claim claims one community's message to ch and, in the same transaction, decides which of the

@@ -113,6 +113,7 @@ func TestAFailingOutputStopsTheRosterReader(t *testing.T) {
 	h.roster = src.roster
 	c := h.checker()
 	c.src.Roster = src
+	c.batch = 2 * rosterChunkSize // the reader runs at most a batch and a chunk ahead
 	broken := errors.New("disk full")
 	_, err := c.Check(context.Background(), false, failingOutput{broken})
 	if !errors.Is(err, broken) {
