@@ -251,6 +251,9 @@ func (c *Checker) claim(ctx context.Context, ch *Channel, claim ledger.DeliveryC
 		if err != nil {
 			return err
 		}
+		if cap(won) < len(cands) {
+			won = make([]dueItem, 0, len(cands)) // a first check sends every one
+		}
 		for i := range cands {
 			a, d := &cands[i].Alert, cands[i].Delivery
 			if n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil); n != "" {

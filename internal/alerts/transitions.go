@@ -55,8 +55,8 @@ func (c *Checker) observe(ctx context.Context, r *checkRun, batch []rules.Findin
 			return err
 		}
 		out = make(map[string]ledger.AlertRow, len(batch))
-		var put []ledger.AlertRow
-		var events []ledger.AlertEvent
+		put := make([]ledger.AlertRow, 0, len(batch)) // a first check writes every one
+		events := make([]ledger.AlertEvent, 0, len(batch))
 		for i := range batch {
 			row, evs, write := c.transition(&batch[i], hashes[i], old, r.now)
 			out[row.Key] = row

@@ -1065,7 +1065,8 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 		nextCert, stop := iter.Pull2(stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
 			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
 		defer stop()
-		var ahead *mapping.Certificate // the next certificate, read but not yet matched
+		var ahead mapping.Certificate // the next certificate, read but not yet matched (when haveAhead)
+		haveAhead := false
 		var certs []mapping.Certificate
 		certsOf := ""
 		for e, err := range entries {
@@ -1076,7 +1077,7 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 			if id := e.Operator.IDNumber; id != certsOf {
 				certs, certsOf = nil, id
 				for {
-					if ahead == nil {
+					if !haveAhead {
 						c, err, ok := nextCert()
 						if !ok {
 							break
@@ -1085,15 +1086,15 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 							yield(AlertRosterEntry{}, err)
 							return
 						}
-						ahead = &c
+						ahead, haveAhead = c, true
 					}
 					if ahead.IDNumber > id {
 						break
 					}
 					if ahead.IDNumber == id {
-						certs = append(certs, *ahead)
+						certs = append(certs, ahead)
 					}
-					ahead = nil
+					haveAhead = false
 				}
 			}
 			en := ents[e.Operator.EnterpriseUSCC]
