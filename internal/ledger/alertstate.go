@@ -876,13 +876,27 @@ func alertQueryWhere(q AlertQuery) ([]string, []any, error) {
 // rather than walked in the listing index's order.
 const sortFewAlerts = 2000
 
+// alertFrom is the FROM clause of a listing of q on the driver's ledger: for the count (total < 0)
+// or for a page of total alerts. A free-text search of SQLite's ledger reads the search texts from
+// their own index (migration 12) rather than every alert's row: the planner, seeing a status to
+// match, would walk the listing index and read the row of every firing alert. A person's or an
+// enterprise's alerts are fewer still by their own index; a search that finds many has its page
+// among the first rows of the listing's order.
+func alertFrom(q AlertQuery, driver string, total int) string {
+	if q.Text != "" && q.IDHash == "" && q.Enterprise == "" && driver == "sqlite" && total <= sortFewAlerts {
+		return ` FROM alerts a INDEXED BY alerts_search`
+	}
+	return ` FROM alerts a`
+}
+
 func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int, error) {
 	where, args, err := alertQueryWhere(q)
 	if err != nil {
 		return nil, 0, err
 	}
+	from := alertFrom(q, s.d.name, -1)
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM alerts a`+whereClause(where)), args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
 	}
 	if q.Limit > 0 && total <= max(q.Offset, 0) {
@@ -890,12 +904,12 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	}
 	order := ` ORDER BY a.status, a.severity_rank, a.since, a.alert_key`
 	if total <= sortFewAlerts || q.IDHash != "" || q.Enterprise != "" {
-		// Few alerts (a person's, an enterprise's, a rare family's): read them by their own
-		// index and sort them. Ordered by the bare column, SQLite (without statistics) walks
-		// the listing index instead — every firing alert of a city — to save that sort.
+		// Few alerts (a person's, an enterprise's, a rare family's, a search's): read them by
+		// their own index and sort them. Ordered by the bare column, SQLite (without statistics)
+		// walks the listing index instead — every firing alert of a city — to save that sort.
 		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
 	}
-	query := `SELECT ` + alertCols + ` FROM alerts a` + whereClause(where) + order
+	query := `SELECT ` + alertCols + alertFrom(q, s.d.name, total) + whereClause(where) + order
 	if q.Limit > 0 {
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, max(q.Offset, 0))
@@ -1062,43 +1076,25 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 				}
 				return e, nil
 			})
-		nextCert, stop := iter.Pull2(stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
+		certs := newCertificateMerge(ctx, stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
 			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
-		defer stop()
-		var ahead mapping.Certificate // the next certificate, read but not yet matched (when haveAhead)
-		haveAhead := false
-		var certs []mapping.Certificate
-		certsOf := ""
+		defer certs.stop()
+		var held []mapping.Certificate
+		heldOf := ""
 		for e, err := range entries {
 			if err != nil {
 				yield(AlertRosterEntry{}, err)
 				return
 			}
-			if id := e.Operator.IDNumber; id != certsOf {
-				certs, certsOf = nil, id
-				for {
-					if !haveAhead {
-						c, err, ok := nextCert()
-						if !ok {
-							break
-						}
-						if err != nil {
-							yield(AlertRosterEntry{}, err)
-							return
-						}
-						ahead, haveAhead = c, true
-					}
-					if ahead.IDNumber > id {
-						break
-					}
-					if ahead.IDNumber == id {
-						certs = append(certs, ahead)
-					}
-					haveAhead = false
+			if id := e.Operator.IDNumber; id != heldOf {
+				if held, err = certs.of(id); err != nil {
+					yield(AlertRosterEntry{}, err)
+					return
 				}
+				heldOf = id
 			}
 			en := ents[e.Operator.EnterpriseUSCC]
-			e.EnterpriseName, e.Community, e.Certificates = en.name, en.community, certs
+			e.EnterpriseName, e.Community, e.Certificates = en.name, en.community, held
 			if !yield(e, nil) {
 				return
 			}

@@ -24,12 +24,25 @@ func TestAlertCheckQueriesUseTheirIndexes(t *testing.T) {
 	s := st.(*sqlStore)
 	candidates, candidateArgs := deliveryCandidatesSQL(DeliveryScope{Channel: "安办", Community: "林口社区",
 		Families: []string{"certificate", "alarm", "system"}, RepeatBefore: time.Now()})
+	search := AlertQuery{Text: "庄英金", Status: "firing"}
+	searchWhere, searchArgs, err := alertQueryWhere(search)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		query string
 		args  []any
 		want  []string // in the plan's lines, in order
 	}{
+		{"a search's count", `SELECT COUNT(*)` + alertFrom(search, "sqlite", -1) + whereClause(searchWhere), searchArgs,
+			[]string{"SCAN a USING INDEX alerts_search"}},
+		{"a search's few alerts", `SELECT ` + alertCols + alertFrom(search, "sqlite", 12) + whereClause(searchWhere) +
+			` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key LIMIT 50`, searchArgs,
+			[]string{"SCAN a USING INDEX alerts_search", "USE TEMP B-TREE FOR ORDER BY"}},
+		{"a search's many alerts", `SELECT ` + alertCols + alertFrom(search, "sqlite", sortFewAlerts+1) + whereClause(searchWhere) +
+			` ORDER BY a.status, a.severity_rank, a.since, a.alert_key LIMIT 50`, searchArgs,
+			[]string{"SEARCH a USING INDEX alerts_listing (status=?)"}},
 		{"a community's delivery candidates", candidates, candidateArgs, []string{
 			"SEARCH a USING INDEX alerts_open (is_open=? AND community=?)",
 			"SEARCH d USING INDEX sqlite_autoindex_alert_deliveries_1 (alert_key=? AND channel=?)"}},

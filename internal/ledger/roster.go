@@ -55,7 +55,7 @@ LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.e
 			certQuery = `SELECT ` + certificateCols + ` FROM certificates WHERE id_number = ? ORDER BY cert_no, item_code`
 			certArgs = []any{idKey(f.IDNumber)}
 		}
-		certs := newCertificateMerge(stream(ctx, s, certQuery, certArgs,
+		certs := newCertificateMerge(ctx, stream(ctx, s, certQuery, certArgs,
 			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
 		defer certs.stop()
 		var held []mapping.Certificate
@@ -97,16 +97,85 @@ func (s *sqlStore) namesByUSCC(ctx context.Context) (map[string]string, error) {
 }
 
 // certificateMerge hands out the certificates of an ID-ordered stream to a walk that asks for
-// ID numbers in the same (byte) order: a merge join, one pass over each side.
+// ID numbers in the same (byte) order: a merge join, one pass over each side. The stream is read
+// on a goroutine of its own, a batch ahead of the walk: at a city's size reading the certificates
+// takes seconds, as does reading and judging the roster, and a server has two cores.
 type certificateMerge struct {
-	next  func() (mapping.Certificate, error, bool)
-	stop  func()
-	ahead *mapping.Certificate // the next certificate, read but not yet handed out
+	ctx     context.Context // the reader's: once it ends, a stream cut short is an error, not its end
+	batches <-chan certificateBatch
+	cancel  context.CancelFunc
+	batch   certificateBatch // the batch being handed out, from its pos-th certificate
+	pos     int
+	done    bool // the stream has ended (or failed: batch.err)
 }
 
-func newCertificateMerge(seq iter.Seq2[mapping.Certificate, error]) *certificateMerge {
-	next, stop := iter.Pull2(seq)
-	return &certificateMerge{next: next, stop: stop}
+// certificateBatch is a run of the stream's certificates, or the error that ended it.
+type certificateBatch struct {
+	certs []mapping.Certificate
+	err   error
+}
+
+// certificateBatchSize is how many certificates go to the walk at a time; two batches wait ahead.
+const certificateBatchSize = 1000
+
+func newCertificateMerge(ctx context.Context, seq iter.Seq2[mapping.Certificate, error]) *certificateMerge {
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan certificateBatch, 2)
+	go func() {
+		defer close(batches)
+		send := func(b certificateBatch) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		b := certificateBatch{certs: make([]mapping.Certificate, 0, certificateBatchSize)}
+		for c, err := range seq {
+			if err != nil {
+				send(certificateBatch{err: err})
+				return
+			}
+			b.certs = append(b.certs, c)
+			if len(b.certs) == certificateBatchSize {
+				if !send(b) {
+					return
+				}
+				b = certificateBatch{certs: make([]mapping.Certificate, 0, certificateBatchSize)}
+			}
+		}
+		send(b)
+	}()
+	return &certificateMerge{ctx: ctx, batches: batches, cancel: cancel}
+}
+
+// stop ends the reading goroutine and waits for it.
+func (m *certificateMerge) stop() {
+	m.cancel()
+	for range m.batches {
+	}
+}
+
+// peek returns the next certificate without handing it out; false at the end of the stream.
+func (m *certificateMerge) peek() (*mapping.Certificate, bool, error) {
+	for m.pos >= len(m.batch.certs) {
+		if m.done {
+			return nil, false, m.batch.err
+		}
+		b, ok := <-m.batches
+		switch {
+		case !ok:
+			// Closed: the end of the stream, unless the reader stopped on a cancellation
+			// (the walk must not take the missing certificates for none).
+			m.done, m.batch = true, certificateBatch{err: m.ctx.Err()}
+		case b.err != nil:
+			m.done, m.batch = true, b
+		default:
+			m.batch, m.pos = b, 0
+		}
+	}
+	return &m.batch.certs[m.pos], true, nil
 }
 
 // of returns the certificates of id ordered by number and item, skipping those of the ID numbers
@@ -114,23 +183,17 @@ func newCertificateMerge(seq iter.Seq2[mapping.Certificate, error]) *certificate
 func (m *certificateMerge) of(id string) ([]mapping.Certificate, error) {
 	var out []mapping.Certificate
 	for {
-		if m.ahead == nil {
-			c, err, ok := m.next()
-			if !ok {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			m.ahead = &c
+		c, ok, err := m.peek()
+		if err != nil {
+			return nil, err
 		}
-		if m.ahead.IDNumber > id {
+		if !ok || c.IDNumber > id {
 			break
 		}
-		if m.ahead.IDNumber == id {
-			out = append(out, *m.ahead)
+		if c.IDNumber == id {
+			out = append(out, *c)
 		}
-		m.ahead = nil
+		m.pos++
 	}
 	slices.SortFunc(out, func(a, b mapping.Certificate) int {
 		return cmp.Or(strings.Compare(a.CertNo, b.CertNo), strings.Compare(a.ItemCode, b.ItemCode))
