@@ -185,6 +185,10 @@ func scanOperatorListing(rows *sql.Rows) (OperatorListing, error) {
 	return l, err
 }
 
+// enterprisesNamedLike are the enterprises whose name is LIKE the argument: read from the index
+// on (name, uscc) alone (migration 13), not from the enterprises' rows.
+const enterprisesNamedLike = `SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'`
+
 func (s *sqlStore) OperatorPage(ctx context.Context, q OperatorQuery) ([]OperatorListing, int, error) {
 	where, args := operatorWhere(OperatorFilter{OnDuty: q.OnDuty, EnterpriseUSCC: q.EnterpriseUSCC, IDNumber: q.IDNumber})
 	if q.Community != "" {
@@ -199,7 +203,7 @@ func (s *sqlStore) OperatorPage(ctx context.Context, q OperatorQuery) ([]Operato
 		if s.d.name == "postgres" {
 			byName, nameArgs = `o.name LIKE ? ESCAPE '\'`, []any{likeEscaper.Replace(search) + "%"}
 		}
-		where = append(where, `((`+byName+`) OR o.enterprise_uscc IN (SELECT uscc FROM enterprises WHERE name LIKE ? ESCAPE '\'))`)
+		where = append(where, `((`+byName+`) OR o.enterprise_uscc IN (`+enterprisesNamedLike+`))`)
 		args = append(append(args, nameArgs...), likeArg(search))
 	}
 	var total int
