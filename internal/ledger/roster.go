@@ -38,7 +38,8 @@ func (s *sqlStore) RosterWithCertificates(ctx context.Context, f OperatorFilter)
 			OperatorRecord
 			due bool
 		}
-		entries := stream(ctx, s, `SELECT `+operatorCols+`,
+		// The entries are read ahead too: the walk merges and its caller judges meanwhile.
+		entries := readAhead(ctx, stream(ctx, s, `SELECT `+operatorCols+`,
     CASE WHEN e.id_number IS NULL OR e.start_date <> o.start_date OR e.end_date <> o.end_date THEN 1 ELSE 0 END
 FROM operators o
 LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.enterprise_uscc AND e.item_code = o.item_code`+
@@ -47,7 +48,7 @@ LEFT JOIN employments e ON e.id_number = o.id_number AND e.enterprise_uscc = o.e
 				var due int64
 				o, err := scanOperator(rows, &due)
 				return entry{o, due != 0}, err
-			})
+			}), rosterBatchSize)
 		// By ID number alone: the index's order, no sort (a sort of every certificate would be
 		// held in memory, temp_store); one person's few certificates are ordered here.
 		certQuery, certArgs := `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, []any(nil)
@@ -98,102 +99,50 @@ func (s *sqlStore) namesByUSCC(ctx context.Context) (map[string]string, error) {
 
 // certificateMerge hands out the certificates of an ID-ordered stream to a walk that asks for
 // ID numbers in the same (byte) order: a merge join, one pass over each side. The stream is read
-// on a goroutine of its own, a batch ahead of the walk: at a city's size reading the certificates
-// takes seconds, as does reading and judging the roster, and a server has two cores.
+// ahead on a goroutine of its own (readAhead).
 type certificateMerge struct {
-	ctx     context.Context // the reader's: once it ends, a stream cut short is an error, not its end
-	batches <-chan certificateBatch
-	cancel  context.CancelFunc
-	batch   certificateBatch // the batch being handed out, from its pos-th certificate
-	pos     int
-	done    bool // the stream has ended (or failed: batch.err)
+	next      func() (mapping.Certificate, error, bool)
+	stop      func()
+	ahead     mapping.Certificate // the next certificate, read but not yet handed out (when haveAhead)
+	haveAhead bool
 }
 
-// certificateBatch is a run of the stream's certificates, or the error that ended it.
-type certificateBatch struct {
-	certs []mapping.Certificate
-	err   error
-}
-
-// certificateBatchSize is how many certificates go to the walk at a time; two batches wait ahead.
-const certificateBatchSize = 1000
+// certificateBatchSize and rosterBatchSize are how many certificates and roster entries are read
+// ahead at a time.
+const (
+	certificateBatchSize = 1000
+	rosterBatchSize      = 1000
+)
 
 func newCertificateMerge(ctx context.Context, seq iter.Seq2[mapping.Certificate, error]) *certificateMerge {
-	ctx, cancel := context.WithCancel(ctx)
-	batches := make(chan certificateBatch, 2)
-	go func() {
-		defer close(batches)
-		send := func(b certificateBatch) bool {
-			select {
-			case batches <- b:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		b := certificateBatch{certs: make([]mapping.Certificate, 0, certificateBatchSize)}
-		for c, err := range seq {
-			if err != nil {
-				send(certificateBatch{err: err})
-				return
-			}
-			b.certs = append(b.certs, c)
-			if len(b.certs) == certificateBatchSize {
-				if !send(b) {
-					return
-				}
-				b = certificateBatch{certs: make([]mapping.Certificate, 0, certificateBatchSize)}
-			}
-		}
-		send(b)
-	}()
-	return &certificateMerge{ctx: ctx, batches: batches, cancel: cancel}
-}
-
-// stop ends the reading goroutine and waits for it.
-func (m *certificateMerge) stop() {
-	m.cancel()
-	for range m.batches {
-	}
-}
-
-// peek returns the next certificate without handing it out; false at the end of the stream.
-func (m *certificateMerge) peek() (*mapping.Certificate, bool, error) {
-	for m.pos >= len(m.batch.certs) {
-		if m.done {
-			return nil, false, m.batch.err
-		}
-		b, ok := <-m.batches
-		switch {
-		case !ok:
-			// Closed: the end of the stream, unless the reader stopped on a cancellation
-			// (the walk must not take the missing certificates for none).
-			m.done, m.batch = true, certificateBatch{err: m.ctx.Err()}
-		case b.err != nil:
-			m.done, m.batch = true, b
-		default:
-			m.batch, m.pos = b, 0
-		}
-	}
-	return &m.batch.certs[m.pos], true, nil
+	next, stop := iter.Pull2(readAhead(ctx, seq, certificateBatchSize))
+	return &certificateMerge{next: next, stop: stop}
 }
 
 // of returns the certificates of id ordered by number and item, skipping those of the ID numbers
-// before it; id must not sort before the one asked for last.
+// before it; id must not sort before the one asked for last. An error stays: asked again, of
+// returns it again.
 func (m *certificateMerge) of(id string) ([]mapping.Certificate, error) {
 	var out []mapping.Certificate
 	for {
-		c, ok, err := m.peek()
-		if err != nil {
-			return nil, err
+		if !m.haveAhead {
+			c, err, ok := m.next()
+			if !ok {
+				break
+			}
+			if err != nil {
+				m.next = func() (mapping.Certificate, error, bool) { return mapping.Certificate{}, err, true }
+				return nil, err
+			}
+			m.ahead, m.haveAhead = c, true
 		}
-		if !ok || c.IDNumber > id {
+		if m.ahead.IDNumber > id {
 			break
 		}
-		if c.IDNumber == id {
-			out = append(out, *c)
+		if m.ahead.IDNumber == id {
+			out = append(out, m.ahead)
 		}
-		m.pos++
+		m.haveAhead = false
 	}
 	slices.SortFunc(out, func(a, b mapping.Certificate) int {
 		return cmp.Or(strings.Compare(a.CertNo, b.CertNo), strings.Compare(a.ItemCode, b.ItemCode))

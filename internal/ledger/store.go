@@ -201,6 +201,63 @@ func stream[T any](ctx context.Context, s *sqlStore, query string, args []any, s
 	}
 }
 
+// readAhead runs seq on a goroutine of its own, up to two batches of n values ahead of the
+// caller's loop: a city's roster and certificates take seconds each to read, as does what is done
+// with them, and a server has two cores. A seq cut short by ctx ending is an error, never its end
+// (a walk must not take certificates it did not get for none). Stopping the loop stops seq.
+func readAhead[T any](ctx context.Context, seq iter.Seq2[T, error], n int) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		batches := make(chan []T, 2)
+		var readErr error
+		go func() {
+			defer close(batches)
+			b := make([]T, 0, n)
+			send := func() bool {
+				select {
+				case batches <- b:
+					b = make([]T, 0, n)
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			for v, err := range seq {
+				if err != nil {
+					readErr = err
+					return
+				}
+				if b = append(b, v); len(b) == n && !send() {
+					return
+				}
+			}
+			if len(b) > 0 {
+				send()
+			}
+		}()
+		defer func() {
+			cancel()
+			for range batches { // the goroutine stops at its next value; wait for it
+			}
+		}()
+		for b := range batches {
+			for _, v := range b {
+				if !yield(v, nil) {
+					return
+				}
+			}
+		}
+		// batches is closed: the goroutine has returned, and readErr is its.
+		if readErr == nil {
+			readErr = ctx.Err()
+		}
+		if readErr != nil {
+			var zero T
+			yield(zero, readErr)
+		}
+	}
+}
+
 // placeholders returns "?, ?, …" with n marks, or "(?, ?), (?, ?) …" for n tuples of width w > 1.
 func placeholders(n, w int) string {
 	one := "?"
