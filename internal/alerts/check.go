@@ -355,9 +355,7 @@ func (c *Checker) evaluateRoster(ctx context.Context, r *checkRun, add func(rule
 	certRules := familyRules(rules.Certificate)
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	// Room for a batch of findings: the reader judges the next batch while this goroutine records
-	// the last one.
-	chunks := make(chan *rosterChunk, c.batch/rosterChunkSize+1)
+	chunks := make(chan *rosterChunk, 2)
 	var readErr error
 	go func() {
 		defer close(chunks)

@@ -1054,7 +1054,7 @@ func (s *sqlStore) AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[
 		if s.d.name == "postgres" {
 			byteOrder = ` COLLATE "C"`
 		}
-		entries := stream(ctx, s, `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date,
+		entries := readAhead(ctx, stream(ctx, s, `SELECT o.id_number, o.enterprise_uscc, o.item_code, o.name, o.category_code, o.start_date,
     o.end_date, COALESCE(a.answered_at, 0)
 FROM operators o LEFT JOIN certificate_answers a ON a.id_number = o.id_number
 WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code`, args,
@@ -1075,7 +1075,7 @@ WHERE `+cond+` ORDER BY o.id_number`+byteOrder+`, o.enterprise_uscc, o.item_code
 					return e, fmt.Errorf("operator %s: %w", o.Key(), err)
 				}
 				return e, nil
-			})
+			}), rosterBatchSize)
 		certs := newCertificateMerge(ctx, stream(ctx, s, `SELECT `+certificateCols+` FROM certificates ORDER BY id_number`+byteOrder, nil,
 			func(rows *sql.Rows) (mapping.Certificate, error) { return scanCertificate(rows) }))
 		defer certs.stop()
