@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"streetsync/connectors/quanzhou"
 	wiring "streetsync/internal/app"
 	"streetsync/internal/config"
 	"streetsync/internal/rdb"
@@ -191,7 +192,7 @@ func probeQuanzhou(ctx context.Context, w *wiring.App) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	seq, _ := qz.ListEnterprises(ctx, w.Clock().Now())
+	seq, _ := qz.ListEnterprises(ctx, quanzhou.MarkAt(w.Clock().Now()))
 	for _, err := range seq {
 		if err != nil {
 			return "", err

@@ -30,7 +30,7 @@ func TestMockServeServesHazardsAndInspections(t *testing.T) {
 	}
 	ctx := context.Background()
 	var uscc string
-	hazards, _ := c.ListHazards(ctx, time.Time{})
+	hazards, _ := c.ListHazards(ctx, quanzhou.Mark{})
 	n := 0
 	for h, err := range hazards {
 		if err != nil {
@@ -38,7 +38,7 @@ func TestMockServeServesHazardsAndInspections(t *testing.T) {
 		}
 		n, uscc = n+1, h.Tyshxydm
 	}
-	inspections, _ := c.ListInspections(ctx, time.Time{})
+	inspections, _ := c.ListInspections(ctx, quanzhou.Mark{})
 	m := 0
 	for _, err := range inspections {
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"time"
 
 	"streetsync/mapping"
 )
@@ -19,11 +18,11 @@ var alarmListing = listing[mapping.QZAlarm]{
 }
 
 // ListAlarms walks GET /risk/alarms for the client's region like ListEnterprises: every alarm
-// with gxsj ≥ since, none missed while alarms change, Progress.HighWater for the watermark.
-func (c *Client) ListAlarms(ctx context.Context, since time.Time) (iter.Seq2[mapping.QZAlarm, error], *Progress) {
+// from the mark on, none missed while alarms change, Progress.HighWater for the watermark.
+func (c *Client) ListAlarms(ctx context.Context, from Mark) (iter.Seq2[mapping.QZAlarm, error], *Progress) {
 	prog := &Progress{}
 	return func(yield func(mapping.QZAlarm, error) bool) {
-		walk(ctx, c, alarmListing, since, prog, yield)
+		walk(ctx, c, alarmListing, from, prog, yield)
 	}, prog
 }
 
@@ -35,8 +34,8 @@ type PulledAlarm struct {
 }
 
 // Alarms is ListAlarms converted with mapping.AlarmFromQZ.
-func (c *Client) Alarms(ctx context.Context, since time.Time) (iter.Seq2[PulledAlarm, error], *Progress) {
-	seq, prog := c.ListAlarms(ctx, since)
+func (c *Client) Alarms(ctx context.Context, from Mark) (iter.Seq2[PulledAlarm, error], *Progress) {
+	seq, prog := c.ListAlarms(ctx, from)
 	return func(yield func(PulledAlarm, error) bool) {
 		for w, err := range seq {
 			if err != nil {

@@ -65,7 +65,7 @@ func TestFeedbackFromCanonical(t *testing.T) {
 func TestListAlarmsFixture(t *testing.T) {
 	f := newFixture(t)
 	f.on(http.MethodGet, "/risk/alarms", fileResponder(t, "alarms_page.json"))
-	seq, prog := f.c.Alarms(context.Background(), time.Time{})
+	seq, prog := f.c.Alarms(context.Background(), Mark{})
 	var got []PulledAlarm
 	for a, err := range seq {
 		if err != nil {

@@ -38,7 +38,7 @@ func BenchmarkListEnterprises(b *testing.B) {
 	records, requests := 0, 0
 	cpu0 := processCPU()
 	for b.Loop() {
-		seq, prog := c.Enterprises(context.Background(), time.Time{})
+		seq, prog := c.Enterprises(context.Background(), quanzhou.Mark{})
 		n := 0
 		for e, err := range seq {
 			if err != nil {

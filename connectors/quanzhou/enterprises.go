@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"time"
 
 	"streetsync/connectors/httpx"
 	"streetsync/mapping"
@@ -19,14 +18,14 @@ var enterpriseListing = listing[mapping.QZEnterprise]{
 	field:    enterpriseField,
 }
 
-// ListEnterprises walks GET /enterprises for the client's region: every record with gxsj ≥ since
-// (zero: all), as the platform sent it, and none missed although records move while the walk
-// runs (listing.go). Records come in no particular order and may come twice; the returned
-// Progress holds the high-water mark once the walk is Done. An error ends the sequence.
-func (c *Client) ListEnterprises(ctx context.Context, since time.Time) (iter.Seq2[mapping.QZEnterprise, error], *Progress) {
+// ListEnterprises walks GET /enterprises for the client's region: every record from the mark on
+// (the zero Mark: all), as the platform sent it, and none missed although records move while the
+// walk runs (listing.go). Records come in no particular order and may come twice; the returned
+// Progress holds the next walk's Mark once the walk is Done. An error ends the sequence.
+func (c *Client) ListEnterprises(ctx context.Context, from Mark) (iter.Seq2[mapping.QZEnterprise, error], *Progress) {
 	prog := &Progress{}
 	return func(yield func(mapping.QZEnterprise, error) bool) {
-		walk(ctx, c, enterpriseListing, since, prog, yield)
+		walk(ctx, c, enterpriseListing, from, prog, yield)
 	}, prog
 }
 
@@ -40,8 +39,8 @@ type PulledEnterprise struct {
 }
 
 // Enterprises is ListEnterprises converted with mapping.EnterpriseFromQZ.
-func (c *Client) Enterprises(ctx context.Context, since time.Time) (iter.Seq2[PulledEnterprise, error], *Progress) {
-	seq, prog := c.ListEnterprises(ctx, since)
+func (c *Client) Enterprises(ctx context.Context, from Mark) (iter.Seq2[PulledEnterprise, error], *Progress) {
+	seq, prog := c.ListEnterprises(ctx, from)
 	return func(yield func(PulledEnterprise, error) bool) {
 		for w, err := range seq {
 			if err != nil {

@@ -24,7 +24,7 @@ func ExampleClient_Enterprises() {
 		return
 	}
 	ctx := context.Background()
-	var watermark time.Time // from the job's store; zero the first time
+	var watermark quanzhou.Mark // from the job's store; zero the first time
 	records, progress := c.Enterprises(ctx, watermark)
 	for r, err := range records {
 		if err != nil {
@@ -39,7 +39,7 @@ func ExampleClient_Enterprises() {
 		_ = r.Enterprise // upsert into the ledger
 	}
 	if progress.Done {
-		watermark = progress.HighWater // inclusive: that second is read again next time
+		watermark = progress.Mark() // its second is read again next time, unless it was over
 	}
 }
 

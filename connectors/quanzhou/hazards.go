@@ -7,7 +7,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"time"
 
 	"streetsync/connectors/httpx"
 	"streetsync/mapping"
@@ -23,11 +22,11 @@ var hazardListing = listing[mapping.QZHazard]{
 }
 
 // ListHazards walks GET /hazards for the client's region like ListEnterprises: every hazard with
-// gxsj ≥ since (zero: all), as the platform sent it, none missed although hazards move while the
-// walk runs; Progress holds the high-water mark once the walk is Done. A page longer than the
+// from the mark on (the zero Mark: all), as the platform sent it, none missed although hazards
+// move while the walk runs; Progress holds the next walk's Mark once the walk is Done. A page longer than the
 // pageSize asked is refused (a transient ErrMalformed). An error ends the sequence.
-func (c *Client) ListHazards(ctx context.Context, since time.Time) (iter.Seq2[mapping.QZHazard, error], *Progress) {
-	return walkSeq(ctx, c, hazardListing, since)
+func (c *Client) ListHazards(ctx context.Context, from Mark) (iter.Seq2[mapping.QZHazard, error], *Progress) {
+	return walkSeq(ctx, c, hazardListing, from)
 }
 
 // PulledHazard is one hazard of the listing in canonical form.
@@ -41,8 +40,8 @@ type PulledHazard struct {
 
 // Hazards is ListHazards converted with mapping.HazardFromQZ; cl resolves the clauses (nil: the
 // built-in list).
-func (c *Client) Hazards(ctx context.Context, since time.Time, cl *mapping.Clauses) (iter.Seq2[PulledHazard, error], *Progress) {
-	seq, prog := c.ListHazards(ctx, since)
+func (c *Client) Hazards(ctx context.Context, from Mark, cl *mapping.Clauses) (iter.Seq2[PulledHazard, error], *Progress) {
+	seq, prog := c.ListHazards(ctx, from)
 	return converted(seq, func(w mapping.QZHazard) PulledHazard {
 		h, ps := mapping.HazardFromQZ(w, cl)
 		return PulledHazard{Hazard: h, Problems: ps, Wire: w}
@@ -50,10 +49,10 @@ func (c *Client) Hazards(ctx context.Context, since time.Time, cl *mapping.Claus
 }
 
 // walkSeq is a walk of one listing as a sequence, with its Progress.
-func walkSeq[T any](ctx context.Context, c *Client, l listing[T], since time.Time) (iter.Seq2[T, error], *Progress) {
+func walkSeq[T any](ctx context.Context, c *Client, l listing[T], from Mark) (iter.Seq2[T, error], *Progress) {
 	prog := &Progress{}
 	return func(yield func(T, error) bool) {
-		walk(ctx, c, l, since, prog, yield)
+		walk(ctx, c, l, from, prog, yield)
 	}, prog
 }
 

@@ -123,10 +123,10 @@ func FuzzHazardAnswers(f *testing.F) {
 		var callErr error
 		switch target {
 		case "/hazards":
-			seq, _ := c.ListHazards(ctx, time.Time{})
+			seq, _ := c.ListHazards(ctx, Mark{})
 			callErr = drain(t, seq, len(body))
 		case "/inspections":
-			seq, _ := c.ListInspections(ctx, time.Time{})
+			seq, _ := c.ListInspections(ctx, Mark{})
 			callErr = drain(t, seq, len(body))
 		case "/hazards#create":
 			h := mapping.QZHazard{Lybh: "LY-1", Tyshxydm: "91350100M000100Y43", Yhly: "JDJC", Yhdj: "1", Yhms: "x", Fxrq: "2026-01-10", Zgqx: "2026-01-17"}

@@ -64,11 +64,11 @@ func TestIntegrationHazardListingUnderFaults(t *testing.T) {
 	s.Quanzhou.SetFaults(f)
 	c := newClient(t, ep, quanzhou.WithRateLimit(0, 0), quanzhou.WithPageSize(20), quanzhou.WithRetryPolicy(fastRetry))
 	hazards, prog := walkAll(t, func() (func(func(mapping.QZHazard, error) bool), *quanzhou.Progress) {
-		seq, prog := c.ListHazards(context.Background(), time.Time{})
+		seq, prog := c.ListHazards(context.Background(), quanzhou.Mark{})
 		return seq, prog
 	}, func(h mapping.QZHazard) string { return h.Yhid })
 	inspections, iprog := walkAll(t, func() (func(func(mapping.QZInspection, error) bool), *quanzhou.Progress) {
-		seq, prog := c.ListInspections(context.Background(), time.Time{})
+		seq, prog := c.ListInspections(context.Background(), quanzhou.Mark{})
 		return seq, prog
 	}, func(in mapping.QZInspection) string { return in.Jcid })
 	s.Quanzhou.SetFaults(fault.Faults{})
@@ -76,14 +76,14 @@ func TestIntegrationHazardListingUnderFaults(t *testing.T) {
 	// records that moved after its last round carry a gxsj at or after its high-water mark, and
 	// the next walk — from that mark, inclusive — delivers them. That is the guarantee: nothing
 	// is missed by a walk and the one after it.
-	seq, _ := c.ListHazards(context.Background(), prog.HighWater)
+	seq, _ := c.ListHazards(context.Background(), prog.Mark())
 	for h, err := range seq {
 		if err != nil {
 			t.Fatalf("the next hazard walk: %v", err)
 		}
 		hazards[h.Yhid] = h
 	}
-	iseq, _ := c.ListInspections(context.Background(), iprog.HighWater)
+	iseq, _ := c.ListInspections(context.Background(), iprog.Mark())
 	for in, err := range iseq {
 		if err != nil {
 			t.Fatalf("the next inspection walk: %v", err)
@@ -219,7 +219,7 @@ func BenchmarkListHazards(b *testing.B) {
 	b.ResetTimer()
 	records := 0
 	for b.Loop() {
-		seq, _ := c.Hazards(context.Background(), time.Time{}, nil)
+		seq, _ := c.Hazards(context.Background(), quanzhou.Mark{}, nil)
 		seen := make(map[string]bool, 20000)
 		for h, err := range seq {
 			if err != nil {

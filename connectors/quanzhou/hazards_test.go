@@ -174,7 +174,7 @@ func TestListHazardsAndInspectionsFixtures(t *testing.T) {
 	f := newFixture(t)
 	f.on(http.MethodGet, "/hazards", fileResponder(t, "hazards_page.json"))
 	f.on(http.MethodGet, "/inspections", fileResponder(t, "inspections_page.json"))
-	seq, prog := f.c.Hazards(context.Background(), time.Time{}, nil)
+	seq, prog := f.c.Hazards(context.Background(), Mark{}, nil)
 	var got []PulledHazard
 	for h, err := range seq {
 		if err != nil {
@@ -189,7 +189,7 @@ func TestListHazardsAndInspectionsFixtures(t *testing.T) {
 	if !prog.Done || prog.HighWaterText != "2026-01-12 16:00:00" || prog.Requests != 1 {
 		t.Errorf("progress %+v", *prog)
 	}
-	iseq, iprog := f.c.Inspections(context.Background(), time.Time{})
+	iseq, iprog := f.c.Inspections(context.Background(), Mark{})
 	var ins []PulledInspection
 	for in, err := range iseq {
 		if err != nil {
@@ -218,14 +218,14 @@ func TestHazardPageLongerThanAskedIsRefused(t *testing.T) {
 			var err error
 			n := 0
 			if path == "/hazards" {
-				seq, _ := f.c.ListHazards(context.Background(), time.Time{})
+				seq, _ := f.c.ListHazards(context.Background(), Mark{})
 				for _, e := range seq {
 					if err = e; e == nil {
 						n++
 					}
 				}
 			} else {
-				seq, _ := f.c.ListInspections(context.Background(), time.Time{})
+				seq, _ := f.c.ListInspections(context.Background(), Mark{})
 				for _, e := range seq {
 					if err = e; e == nil {
 						n++
@@ -243,7 +243,7 @@ func TestHazardPageLongerThanAskedIsRefused(t *testing.T) {
 // collectHazards runs a hazard walk and keeps the last delivery of every hazard.
 func collectHazards(t *testing.T, f *fixture) (map[string]mapping.QZHazard, *Progress) {
 	t.Helper()
-	seq, prog := f.c.ListHazards(context.Background(), time.Time{})
+	seq, prog := f.c.ListHazards(context.Background(), Mark{})
 	got := map[string]mapping.QZHazard{}
 	for h, err := range seq {
 		if err != nil {
@@ -320,7 +320,7 @@ func TestNaiveHazardWalkLosesRecordsUnderTheSameMutations(t *testing.T) {
 func TestInspectionListingMissesNoRecordWhileRecordsMove(t *testing.T) {
 	f, p := mockFixture(t, 300, tickingClock, WithPageSize(20))
 	p.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = 1 })
-	seq, prog := f.c.ListInspections(context.Background(), time.Time{})
+	seq, prog := f.c.ListInspections(context.Background(), Mark{})
 	got := map[string]mapping.QZInspection{}
 	for in, err := range seq {
 		if err != nil {

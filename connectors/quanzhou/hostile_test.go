@@ -58,7 +58,7 @@ func hostileClient(t testing.TB, base string, maxBody int64) *quanzhou.Client {
 
 // listAll walks the enterprise listing and returns how many records it yielded and its error.
 func listAll(c *quanzhou.Client) (int, error) {
-	seq, _ := c.ListEnterprises(context.Background(), time.Time{})
+	seq, _ := c.ListEnterprises(context.Background(), quanzhou.Mark{})
 	n := 0
 	for _, err := range seq {
 		if err != nil {

@@ -3,7 +3,6 @@ package quanzhou
 import (
 	"context"
 	"iter"
-	"time"
 
 	"streetsync/mapping"
 )
@@ -17,8 +16,8 @@ var inspectionListing = listing[mapping.QZInspection]{
 }
 
 // ListInspections walks GET /inspections for the client's region like ListHazards.
-func (c *Client) ListInspections(ctx context.Context, since time.Time) (iter.Seq2[mapping.QZInspection, error], *Progress) {
-	return walkSeq(ctx, c, inspectionListing, since)
+func (c *Client) ListInspections(ctx context.Context, from Mark) (iter.Seq2[mapping.QZInspection, error], *Progress) {
+	return walkSeq(ctx, c, inspectionListing, from)
 }
 
 // PulledInspection is one inspection of the listing in canonical form.
@@ -29,8 +28,8 @@ type PulledInspection struct {
 }
 
 // Inspections is ListInspections converted with mapping.InspectionFromQZ.
-func (c *Client) Inspections(ctx context.Context, since time.Time) (iter.Seq2[PulledInspection, error], *Progress) {
-	seq, prog := c.ListInspections(ctx, since)
+func (c *Client) Inspections(ctx context.Context, from Mark) (iter.Seq2[PulledInspection, error], *Progress) {
+	seq, prog := c.ListInspections(ctx, from)
 	return converted(seq, func(w mapping.QZInspection) PulledInspection {
 		in, ps := mapping.InspectionFromQZ(w)
 		return PulledInspection{Inspection: in, Problems: ps, Wire: w}

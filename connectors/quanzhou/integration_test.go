@@ -60,7 +60,7 @@ func walkUntilDone(t *testing.T, c *quanzhou.Client) (map[string]mapping.QZEnter
 	t.Helper()
 	got := map[string]mapping.QZEnterprise{}
 	for walks := 1; walks <= 3; walks++ {
-		seq, prog := c.ListEnterprises(context.Background(), time.Time{})
+		seq, prog := c.ListEnterprises(context.Background(), quanzhou.Mark{})
 		var err error
 		for e, e2 := range seq {
 			if e2 != nil {
@@ -99,7 +99,7 @@ func TestIntegrationListingUnderFaults(t *testing.T) {
 	// to "now": on a slow machine dozens land in one second; listing.go). The next walk, from the
 	// mark (inclusive), reads that second, as the next sync does. Every older record must have
 	// come from the walks under faults.
-	last, _ := c.ListEnterprises(context.Background(), prog.HighWater)
+	last, _ := c.ListEnterprises(context.Background(), prog.Mark())
 	for e, err := range last {
 		if err != nil {
 			t.Fatalf("the walk from the high-water mark %s: %v", prog.HighWaterText, err)
@@ -206,7 +206,7 @@ func TestIntegrationAlarmsAndFeedback(t *testing.T) {
 	s, ep := startServer(t, mocks.Options{Seed: 13, Enterprises: 400, Unlimited: true})
 	s.Quanzhou.SetFaults(fault.Faults{MutateWhilePaging: 1, RevokeTokenEvery: 7})
 	c := newClient(t, ep, quanzhou.WithRateLimit(0, 0), quanzhou.WithPageSize(20))
-	seq, prog := c.Alarms(context.Background(), time.Time{})
+	seq, prog := c.Alarms(context.Background(), quanzhou.Mark{})
 	got := map[string]quanzhou.PulledAlarm{}
 	for a, err := range seq {
 		if err != nil {

@@ -42,11 +42,18 @@ import (
 // update with a smaller id may still be filed before K) it re-reads K's whole second, dropping
 // exact repeats of the records of that second it already delivered.
 //
-// When K's second is not over and holds more than one answer can (our own bulk push files
-// hundreds of records in one second), re-reading it makes no progress until the platform's clock
-// leaves it, up to 301 s later. A round that re-read that second and found nothing newer ends the
-// walk instead, with the high-water mark on that second: the next walk (since is inclusive) reads
-// it again, by when it is over.
+// A round that started in K's second and found nothing newer ends the walk, with the high-water
+// mark on that second: another round could only read that second again (when it is not over, and
+// holds more than one answer can — our own bulk push files hundreds of records in one second —
+// it would make no progress until the platform's clock leaves it, up to 301 s later). Whatever
+// changed during the round carries gxsj ≥ K's second, and the next walk reads from there.
+//
+// Between walks the same skip holds: the Mark a walk ends on names K's id as well when K's
+// second was over as the walk read it (nothing can be filed in that second any more), and the
+// next walk starts by skipping up to K. A quiet night then asks for the first page (the count)
+// and the last (which reaches back to K): two requests, however many records share K's second.
+// A mark without an id (the second was still running, or an older installation's mark) reads
+// that second again.
 //
 // Memory stays flat: one page, and the (gxsj, id) keys of three pages. A record may still be
 // delivered twice (the same version, or an older then a newer one, in the order they were
@@ -59,13 +66,29 @@ const skewWindow = 300 * time.Second
 // maxRounds bounds a walk on a listing that changes faster than it can be read.
 const maxRounds = 64
 
+// Mark is where a listing is read from: the records of second Gxsj (the platform's gxsjStart,
+// inclusive) and after. Last, when set, is the id of the last record of that second a walk
+// delivered once the second was over on the platform: nothing can be filed in it any more, so the
+// next walk skips what sorts up to (Gxsj, Last) instead of reading that second again. The zero
+// Mark lists everything.
+type Mark struct {
+	Gxsj string `json:"gxsj"`
+	Last string `json:"last,omitempty"`
+}
+
+// MarkAt is the mark of second t (zero: everything), nothing of it delivered.
+func MarkAt(t time.Time) Mark { return Mark{Gxsj: mapping.FormatBeijingTime(t)} }
+
 // Progress reports on a listing walk while and after it runs.
 type Progress struct {
-	// HighWater is the largest gxsj seen, as the platform wrote it and parsed. Pass it as since
-	// next time: since is inclusive, so that second is read again (nothing of it can be lost).
-	// It is a watermark only when Done.
+	// HighWater is the largest gxsj seen, as the platform wrote it and parsed. The next walk
+	// starts from it (Mark): gxsjStart is inclusive, so that second is read again (nothing of it
+	// can be lost) unless HighWaterLast says where it ended. It is a watermark only when Done.
 	HighWater     time.Time
 	HighWaterText string
+	// HighWaterLast is the id of the last record of the high-water second, set when the walk
+	// is Done and saw that second over on the platform.
+	HighWaterLast string
 	// Done reports that the walk reached the end without error.
 	Done bool
 	// Requests, Rounds, Records (delivered) and Repeats (exact repeats dropped).
@@ -74,6 +97,9 @@ type Progress struct {
 	// listing moves while it is read).
 	Total int
 }
+
+// Mark is where the next walk starts: the high-water mark, once the walk is Done.
+func (p *Progress) Mark() Mark { return Mark{Gxsj: p.HighWaterText, Last: p.HighWaterLast} }
 
 func (p *Progress) see(gxsj string) {
 	if gxsj > p.HighWaterText {
@@ -164,8 +190,11 @@ func contains(sorted []recordKey, k recordKey) bool {
 	return i < len(sorted) && sorted[i] == k
 }
 
-func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, prog *Progress, yield func(T, error) bool) {
-	w := &walker[T]{c: c, l: l, prog: prog, yield: yield, start: mapping.FormatBeijingTime(since)}
+func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *Progress, yield func(T, error) bool) {
+	w := &walker[T]{c: c, l: l, prog: prog, yield: yield, start: from.Gxsj}
+	if from.Gxsj != "" && from.Last != "" {
+		w.skip = &recordKey{from.Gxsj, from.Last} // the last walk delivered its second up to here
+	}
 	w.rd = pageReader[T]{pg: &w.pg, field: l.field}
 	var zero T
 	for round := 1; ; round++ {
@@ -176,6 +205,7 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 		}
 		prog.Rounds = round
 		w.size = c.pageSize
+		asked := c.clock.Now()
 		if err := w.fetch(ctx, 1); err != nil {
 			yield(zero, err)
 			return
@@ -184,8 +214,13 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 			prog.Total = w.pg.Total
 		}
 		if w.pg.Total <= w.size && len(w.pg.List) >= w.pg.Total {
-			if w.emit() {
-				prog.Done = true
+			if n := len(w.pg.List); n > 0 {
+				g, id := l.key(&w.pg.List[n-1])
+				if w.emit() {
+					w.done(recordKey{g, id}, asked)
+				}
+			} else {
+				prog.Done = true // nothing from the mark on: it stands
 			}
 			return
 		}
@@ -226,7 +261,7 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 				// The first page asked for already reaches back to what the previous round
 				// delivered and runs to the end of the listing: one consistent answer holds
 				// everything new. The walk is complete.
-				prog.Done = true
+				w.done(kmax, kmaxAt)
 				return
 			}
 			if reached {
@@ -237,15 +272,11 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 			prog.Done = true // every page came back empty: nothing left to read
 			return
 		}
-		if round > 1 && w.start == kmax.gxsj && !settled(kmax.gxsj, kmaxAt) {
-			// This round re-read K's second, found nothing newer, and the second is still not
-			// over; it holds more than one answer can, so another round would only repeat it.
-			// Everything before that second is delivered, and that second as it stands: the
-			// walk ends with the high-water mark on it, and the next walk reads it again.
-			if t, err := mapping.ParseBeijingTime(kmax.gxsj); err == nil {
-				prog.HighWater, prog.HighWaterText = t, kmax.gxsj
-			}
-			prog.Done = true
+		if w.start == kmax.gxsj {
+			// This round started in K's second and found nothing newer: another round would only
+			// read that second again. Everything before it is delivered, and the second as it
+			// stands; what changed meanwhile sorts after it. The walk ends on K's second.
+			w.done(kmax, kmaxAt)
 			return
 		}
 		w.start = kmax.gxsj
@@ -255,6 +286,20 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], since time.Time, 
 			w.skip, w.tail = nil, nextTail
 		}
 	}
+}
+
+// done ends the walk on k, the largest key of the last round (from the page asked for at asked,
+// which ran to the end of the listing): everything up to k is delivered. The high-water mark is
+// k's second, and k's id goes with it when that second was over, so that the next walk skips
+// what this one delivered of it.
+func (w *walker[T]) done(k recordKey, asked time.Time) {
+	if t, err := mapping.ParseBeijingTime(k.gxsj); err == nil {
+		w.prog.HighWater, w.prog.HighWaterText, w.prog.HighWaterLast = t, k.gxsj, ""
+		if settled(k.gxsj, asked) {
+			w.prog.HighWaterLast = k.id
+		}
+	}
+	w.prog.Done = true
 }
 
 // settled reports whether the platform's clock was certainly past second gxsj at time asked.

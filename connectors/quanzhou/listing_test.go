@@ -70,7 +70,13 @@ func frozenClock(c *stepClock) func() time.Time {
 // collect runs a walk and keeps the last delivery of every record.
 func collect(t *testing.T, f *fixture, since time.Time) (map[string]mapping.QZEnterprise, *Progress, int) {
 	t.Helper()
-	seq, prog := f.c.ListEnterprises(context.Background(), since)
+	return collectFrom(t, f, MarkAt(since))
+}
+
+// collectFrom is collect from a mark.
+func collectFrom(t *testing.T, f *fixture, from Mark) (map[string]mapping.QZEnterprise, *Progress, int) {
+	t.Helper()
+	seq, prog := f.c.ListEnterprises(context.Background(), from)
 	got := map[string]mapping.QZEnterprise{}
 	n := 0
 	for e, err := range seq {
@@ -181,6 +187,90 @@ func TestListingSkipsASettledSecondItHasRead(t *testing.T) {
 	}
 }
 
+// A quiet night after a bulk second that is over. The walk that read it ends on the second's last
+// id, and the next walk from that mark asks for the count and the last page only, delivering
+// nothing, however many records share the second; a record written later comes alone, and its
+// second, still running, leaves no id in the mark.
+func TestListingFromASettledMarkReadsOnlyWhatIsNew(t *testing.T) {
+	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
+	for i := range 120 {
+		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
+	}
+	f.clk.Advance(time.Hour) // the bulk second is long over
+	_, prog, _ := collect(t, f, time.Time{})
+	all := p.Enterprises()
+	last := all[len(all)-1]
+	if got, want := prog.Mark(), (Mark{Gxsj: last.Gxsj, Last: last.Qyid}); got != want {
+		t.Fatalf("the walk ended on %+v, want %+v (the settled second's last record)", got, want)
+	}
+
+	before := len(f.requests("/enterprises"))
+	got, quiet, n := collectFrom(t, f, prog.Mark())
+	if n != 0 || len(got) != 0 || !quiet.Done || quiet.Mark() != prog.Mark() {
+		t.Errorf("quiet night: %d deliveries, progress %+v; want none, done, the same mark", n, *quiet)
+	}
+	var pages []string
+	for _, r := range f.requests("/enterprises")[before:] {
+		q, _ := url.ParseQuery(r.query)
+		pages = append(pages, q.Get("pageNo"))
+	}
+	if fmt.Sprint(pages) != "[1 3]" {
+		t.Errorf("quiet night asked pages %v, want [1 3]: the count, then the last page, which reaches the mark", pages)
+	}
+
+	f.clk.Advance(time.Minute)
+	added := p.PutEnterprise(mockqz.Enterprise{Tyshxydm: "91350582000000000", Qymc: "新企业", Xzqhdm: testRegion, Cyrs: "2"})
+	got, next, n := collectFrom(t, f, quiet.Mark())
+	if _, ok := got[added.Qyid]; n != 1 || !ok {
+		t.Errorf("after one new record: %d deliveries %v, want only %s", n, got, added.Qyid)
+	}
+	if m := next.Mark(); m.Gxsj != added.Gxsj || m.Last != "" {
+		t.Errorf("mark %+v, want the new record's second %s without an id (the second is still running)", m, added.Gxsj)
+	}
+}
+
+// Night after night from the mark each walk ended on — records edited between walks, on every
+// other night moving during the walk too, and on the quiet nights the mark's second long over, so
+// that the next walk skips up to its id — every record's current version is delivered.
+func TestListingNightsFromMarksMissNothing(t *testing.T) {
+	f, p := mockFixture(t, 1500, tickingClock, WithPageSize(50))
+	got := map[string]mapping.QZEnterprise{}
+	var mark Mark
+	fromID := 0
+	for night := range 8 {
+		all := p.Enterprises()
+		for i := night; i < len(all); i += 97 {
+			p.EditEnterprise(all[i].Tyshxydm, func(e *mockqz.Enterprise) { e.Qymc += "（变更）" })
+		}
+		moving := night%2 == 0
+		if !moving {
+			f.clk.Advance(10 * time.Minute)
+		}
+		p.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = map[bool]float64{true: 0.5}[moving] })
+		if mark.Last != "" {
+			fromID++
+		}
+		walked, prog, _ := collectFrom(t, f, mark)
+		for k, v := range walked {
+			got[k] = v
+		}
+		if !prog.Done {
+			t.Fatalf("night %d: walk not done: %+v", night, *prog)
+		}
+		mark = prog.Mark()
+	}
+	walked, _, _ := collectFrom(t, f, mark)
+	for k, v := range walked {
+		got[k] = v
+	}
+	if miss := missing(p, got); len(miss) > 0 {
+		t.Fatalf("%d records missed or stale, e.g. %v", len(miss), miss[:min(5, len(miss))])
+	}
+	if fromID < 3 {
+		t.Errorf("%d walks started from a mark with an id, want the quiet nights' (4)", fromID)
+	}
+}
+
 func TestListingSinceIsInclusive(t *testing.T) {
 	f, p := mockFixture(t, 500, tickingClock)
 	all := p.Enterprises()
@@ -203,7 +293,7 @@ func TestListingSinceIsInclusive(t *testing.T) {
 func TestListingFixtureCanonical(t *testing.T) {
 	f := newFixture(t)
 	f.on(http.MethodGet, "/enterprises", fileResponder(t, "enterprises_page.json"))
-	seq, prog := f.c.Enterprises(context.Background(), time.Time{})
+	seq, prog := f.c.Enterprises(context.Background(), Mark{})
 	var got []PulledEnterprise
 	for e, err := range seq {
 		if err != nil {
@@ -227,7 +317,7 @@ func TestListingFixtureCanonical(t *testing.T) {
 
 func TestListingStopsWhenTheCallerStops(t *testing.T) {
 	f, _ := mockFixture(t, 500, tickingClock, WithPageSize(50))
-	seq, prog := f.c.ListEnterprises(context.Background(), time.Time{})
+	seq, prog := f.c.ListEnterprises(context.Background(), Mark{})
 	n := 0
 	for _, err := range seq {
 		if err != nil {
@@ -256,7 +346,7 @@ func TestListingErrorEndsTheSequence(t *testing.T) {
 		}
 		return p.Responder()(req)
 	}))
-	seq, prog := f.c.ListEnterprises(context.Background(), time.Time{})
+	seq, prog := f.c.ListEnterprises(context.Background(), Mark{})
 	var last error
 	for _, err := range seq {
 		if err != nil {
@@ -279,7 +369,7 @@ func TestListingThatNeverSettlesGivesUp(t *testing.T) {
 		body := fmt.Sprintf(`{"code":0,"msg":"成功","data":{"total":3,"list":[{"qyid":"QY1","gxsj":%q},{"qyid":"QY2","gxsj":%q}]}}`, now, now)
 		return httpmock.NewStringResponse(200, body), nil
 	})
-	seq, _ := f.c.ListEnterprises(context.Background(), time.Time{})
+	seq, _ := f.c.ListEnterprises(context.Background(), Mark{})
 	var last error
 	for _, err := range seq {
 		last = err

@@ -151,7 +151,7 @@ func FuzzClientAnswers(f *testing.F) {
 		case "/auth/token", "/enterprises/91350582MA2YQ0XB4K":
 			_, callErr = c.GetEnterprise(ctx, "91350582MA2YQ0XB4K")
 		case "/enterprises":
-			seq, _ := c.ListEnterprises(ctx, time.Time{})
+			seq, _ := c.ListEnterprises(ctx, Mark{})
 			n := 0
 			for _, err := range seq {
 				if err != nil {
@@ -184,7 +184,7 @@ func FuzzClientAnswers(f *testing.F) {
 				}
 			}
 		case "/risk/alarms":
-			seq, _ := c.ListAlarms(ctx, time.Time{})
+			seq, _ := c.ListAlarms(ctx, Mark{})
 			n := 0
 			for _, err := range seq {
 				if err != nil {

@@ -60,7 +60,7 @@ func TestEveryAttemptIsSignedWithAFreshNonce(t *testing.T) {
 		t.Fatal(err)
 	}
 	since := time.Date(2024, 5, 20, 9, 30, 0, 0, mapping.Beijing())
-	seq, _ := f.c.ListEnterprises(context.Background(), since)
+	seq, _ := f.c.ListEnterprises(context.Background(), MarkAt(since))
 	for _, err := range seq {
 		if err != nil {
 			t.Fatal(err)

@@ -116,7 +116,7 @@ func (r *Runner) pullAlarms(ctx context.Context, t *tally, full bool, fc fence) 
 	if !prog.Done {
 		return r.queueJob(ctx, t, fc, KindAlarmPull, errListingIncomplete)
 	}
-	return r.advance(ctx, fc, cursorAlarms, prog.HighWaterText)
+	return r.advanceMark(ctx, fc, cursorAlarms, prog.Mark())
 }
 
 // refreshAlarms reads the alarms changed since the watermark, under the job's lock; a failure for

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
+	"streetsync/connectors/quanzhou"
 	"streetsync/mapping"
 )
 
@@ -13,41 +15,57 @@ import (
 // a retry handler only while the handler still holds its item (the fence): a watermark that runs
 // ahead of the ledger would lose records, one that lags only makes the next run read again.
 //
-//	enterprises         the enterprise listing's high-water gxsj, as the platform wrote it
-//	alarms              the alarm listing's high-water gxsj
+//	enterprises         the enterprise listing's mark: {"gxsj": "yyyy-MM-dd HH:mm:ss", "last": "…"}
+//	alarms, hazards,    the same for the alarm, hazard and inspection listings
+//	inspections
 //	certificates.feed   the change feed's position: {"cursor": "…", "since": RFC 3339}
 //	employments.checked when the employment job last decided every entry whose decision may have
 //	                    changed: {"at": RFC 3339, "day": "yyyy-MM-dd", "fullDay": "yyyy-MM-dd"}
 //
-// The listings' gxsjStart is inclusive, so the high-water second is read again next time:
-// nothing of that second can be lost, and what is read twice is recorded as unchanged.
+// A listing's mark is its high-water gxsj, as the platform wrote it, and — when that second was
+// over as the walk read it — the id of the last record of it (quanzhou.Mark). The listings'
+// gxsjStart is inclusive: a second still running is read again next time, so nothing of it can be
+// lost, and what is read twice is recorded as unchanged; a second that was over is skipped up to
+// that id. Marks stored before the id existed are the bare gxsj, and are read as such.
 
-// watermark reads a listing's high-water mark; full (or none stored) lists from the beginning.
-func (r *Runner) watermark(ctx context.Context, name string, full bool) (time.Time, error) {
+// watermark reads a listing's mark; full (or none stored) lists from the beginning.
+func (r *Runner) watermark(ctx context.Context, name string, full bool) (quanzhou.Mark, error) {
 	if full {
-		return time.Time{}, nil
+		return quanzhou.Mark{}, nil
 	}
 	v, err := r.cursors.Get(ctx, name)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read watermark %s: %w", name, err)
+		return quanzhou.Mark{}, fmt.Errorf("read watermark %s: %w", name, err)
 	}
 	return parseWatermark(v), nil
 }
 
-// parseWatermark reads a stored gxsj; anything unreadable lists from the beginning (safe: only
-// slower).
-func parseWatermark(v string) time.Time {
-	if v == "" {
-		return time.Time{}
+// parseWatermark reads a stored mark (JSON, or an older installation's bare gxsj); anything
+// unreadable lists from the beginning (safe: only slower).
+func parseWatermark(v string) quanzhou.Mark {
+	var m quanzhou.Mark
+	if strings.HasPrefix(v, "{") {
+		if json.Unmarshal([]byte(v), &m) != nil {
+			return quanzhou.Mark{}
+		}
+	} else {
+		m.Gxsj = v
 	}
-	t, err := mapping.ParseBeijingTime(v)
-	if err != nil {
-		return time.Time{}
+	if _, err := mapping.ParseBeijingTime(m.Gxsj); err != nil {
+		return quanzhou.Mark{}
 	}
-	return t
+	return m
 }
 
-// advance stores a listing's high-water mark ("" keeps the stored one).
+// advanceMark stores a listing's mark (an empty one keeps the stored mark).
+func (r *Runner) advanceMark(ctx context.Context, fc fence, name string, m quanzhou.Mark) error {
+	if m.Gxsj == "" {
+		return nil
+	}
+	return r.advanceJSON(ctx, fc, name, m)
+}
+
+// advance stores a watermark ("" keeps the stored one).
 func (r *Runner) advance(ctx context.Context, fc fence, name, value string) error {
 	if value == "" {
 		return nil

@@ -17,14 +17,14 @@ import (
 
 // Quanzhou is what the jobs use of the Quanzhou platform's client.
 type Quanzhou interface {
-	// Enterprises lists enterprise records changed since (zero: all), none missed.
-	Enterprises(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress)
+	// Enterprises lists enterprise records from the mark on (zero: all), none missed.
+	Enterprises(ctx context.Context, from quanzhou.Mark) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress)
 	// GetEnterprise reads one record (ErrNotFound: the platform does not know it).
 	GetEnterprise(ctx context.Context, uscc string) (mapping.QZEnterprise, error)
 	// SaveEnterprises pushes street-owned fields (batchSave), one result per record.
 	SaveEnterprises(ctx context.Context, records []mapping.Enterprise) ([]quanzhou.SaveResult, error)
-	// Alarms lists risk-monitoring alarms changed since (zero: all).
-	Alarms(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledAlarm, error], *quanzhou.Progress)
+	// Alarms lists risk-monitoring alarms from the mark on (zero: all).
+	Alarms(ctx context.Context, from quanzhou.Mark) (iter.Seq2[quanzhou.PulledAlarm, error], *quanzhou.Progress)
 	// Feedback sends the street's handling of an alarm; duplicate: the platform had it already.
 	Feedback(ctx context.Context, f mapping.AlarmFeedback) (duplicate bool, err error)
 	HazardPlatform // hazards.go

@@ -62,7 +62,7 @@ func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fe
 		}
 		return err
 	}
-	if err := r.advance(ctx, fc, cursorEnterprises, hw); err != nil {
+	if err := r.advanceMark(ctx, fc, cursorEnterprises, hw); err != nil {
 		return err
 	}
 	touched, err := r.pushChangedEnterprises(ctx, t, full, seen, fc)
@@ -72,14 +72,14 @@ func (r *Runner) syncEnterprises(ctx context.Context, t *tally, full bool, fc fe
 		// connectors/quanzhou's listing.go), and a big push puts thousands there.
 		return err
 	}
-	back, err := r.pullEnterprises(ctx, t, parseWatermark(hw), pq, nil, false)
+	back, err := r.pullEnterprises(ctx, t, hw, pq, nil, false)
 	if err != nil {
 		if t.verdict(ctx, err) == verdictRetry {
 			return r.queueJob(ctx, t, fc, KindEnterpriseSync, err)
 		}
 		return err
 	}
-	return r.advance(ctx, fc, cursorEnterprises, back)
+	return r.advanceMark(ctx, fc, cursorEnterprises, back)
 }
 
 // errListingIncomplete: a listing ended without error before its end (it cannot, unless the
@@ -89,7 +89,7 @@ var errListingIncomplete = retry.Transient(errors.New("listing ended before its 
 // pullEnterprises reads the listing from since and records it in the ledger; it returns the
 // listing's high-water mark (gxsj text) once everything is committed. countUpdates: count records
 // whose platform side changed as pulled (the read-back after pushing counts only new ones).
-func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time, pq *quarantineIndex, seen map[string]struct{}, countUpdates bool) (string, error) {
+func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since quanzhou.Mark, pq *quarantineIndex, seen map[string]struct{}, countUpdates bool) (quanzhou.Mark, error) {
 	r.progress.Begin(Enterprises, phasePull, 0)
 	defer r.progress.End()
 	seq, prog := r.qz.Enterprises(ctx, since)
@@ -109,7 +109,7 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 		if err != nil {
 			// What was read is the platform's truth all the same: keep it.
 			t.pages(prog.Requests, err)
-			return "", errors.Join(err, hand(), wb.close())
+			return quanzhou.Mark{}, errors.Join(err, hand(), wb.close())
 		}
 		uscc := p.Enterprise.USCC
 		if seen != nil {
@@ -133,18 +133,18 @@ func (r *Runner) pullEnterprises(ctx context.Context, t *tally, since time.Time,
 		b.records = append(b.records, p.Enterprise)
 		if len(b.records) >= pullBatch {
 			if err := hand(); err != nil {
-				return "", errors.Join(err, wb.close())
+				return quanzhou.Mark{}, errors.Join(err, wb.close())
 			}
 		}
 	}
 	t.pages(prog.Requests, nil)
 	if err := errors.Join(hand(), wb.close()); err != nil {
-		return "", err
+		return quanzhou.Mark{}, err
 	}
 	if !prog.Done {
-		return "", errListingIncomplete
+		return quanzhou.Mark{}, errListingIncomplete
 	}
-	return prog.HighWaterText, nil
+	return prog.Mark(), nil
 }
 
 // pulledBatch is a page's worth of platform records on their way into the ledger.

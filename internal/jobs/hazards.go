@@ -36,14 +36,14 @@ import (
 
 // HazardPlatform is what the hazard and inspection jobs use of the Quanzhou client.
 type HazardPlatform interface {
-	// Hazards lists the region's hazards changed since (zero: all), none missed.
-	Hazards(ctx context.Context, since time.Time, cl *mapping.Clauses) (iter.Seq2[quanzhou.PulledHazard, error], *quanzhou.Progress)
+	// Hazards lists the region's hazards from the mark on (zero: all), none missed.
+	Hazards(ctx context.Context, from quanzhou.Mark, cl *mapping.Clauses) (iter.Seq2[quanzhou.PulledHazard, error], *quanzhou.Progress)
 	// ReportHazard creates a street hazard (idempotent by lybh).
 	ReportHazard(ctx context.Context, h *mapping.Hazard) (yhid string, duplicate bool, err error)
 	// SetHazardStatus sends a status change of a hazard the platform holds.
 	SetHazardStatus(ctx context.Context, ch mapping.HazardStatusChange) (duplicate bool, err error)
-	// Inspections lists the region's inspection records changed since (zero: all).
-	Inspections(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledInspection, error], *quanzhou.Progress)
+	// Inspections lists the region's inspection records from the mark on (zero: all).
+	Inspections(ctx context.Context, from quanzhou.Mark) (iter.Seq2[quanzhou.PulledInspection, error], *quanzhou.Progress)
 }
 
 const (
@@ -66,7 +66,7 @@ func (r *Runner) syncHazards(ctx context.Context, t *tally, full bool, fc fence)
 		}
 		return err
 	}
-	if err := r.advance(ctx, fc, cursorHazards, hw); err != nil {
+	if err := r.advanceMark(ctx, fc, cursorHazards, hw); err != nil {
 		return err
 	}
 	touched, err := r.pushHazards(ctx, t, fc)
@@ -75,14 +75,14 @@ func (r *Runner) syncHazards(ctx context.Context, t *tally, full bool, fc fence)
 	}
 	// Read back what the pushes changed (gxsj, the platform's ids), so the next run finds
 	// nothing new.
-	back, err := r.pullHazards(ctx, t, parseWatermark(hw), false)
+	back, err := r.pullHazards(ctx, t, hw, false)
 	if err != nil {
 		if t.verdict(ctx, err) == verdictRetry {
 			return r.queueJob(ctx, t, fc, KindHazardSync, err)
 		}
 		return err
 	}
-	return r.advance(ctx, fc, cursorHazards, back)
+	return r.advanceMark(ctx, fc, cursorHazards, back)
 }
 
 func (r *Runner) hazardJobPart(ctx context.Context, t *tally, fc fence) error {
@@ -92,10 +92,10 @@ func (r *Runner) hazardJobPart(ctx context.Context, t *tally, fc fence) error {
 // pullHazards reads the hazard listing from since and records it; it returns the listing's
 // high-water mark once everything is committed. count: count what changed (the read-back after
 // pushing does not).
-func (r *Runner) pullHazards(ctx context.Context, t *tally, since time.Time, count bool) (string, error) {
+func (r *Runner) pullHazards(ctx context.Context, t *tally, since quanzhou.Mark, count bool) (quanzhou.Mark, error) {
 	pq, err := r.openQuarantine(ctx, ledger.SourceQuanzhou, ledger.KindHazard)
 	if err != nil {
-		return "", err
+		return quanzhou.Mark{}, err
 	}
 	r.progress.Begin(Hazards, phasePull, 0)
 	defer r.progress.End()
@@ -141,7 +141,7 @@ func (r *Runner) pullHazards(ctx context.Context, t *tally, since time.Time, cou
 	for p, err := range seq {
 		if err != nil {
 			t.pages(prog.Requests, err)
-			return "", errors.Join(err, flush()) // what was read is the platform's truth all the same
+			return quanzhou.Mark{}, errors.Join(err, flush()) // what was read is the platform's truth all the same
 		}
 		if p.Problems.HasErrors() {
 			key := p.Hazard.ID
@@ -156,18 +156,18 @@ func (r *Runner) pullHazards(ctx context.Context, t *tally, since time.Time, cou
 		batch = append(batch, p.Hazard)
 		if len(batch) >= hazardBatch {
 			if err := flush(); err != nil {
-				return "", err
+				return quanzhou.Mark{}, err
 			}
 		}
 	}
 	t.pages(prog.Requests, nil)
 	if err := flush(); err != nil {
-		return "", err
+		return quanzhou.Mark{}, err
 	}
 	if !prog.Done {
-		return "", errListingIncomplete
+		return quanzhou.Mark{}, errListingIncomplete
 	}
-	return prog.HighWaterText, nil
+	return prog.Mark(), nil
 }
 
 // pushHazards creates the street's hazards the platform does not hold and sends the street's
@@ -599,7 +599,7 @@ func (r *Runner) pushNow(ctx context.Context, key string, out HazardOutcome) (Ha
 	out.Reason = res.reason
 	if res.accepted > 0 {
 		// The platform changed the hazard: read it into the ledger now (a failure only delays it).
-		if _, err := r.pullHazardsLocked(ctx); err != nil {
+		if err := r.pullHazardsLocked(ctx); err != nil {
 			r.log.Warn("hazard listing after the push failed; the next hazard sync reads it", zap.Error(err))
 		}
 	}
@@ -609,16 +609,16 @@ func (r *Runner) pushNow(ctx context.Context, key string, out HazardOutcome) (Ha
 
 // pullHazardsLocked reads the hazards changed since the watermark (the caller holds the job's
 // lock) and advances it.
-func (r *Runner) pullHazardsLocked(ctx context.Context) (string, error) {
+func (r *Runner) pullHazardsLocked(ctx context.Context) error {
 	since, err := r.watermark(ctx, cursorHazards, false)
 	if err != nil {
-		return "", err
+		return err
 	}
 	hw, err := r.pullHazards(ctx, newTally(Hazards), since, false)
 	if err != nil {
-		return "", err
+		return err
 	}
-	return hw, r.advance(ctx, nil, cursorHazards, hw)
+	return r.advanceMark(ctx, nil, cursorHazards, hw)
 }
 
 // PushHazards is reconcile --apply's push of the street's side of these hazards (keys): a
@@ -654,8 +654,7 @@ func (r *Runner) PullHazards(ctx context.Context) error {
 	mu := r.locks[Hazards]
 	mu.Lock()
 	defer mu.Unlock()
-	_, err := r.pullHazardsLocked(ctx)
-	return err
+	return r.pullHazardsLocked(ctx)
 }
 
 // The inspection job: pull only (the platform's 企业检查记录).
@@ -737,7 +736,7 @@ func (r *Runner) syncInspections(ctx context.Context, t *tally, full bool, fc fe
 	if !prog.Done {
 		return r.queueJob(ctx, t, fc, KindInspectionPull, errListingIncomplete)
 	}
-	return r.advance(ctx, fc, cursorInspections, prog.HighWaterText)
+	return r.advanceMark(ctx, fc, cursorInspections, prog.Mark())
 }
 
 func (r *Runner) inspectionJobPart(ctx context.Context, t *tally, fc fence) error {

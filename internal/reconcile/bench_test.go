@@ -157,7 +157,7 @@ var rulesForBench = rules.Config{ExpiringWithinDays: 60}
 // every i%100 == 3 has another legal representative.
 type generatedPlatform struct{ n int }
 
-func (g generatedPlatform) Enterprises(context.Context, time.Time) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress) {
+func (g generatedPlatform) Enterprises(context.Context, quanzhou.Mark) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress) {
 	return func(yield func(quanzhou.PulledEnterprise, error) bool) {
 		for k := 0; k < g.n; k++ {
 			i := (k * 7919) % g.n // 7919 is prime: a permutation unless it divides n

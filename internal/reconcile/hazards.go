@@ -26,7 +26,7 @@ import (
 // HazardPlatform is what hazard reconciliation reads from the Quanzhou platform (the client
 // given to New has it).
 type HazardPlatform interface {
-	Hazards(ctx context.Context, since time.Time, cl *mapping.Clauses) (iter.Seq2[quanzhou.PulledHazard, error], *quanzhou.Progress)
+	Hazards(ctx context.Context, from quanzhou.Mark, cl *mapping.Clauses) (iter.Seq2[quanzhou.PulledHazard, error], *quanzhou.Progress)
 }
 
 // HazardStore is what hazard reconciliation reads from, and records into, the ledger (the store
@@ -90,7 +90,7 @@ func (r *Reconciler) CompareHazards(ctx context.Context) (*HazardReport, *hazard
 	if !ok1 || !ok2 {
 		return nil, nil, errors.New("reconcile: the platform client or the ledger given cannot read hazards")
 	}
-	seq, _ := hp.Hazards(ctx, time.Time{}, r.clauses)
+	seq, _ := hp.Hazards(ctx, quanzhou.Mark{}, r.clauses)
 	platform := map[string]*mapping.Hazard{}
 	for p, err := range seq {
 		if err != nil {

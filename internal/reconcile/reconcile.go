@@ -49,7 +49,7 @@ func (s Scope) operators() bool   { return s == ScopeAll || s == ScopeOperators 
 
 // Platform is what reconciliation reads from the Quanzhou platform.
 type Platform interface {
-	Enterprises(ctx context.Context, since time.Time) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress)
+	Enterprises(ctx context.Context, from quanzhou.Mark) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress)
 	GetEnterprise(ctx context.Context, uscc string) (mapping.QZEnterprise, error)
 }
 
@@ -333,7 +333,7 @@ func (r *Reconciler) CompareEnterprises(ctx context.Context) (*EnterpriseReport,
 	w := &enterpriseWalk{seen: map[string]struct{}{}, different: map[string]Difference{},
 		platformOnly: map[string]PlatformOnly{}, kept: map[string]*mapping.Enterprise{}}
 	var rejected []Rejected
-	seq, prog := r.platform.Enterprises(ctx, time.Time{})
+	seq, prog := r.platform.Enterprises(ctx, quanzhou.Mark{})
 	r.progress.Begin(progressLabel, phasePlatform, 0)
 	batch := make([]mapping.Enterprise, 0, compareBatch)
 	requests := 0

@@ -19,7 +19,7 @@ import (
 // the platform sends what it holds, a moved record appearing twice.
 type listedPlatform struct{ records []mapping.Enterprise }
 
-func (l listedPlatform) Enterprises(context.Context, time.Time) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress) {
+func (l listedPlatform) Enterprises(context.Context, quanzhou.Mark) (iter.Seq2[quanzhou.PulledEnterprise, error], *quanzhou.Progress) {
 	return func(yield func(quanzhou.PulledEnterprise, error) bool) {
 		for _, e := range l.records {
 			if !yield(quanzhou.PulledEnterprise{Enterprise: e}, nil) {
