@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"streetsync/mapping"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
 	"streetsync/mocks/quanzhou"
@@ -77,12 +78,13 @@ func atLimits(qz, so int) time.Duration {
 }
 
 // fewestCalls is the fewest calls the contracts allow for what a `sync all` reported doing: a
-// token per platform; per listing, one page per 500 records pulled and at least one to learn
-// that nothing changed; one batchSave per 100 enterprises pushed; one PUT per registration made
-// or changed (queued ones count: they are due); and for certificates, on the first load one
-// query per 50 of the roster's people (ids) and the feed's first page, on a later night one feed
-// page per 500 changed certificates (at least one).
-func fewestCalls(stdout []byte, firstLoad bool, ids int) (qz, so int) {
+// token per platform; per listing, one page per 500 records read and at least one to learn that
+// nothing changed, the records read being those pulled or, when more, those the listing must read
+// from its mark (reread, below); one batchSave per 100 enterprises pushed; one PUT per
+// registration made or changed (queued ones count: they are due); and for certificates, on the
+// first load one query per 50 of the roster's people (ids) and the feed's first page, on a later
+// night one feed page per 500 changed certificates (at least one).
+func fewestCalls(stdout []byte, firstLoad bool, ids int, reread map[string]int) (qz, so int) {
 	var sums []struct {
 		Job                    string
 		Pulled, Pushed, Queued int
@@ -95,9 +97,9 @@ func fewestCalls(stdout []byte, firstLoad bool, ids int) (qz, so int) {
 	for _, s := range sums {
 		switch s.Job {
 		case "enterprises":
-			qz += pages(s.Pulled) + int(math.Ceil(float64(s.Pushed+s.Queued)/batchSaveMax))
+			qz += pages(max(s.Pulled, reread[s.Job])) + int(math.Ceil(float64(s.Pushed+s.Queued)/batchSaveMax))
 		case "alarms", "hazards", "inspections":
-			qz += pages(s.Pulled)
+			qz += pages(max(s.Pulled, reread[s.Job]))
 		case "certificates":
 			if firstLoad {
 				so += int(math.Ceil(float64(ids)/queryMax)) + 1
@@ -109,6 +111,76 @@ func fewestCalls(stdout []byte, firstLoad bool, ids int) (qz, so int) {
 		}
 	}
 	return qz, so
+}
+
+// marks holds, per Quanzhou listing (by its sync job's name), the latest gxsj among the
+// platform's records when a sync ended — the furthest mark any client can hold after it — and
+// when that was.
+//
+// Every listing's gxsjStart is inclusive and gxsj has one-second resolution
+// (contracts/quanzhou-platform.md, contracts/hazards.md), so a record written later in that
+// second carries the same gxsj as the ones already read. Until the platform's clock is past that
+// second — which a client knows for certain only 301 s on (the contract's 300 s timestamp window)
+// — a client that guarantees no update is missed must read that second's records again, changed
+// or not; the contracts allow no way past them. A night's fewest calls count them then. Once the
+// second is over, a client that kept the last record it read there may skip up to it.
+type marks struct {
+	at    map[string]string
+	ended time.Time
+}
+
+// listingMarks reads the marks off the platform as it stands at now (the platform's clock).
+func listingMarks(srv *mocks.Server, now time.Time) marks {
+	m := marks{at: map[string]string{}, ended: now}
+	for job, times := range listingTimes(srv) {
+		for _, t := range times {
+			m.at[job] = max(m.at[job], t)
+		}
+	}
+	return m
+}
+
+// reread counts, per listing, the records a listing read from the mark must read: those at the
+// mark's second, when that second was not certainly over as the last sync ended, and those after
+// it (changed since, or new).
+func (m marks) reread(srv *mocks.Server) map[string]int {
+	out := map[string]int{}
+	for job, times := range listingTimes(srv) {
+		if m.at[job] == "" {
+			out[job] = len(times) // no mark: a walk from the beginning reads everything
+			continue
+		}
+		at, err := mapping.ParseBeijingTime(m.at[job])
+		if err != nil {
+			continue
+		}
+		running := at.Add(time.Second + 300*time.Second).After(m.ended)
+		for _, t := range times {
+			if t > m.at[job] || t == m.at[job] && running {
+				out[job]++
+			}
+		}
+	}
+	return out
+}
+
+// listingTimes is the gxsj of every record of each Quanzhou listing.
+func listingTimes(srv *mocks.Server) map[string][]string {
+	q := srv.Quanzhou
+	out := map[string][]string{}
+	for _, e := range q.Enterprises() {
+		out["enterprises"] = append(out["enterprises"], e.Gxsj)
+	}
+	for _, a := range q.Alarms() {
+		out["alarms"] = append(out["alarms"], a.Gxsj)
+	}
+	for _, h := range q.Hazards() {
+		out["hazards"] = append(out["hazards"], h.Gxsj)
+	}
+	for _, in := range q.Inspections() {
+		out["inspections"] = append(out["inspections"], in.Gxsj)
+	}
+	return out
 }
 
 // changeOnePercent changes 1 % of the street's enterprises and roster entries in the workbook
@@ -196,6 +268,19 @@ func printCalls(w io.Writer, ms []measurement) {
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %d", k, m.calls[k]))
 		}
-		fmt.Fprintf(w, "N=%d %s: %s\n", m.n, m.step, strings.Join(parts, ", "))
+		line := strings.Join(parts, ", ")
+		if len(m.reread) > 0 {
+			jobs := make([]string, 0, len(m.reread))
+			for job := range m.reread {
+				jobs = append(jobs, job)
+			}
+			slices.Sort(jobs)
+			var again []string
+			for _, job := range jobs {
+				again = append(again, fmt.Sprintf("%s %d", job, m.reread[job]))
+			}
+			line += "; records from the last sync's mark: " + strings.Join(again, ", ")
+		}
+		fmt.Fprintf(w, "N=%d %s: %s\n", m.n, m.step, line)
 	}
 }

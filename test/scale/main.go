@@ -177,6 +177,9 @@ type measurement struct {
 	// contracts allow for the same work.
 	calls              calls
 	fewestQZ, fewestSO int
+	// reread counts, per listing, the records still at the mark the last sync left: every
+	// client reads them again (the fewest calls count them).
+	reread map[string]int
 }
 
 // measure sets up one street of n enterprises and times the steps.
@@ -222,6 +225,7 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 	}
 	var out []measurement
 	ids := distinctIDs(ds)
+	var mk marks // where the last sync left each listing; none before the first
 	for _, st := range stepsOf(workbook, n+len(ds.Roster)) {
 		if o.steps != nil && !o.steps[st.name] {
 			continue
@@ -233,6 +237,7 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 		}
 		fmt.Fprintf(log, "scale: N=%d: %s …\n", n, st.name)
 		before := countCalls(srv)
+		reread := mk.reread(srv)
 		m, stdout, err := timeCommand(ctx, o.bin, cfg, dir, st.args)
 		m.n, m.step = n, st.name
 		if err != nil {
@@ -241,7 +246,9 @@ func measure(ctx context.Context, o options, root string, n int, hookURL string,
 		m.records, m.note = st.records(stdout)
 		if st.args[0] == "sync" {
 			m.calls = countCalls(srv).since(before)
-			m.fewestQZ, m.fewestSO = fewestCalls(stdout, st.name == "sync all", ids)
+			m.fewestQZ, m.fewestSO = fewestCalls(stdout, st.name == "sync all", ids, reread)
+			m.reread = reread
+			mk = listingMarks(srv, time.Now()) // the mocks' clock
 		}
 		out = append(out, m)
 	}
