@@ -55,8 +55,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(benchChildEnv) == "prepare" { // BenchmarkConsoleAtScale's ledger, built apart
-		os.Exit(prepareBenchLedger())
+	if role := os.Getenv(benchChildEnv); role != "" { // BenchmarkConsoleAtScale's ledger and report, built apart
+		os.Exit(prepareBenchLedger(role))
 	}
 	flag.Parse()
 	// Chromium takes a while to start on this machine: start it while the other tests run.
@@ -158,6 +158,7 @@ type demoConsole struct {
 	// ledger after the sync (a difference for reconciliation).
 	dead    []string
 	changed string
+	srv     *console.Server
 }
 
 func newDemoConsole(t *testing.T) *demoConsole {
@@ -227,6 +228,7 @@ func newDemoConsole(t *testing.T) *demoConsole {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	dc.srv = srv
 	dc.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(dc.ts.Close)
 	return dc
@@ -330,6 +332,7 @@ func TestBrowserConsole(t *testing.T) {
 	}{
 		{"the overview shows queue, alerts and charts", browserOverview},
 		{"reconcile, download the xlsx, apply", browserReconcile},
+		{"page a city's reconcile report list by list", browserReconcilePaged},
 		{"retry a dead item", browserRetryDead},
 		{"filter alerts by community and rule", browserFilterAlerts},
 		{"record alarm feedback", browserAlarmFeedback},
@@ -417,6 +420,32 @@ func browserReconcile(t *testing.T, ctx context.Context, dc *demoConsole) {
 	do(t, ctx, "apply", chromedp.Click(chromedp.CSS("#apply")), visible("#applied"), shot("reconcile-applied"))
 	if n := eval[int](t, ctx, `document.querySelectorAll("#diff-table").length`); n != 0 {
 		t.Errorf("after apply the report still lists differences")
+	}
+}
+
+// A city's report: each list pages on its own, and the next page of one list comes back to that
+// list's table with its next hundred rows, the other lists where they were.
+func browserReconcilePaged(t *testing.T, ctx context.Context, dc *demoConsole) {
+	console.SetLastReport(dc.srv, console.BigReport(250, 120), time.Now())
+	do(t, ctx, "open the report", chromedp.Navigate(dc.ts.URL+"/reconcile"), visible("#next-unregistered"))
+	if got := text(t, ctx, "#unregistered tbody tr td"); got != "人员00000" {
+		t.Errorf("first row of the unregistered list: %q, want 人员00000", got)
+	}
+	do(t, ctx, "next page of the unregistered list",
+		chromedp.Click(chromedp.CSS("#next-unregistered")),
+		visible("#prev-unregistered"), // only on a later page of that list
+		shot("reconcile-paged"))
+	if rows := eval[int](t, ctx, `document.querySelectorAll("#unregistered tbody tr").length`); rows != 100 {
+		t.Errorf("page 2 of the unregistered list shows %d rows, want 100", rows)
+	}
+	if got := text(t, ctx, "#only-ledger tbody tr td:nth-child(2)"); got != "企业00000" {
+		t.Errorf("the other list moved: its first row is %q, want 企业00000", got)
+	}
+	if top := eval[float64](t, ctx, `document.getElementById("list-unregistered").getBoundingClientRect().top`); top < 0 || top > 200 {
+		t.Errorf("after paging, the unregistered list's heading is at %.0f px from the top of the window: want it at the top", top)
+	}
+	if got := eval[string](t, ctx, `location.hash`); got != "#list-unregistered" {
+		t.Errorf("location hash %q, want #list-unregistered", got)
 	}
 }
 

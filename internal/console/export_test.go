@@ -1,5 +1,21 @@
 package console
 
+import (
+	"fmt"
+	"time"
+
+	"streetsync/internal/reconcile"
+)
+
+// SetLastReport makes rep the console's last reconciliation (BenchmarkConsoleAtScale: a city's
+// report, made once by a child process).
+func SetLastReport(s *Server, rep *reconcile.Report, at time.Time) {
+	maskReport(rep)
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
+	s.report = &reportState{Scope: Scope{What: ScopeAll}, FinishedAt: at, Report: rep}
+}
+
 // What the external tests (package console_test, which build the console through internal/app)
 // compare pages against.
 const (
@@ -9,3 +25,21 @@ const (
 	FlashRetried     = flashRetried
 	FlashFeedback    = flashFeedback
 )
+
+// BigReport is a city's report: unregistered operators and ledger-only enterprises, more of each
+// than a page shows (人员00000…, 企业00000…, in that order), and seven uncertified.
+func BigReport(unregistered, onlyInLedger int) *reconcile.Report {
+	rep := &reconcile.Report{
+		Enterprises: &reconcile.EnterpriseReport{OnlyInLedger: []reconcile.LedgerOnly{}, OnlyOnPlatform: []reconcile.PlatformOnly{}, Different: []reconcile.Difference{}},
+		Operators:   &reconcile.OperatorReport{Unregistered: []reconcile.Unregistered{}, UnknownItems: []reconcile.UnknownItem{}, Uncertified: 7},
+	}
+	for i := range unregistered {
+		rep.Operators.Unregistered = append(rep.Operators.Unregistered, reconcile.Unregistered{
+			IDNumber: "350582********" + fmt.Sprintf("%04d", i), Name: fmt.Sprintf("人员%05d", i), CertNo: "T350582********0000",
+			Enterprise: "91350582MA2YB1XK3L", EnterpriseName: "灵源鞋业有限公司", ItemCode: "0101"})
+	}
+	for i := range onlyInLedger {
+		rep.Enterprises.OnlyInLedger = append(rep.Enterprises.OnlyInLedger, reconcile.LedgerOnly{USCC: fmt.Sprintf("91350582%010d", i), Name: fmt.Sprintf("企业%05d", i)})
+	}
+	return rep
+}

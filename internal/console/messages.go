@@ -37,6 +37,7 @@ const (
 	msgBadStatus      = "处置状态只能是 1（处置中）或 2（已处置）"
 	msgBadUntil       = "屏蔽截止时间 %q 无法识别（例：2026-03-01 或 2026-03-01T18:00）"
 	msgNoReport       = "还没有对账结果，请先运行对账"
+	msgUnknownList    = "对账结果中没有清单 %q：可选 different（字段不一致）、onlyInLedger（仅台账有）、onlyOnPlatform（仅平台有）、unregistered（未用工登记）、unknownItems（未知操作项目）"
 	msgTaskBusy       = "%s正在进行中，请等待完成后再试"
 	msgNotFound       = "没有找到：%s"
 	msgInternal       = "内部错误，请联系管理员查看日志"

@@ -13,8 +13,8 @@ import (
 )
 
 // 对账: compare the ledger with the platforms now (`reconcile`), see every list of the report —
-// the first rows of each on the page, all of them in the .xlsx — and apply the fixes
-// (`reconcile --apply`). The report is package reconcile's own, shown as it is.
+// each paged on its own, all of them in the .xlsx — and apply the fixes (`reconcile --apply`).
+// The report is package reconcile's own, shown as it is.
 
 // Reconciler compares the ledger with the platforms and fixes what can be fixed
 // (`streetsync reconcile [--apply]`).
@@ -80,14 +80,44 @@ func newAppliedView(a *reconcile.Applied) *appliedView {
 	return v
 }
 
-// reportShown caps each list of a report for the page; the counts and the .xlsx have them all.
+// reportShown is how many rows of each list of a report a page shows; each list is paged on its
+// own, and the .xlsx has them all.
 const reportShown = 100
 
+// The lists of a report, as the page's and the API's `list` parameter names them.
+const (
+	listDifferent      = "different"
+	listOnlyInLedger   = "onlyInLedger"
+	listOnlyOnPlatform = "onlyOnPlatform"
+	listUnregistered   = "unregistered"
+	listUnknownItems   = "unknownItems"
+)
+
+// reportCounts is the length of each list of a report (uncertified: the count the report gives).
 type reportCounts struct {
-	OnlyInLedger, OnlyOnPlatform, Different, Unregistered, Uncertified, UnknownItems int
+	OnlyInLedger   int `json:"onlyInLedger"`
+	OnlyOnPlatform int `json:"onlyOnPlatform"`
+	Different      int `json:"different"`
+	Unregistered   int `json:"unregistered"`
+	Uncertified    int `json:"uncertified"`
+	UnknownItems   int `json:"unknownItems"`
 }
 
-// reportRows are the first rows of each list of a report.
+func countsOf(rep *reconcile.Report) reportCounts {
+	var c reportCounts
+	if rep == nil {
+		return c
+	}
+	if e := rep.Enterprises; e != nil {
+		c.OnlyInLedger, c.OnlyOnPlatform, c.Different = len(e.OnlyInLedger), len(e.OnlyOnPlatform), len(e.Different)
+	}
+	if o := rep.Operators; o != nil {
+		c.Unregistered, c.Uncertified, c.UnknownItems = len(o.Unregistered), o.Uncertified, len(o.UnknownItems)
+	}
+	return c
+}
+
+// reportRows are the rows of each list of a report that the page shows.
 type reportRows struct {
 	Different      []reconcile.Difference
 	OnlyInLedger   []reconcile.LedgerOnly
@@ -96,13 +126,18 @@ type reportRows struct {
 	UnknownItems   []reconcile.UnknownItem
 }
 
+// reportPagers page each list of a report.
+type reportPagers struct {
+	Different, OnlyInLedger, OnlyOnPlatform, Unregistered, UnknownItems pager
+}
+
 type reconcileData struct {
 	State   *reportState
 	Task    *taskView
 	Scope   Scope
 	Counts  reportCounts
 	Rows    reportRows
-	Shown   int
+	Pagers  reportPagers
 	IsEmpty bool
 }
 
@@ -113,11 +148,37 @@ func (d reconcileData) refresh() int {
 	return 0
 }
 
-func head[T any](s []T) []T { return s[:min(len(s), reportShown)] }
+// reportPage is the page of list name (the rows of a report's list, in the report's order) that r
+// asks for: `list` names the list being paged and `page` its page; every other list shows its
+// first page. The pager's links page that list and return to its heading (list-anchor, where
+// anchor is its table's id).
+func reportPage[T any](r *http.Request, name, anchor string, items []T) ([]T, pager) {
+	page := 1
+	if r.URL.Query().Get("list") == name {
+		page = intParam(r, "page", 1, 1, 1<<20)
+	}
+	page = min(page, max(1, pagesOf(len(items), reportShown)))
+	start := (page - 1) * reportShown
+	u := *r.URL
+	q := u.Query()
+	q.Set("list", name)
+	u.RawQuery = q.Encode()
+	paged := *r
+	paged.URL = &u
+	p := newPager(&paged, page, reportShown, len(items))
+	p.PrevID, p.NextID = "prev-"+anchor, "next-"+anchor
+	if p.Prev != "" {
+		p.Prev += "#list-" + anchor // the list's heading
+	}
+	if p.Next != "" {
+		p.Next += "#list-" + anchor
+	}
+	return items[start:min(len(items), start+reportShown)], p
+}
 
 func (s reconcileScreen) reconcilePage(w http.ResponseWriter, r *http.Request, sess *session) {
 	h := s.checkHealth(r.Context())
-	d := reconcileData{State: s.lastReport(), Scope: Scope{What: ScopeAll}, Shown: reportShown}
+	d := reconcileData{State: s.lastReport(), Scope: Scope{What: ScopeAll}}
 	if t := s.tasks.current("reconcile"); t != nil {
 		d.Task = s.taskView(r, t)
 	}
@@ -125,13 +186,15 @@ func (s reconcileScreen) reconcilePage(w http.ResponseWriter, r *http.Request, s
 		d.Scope = d.State.Scope
 		if rep := d.State.Report; rep != nil {
 			d.IsEmpty = rep.Empty()
+			d.Counts = countsOf(rep)
 			if e := rep.Enterprises; e != nil {
-				d.Counts.OnlyInLedger, d.Counts.OnlyOnPlatform, d.Counts.Different = len(e.OnlyInLedger), len(e.OnlyOnPlatform), len(e.Different)
-				d.Rows.Different, d.Rows.OnlyInLedger, d.Rows.OnlyOnPlatform = head(e.Different), head(e.OnlyInLedger), head(e.OnlyOnPlatform)
+				d.Rows.Different, d.Pagers.Different = reportPage(r, listDifferent, "diff-table", e.Different)
+				d.Rows.OnlyInLedger, d.Pagers.OnlyInLedger = reportPage(r, listOnlyInLedger, "only-ledger", e.OnlyInLedger)
+				d.Rows.OnlyOnPlatform, d.Pagers.OnlyOnPlatform = reportPage(r, listOnlyOnPlatform, "only-platform", e.OnlyOnPlatform)
 			}
 			if o := rep.Operators; o != nil {
-				d.Counts.Unregistered, d.Counts.Uncertified, d.Counts.UnknownItems = len(o.Unregistered), o.Uncertified, len(o.UnknownItems)
-				d.Rows.Unregistered, d.Rows.UnknownItems = head(o.Unregistered), head(o.UnknownItems)
+				d.Rows.Unregistered, d.Pagers.Unregistered = reportPage(r, listUnregistered, "unregistered", o.Unregistered)
+				d.Rows.UnknownItems, d.Pagers.UnknownItems = reportPage(r, listUnknownItems, "unknown-items", o.UnknownItems)
 			}
 		}
 	}
@@ -196,13 +259,63 @@ func (s reconcileScreen) apiReconcile(apply bool) http.HandlerFunc {
 	}
 }
 
+// reportSummary is the last reconciliation without its lists: what it covered, when, what an apply
+// before it did, and how long each list is.
+type reportSummary struct {
+	Scope      Scope        `json:"scope"`
+	FinishedAt time.Time    `json:"finishedAt"`
+	Counts     reportCounts `json:"counts"`
+	Applied    *appliedView `json:"applied,omitempty"`
+}
+
+// apiReportPageSize is an API page of a report's list unless pageSize says otherwise.
+const apiReportPageSize = 100
+
+// apiReport is the last reconciliation: without `list`, its summary (reportSummary); with list
+// (different, onlyInLedger, onlyOnPlatform, unregistered, unknownItems), one page of that list
+// (page, pageSize ≤ 1 000): {"items": […], "page", "size", "more", "total", "pages"}. A city's
+// report holds tens of thousands of rows; the whole of it is the .xlsx.
 func (s reconcileScreen) apiReport(w http.ResponseWriter, r *http.Request) {
 	st := s.lastReport()
 	if st == nil {
 		s.writeAPIError(w, http.StatusNotFound, msgNoReport)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, st)
+	list := r.URL.Query().Get("list")
+	if list == "" {
+		s.writeJSON(w, http.StatusOK, reportSummary{Scope: st.Scope, FinishedAt: st.FinishedAt, Counts: countsOf(st.Report), Applied: st.Applied})
+		return
+	}
+	var e reconcile.EnterpriseReport
+	if st.Report.Enterprises != nil {
+		e = *st.Report.Enterprises
+	}
+	var o reconcile.OperatorReport
+	if st.Report.Operators != nil {
+		o = *st.Report.Operators
+	}
+	switch list {
+	case listDifferent:
+		writeReportPage(s.Server, w, r, e.Different)
+	case listOnlyInLedger:
+		writeReportPage(s.Server, w, r, e.OnlyInLedger)
+	case listOnlyOnPlatform:
+		writeReportPage(s.Server, w, r, e.OnlyOnPlatform)
+	case listUnregistered:
+		writeReportPage(s.Server, w, r, o.Unregistered)
+	case listUnknownItems:
+		writeReportPage(s.Server, w, r, o.UnknownItems)
+	default:
+		s.writeAPIError(w, http.StatusBadRequest, fmt.Sprintf(msgUnknownList, list))
+	}
+}
+
+// writeReportPage writes the page of a report's list that r asks for (page, pageSize).
+func writeReportPage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) {
+	size := intParam(r, "pageSize", apiReportPageSize, 1, 1000)
+	page := intParam(r, "page", 1, 1, 1<<20)
+	start := min(len(items), (page-1)*size)
+	s.writeJSON(w, http.StatusOK, pageOf(items[start:min(len(items), start+size)], page, size, len(items)))
 }
 
 // downloadReport writes the last reconciliation as the reconcile command's .xlsx (API and console

@@ -98,11 +98,12 @@ func (s *Server) unreadable(r *http.Request, err error) string {
 type pager struct {
 	Page, Pages, Total int
 	Prev, Next         string
+	PrevID, NextID     string // the links' element ids (a page with several pagers names each)
 }
 
 // newPager pages total items size at a time; page is the page shown.
 func newPager(r *http.Request, page, size, total int) pager {
-	p := pager{Page: page, Total: total, Pages: pagesOf(total, size)}
+	p := pager{Page: page, Total: total, Pages: pagesOf(total, size), PrevID: "prev-page", NextID: "next-page"}
 	link := func(n int) string {
 		q := r.URL.Query()
 		q.Set("page", strconv.Itoa(n))

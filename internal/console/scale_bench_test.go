@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,8 +24,10 @@ import (
 
 	"streetsync/internal/app"
 	"streetsync/internal/config"
+	"streetsync/internal/console"
 	"streetsync/internal/jobs"
 	"streetsync/internal/ledger"
+	"streetsync/internal/reconcile"
 	"streetsync/internal/testutil"
 	"streetsync/internal/workbook"
 	"streetsync/mocks"
@@ -34,8 +37,10 @@ import (
 // BenchmarkConsoleAtScale drives every page and every GET endpoint of the API of a real
 // streetsync's console — built by internal/app over a SQLite ledger of STREETSYNC_BENCH_N
 // enterprises (default 2 000; the issue's figure is 100 000, about 525 000 roster entries) after
-// an import, a full sync and an alert check, and a real Redis holding 1 000 waiting and 100 dead
-// retry items — and reports each one's p50 and p95 server time (measured around the handler),
+// an import, a full sync and an alert check, a real Redis holding 1 000 waiting and 100 dead
+// retry items, and the report of a `reconcile all` of that ledger as the console's last (made by
+// the child against the platforms as generated: tens of thousands of rows at 100 000, held in
+// memory as the console holds it) — and reports each one's p50 and p95 server time (measured around the handler),
 // and the process's peak resident memory while it serves. Deep pages and searches are driven
 // too: a page's cost must not grow with its number or with the street.
 //
@@ -63,6 +68,16 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 		}
 		b.Logf("built in %s", time.Since(start).Round(time.Second))
 	}
+	if _, err := os.Stat(filepath.Join(dir, benchReport)); err != nil { // a ledger built before the report was
+		b.Logf("reconciling the %d-enterprise ledger (once)…", n)
+		cmd := exec.Command(os.Args[0], "-test.run", "^$")
+		cmd.Env = append(os.Environ(), benchChildEnv+"=report", "STREETSYNC_BENCH_N="+strconv.Itoa(n), "STREETSYNC_BENCH_DIR="+dir)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("reconcile the ledger: %v", err)
+		}
+	}
 	ctx := context.Background()
 	conn, _ := testutil.Redis(b)
 	cfg := config.Default()
@@ -84,6 +99,8 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedBenchQueue(b, a, st)
+	rep := loadBenchReport(b, dir)
+	console.SetLastReport(srv, rep, time.Now())
 
 	timer := &serverTimes{}
 	timer.reset()
@@ -91,7 +108,7 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 	b.Cleanup(ts.Close)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cookie := benchLogin(b, client, ts.URL, cfg.Console.Token.Reveal())
-	paths := benchPaths(b, st)
+	paths := append(benchPaths(b, st), reportPaths(rep)...)
 
 	get := func(path string) {
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
@@ -140,26 +157,34 @@ func benchN() int {
 	return 2000
 }
 
-// benchChildEnv names the child's role (TestMain).
+// benchChildEnv names the child's role (TestMain): "prepare" builds the ledger and its report,
+// "report" only the report.
 const benchChildEnv = "CONSOLE_BENCH_CHILD"
+
+// benchReport is the file, next to the ledger, of a `reconcile all` of it (the contract's JSON).
+const benchReport = "reconcile.json"
 
 // prepareBenchLedger is the child: the mock platforms with n generated enterprises, then what a
 // first day does — import the street's workbook, a full sync of every job, an alert check —
-// into dir/ledger.db, and dir/ready when done.
-func prepareBenchLedger() int {
+// into dir/ledger.db, and dir/ready when done; then a `reconcile all` against the platforms as
+// generated (the report the console shows), into dir/reconcile.json. Role "report" makes only
+// the report, for a ledger built before it was.
+func prepareBenchLedger(role string) int {
 	n, _ := strconv.Atoi(os.Getenv("STREETSYNC_BENCH_N"))
 	dir := os.Getenv("STREETSYNC_BENCH_DIR")
-	if err := prepare(n, dir); err != nil {
+	if err := prepare(n, dir, role == "report"); err != nil {
 		fmt.Fprintln(os.Stderr, "prepare:", err)
 		return 1
 	}
 	return 0
 }
 
-func prepare(n int, dir string) error {
+func prepare(n int, dir string, reportOnly bool) error {
 	ctx := context.Background()
-	if err := os.RemoveAll(dir); err != nil {
-		return err
+	if !reportOnly {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -201,30 +226,91 @@ func prepare(n int, dir string) error {
 	if err != nil {
 		return err
 	}
-	steps := []struct {
+	type step struct {
 		name string
 		run  func() error
-	}{
+	}
+	steps := []step{
 		{"import", func() error {
 			_, err := workbook.Import(ctx, st, wb, workbook.Options{Catalog: cat, Communities: cfg.Region.Communities})
 			return err
 		}},
 		{"sync all", func() error { _, err := a.Sync(ctx, jobs.All, true); return err }},
 		{"alerts check", func() error { _, err := a.CheckAlerts(ctx, false, nil); return err }},
+		{"write ready", func() error { return os.WriteFile(filepath.Join(dir, "ready"), []byte("ok\n"), 0o644) }},
 	}
-	for _, s := range steps {
+	report := step{"reconcile all", func() error {
+		rc, err := a.Reconciler(ctx)
+		if err != nil {
+			return err
+		}
+		rep, _, err := rc.Run(ctx, reconcile.ScopeAll)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, benchReport), b, 0o644)
+	}}
+	if reportOnly {
+		steps = nil
+	}
+	for _, s := range append(steps, report) {
 		start := time.Now()
 		if err := s.run(); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		fmt.Fprintf(os.Stderr, "prepare: %s in %s\n", s.name, time.Since(start).Round(time.Second))
 	}
-	if err := a.Close(); err != nil {
-		return err
-	}
 	_ = os.Remove(wb)
-	return os.WriteFile(filepath.Join(dir, "ready"), []byte("ok\n"), 0o644)
+	return a.Close()
 }
+
+// loadBenchReport reads the report the child made.
+func loadBenchReport(b *testing.B, dir string) *reconcile.Report {
+	raw, err := os.ReadFile(filepath.Join(dir, benchReport))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rep reconcile.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		b.Fatal(err)
+	}
+	return &rep
+}
+
+// reportPaths are the report's page and API, with a deep page of its longest list.
+func reportPaths(rep *reconcile.Report) []string {
+	name, longest := listDifferent, 0
+	if e := rep.Enterprises; e != nil {
+		for n, l := range map[string]int{listDifferent: len(e.Different), listOnlyInLedger: len(e.OnlyInLedger), listOnlyOnPlatform: len(e.OnlyOnPlatform)} {
+			if l > longest {
+				name, longest = n, l
+			}
+		}
+	}
+	if o := rep.Operators; o != nil {
+		for n, l := range map[string]int{listUnregistered: len(o.Unregistered), listUnknownItems: len(o.UnknownItems)} {
+			if l > longest {
+				name, longest = n, l
+			}
+		}
+	}
+	deep := strconv.Itoa(max(1, longest/100/2))
+	return []string{"/reconcile", "/reconcile?list=" + name + "&page=" + deep,
+		"/api/reconcile/report", "/api/reconcile/report?list=" + name + "&page=" + deep}
+}
+
+// The lists' names as the console's `list` parameter has them.
+const (
+	listDifferent      = "different"
+	listOnlyInLedger   = "onlyInLedger"
+	listOnlyOnPlatform = "onlyOnPlatform"
+	listUnregistered   = "unregistered"
+	listUnknownItems   = "unknownItems"
+)
 
 // seedBenchQueue puts 1 000 waiting and 100 dead items into the retry queue, keyed by the
 // ledger's enterprises.
