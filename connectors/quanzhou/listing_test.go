@@ -161,14 +161,22 @@ func TestListingRereadsASecondThatIsNotOver(t *testing.T) {
 	}
 }
 
+// settledBulkSecond is a platform (pages of 50) whose n records were all written in one second,
+// an hour ago: a second that is over.
+func settledBulkSecond(t *testing.T, n int) (*fixture, *mockqz.Platform) {
+	t.Helper()
+	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
+	for i := range n {
+		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
+	}
+	f.clk.Advance(time.Hour)
+	return f, p
+}
+
 // Records sharing one second that is over: the next round starts inside that second, skips
 // what it saw, and ends at the first page because that page reaches back to the last key.
 func TestListingSkipsASettledSecondItHasRead(t *testing.T) {
-	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
-	for i := range 120 {
-		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
-	}
-	f.clk.Advance(time.Hour) // the bulk second is long over
+	f, p := settledBulkSecond(t, 120)
 	got, prog, n := collect(t, f, time.Time{})
 	if miss := missing(p, got); len(miss) > 0 || n != 120 {
 		t.Fatalf("%d deliveries, missed %v", n, miss)
@@ -192,11 +200,7 @@ func TestListingSkipsASettledSecondItHasRead(t *testing.T) {
 // nothing, however many records share the second; a record written later comes alone, and its
 // second, still running, leaves no id in the mark.
 func TestListingFromASettledMarkReadsOnlyWhatIsNew(t *testing.T) {
-	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
-	for i := range 120 {
-		p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
-	}
-	f.clk.Advance(time.Hour) // the bulk second is long over
+	f, p := settledBulkSecond(t, 120)
 	_, prog, _ := collect(t, f, time.Time{})
 	all := p.Enterprises()
 	last := all[len(all)-1]

@@ -171,25 +171,15 @@ func (d *Demo) Close() error {
 
 // DemoSummary is what the demo did, as `demo --format json` prints it.
 type DemoSummary struct {
-	Seed        int64           `json:"seed"`
-	Enterprises int             `json:"enterprises"` // ledger enterprises generated
-	Operators   int             `json:"operators"`   // roster entries generated
-	Import      workbook.Report `json:"import"`
-	Sync        []jobs.Summary  `json:"sync"`
-	Reconcile   ReconcileCounts `json:"reconcile"`
-	Alerts      AlertCounts     `json:"alerts"`
-	Webhook     WebhookCounts   `json:"webhook"`
-	Queue       retry.Stats     `json:"queue"`
-}
-
-// ReconcileCounts are the lengths of the reconciliation's lists.
-type ReconcileCounts struct {
-	OnlyInLedger   int `json:"onlyInLedger"`
-	OnlyOnPlatform int `json:"onlyOnPlatform"`
-	Different      int `json:"different"`
-	Unregistered   int `json:"unregistered"`
-	Uncertified    int `json:"uncertified"`
-	UnknownItems   int `json:"unknownItems"`
+	Seed        int64            `json:"seed"`
+	Enterprises int              `json:"enterprises"` // ledger enterprises generated
+	Operators   int              `json:"operators"`   // roster entries generated
+	Import      workbook.Report  `json:"import"`
+	Sync        []jobs.Summary   `json:"sync"`
+	Reconcile   reconcile.Counts `json:"reconcile"`
+	Alerts      AlertCounts      `json:"alerts"`
+	Webhook     WebhookCounts    `json:"webhook"`
+	Queue       retry.Stats      `json:"queue"`
 }
 
 // AlertCounts summarize the alert check.
@@ -234,11 +224,7 @@ func (d *Demo) Prepare(ctx context.Context) (*DemoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum.Reconcile = ReconcileCounts{
-		OnlyInLedger: len(rep.Enterprises.OnlyInLedger), OnlyOnPlatform: len(rep.Enterprises.OnlyOnPlatform),
-		Different: len(rep.Enterprises.Different), Unregistered: len(rep.Operators.Unregistered),
-		Uncertified: rep.Operators.Uncertified, UnknownItems: len(rep.Operators.UnknownItems),
-	}
+	sum.Reconcile = rep.Counts()
 	res, err := d.App.CheckAlerts(ctx, false, nil)
 	if err != nil {
 		return nil, err

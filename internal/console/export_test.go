@@ -43,3 +43,26 @@ func BigReport(unregistered, onlyInLedger int) *reconcile.Report {
 	}
 	return rep
 }
+
+// LongestReportList names the longest of a report's paged lists, and its length.
+func LongestReportList(rep *reconcile.Report) (string, int) {
+	var e reconcile.EnterpriseReport
+	if rep.Enterprises != nil {
+		e = *rep.Enterprises
+	}
+	var o reconcile.OperatorReport
+	if rep.Operators != nil {
+		o = *rep.Operators
+	}
+	name, longest := listDifferent, len(e.Different)
+	for _, l := range []struct {
+		name string
+		n    int
+	}{{listOnlyInLedger, len(e.OnlyInLedger)}, {listOnlyOnPlatform, len(e.OnlyOnPlatform)},
+		{listUnregistered, len(o.Unregistered)}, {listUnknownItems, len(o.UnknownItems)}} {
+		if l.n > longest {
+			name, longest = l.name, l.n
+		}
+	}
+	return name, longest
+}

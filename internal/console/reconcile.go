@@ -93,30 +93,6 @@ const (
 	listUnknownItems   = "unknownItems"
 )
 
-// reportCounts is the length of each list of a report (uncertified: the count the report gives).
-type reportCounts struct {
-	OnlyInLedger   int `json:"onlyInLedger"`
-	OnlyOnPlatform int `json:"onlyOnPlatform"`
-	Different      int `json:"different"`
-	Unregistered   int `json:"unregistered"`
-	Uncertified    int `json:"uncertified"`
-	UnknownItems   int `json:"unknownItems"`
-}
-
-func countsOf(rep *reconcile.Report) reportCounts {
-	var c reportCounts
-	if rep == nil {
-		return c
-	}
-	if e := rep.Enterprises; e != nil {
-		c.OnlyInLedger, c.OnlyOnPlatform, c.Different = len(e.OnlyInLedger), len(e.OnlyOnPlatform), len(e.Different)
-	}
-	if o := rep.Operators; o != nil {
-		c.Unregistered, c.Uncertified, c.UnknownItems = len(o.Unregistered), o.Uncertified, len(o.UnknownItems)
-	}
-	return c
-}
-
 // reportRows are the rows of each list of a report that the page shows.
 type reportRows struct {
 	Different      []reconcile.Difference
@@ -135,7 +111,7 @@ type reconcileData struct {
 	State   *reportState
 	Task    *taskView
 	Scope   Scope
-	Counts  reportCounts
+	Counts  reconcile.Counts
 	Rows    reportRows
 	Pagers  reportPagers
 	IsEmpty bool
@@ -186,7 +162,7 @@ func (s reconcileScreen) reconcilePage(w http.ResponseWriter, r *http.Request, s
 		d.Scope = d.State.Scope
 		if rep := d.State.Report; rep != nil {
 			d.IsEmpty = rep.Empty()
-			d.Counts = countsOf(rep)
+			d.Counts = rep.Counts()
 			if e := rep.Enterprises; e != nil {
 				d.Rows.Different, d.Pagers.Different = reportPage(r, listDifferent, "diff-table", e.Different)
 				d.Rows.OnlyInLedger, d.Pagers.OnlyInLedger = reportPage(r, listOnlyInLedger, "only-ledger", e.OnlyInLedger)
@@ -262,10 +238,10 @@ func (s reconcileScreen) apiReconcile(apply bool) http.HandlerFunc {
 // reportSummary is the last reconciliation without its lists: what it covered, when, what an apply
 // before it did, and how long each list is.
 type reportSummary struct {
-	Scope      Scope        `json:"scope"`
-	FinishedAt time.Time    `json:"finishedAt"`
-	Counts     reportCounts `json:"counts"`
-	Applied    *appliedView `json:"applied,omitempty"`
+	Scope      Scope            `json:"scope"`
+	FinishedAt time.Time        `json:"finishedAt"`
+	Counts     reconcile.Counts `json:"counts"`
+	Applied    *appliedView     `json:"applied,omitempty"`
 }
 
 // apiReportPageSize is an API page of a report's list unless pageSize says otherwise.
@@ -283,7 +259,7 @@ func (s reconcileScreen) apiReport(w http.ResponseWriter, r *http.Request) {
 	}
 	list := r.URL.Query().Get("list")
 	if list == "" {
-		s.writeJSON(w, http.StatusOK, reportSummary{Scope: st.Scope, FinishedAt: st.FinishedAt, Counts: countsOf(st.Report), Applied: st.Applied})
+		s.writeJSON(w, http.StatusOK, reportSummary{Scope: st.Scope, FinishedAt: st.FinishedAt, Counts: st.Report.Counts(), Applied: st.Applied})
 		return
 	}
 	var e reconcile.EnterpriseReport

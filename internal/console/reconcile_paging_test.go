@@ -66,7 +66,7 @@ func TestTheReconcileReportAPIIsPaged(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &sum) != nil {
 		t.Fatalf("summary: %d %s", resp.StatusCode, b)
 	}
-	if want := (reportCounts{OnlyInLedger: 120, Unregistered: 250, Uncertified: 7}); sum.Counts != want || sum.Scope.What != ScopeAll {
+	if want := (reconcile.Counts{OnlyInLedger: 120, Unregistered: 250, Uncertified: 7}); sum.Counts != want || sum.Scope.What != ScopeAll {
 		t.Errorf("summary %+v, want counts %+v", sum, want)
 	}
 	if strings.Contains(string(b), "人员") {

@@ -60,24 +60,12 @@ func BenchmarkConsoleAtScale(b *testing.B) {
 	if _, err := os.Stat(filepath.Join(dir, "ready")); err != nil {
 		b.Logf("building the %d-enterprise ledger in %s (once)…", n, dir)
 		start := time.Now()
-		cmd := exec.Command(os.Args[0], "-test.run", "^$")
-		cmd.Env = append(os.Environ(), benchChildEnv+"=prepare", "STREETSYNC_BENCH_N="+strconv.Itoa(n), "STREETSYNC_BENCH_DIR="+dir)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("prepare the ledger: %v", err)
-		}
+		runBenchChild(b, "prepare", n, dir)
 		b.Logf("built in %s", time.Since(start).Round(time.Second))
 	}
 	if _, err := os.Stat(filepath.Join(dir, benchReport)); err != nil { // a ledger built before the report was
 		b.Logf("reconciling the %d-enterprise ledger (once)…", n)
-		cmd := exec.Command(os.Args[0], "-test.run", "^$")
-		cmd.Env = append(os.Environ(), benchChildEnv+"=report", "STREETSYNC_BENCH_N="+strconv.Itoa(n), "STREETSYNC_BENCH_DIR="+dir)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("reconcile the ledger: %v", err)
-		}
+		runBenchChild(b, "report", n, dir)
 	}
 	ctx := context.Background()
 	conn, _ := testutil.Redis(b)
@@ -162,6 +150,17 @@ func benchN() int {
 		return n
 	}
 	return 2000
+}
+
+// runBenchChild runs this test binary as the bench's child in role (prepare, report).
+func runBenchChild(b *testing.B, role string, n int, dir string) {
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), benchChildEnv+"="+role, "STREETSYNC_BENCH_N="+strconv.Itoa(n), "STREETSYNC_BENCH_DIR="+dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("the bench's child (%s): %v", role, err)
+	}
 }
 
 // benchChildEnv names the child's role (TestMain): "prepare" builds the ledger and its report,
@@ -290,34 +289,11 @@ func loadBenchReport(b *testing.B, dir string) *reconcile.Report {
 
 // reportPaths are the report's page and API, with a deep page of its longest list.
 func reportPaths(rep *reconcile.Report) []string {
-	name, longest := listDifferent, 0
-	if e := rep.Enterprises; e != nil {
-		for n, l := range map[string]int{listDifferent: len(e.Different), listOnlyInLedger: len(e.OnlyInLedger), listOnlyOnPlatform: len(e.OnlyOnPlatform)} {
-			if l > longest {
-				name, longest = n, l
-			}
-		}
-	}
-	if o := rep.Operators; o != nil {
-		for n, l := range map[string]int{listUnregistered: len(o.Unregistered), listUnknownItems: len(o.UnknownItems)} {
-			if l > longest {
-				name, longest = n, l
-			}
-		}
-	}
+	name, longest := console.LongestReportList(rep)
 	deep := strconv.Itoa(max(1, longest/100/2))
 	return []string{"/reconcile?list=" + name + "&page=" + deep, // "/reconcile" is among benchPaths
 		"/api/reconcile/report", "/api/reconcile/report?list=" + name + "&page=" + deep}
 }
-
-// The lists' names as the console's `list` parameter has them.
-const (
-	listDifferent      = "different"
-	listOnlyInLedger   = "onlyInLedger"
-	listOnlyOnPlatform = "onlyOnPlatform"
-	listUnregistered   = "unregistered"
-	listUnknownItems   = "unknownItems"
-)
 
 // seedBenchQueue puts 1 000 waiting and 100 dead items into the retry queue, keyed by the
 // ledger's enterprises.

@@ -251,6 +251,29 @@ type Rejected struct {
 }
 
 // Empty reports whether nothing needs attention (`--exit-code` exits 1 otherwise).
+// Counts are the lengths of a report's enterprise and operator lists (Uncertified: the count the
+// report gives), zero for a section it does not have.
+type Counts struct {
+	OnlyInLedger   int `json:"onlyInLedger"`
+	OnlyOnPlatform int `json:"onlyOnPlatform"`
+	Different      int `json:"different"`
+	Unregistered   int `json:"unregistered"`
+	Uncertified    int `json:"uncertified"`
+	UnknownItems   int `json:"unknownItems"`
+}
+
+// Counts counts the report's lists.
+func (r *Report) Counts() Counts {
+	var c Counts
+	if e := r.Enterprises; e != nil {
+		c.OnlyInLedger, c.OnlyOnPlatform, c.Different = len(e.OnlyInLedger), len(e.OnlyOnPlatform), len(e.Different)
+	}
+	if o := r.Operators; o != nil {
+		c.Unregistered, c.Uncertified, c.UnknownItems = len(o.Unregistered), o.Uncertified, len(o.UnknownItems)
+	}
+	return c
+}
+
 func (r *Report) Empty() bool {
 	if e := r.Enterprises; e != nil && (len(e.OnlyInLedger) > 0 || len(e.OnlyOnPlatform) > 0 || len(e.Different) > 0) {
 		return false

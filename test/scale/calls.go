@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -259,28 +260,20 @@ func printCalls(w io.Writer, ms []measurement) {
 		if m.calls == nil {
 			continue
 		}
-		keys := make([]string, 0, len(m.calls))
-		for k := range m.calls {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s %d", k, m.calls[k]))
-		}
-		line := strings.Join(parts, ", ")
+		line := countsLine(m.calls)
 		if len(m.reread) > 0 {
-			jobs := make([]string, 0, len(m.reread))
-			for job := range m.reread {
-				jobs = append(jobs, job)
-			}
-			slices.Sort(jobs)
-			var again []string
-			for _, job := range jobs {
-				again = append(again, fmt.Sprintf("%s %d", job, m.reread[job]))
-			}
-			line += "; records from the last sync's mark: " + strings.Join(again, ", ")
+			line += "; records from the last sync's mark: " + countsLine(m.reread)
 		}
 		fmt.Fprintf(w, "N=%d %s: %s\n", m.n, m.step, line)
 	}
+}
+
+// countsLine lists counts by name, in name order: "a 1, b 2".
+func countsLine[M ~map[string]int](counts M) string {
+	names := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s %d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
 }
