@@ -18,7 +18,7 @@ var alarmListing = listing[mapping.QZAlarm]{
 }
 
 // ListAlarms walks GET /risk/alarms for the client's region like ListEnterprises: every alarm
-// from the mark on, none missed while alarms change, Progress.HighWater for the watermark.
+// from the mark on, none missed while alarms change, Progress.Mark for the next walk.
 func (c *Client) ListAlarms(ctx context.Context, from Mark) (iter.Seq2[mapping.QZAlarm, error], *Progress) {
 	prog := &Progress{}
 	return func(yield func(mapping.QZAlarm, error) bool) {
