@@ -470,4 +470,9 @@ func TestListingEndsOnABusySecondThatIsNotOver(t *testing.T) {
 	if !prog2.Done || prog2.HighWaterText != second {
 		t.Errorf("next walk: progress %+v", *prog2)
 	}
+	// It started in that second and found nothing newer: one round (the count, then 181 records
+	// in four pages), not a second round reading the same second again.
+	if prog2.Rounds != 1 || prog2.Requests != 5 {
+		t.Errorf("next walk: %d rounds, %d requests; want 1 round of 5 requests", prog2.Rounds, prog2.Requests)
+	}
 }
