@@ -363,45 +363,75 @@ func TestAFieldAddedLaterKeepsTheStoredHashes(t *testing.T) {
 	}
 }
 
-// Detached copies every text of an enterprise, whatever field holds it: each string-kind field of
-// Enterprise (found by reflection, so a field added to the struct is checked at once) and each
-// key risk is equal to the original and shares no memory with it.
-func TestDetachedOwnsEveryText(t *testing.T) {
-	page := []byte(strings.Repeat("x", 4096)) // the decoded page the fields are slices of
-	var e Enterprise
-	v := reflect.ValueOf(&e).Elem()
-	next := 0
-	slice := func(n int) string {
-		s := unsafe.String(&page[next], n)
-		next += n
-		return s
-	}
+// pageText hands out strings that are slices of one page, as the listing's decoder does.
+type pageText struct {
+	page []byte
+	next int
+}
+
+func (p *pageText) slice(n int) string {
+	s := unsafe.String(&p.page[p.next], n)
+	p.next += n
+	return s
+}
+
+// fillTexts sets every string-kind field of the struct v points to (found by reflection, so a
+// field added to the struct is checked at once) to a slice of the page, and names them.
+func fillTexts(v reflect.Value, p *pageText) []string {
 	var texts []string
 	for i := range v.NumField() {
-		f := v.Field(i)
-		if f.Kind() == reflect.String {
-			f.SetString(slice(3 + i))
+		if f := v.Field(i); f.Kind() == reflect.String {
+			f.SetString(p.slice(3 + i))
 			texts = append(texts, v.Type().Field(i).Name)
 		}
 	}
-	e.KeyRisks = []KeyRisk{KeyRisk(slice(2)), KeyRisk(slice(2))}
+	return texts
+}
+
+// ownsTexts checks that each named text of d equals v's and shares no memory with it.
+func ownsTexts(t *testing.T, v, d reflect.Value, texts []string, fix string) {
+	t.Helper()
+	for _, name := range texts {
+		orig, got := v.FieldByName(name).String(), d.FieldByName(name).String()
+		if got != orig {
+			t.Errorf("%s: %q, want %q", name, got, orig)
+		}
+		if unsafe.StringData(got) == unsafe.StringData(orig) {
+			t.Errorf("%s still points into the page: %s", name, fix)
+		}
+	}
+}
+
+// Detached copies every text of an enterprise, whatever field holds it: each string-kind field of
+// Enterprise and each key risk is equal to the original and shares no memory with it.
+func TestDetachedOwnsEveryText(t *testing.T) {
+	p := &pageText{page: []byte(strings.Repeat("x", 4096))} // the decoded page the fields are slices of
+	var e Enterprise
+	v := reflect.ValueOf(&e).Elem()
+	texts := fillTexts(v, p)
+	e.KeyRisks = []KeyRisk{KeyRisk(p.slice(2)), KeyRisk(p.slice(2))}
 	if len(texts) < 12 {
 		t.Fatalf("found %d text fields: %v", len(texts), texts)
 	}
 
 	d := e.Detached()
-	dv := reflect.ValueOf(&d).Elem()
-	for _, name := range texts {
-		orig, got := v.FieldByName(name).String(), dv.FieldByName(name).String()
-		if got != orig {
-			t.Errorf("%s: %q, want %q", name, got, orig)
-		}
-		if unsafe.StringData(got) == unsafe.StringData(orig) {
-			t.Errorf("%s still points into the page: add the field to EnterpriseTable", name)
-		}
-	}
+	ownsTexts(t, v, reflect.ValueOf(&d).Elem(), texts, "add the field to EnterpriseTable")
 	if !slices.Equal(d.KeyRisks, e.KeyRisks) || &d.KeyRisks[0] == &e.KeyRisks[0] ||
 		unsafe.StringData(string(d.KeyRisks[1])) == unsafe.StringData(string(e.KeyRisks[1])) {
 		t.Errorf("key risks %v share memory with the original %v", d.KeyRisks, e.KeyRisks)
 	}
+}
+
+// A hazard kept after its page (reconciliation's platform-only and differing hazards) owns every
+// text too: each string-kind field of Hazard.
+func TestHazardDetachedOwnsEveryText(t *testing.T) {
+	p := &pageText{page: []byte(strings.Repeat("x", 4096))}
+	var h Hazard
+	v := reflect.ValueOf(&h).Elem()
+	texts := fillTexts(v, p)
+	if len(texts) < 15 {
+		t.Fatalf("found %d text fields: %v", len(texts), texts)
+	}
+	d := h.Detached()
+	ownsTexts(t, v, reflect.ValueOf(&d).Elem(), texts, "clone it in Hazard.Detached")
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -85,6 +86,18 @@ type Hazard struct {
 	StatusAt       time.Time    // zgczsj (Beijing time)
 	Remark         string       // 备注: the street's own note, never pushed
 	UpdatedAt      time.Time    // gxsj, platform-owned (Beijing time)
+}
+
+// Detached returns a copy of h whose text shares no memory with what h was decoded from (a
+// platform page): a record kept after its page must not hold the page.
+func (h *Hazard) Detached() Hazard {
+	c := *h
+	for _, t := range []*string{&c.ID, &c.StreetID, &c.USCC, &c.EnterpriseID, &c.EnterpriseName, &c.RegionCode,
+		(*string)(&c.Source), (*string)(&c.Level), &c.Clause, &c.Description, &c.Location, &c.FoundBy,
+		&c.Responsible, &c.Measures, (*string)(&c.Status), &c.StatusNote, &c.StatusBy, &c.Remark} {
+		*t = strings.Clone(*t)
+	}
+	return c
 }
 
 // Key is the hazard's identity on the street side: its StreetID when the street reported it,

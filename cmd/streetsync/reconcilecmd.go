@@ -51,12 +51,14 @@ func newReconcileCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, snap, err := r.Run(a.ctx, scope)
-			if err != nil {
-				return err
-			}
-			out := reconcileOutput{Report: rep}
+			var out reconcileOutput
 			if apply {
+				// Compare keeping the platform's records Apply acts on, apply, then compare
+				// again to show what is left.
+				_, snap, err := r.Run(a.ctx, scope)
+				if err != nil {
+					return err
+				}
 				fixer, err := w.Jobs(a.ctx)
 				if err != nil {
 					return err
@@ -64,9 +66,11 @@ func newReconcileCmd(a *app) *cobra.Command {
 				if out.Applied, err = r.Apply(a.ctx, snap, fixer); err != nil {
 					return err
 				}
-				if out.Report, _, err = r.Run(a.ctx, scope); err != nil {
+				if out.Report, err = r.Compare(a.ctx, scope); err != nil {
 					return fmt.Errorf("修正已完成，再次对账失败：%w", err)
 				}
+			} else if out.Report, err = r.Compare(a.ctx, scope); err != nil {
+				return err
 			}
 			if outFile != "" {
 				if out.Files, err = out.Report.WriteFile(outFile); err != nil {

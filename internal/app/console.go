@@ -314,6 +314,14 @@ func (c *consoleReconciler) run(ctx context.Context, scope console.Scope) (*reco
 }
 
 func (c *consoleReconciler) Reconcile(ctx context.Context, scope console.Scope) (*reconcile.Report, error) {
+	if scope.USCC == "" {
+		// The street by scope: the report alone, nothing kept for an apply.
+		sc, err := reconcile.ParseScope(scope.What)
+		if err != nil {
+			return nil, err
+		}
+		return c.r.Compare(ctx, sc)
+	}
 	rep, _, err := c.run(ctx, scope)
 	return rep, err
 }

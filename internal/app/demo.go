@@ -220,7 +220,7 @@ func (d *Demo) Prepare(ctx context.Context) (*DemoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, _, err := r.Run(ctx, reconcile.ScopeAll)
+	rep, err := r.Compare(ctx, reconcile.ScopeAll)
 	if err != nil {
 		return nil, err
 	}

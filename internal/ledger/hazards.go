@@ -64,6 +64,9 @@ type HazardStore interface {
 	// HazardByKey returns the hazard whose key or platform ID is id, or an error wrapping
 	// ErrNotFound.
 	HazardByKey(ctx context.Context, id string) (HazardRecord, error)
+	// HazardsByKeys returns the hazards whose key or platform ID is among ids, in no particular
+	// order, each once: one batch of a comparison that arrives in the platform's order.
+	HazardsByKeys(ctx context.Context, ids []string) ([]HazardRecord, error)
 	// Hazards streams the hazards f selects, in f's order, from f.Offset, at most f.Limit.
 	Hazards(ctx context.Context, f HazardFilter) iter.Seq2[HazardRecord, error]
 	// CountHazards counts the hazards f selects (Offset and Limit ignored): a page's total.
@@ -396,6 +399,31 @@ func (s *sqlStore) hazardByKey(ctx context.Context, q querier, id string) (Hazar
 		return r, fmt.Errorf("ledger read hazard: %w", err)
 	}
 	return r, nil
+}
+
+func (s *sqlStore) HazardsByKeys(ctx context.Context, ids []string) ([]HazardRecord, error) {
+	var out []HazardRecord
+	got := map[string]bool{}
+	err := keyChunks(ids, func(chunk []string) error {
+		// Two index lookups rather than one OR, as in hazardByKey.
+		for _, where := range []string{` WHERE h.hazard_key IN (`, ` WHERE h.platform_id <> '' AND h.platform_id IN (`} {
+			q := `SELECT ` + hazardCols + hazardFrom + where + placeholders(len(chunk), 1) + `)`
+			for r, err := range stream(ctx, s, q, anyArgs(chunk), func(rows *sql.Rows) (HazardRecord, error) { return scanHazard(rows) }) {
+				if err != nil {
+					return err
+				}
+				if k := r.Key(); !got[k] {
+					got[k] = true
+					out = append(out, r)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger read hazards: %w", err)
+	}
+	return out, nil
 }
 
 func (f *HazardFilter) where() ([]string, []any) {

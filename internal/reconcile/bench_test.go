@@ -132,7 +132,7 @@ func BenchmarkReconcileAll(b *testing.B) {
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
-		rep, _, err := r.Run(ctx, ScopeAll)
+		rep, err := r.Compare(ctx, ScopeAll)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sort"
+	"strings"
 	"time"
 
 	"streetsync/connectors/quanzhou"
@@ -33,6 +33,7 @@ type HazardPlatform interface {
 // given to New has it).
 type HazardStore interface {
 	Hazards(ctx context.Context, f ledger.HazardFilter) iter.Seq2[ledger.HazardRecord, error]
+	HazardsByKeys(ctx context.Context, ids []string) ([]ledger.HazardRecord, error)
 	RecordPlatformHazards(ctx context.Context, batch []mapping.Hazard, seenAt time.Time) ([]ledger.HazardComparison, error)
 }
 
@@ -83,15 +84,33 @@ type hazardSnapshot struct {
 	platform map[string]*mapping.Hazard // by the street's identity
 }
 
-// CompareHazards reads every hazard of the region from the platform and compares the ledger with it.
-func (r *Reconciler) CompareHazards(ctx context.Context) (*HazardReport, *hazardSnapshot, error) {
+// hazardWalk is one comparison of the platform's hazards with the ledger, shaped like
+// enterpriseWalk: the platform pages in update order, so each batch of its records is looked up
+// in the ledger by key, and only the keys seen and what needs attention are held, never either
+// side whole.
+type hazardWalk struct {
+	judged       map[string]string           // platform key → the ledger key it matched ("" for none)
+	matched      map[string]struct{}         // ledger keys a platform record matched
+	different    map[string]HazardDifference // by ledger key
+	platformOnly map[string]HazardOnly       // by platform key
+	kept         map[string]*mapping.Hazard  // for Apply, by platform key; nil when not kept
+}
+
+// compareHazards reads every hazard of the region from the platform and compares the ledger with
+// it, a batch at a time; with keep it also returns the platform records Apply needs.
+func (r *Reconciler) compareHazards(ctx context.Context, keep bool) (*HazardReport, *hazardSnapshot, error) {
 	hp, ok1 := r.platform.(HazardPlatform)
 	hs, ok2 := r.store.(HazardStore)
 	if !ok1 || !ok2 {
 		return nil, nil, errors.New("reconcile: the platform client or the ledger given cannot read hazards")
 	}
+	w := &hazardWalk{judged: map[string]string{}, matched: map[string]struct{}{},
+		different: map[string]HazardDifference{}, platformOnly: map[string]HazardOnly{}}
+	if keep {
+		w.kept = map[string]*mapping.Hazard{}
+	}
 	seq, _ := hp.Hazards(ctx, quanzhou.Mark{}, r.clauses)
-	platform := map[string]*mapping.Hazard{}
+	batch := make([]mapping.Hazard, 0, compareBatch)
 	for p, err := range seq {
 		if err != nil {
 			return nil, nil, fmt.Errorf("reconcile: read hazards from the platform: %w", err)
@@ -99,40 +118,96 @@ func (r *Reconciler) CompareHazards(ctx context.Context) (*HazardReport, *hazard
 		if p.Problems.HasErrors() {
 			continue // no yhid or enterprise: the sync's quarantine shows it
 		}
-		h := p.Hazard
-		platform[h.Key()] = &h // a record seen twice (it moved while paging) keeps its latest copy
+		if batch = append(batch, p.Hazard); len(batch) == compareBatch {
+			if err := w.compare(ctx, hs, batch); err != nil {
+				return nil, nil, err
+			}
+			batch = batch[:0]
+		}
 	}
+	if err := w.compare(ctx, hs, batch); err != nil {
+		return nil, nil, err
+	}
+
 	rep := &HazardReport{OnlyInLedger: []HazardOnly{}, OnlyOnPlatform: []HazardOnly{}, Different: []HazardDifference{}}
-	seen := map[string]bool{}
-	for rec, err := range hs.Hazards(ctx, ledger.HazardFilter{}) {
+	// An enterprise's own report gone from the platform is not the street's to push: only the
+	// street's hazards can be only in the ledger.
+	for rec, err := range hs.Hazards(ctx, ledger.HazardFilter{StreetOnly: true}) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("reconcile: read the hazard ledger: %w", err)
 		}
-		key := rec.Key()
-		p := platform[key]
-		if p == nil && rec.ID != "" {
-			p = platform[rec.ID]
+		if _, ok := w.matched[rec.Key()]; !ok {
+			rep.OnlyInLedger = append(rep.OnlyInLedger, HazardOnly{ID: rec.Key(), Yhid: rec.ID, USCC: rec.USCC, Name: rec.EnterpriseName,
+				Community: rec.Community, Description: mask.IDsInText(rec.Description)})
 		}
-		if p == nil {
-			if rec.StreetID != "" { // an enterprise's own report gone from the platform is not the street's to push
-				rep.OnlyInLedger = append(rep.OnlyInLedger, HazardOnly{ID: key, Yhid: rec.ID, USCC: rec.USCC, Name: rec.EnterpriseName,
-					Community: rec.Community, Description: mask.IDsInText(rec.Description)})
+	}
+	for _, k := range sortedKeys(w.different) {
+		rep.Different = append(rep.Different, w.different[k])
+	}
+	for _, k := range sortedKeys(w.platformOnly) {
+		rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, w.platformOnly[k])
+	}
+	return rep, &hazardSnapshot{platform: w.kept}, nil
+}
+
+// compare judges a batch of platform hazards against the ledger's records of their keys. A
+// ledger hazard matches by its key, else by its platform ID; a record seen twice (it moved while
+// the platform was paged) is judged by its latest copy.
+func (w *hazardWalk) compare(ctx context.Context, hs HazardStore, batch []mapping.Hazard) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	keys := make([]string, len(batch))
+	for i := range batch {
+		keys[i] = batch[i].Key()
+	}
+	recs, err := hs.HazardsByKeys(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("reconcile: read the hazard ledger: %w", err)
+	}
+	byKey, byID := make(map[string]*ledger.HazardRecord, len(recs)), make(map[string]*ledger.HazardRecord, len(recs))
+	for i := range recs {
+		byKey[recs[i].Key()] = &recs[i]
+		if recs[i].ID != "" {
+			byID[recs[i].ID] = &recs[i]
+		}
+	}
+	for i := range batch {
+		p := &batch[i]
+		key := strings.Clone(p.Key())
+		if before, ok := w.judged[key]; ok {
+			delete(w.different, before)
+			delete(w.matched, before)
+			delete(w.platformOnly, key)
+			delete(w.kept, key)
+		}
+		rec := byKey[key]
+		if rec == nil {
+			rec = byID[key]
+		}
+		if rec == nil {
+			w.judged[key] = ""
+			d := p.Detached()
+			w.platformOnly[key] = HazardOnly{ID: key, Yhid: d.ID, USCC: d.USCC, Name: d.EnterpriseName, Description: mask.IDsInText(d.Description)}
+			if w.kept != nil {
+				w.kept[key] = &d
 			}
 			continue
 		}
-		seen[p.Key()] = true
-		if fields := HazardDiff(&rec, p); len(fields) > 0 {
-			rep.Different = append(rep.Different, HazardDifference{ID: key, Yhid: p.ID, USCC: rec.USCC, Name: rec.EnterpriseName, Fields: fields})
+		lk := rec.Key()
+		w.judged[key], w.matched[lk] = lk, struct{}{}
+		if fields := HazardDiff(rec, p); len(fields) > 0 {
+			for i := range fields {
+				fields[i].Platform = strings.Clone(fields[i].Platform)
+			}
+			w.different[lk] = HazardDifference{ID: lk, Yhid: strings.Clone(p.ID), USCC: rec.USCC, Name: rec.EnterpriseName, Fields: fields}
+			if w.kept != nil {
+				d := p.Detached()
+				w.kept[key] = &d
+			}
 		}
 	}
-	for k, p := range platform {
-		if !seen[k] {
-			rep.OnlyOnPlatform = append(rep.OnlyOnPlatform, HazardOnly{ID: k, Yhid: p.ID, USCC: p.USCC, Name: p.EnterpriseName,
-				Description: mask.IDsInText(p.Description)})
-		}
-	}
-	sort.Slice(rep.OnlyOnPlatform, func(i, j int) bool { return rep.OnlyOnPlatform[i].ID < rep.OnlyOnPlatform[j].ID })
-	return rep, &hazardSnapshot{platform: platform}, nil
+	return nil
 }
 
 // HazardDiff lists the fields of a ledger hazard and the platform's copy that differ (their values

@@ -6,7 +6,8 @@
 //
 // Comparison holds neither side whole: it reads the platform's records a batch at a time and
 // looks each batch up in the ledger by key, then reads the ledger in USCC order for what the
-// platform lacks, holding only the USCCs seen and what needs attention; it streams the roster.
+// platform lacks, holding only the USCCs seen and what needs attention; hazards go the same way;
+// it streams the roster. Only Run keeps the platform's records Apply acts on; Compare keeps none.
 package reconcile
 
 import (
@@ -233,8 +234,6 @@ type Uncertified struct {
 	Rule           string     `json:"rule"`
 	RuleName       string     `json:"ruleName"`
 	Since          *time.Time `json:"since,omitempty"`
-
-	key string // the alert's key, to read its since
 }
 
 // UnknownItem is a certificate whose item code no catalog knows (kept as sent).
@@ -284,13 +283,24 @@ func (r *Report) Empty() bool {
 	return r.Hazards.empty()
 }
 
-// Run compares everything in scope. The platform's fresh records that Apply needs (those that
-// differ and those only on the platform) are kept for it.
+// Run compares everything in scope and keeps, for Apply, the platform's fresh records that Apply
+// needs (those that differ and those only on the platform).
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, error) {
+	return r.run(ctx, scope, true)
+}
+
+// Compare compares everything in scope, keeping nothing for Apply: the report alone, in less
+// memory than Run at a city's scale.
+func (r *Reconciler) Compare(ctx context.Context, scope Scope) (*Report, error) {
+	rep, _, err := r.run(ctx, scope, false)
+	return rep, err
+}
+
+func (r *Reconciler) run(ctx context.Context, scope Scope, keep bool) (*Report, *Snapshot, error) {
 	rep := &Report{}
 	snap := &Snapshot{}
 	if scope.enterprises() {
-		er, kept, rejected, err := r.CompareEnterprises(ctx)
+		er, kept, rejected, err := r.compareEnterprises(ctx, keep)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -306,7 +316,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (*Report, *Snapshot, 
 		rep.Operators = or
 	}
 	if scope.hazards() {
-		hr, hs, err := r.CompareHazards(ctx)
+		hr, hs, err := r.compareHazards(ctx, keep)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -336,14 +346,16 @@ type enterpriseWalk struct {
 	seen         map[string]struct{}
 	different    map[string]Difference
 	platformOnly map[string]PlatformOnly
-	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform
+	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform; nil when not kept
 }
 
-// keep copies p for Apply and returns the copy, detached from the page it was decoded from: the
+// keep copies p for Apply (when the walk keeps records) and returns the copy, detached from the page it was decoded from: the
 // few records kept must not hold every page they came from.
 func (w *enterpriseWalk) keep(uscc string, p *mapping.Enterprise) *mapping.Enterprise {
 	e := p.Detached()
-	w.kept[uscc] = &e
+	if w.kept != nil {
+		w.kept[uscc] = &e
+	}
 	return &e
 }
 
@@ -353,8 +365,15 @@ func (w *enterpriseWalk) keep(uscc string, p *mapping.Enterprise) *mapping.Enter
 // It returns the report, the platform records Apply needs (by USCC) and the platform records
 // that failed validation.
 func (r *Reconciler) CompareEnterprises(ctx context.Context) (*EnterpriseReport, map[string]*mapping.Enterprise, []Rejected, error) {
+	return r.compareEnterprises(ctx, true)
+}
+
+func (r *Reconciler) compareEnterprises(ctx context.Context, keep bool) (*EnterpriseReport, map[string]*mapping.Enterprise, []Rejected, error) {
 	w := &enterpriseWalk{seen: map[string]struct{}{}, different: map[string]Difference{},
-		platformOnly: map[string]PlatformOnly{}, kept: map[string]*mapping.Enterprise{}}
+		platformOnly: map[string]PlatformOnly{}}
+	if keep {
+		w.kept = map[string]*mapping.Enterprise{}
+	}
 	var rejected []Rejected
 	seq, prog := r.platform.Enterprises(ctx, quanzhou.Mark{})
 	r.progress.Begin(progressLabel, phasePlatform, 0)
@@ -445,7 +464,9 @@ func (r *Reconciler) compareBatch(ctx context.Context, w *enterpriseWalk, batch 
 					fields[i].Platform = strings.Clone(fields[i].Platform)
 				}
 				w.different[uscc] = Difference{USCC: uscc, Name: rec.Name, Fields: fields}
-				w.keep(uscc, p)
+				if w.kept != nil {
+					w.keep(uscc, p)
+				}
 			}
 		}
 	}
@@ -474,6 +495,14 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 	day := mapping.DateOf(r.now().In(r.loc))
 	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, UncertifiedPeople: []Uncertified{}}
 
+	// The alert keys of the last people listed, whose since is read a sinceBatch at a time.
+	pending := make([]string, 0, sinceBatch)
+	since := func() error {
+		people := rep.UncertifiedPeople[len(rep.UncertifiedPeople)-len(pending):]
+		err := r.alertSince(ctx, people, pending)
+		pending = pending[:0]
+		return err
+	}
 	r.progress.Begin(progressLabel, phaseRoster, 0)
 	defer r.progress.End()
 	for entry, err := range r.store.RosterWithCertificates(ctx, ledger.OperatorFilter{OnDuty: day}) {
@@ -493,8 +522,13 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 				rep.UncertifiedPeople = append(rep.UncertifiedPeople, Uncertified{
 					Name: op.Name, IDNumber: mask.ID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
 					EnterpriseName: entry.EnterpriseName, ItemCode: op.ItemCode,
-					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName, key: f.Alert.Key,
+					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName,
 				})
+				if pending = append(pending, f.Alert.Key); len(pending) == sinceBatch {
+					if err := since(); err != nil {
+						return nil, err
+					}
+				}
 			}
 		}
 		if critical {
@@ -514,7 +548,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		})
 		rep.keys = append(rep.keys, op.Key())
 	}
-	if err := r.alertSince(ctx, rep.UncertifiedPeople); err != nil {
+	if err := since(); err != nil {
 		return nil, err
 	}
 	// The item codes are few: ask the ledger for them, and read only the certificates of the
@@ -543,23 +577,20 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 // sinceBatch is how many alert keys are read at a time.
 const sinceBatch = 500
 
-// alertSince sets since when each uncertified person's alert fires, from the alert state.
-func (r *Reconciler) alertSince(ctx context.Context, people []Uncertified) error {
-	for start := 0; start < len(people); start += sinceBatch {
-		chunk := people[start:min(start+sinceBatch, len(people))]
-		keys := make([]string, len(chunk))
-		for i := range chunk {
-			keys[i] = chunk[i].key
-		}
-		rows, err := r.store.AlertStates(ctx, keys)
-		if err != nil {
-			return fmt.Errorf("reconcile: read the alert state: %w", err)
-		}
-		for i := range chunk {
-			if row, ok := rows[chunk[i].key]; ok && row.Status == "firing" {
-				since := row.Since.In(r.loc)
-				chunk[i].Since = &since
-			}
+// alertSince sets since when each uncertified person's alert fires, from the alert state; keys
+// are their alerts' keys, in the same order.
+func (r *Reconciler) alertSince(ctx context.Context, people []Uncertified, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	rows, err := r.store.AlertStates(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("reconcile: read the alert state: %w", err)
+	}
+	for i, k := range keys {
+		if row, ok := rows[k]; ok && row.Status == "firing" {
+			since := row.Since.In(r.loc)
+			people[i].Since = &since
 		}
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"streetsync/internal/ledger"
 	"streetsync/internal/testutil"
 	"streetsync/mapping"
+	"streetsync/mapping/mask"
 	"streetsync/mocks"
 	"streetsync/mocks/dataset"
 )
@@ -262,21 +263,38 @@ func TestOperatorsReport(t *testing.T) {
 			t.Errorf("uncertified %+v: want a masked ID, a name, an enterprise name, a critical rule, no since", u)
 		}
 	}
-	// Once the alert check records the alert firing, since is its start, in schedule.timezone.
-	first := or.UncertifiedPeople[0]
-	since := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
-	err = f.store.AlertTx(context.Background(), func(tx ledger.AlertTx) error {
-		return tx.PutAlerts(context.Background(), []ledger.AlertRow{{Key: first.key, Family: "certificate", Rule: first.Rule,
-			Severity: "critical", Status: "firing", Episode: 1, Version: 1, Since: since, ChangedAt: since, LastSeen: since, Open: true}})
-	})
+	// Once the alert check records the alerts firing, since is each one's start, in
+	// schedule.timezone: a different start per person, so that a since read for the wrong person
+	// shows.
+	var rows []ledger.AlertRow
+	want := map[string]time.Time{}
+	for i, u := range or.UncertifiedPeople {
+		key := ""
+		for _, o := range f.ds.Roster {
+			if mask.ID(o.IDNumber) == u.IDNumber && o.EnterpriseUSCC == u.Enterprise && o.ItemCode == u.ItemCode {
+				key = rules.KeyOf(u.Rule, o.IDNumber, o.EnterpriseUSCC, o.ItemCode)
+			}
+		}
+		if key == "" {
+			t.Fatalf("uncertified %+v is on no roster entry of the dataset", u)
+		}
+		since := time.Date(2026, 1, 10, 0, i, 0, 0, time.UTC)
+		want[u.IDNumber+"|"+u.Enterprise+"|"+u.ItemCode+"|"+u.Rule] = since
+		rows = append(rows, ledger.AlertRow{Key: key, Family: "certificate", Rule: u.Rule,
+			Severity: "critical", Status: "firing", Episode: 1, Version: 1, Since: since, ChangedAt: since, LastSeen: since, Open: true})
+	}
+	err = f.store.AlertTx(context.Background(), func(tx ledger.AlertTx) error { return tx.PutAlerts(context.Background(), rows) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, _, err = f.rec.Run(context.Background(), ScopeOperators); err != nil {
+	if rep, err = f.rec.Compare(context.Background(), ScopeOperators); err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Operators.UncertifiedPeople[0]; got.Since == nil || !got.Since.Equal(since) || got.Since.Location() != mapping.Beijing() {
-		t.Errorf("since %v, want %v in Beijing time", got.Since, since)
+	for _, got := range rep.Operators.UncertifiedPeople {
+		since := want[got.IDNumber+"|"+got.Enterprise+"|"+got.ItemCode+"|"+got.Rule]
+		if got.Since == nil || !got.Since.Equal(since) || got.Since.Location() != mapping.Beijing() {
+			t.Errorf("%s %s: since %v, want %v in Beijing time", got.Name, got.IDNumber, got.Since, since)
+		}
 	}
 	or = rep.Operators
 	// Nothing was ever registered by streetsync: every certified on-duty entry is unregistered.
