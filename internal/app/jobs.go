@@ -56,6 +56,7 @@ func (a *App) jobsLocked(ctx context.Context) (*jobs.Runner, error) {
 		Store: st, Quanzhou: qz, SpecialOps: tz, Queue: q, Cursors: rdb.NewCursors(conn),
 		Region: a.cfg.Region.Code, Location: a.cfg.Schedule.Location(), Clock: a.clock,
 		Logger: a.log, Observer: a.metrics, Progress: a.progress, Clauses: clauses,
+		MaxRegistrations: a.cfg.SpecialOps.MaxRegistrationsPerRun,
 	})
 	if err != nil {
 		return nil, err

@@ -98,6 +98,10 @@ type SpecialOps struct {
 	Burst        int      `yaml:"burst" json:"burst"`
 	Timeout      Duration `yaml:"timeout" json:"timeout"`
 	CAFile       string   `yaml:"caFile" json:"caFile,omitempty"`
+	// MaxRegistrationsPerRun caps the employment registrations (PUTs) one run of the employments
+	// job sends (0: no cap). A city's first load is some 435 000 of them, 12 hours at 10/s: with
+	// a cap it is spread over nights, each run going on from where the last stopped.
+	MaxRegistrationsPerRun int `yaml:"maxRegistrationsPerRun" json:"maxRegistrationsPerRun"`
 }
 
 // Schedule holds the cron specs (with a seconds field) of the daemon's jobs, and the lease of a

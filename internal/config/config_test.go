@@ -164,7 +164,7 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 		got[p.Key] = true
 	}
 	for _, key := range []string{
-		"region.code", "redis.prefix", "ledger.driver", "quanzhou.timeout", "specialOps.rateLimit",
+		"region.code", "redis.prefix", "ledger.driver", "quanzhou.timeout", "specialOps.rateLimit", "specialOps.maxRegistrationsPerRun",
 		"retry.maxAttempts", "retry.maxDelay", "alerts.channels[0].type", "alerts.channels[1].smtpHost",
 		"alerts.channels[1].smtpPort", "alerts.channels[1].from", "alerts.channels[1].to",
 		"console.listen", "console.token", "console.trustedProxies[2]",

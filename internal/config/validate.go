@@ -89,6 +89,9 @@ func (c *Config) validate(lines map[string]int) []Problem {
 	v.positive("specialOps.rateLimit", c.SpecialOps.RateLimit)
 	v.positiveInt("specialOps.burst", c.SpecialOps.Burst)
 	v.positiveDuration("specialOps.timeout", c.SpecialOps.Timeout)
+	if c.SpecialOps.MaxRegistrationsPerRun < 0 {
+		v.add("specialOps.maxRegistrationsPerRun", "不能为负数（0 表示不设上限），实为 %d", c.SpecialOps.MaxRegistrationsPerRun)
+	}
 
 	if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil || c.Schedule.Timezone == "" {
 		v.add("schedule.timezone", "不是已知的时区 %q（例如 Asia/Shanghai）", c.Schedule.Timezone)

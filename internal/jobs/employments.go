@@ -160,6 +160,7 @@ type employmentDone struct {
 type employmentBatch struct {
 	answers          []employmentAnswer
 	waiting, refused int
+	capped           int   // over the run's cap: left due for the next run
 	err              error // the ledger failed
 }
 
@@ -208,6 +209,8 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 		return nil
 	}
 	var stopped atomic.Bool // the breaker opened: send nothing more
+	var sent atomic.Int64   // registrations sent, against the run's cap (r.maxRegs)
+	t.regCap = r.maxRegs
 	work := func(ctx context.Context, group []ledger.RegistrationDue) employmentBatch {
 		var b employmentBatch
 		ids := make([]string, 0, len(group))
@@ -240,6 +243,9 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 				continue
 			case stopped.Load() || ctx.Err() != nil:
 				continue // left due in the ledger; the queued job run sends it
+			case r.maxRegs > 0 && sent.Add(1) > int64(r.maxRegs):
+				b.capped++ // left due in the ledger; the next run sends it
+				continue
 			}
 			stored, _, _, err := r.tz.RegisterEmployment(ctx, p.emp)
 			b.answers = append(b.answers, employmentAnswer{plan: p, status: stored.Status, err: err})
@@ -278,7 +284,8 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 		}
 		t.unchanged.Add(int64(b.waiting))
 		t.quarantined.Add(int64(b.refused))
-		r.progress.Advance(len(b.answers), len(b.answers)+b.waiting+b.refused)
+		t.capped.Add(int64(b.capped))
+		r.progress.Advance(len(b.answers), len(b.answers)+b.waiting+b.refused+b.capped)
 		now := r.clock.Now()
 		for _, a := range b.answers {
 			key := a.plan.key.String()
@@ -321,6 +328,11 @@ func (r *Runner) syncEmployments(ctx context.Context, t *tally, full bool, fc fe
 	if br.open {
 		// Left due: the mark stays, so the queued run and the next one decide them again.
 		return r.queueJob(ctx, t, fc, KindEmploymentSync, errPlatformDown)
+	}
+	if t.capped.Load() > 0 {
+		// Over the cap (a first load spread over nights): the mark stays, so the next run
+		// reads what is still due and goes on from there.
+		return nil
 	}
 	next := employmentMark{At: started.Add(-markSkew), Day: today, FullDay: today}
 	if incremental {

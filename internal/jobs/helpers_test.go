@@ -199,10 +199,17 @@ func openLedger(t testing.TB, driver string, now func() time.Time) ledger.Store 
 }
 
 // runner builds a fresh Runner on the world (a new process, as far as the jobs can tell).
-func (w *world) runner() *jobs.Runner {
+func (w *world) runner() *jobs.Runner { return w.runnerWith(nil) }
+
+// runnerWith is runner with the deps adjusted first (a setting of the configuration).
+func (w *world) runnerWith(adjust func(d *jobs.Deps)) *jobs.Runner {
 	w.t.Helper()
-	r, err := jobs.New(jobs.Deps{Store: w.store, Quanzhou: w.qz, SpecialOps: w.tz, Queue: w.queue, Cursors: w.cursors,
-		Region: w.ep.Region, Location: mapping.Beijing(), Clock: w.clk, Logger: w.log, Progress: w.progress})
+	d := jobs.Deps{Store: w.store, Quanzhou: w.qz, SpecialOps: w.tz, Queue: w.queue, Cursors: w.cursors,
+		Region: w.ep.Region, Location: mapping.Beijing(), Clock: w.clk, Logger: w.log, Progress: w.progress}
+	if adjust != nil {
+		adjust(&d)
+	}
+	r, err := jobs.New(d)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ const (
 		"如持续，请检查网络，或联系平台运维确认是否在维护"
 	msgPartialQueued      = "%d 条暂时未成功，已转入重试队列，将自动重试（streetsync queue stats 查看）"
 	msgPartialQuarantined = "%d 条被隔离（数据未通过校验或被平台拒绝），请在控制台隔离区查看原因并修正台账"
+	msgPartialCapped      = "已达本次运行的登记上限 %d 条（specialOps.maxRegistrationsPerRun），其余 %d 条仍待登记，下次运行接着登记，无需处理"
 	msgFailedStopped      = "运行被中止（程序停止或超时），已完成的部分已保存，下次运行时继续"
 	msgFailedAuth         = "%s拒绝了本系统的凭据、签名或行政区划（%s）：请核对配置中的凭据和 region.code，检查本机时间，然后重新运行 streetsync sync %s"
 	msgFailedPlatform     = "%s的回答无法处理（%s）：请查看日志，然后重新运行 streetsync sync %s"

@@ -17,7 +17,8 @@ import (
 //   - platform_unavailable: calls were made and none was answered (the platform down or
 //     unreachable, a maintenance window, the breaker open before anything succeeded). What was
 //     due waits in the retry queue or stays due in the ledger.
-//   - partial: the run went through, but some records were queued for retry or quarantined.
+//   - partial: the run went through, but some records were queued for retry or quarantined, or
+//     left for the next run at the run's cap (specialOps.maxRegistrationsPerRun).
 //   - success: everything was done (a run with nothing to do included).
 const (
 	OutcomeSuccess             = "success"
@@ -55,6 +56,9 @@ func (t *tally) outcome(s *Summary, err error) (string, string) {
 	}
 	if s.Quarantined > 0 {
 		parts = append(parts, fmt.Sprintf(msgPartialQuarantined, s.Quarantined))
+	}
+	if n := t.capped.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf(msgPartialCapped, t.regCap, n))
 	}
 	if len(parts) > 0 {
 		return OutcomePartial, strings.Join(parts, "；")

@@ -40,6 +40,9 @@ type Deps struct {
 	// AnswerMaxAge is how old a certificate answer may get before the holder is asked again
 	// (default 30 days); between answers the change feed keeps certificates current.
 	AnswerMaxAge time.Duration
+	// MaxRegistrations caps the registrations one employments run sends (0: no cap); the rest
+	// stay due in the ledger for the next run (specialOps.maxRegistrationsPerRun).
+	MaxRegistrations int
 }
 
 // Runner runs the sync jobs and the retry handlers. It is safe for concurrent use; one job runs
@@ -58,6 +61,7 @@ type Runner struct {
 	progress     Progress
 	concurrency  int
 	answerMaxAge time.Duration
+	maxRegs      int
 	clauses      *mapping.Clauses
 
 	locks map[string]*sync.Mutex
@@ -87,13 +91,13 @@ func New(d Deps) (*Runner, error) {
 	if d.Region != "" && (len(d.Region) != 9 || strings.Trim(d.Region, "0123456789") != "") {
 		return nil, fmt.Errorf("jobs: region %q is not a 9-digit 行政区划代码", d.Region)
 	}
-	if d.Concurrency < 0 || d.AnswerMaxAge < 0 {
-		return nil, errors.New("jobs: concurrency and answer age must not be negative")
+	if d.Concurrency < 0 || d.AnswerMaxAge < 0 || d.MaxRegistrations < 0 {
+		return nil, errors.New("jobs: concurrency, answer age and registration cap must not be negative")
 	}
 	r := &Runner{
 		store: d.Store, qz: d.Quanzhou, tz: d.SpecialOps, queue: d.Queue, cursors: d.Cursors,
 		region: d.Region, loc: d.Location, clock: d.Clock, log: d.Logger, obs: d.Observer, progress: d.Progress,
-		concurrency: d.Concurrency, answerMaxAge: d.AnswerMaxAge, clauses: d.Clauses,
+		concurrency: d.Concurrency, answerMaxAge: d.AnswerMaxAge, maxRegs: d.MaxRegistrations, clauses: d.Clauses,
 		locks: map[string]*sync.Mutex{},
 	}
 	if r.loc == nil {

@@ -19,6 +19,9 @@ type tally struct {
 	job                                            string
 	pulled, pushed, unchanged, quarantined, queued atomic.Int64
 	answered, failed                               atomic.Int64
+	// capped counts the registrations left due because the run reached its cap, regCap.
+	capped atomic.Int64
+	regCap int
 
 	mu          sync.Mutex
 	drifted     map[string]struct{} // by record key: a record counts once, whichever phase saw it
