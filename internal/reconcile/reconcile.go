@@ -346,11 +346,11 @@ type enterpriseWalk struct {
 	seen         map[string]struct{}
 	different    map[string]Difference
 	platformOnly map[string]PlatformOnly
-	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform; nil when not kept
+	kept         map[string]*mapping.Enterprise // for Apply: the records that differ or are only on the platform (nil: not kept)
 }
 
-// keep copies p for Apply (when the walk keeps records) and returns the copy, detached from the page it was decoded from: the
-// few records kept must not hold every page they came from.
+// keep copies p for Apply (when the walk keeps records) and returns the copy, detached from the
+// page it was decoded from: the few records kept must not hold every page they came from.
 func (w *enterpriseWalk) keep(uscc string, p *mapping.Enterprise) *mapping.Enterprise {
 	e := p.Detached()
 	if w.kept != nil {
