@@ -48,12 +48,13 @@ import (
 // it would make no progress until the platform's clock leaves it, up to 301 s later). Whatever
 // changed during the round carries gxsj ≥ K's second, and the next walk reads from there.
 //
-// Between walks the same skip holds: the Mark a walk ends on names K's id as well when K's
-// second was over as the walk read it (nothing can be filed in that second any more), and the
-// next walk starts by skipping up to K. A quiet night then asks for the first page (the count)
-// and the last (which reaches back to K): two requests, however many records share K's second.
-// A mark without an id (the second was still running, or an older installation's mark) reads
-// that second again.
+// Between walks the skip goes further: the Mark a walk ends on names K's id as well when K's
+// second was over as the walk read it. Nothing can be filed in that second any more, and K was
+// the last record of the listing then, so the walk delivered that whole second; whatever changed
+// in it since has moved to a later second. The next walk lists from the second after K's: a
+// quiet night is one request (an empty first page), however many records share K's second, and
+// the mark stands. A mark without an id (the second was still running) reads that second again,
+// and so does a mark whose second cannot be read as a time (skipping up to K instead).
 //
 // Memory stays flat: one page, and the (gxsj, id) keys of three pages. A record may still be
 // delivered twice (the same version, or an older then a newer one, in the order they were
@@ -69,11 +70,14 @@ const maxRounds = 64
 // Mark is where a listing is read from: the records of second Gxsj (the platform's gxsjStart,
 // inclusive) and after. Last, when set, is the id of the last record of that second a walk
 // delivered once the second was over on the platform: nothing can be filed in it any more, so the
-// next walk skips what sorts up to (Gxsj, Last) instead of reading that second again. The zero
-// Mark lists everything.
+// next walk lists from the second after it instead of reading that second again. Count, when
+// Last is not set, is how many records of that second the walk read: the next walk, expecting
+// that many or more, asks first for the page they would end on rather than for the count (a
+// hint only: a wrong one costs one request). The zero Mark lists everything.
 type Mark struct {
-	Gxsj string `json:"gxsj"`
-	Last string `json:"last,omitempty"`
+	Gxsj  string `json:"gxsj"`
+	Last  string `json:"last,omitempty"`
+	Count int    `json:"count,omitempty"`
 }
 
 // MarkAt is the mark of second t (zero: everything), nothing of it delivered.
@@ -81,14 +85,19 @@ func MarkAt(t time.Time) Mark { return Mark{Gxsj: mapping.FormatBeijingTime(t)} 
 
 // Progress reports on a listing walk while and after it runs.
 type Progress struct {
-	// HighWater is the largest gxsj seen, as the platform wrote it and parsed. The next walk
+	// HighWater is the largest gxsj seen, as the platform wrote it and parsed (a walk from a mark
+	// with an id starts with the mark's: it stands until something newer is seen). The next walk
 	// starts from it (Mark): gxsjStart is inclusive, so that second is read again (nothing of it
-	// can be lost) unless HighWaterLast says where it ended. It is a watermark only when Done.
+	// can be lost) unless HighWaterLast says it was over and delivered. It is a watermark only
+	// when Done.
 	HighWater     time.Time
 	HighWaterText string
 	// HighWaterLast is the id of the last record of the high-water second, set when the walk
 	// is Done and saw that second over on the platform.
 	HighWaterLast string
+	// HighWaterCount is how many records of the high-water second the walk's last round read,
+	// set when the walk is Done and that second was still running (HighWaterLast is not set).
+	HighWaterCount int
 	// Done reports that the walk reached the end without error.
 	Done bool
 	// Requests, Rounds, Records (delivered) and Repeats (exact repeats dropped).
@@ -99,7 +108,9 @@ type Progress struct {
 }
 
 // Mark is where the next walk starts: the high-water mark, once the walk is Done.
-func (p *Progress) Mark() Mark { return Mark{Gxsj: p.HighWaterText, Last: p.HighWaterLast} }
+func (p *Progress) Mark() Mark {
+	return Mark{Gxsj: p.HighWaterText, Last: p.HighWaterLast, Count: p.HighWaterCount}
+}
 
 func (p *Progress) see(gxsj string) {
 	if gxsj > p.HighWaterText {
@@ -167,8 +178,13 @@ type walker[T any] struct {
 	tail  []recordKey // the previous round's records of K's second, when it re-reads that second
 	prev  []recordKey // the keys of the page fetched before, in listing order
 	cur   []recordKey
-	pg    page[T]
-	rd    pageReader[T]
+	// guess is the page the first round asks for first: the last one, when the mark says how
+	// many records its second held (0 or 1: page 1, the count).
+	guess int
+	// kcount counts the records of the round's largest second (K's) on the pages it read.
+	kcount int
+	pg     page[T]
+	rd     pageReader[T]
 }
 
 // contains reports whether sorted holds k exactly (the same record at the same gxsj: the same
@@ -193,7 +209,17 @@ func contains(sorted []recordKey, k recordKey) bool {
 func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *Progress, yield func(T, error) bool) {
 	w := &walker[T]{c: c, l: l, prog: prog, yield: yield, start: from.Gxsj}
 	if from.Gxsj != "" && from.Last != "" {
-		w.skip = &recordKey{from.Gxsj, from.Last} // the last walk delivered its second up to here
+		if t, err := mapping.ParseBeijingTime(from.Gxsj); err == nil {
+			// The last walk delivered the mark's second, and the second was over: nothing more
+			// is filed in it. The walk reads from the next second, and the mark stands unless
+			// something newer is found.
+			w.start = mapping.FormatBeijingTime(t.Add(time.Second))
+			prog.HighWater, prog.HighWaterText, prog.HighWaterLast = t, from.Gxsj, from.Last
+		} else {
+			w.skip = &recordKey{from.Gxsj, from.Last} // the last walk delivered its second up to here
+		}
+	} else if from.Gxsj != "" && from.Count > c.pageSize {
+		w.guess = (from.Count + c.pageSize - 1) / c.pageSize
 	}
 	w.rd = pageReader[T]{pg: &w.pg, field: l.field}
 	var zero T
@@ -205,17 +231,33 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *
 		}
 		prog.Rounds = round
 		w.size = c.pageSize
+		// A round asks for page 1 first, for the count, unless the walk expects more than a page
+		// from its mark: then it asks for the page it expects to be the last. When the answer
+		// shows that page is the last, it is the round's first window (read last to first) and
+		// the count comes with it; when not, page 1 is asked for after all.
+		first := 1
+		if round == 1 && w.guess > 1 {
+			first = w.guess
+		}
 		asked := c.clock.Now()
-		if err := w.fetch(ctx, 1); err != nil {
+		if err := w.fetch(ctx, first); err != nil {
 			yield(zero, err)
 			return
+		}
+		if first > 1 && !w.endsListing(first) {
+			first, asked = 1, c.clock.Now()
+			if err := w.fetch(ctx, 1); err != nil {
+				yield(zero, err)
+				return
+			}
 		}
 		if round == 1 {
 			prog.Total = w.pg.Total
 		}
-		if w.pg.Total <= w.size && len(w.pg.List) >= w.pg.Total {
+		if first == 1 && w.pg.Total <= w.size && len(w.pg.List) >= w.pg.Total {
 			if n := len(w.pg.List); n > 0 {
 				g, id := l.key(&w.pg.List[n-1])
+				w.kcount = w.countAt(g)
 				if w.emit() {
 					w.done(recordKey{g, id}, asked)
 				}
@@ -226,22 +268,26 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *
 		}
 		// A platform that serves smaller pages than asked (and says so, or shows it) is paged by
 		// its own size, or the windows would not meet.
-		if n := len(w.pg.List); n > 0 && n < min(w.pg.Total, w.size) {
+		if n := len(w.pg.List); first == 1 && n > 0 && n < min(w.pg.Total, w.size) {
 			w.size = n
 		}
 		if w.pg.PageSize > 0 && w.pg.PageSize < w.size {
 			w.size = w.pg.PageSize
 		}
-		// The first page was only the count: it is stale by the time the others are read.
+		// Page 1 was only the count: it is stale by the time the others are read. A last page
+		// asked for first is the first window.
 		last := (w.pg.Total + w.size - 1) / w.size
 		var kmax recordKey
 		var kmaxAt time.Time
 		var nextTail []recordKey
+		w.kcount = 0
 		for p := last; p >= 1; p-- {
-			asked := c.clock.Now()
-			if err := w.fetch(ctx, p); err != nil {
-				yield(zero, err)
-				return
+			if p != first || first == 1 {
+				asked = c.clock.Now()
+				if err := w.fetch(ctx, p); err != nil {
+					yield(zero, err)
+					return
+				}
 			}
 			if nextTail == nil && len(w.pg.List) > 0 {
 				g, id := l.key(&w.pg.List[len(w.pg.List)-1])
@@ -252,6 +298,9 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *
 						nextTail = append(nextTail, recordKey{g2, id2})
 					}
 				}
+			}
+			if nextTail != nil {
+				w.kcount += w.countAt(kmax.gxsj) // the round reads K's second to its start
 			}
 			reached := w.reachesSkip()
 			if !w.emit() {
@@ -288,15 +337,33 @@ func walk[T any](ctx context.Context, c *Client, l listing[T], from Mark, prog *
 	}
 }
 
+// endsListing reports whether the page asked for first (pageNo first > 1) is the listing's last
+// window at the size asked: the listing's tail, whole.
+func (w *walker[T]) endsListing(first int) bool {
+	tail := w.pg.Total - (first-1)*w.size
+	return tail > 0 && tail <= w.size && len(w.pg.List) == tail && (w.pg.PageSize == 0 || w.pg.PageSize == w.size)
+}
+
+// countAt counts the page's records of second gxsj.
+func (w *walker[T]) countAt(gxsj string) int {
+	n := 0
+	for i := range w.pg.List {
+		if g, _ := w.l.key(&w.pg.List[i]); g == gxsj {
+			n++
+		}
+	}
+	return n
+}
+
 // done ends the walk on k, the largest key of the last round (from the page asked for at asked,
 // which ran to the end of the listing): everything up to k is delivered. The high-water mark is
 // k's second, and k's id goes with it when that second was over, so that the next walk skips
 // what this one delivered of it.
 func (w *walker[T]) done(k recordKey, asked time.Time) {
 	if t, err := mapping.ParseBeijingTime(k.gxsj); err == nil {
-		w.prog.HighWater, w.prog.HighWaterText, w.prog.HighWaterLast = t, k.gxsj, ""
+		w.prog.HighWater, w.prog.HighWaterText, w.prog.HighWaterLast, w.prog.HighWaterCount = t, k.gxsj, "", w.kcount
 		if settled(k.gxsj, asked) {
-			w.prog.HighWaterLast = k.id
+			w.prog.HighWaterLast, w.prog.HighWaterCount = k.id, 0
 		}
 	}
 	w.prog.Done = true

@@ -196,9 +196,9 @@ func TestListingSkipsASettledSecondItHasRead(t *testing.T) {
 }
 
 // A quiet night after a bulk second that is over. The walk that read it ends on the second's last
-// id, and the next walk from that mark asks for the count and the last page only, delivering
-// nothing, however many records share the second; a record written later comes alone, and its
-// second, still running, leaves no id in the mark.
+// id, and the next walk from that mark lists from the second after it: one request, delivering
+// nothing, however many records share the second, and the mark stands. A record written later
+// comes alone, and its second, still running, leaves no id in the mark.
 func TestListingFromASettledMarkReadsOnlyWhatIsNew(t *testing.T) {
 	f, p := settledBulkSecond(t, 120)
 	_, prog, _ := collect(t, f, time.Time{})
@@ -213,13 +213,15 @@ func TestListingFromASettledMarkReadsOnlyWhatIsNew(t *testing.T) {
 	if n != 0 || len(got) != 0 || !quiet.Done || quiet.Mark() != prog.Mark() {
 		t.Errorf("quiet night: %d deliveries, progress %+v; want none, done, the same mark", n, *quiet)
 	}
-	var pages []string
+	settled, _ := mapping.ParseBeijingTime(last.Gxsj)
+	after := mapping.FormatBeijingTime(settled.Add(time.Second))
+	var asked []string
 	for _, r := range f.requests("/enterprises")[before:] {
 		q, _ := url.ParseQuery(r.query)
-		pages = append(pages, q.Get("pageNo"))
+		asked = append(asked, q.Get("gxsjStart")+"/"+q.Get("pageNo"))
 	}
-	if fmt.Sprint(pages) != "[1 3]" {
-		t.Errorf("quiet night asked pages %v, want [1 3]: the count, then the last page, which reaches the mark", pages)
+	if want := "[" + after + "/1]"; fmt.Sprint(asked) != want {
+		t.Errorf("quiet night asked %v, want %s: one page, from the second after the mark's", asked, want)
 	}
 
 	f.clk.Advance(time.Minute)
@@ -230,6 +232,76 @@ func TestListingFromASettledMarkReadsOnlyWhatIsNew(t *testing.T) {
 	}
 	if m := next.Mark(); m.Gxsj != added.Gxsj || m.Last != "" {
 		t.Errorf("mark %+v, want the new record's second %s without an id (the second is still running)", m, added.Gxsj)
+	}
+}
+
+// A walk that ends in a busy second still running (our own bulk push) leaves the count of that
+// second in its mark. The next walk expects at least that many and asks first for the page they
+// end on: that answer is the first window of its backward walk and brings the count, so page 1
+// is asked for once. When the listing has grown past that page, the answer only counts, page 1
+// is asked for after all, and nothing is missed either way.
+func TestListingFromABusyMarkAsksForTheLastPageFirst(t *testing.T) {
+	f, p := mockFixture(t, 0, frozenClock, WithPageSize(50))
+	put := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			p.PutEnterprise(mockqz.Enterprise{Tyshxydm: fmt.Sprintf("9135058200000%05d", i), Qymc: fmt.Sprintf("企业%d", i), Xzqhdm: testRegion, Cyrs: "1"})
+		}
+	}
+	put(0, 180)
+	_, prog, _ := collect(t, f, time.Time{})
+	mark := prog.Mark()
+	if mark.Last != "" || mark.Count != 180 {
+		t.Fatalf("mark %+v, want the running second's 180 records counted and no id", mark)
+	}
+	asked := func(since int) string {
+		var pages []string
+		for _, r := range f.requests("/enterprises")[since:] {
+			q, _ := url.ParseQuery(r.query)
+			pages = append(pages, q.Get("pageNo"))
+		}
+		return fmt.Sprint(pages)
+	}
+
+	// One more record in that second: 181, still four pages.
+	put(180, 1)
+	before := len(f.requests("/enterprises"))
+	got, next, _ := collectFrom(t, f, mark)
+	if miss := missing(p, got); len(miss) > 0 || !next.Done {
+		t.Fatalf("missed %v, progress %+v", miss, *next)
+	}
+	if a := asked(before); a != "[4 3 2 1]" {
+		t.Errorf("asked pages %s, want [4 3 2 1]: the expected last page first, then down to 1", a)
+	}
+	if m := next.Mark(); m.Count != 181 {
+		t.Errorf("mark %+v, want 181 records counted", m)
+	}
+
+	// Thirty more: 211 records, five pages; page 4 is not the last.
+	put(181, 30)
+	before = len(f.requests("/enterprises"))
+	got, next, _ = collectFrom(t, f, next.Mark())
+	if miss := missing(p, got); len(miss) > 0 || !next.Done {
+		t.Fatalf("missed %v, progress %+v", miss, *next)
+	}
+	if a := asked(before); a != "[4 1 5 4 3 2 1]" {
+		t.Errorf("asked pages %s, want [4 1 5 4 3 2 1]: the guess, the count, then the walk", a)
+	}
+
+	// Records moving while a guessed walk reads: nothing is missed.
+	f2, p2 := mockFixture(t, 600, tickingClock, WithPageSize(50))
+	all := p2.Enterprises()
+	oldest := all[0].Gxsj
+	for _, e := range all {
+		oldest = min(oldest, e.Gxsj)
+	}
+	p2.UpdateFaults(func(fl *fault.Faults) { fl.MutateWhilePaging = 1 })
+	// As if the whole listing were in the mark's second: page 12 is asked for first.
+	got2, prog2, _ := collectFrom(t, f2, Mark{Gxsj: oldest, Count: len(all)})
+	if miss := missing(p2, got2); len(miss) > 0 || !prog2.Done {
+		t.Fatalf("moving records: %d missed, e.g. %v; progress %+v", len(miss), miss[:min(5, len(miss))], *prog2)
+	}
+	if q, _ := url.ParseQuery(f2.requests("/enterprises")[len(f2.requests("/enterprises"))-prog2.Requests].query); q.Get("pageNo") != "12" {
+		t.Errorf("the moving walk began with page %s, want 12", q.Get("pageNo"))
 	}
 }
 

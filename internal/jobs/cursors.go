@@ -15,7 +15,7 @@ import (
 // a retry handler only while the handler still holds its item (the fence): a watermark that runs
 // ahead of the ledger would lose records, one that lags only makes the next run read again.
 //
-//	enterprises         the enterprise listing's mark: {"gxsj": "yyyy-MM-dd HH:mm:ss", "last": "…"}
+//	enterprises         the enterprise listing's mark: {"gxsj": "yyyy-MM-dd HH:mm:ss", "last": "…", "count": n}
 //	alarms, hazards,    the same for the alarm, hazard and inspection listings
 //	inspections
 //	certificates.feed   the change feed's position: {"cursor": "…", "since": RFC 3339}
@@ -25,8 +25,10 @@ import (
 // A listing's mark is its high-water gxsj, as the platform wrote it, and — when that second was
 // over as the walk read it — the id of the last record of it (quanzhou.Mark). The listings'
 // gxsjStart is inclusive: a second still running is read again next time, so nothing of it can be
-// lost, and what is read twice is recorded as unchanged; a second that was over is skipped up to
-// that id. Marks stored before the id existed are the bare gxsj, and are read as such.
+// lost, and what is read twice is recorded as unchanged (the mark then counts that second's
+// records, so that the next walk asks first for the page they end on); after a second that was
+// over the next walk lists from the second after it. Marks stored before the id existed are the
+// bare gxsj, and are read as such.
 
 // watermark reads a listing's mark; full (or none stored) lists from the beginning.
 func (r *Runner) watermark(ctx context.Context, name string, full bool) (quanzhou.Mark, error) {
