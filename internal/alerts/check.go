@@ -205,6 +205,13 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 		return nil, err
 	}
 	defer r.out.wait()
+	if !dryRun {
+		restore, err := c.deferIndexes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer restore()
+	}
 	for _, j := range c.judges {
 		if !r.fresh[j.family.Code] {
 			continue
@@ -231,7 +238,32 @@ func (c *Checker) Check(ctx context.Context, dryRun bool, out Output) (*Result, 
 	if dryRun {
 		return r.res, nil
 	}
+	// Delivery reads the open alerts by community, and the console lists them: the indexes a
+	// first check deferred are built before anything is delivered.
+	if err := c.store.st.RestoreAlertIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
 	return r.res, r.finish(ctx, nil)
+}
+
+// deferIndexes builds the alert indexes a check that died left deferred and, when there is no
+// alert yet (a first check), defers them until the alerts are written (ledger.AlertState). The
+// returned function builds them if the check stops first, whatever stopped it.
+func (c *Checker) deferIndexes(ctx context.Context) (restore func(), err error) {
+	st := c.store.st
+	if err := st.RestoreAlertIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	deferred, err := st.DeferAlertIndexes(ctx)
+	if err != nil || !deferred {
+		return func() {}, err
+	}
+	c.log.Info("first check: the alert indexes are built after the alerts are written")
+	return func() {
+		if err := st.RestoreAlertIndexes(context.WithoutCancel(ctx)); err != nil {
+			c.log.Error("alert indexes not built: the next check or start builds them", zap.Error(err))
+		}
+	}, nil
 }
 
 // CheckSystem judges and delivers the system alerts only (DATA_STALE, PLATFORM_DOWN): cheap, for

@@ -50,6 +50,8 @@ type StateStore interface {
 	Silences(ctx context.Context, now time.Time) ([]ledger.SilenceRow, error)
 	AlertCheckedAt(ctx context.Context, family string) (time.Time, error)
 	DeliveryClaims(ctx context.Context, now time.Time) ([]ledger.DeliveryClaim, error)
+	DeferAlertIndexes(ctx context.Context) (bool, error)
+	RestoreAlertIndexes(ctx context.Context) error
 }
 
 const (

@@ -60,6 +60,14 @@ type AlertState interface {
 	// query for its ID number, and every stored certificate of that number (read a chunk of
 	// entries at a time).
 	AlertRoster(ctx context.Context, day mapping.Date) iter.Seq2[AlertRosterEntry, error]
+	// DeferAlertIndexes drops the secondary indexes of the alerts and their history (not the
+	// keys, not the partial indexes) when there is no alert yet, keeping their definitions in the
+	// ledger: a first check then writes its alerts without them (alertindexes.go). false: there
+	// are alerts, nothing was dropped.
+	DeferAlertIndexes(ctx context.Context) (bool, error)
+	// RestoreAlertIndexes builds the indexes DeferAlertIndexes dropped; nothing when none are.
+	// Open calls it, so that a check that died between leaves none missing.
+	RestoreAlertIndexes(ctx context.Context) error
 	// AlertAlarms streams the alarms of level 1 or 2 (红, 橙) not handled (handling status other
 	// than 2) raised at or before raisedBefore, oldest first, each with its enterprise's community
 	// ("" when the enterprise is not in the ledger).
@@ -295,16 +303,7 @@ const alertCacheSQLite = "PRAGMA cache_size = -16384"
 const alertBatch = 500
 
 func (s *sqlStore) AlertTx(ctx context.Context, fn func(tx AlertTx) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		lock := alertLockPostgres
-		if s.d.name == "sqlite" {
-			lock = alertCacheSQLite
-		}
-		if _, err := tx.ExecContext(ctx, lock); err != nil {
-			return fmt.Errorf("ledger alert state: begin: %w", err)
-		}
-		return fn(&alertTx{s: s, tx: tx})
-	})
+	return s.alertWrite(ctx, func(tx *sql.Tx) error { return fn(&alertTx{s: s, tx: tx}) })
 }
 
 // alertTx is AlertTx over one database transaction.
@@ -894,7 +893,11 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 	if err != nil {
 		return nil, 0, err
 	}
-	from := alertFrom(q, s.d.name, -1)
+	driver := s.d.name
+	if q.Text != "" && driver == "sqlite" && !s.hasIndex(ctx, "alerts_search") {
+		driver = "" // a first check is writing the alerts, its indexes deferred (alertindexes.go)
+	}
+	from := alertFrom(q, driver, -1)
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from+whereClause(where)), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("ledger count alerts: %w", err)
@@ -909,7 +912,7 @@ func (s *sqlStore) AlertPage(ctx context.Context, q AlertQuery) ([]AlertRow, int
 		// walks the listing index instead — every firing alert of a city — to save that sort.
 		order = ` ORDER BY a.status || '', a.severity_rank, a.since, a.alert_key`
 	}
-	query := `SELECT ` + alertCols + alertFrom(q, s.d.name, total) + whereClause(where) + order
+	query := `SELECT ` + alertCols + alertFrom(q, driver, total) + whereClause(where) + order
 	if q.Limit > 0 {
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, q.Limit, max(q.Offset, 0))

@@ -195,24 +195,11 @@ func (t *sheetTx) deferIndexes(ctx context.Context, table string) error {
 	if err != nil || any != 0 {
 		return err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
+	names, defs, err := indexDefs(ctx, t.tx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
 	if err != nil {
 		return fmt.Errorf("ledger: read indexes of %s: %w", table, err)
 	}
-	var names []string
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			rows.Close()
-			return fmt.Errorf("ledger: read indexes of %s: %w", table, err)
-		}
-		names = append(names, name)
-		t.st.deferred = append(t.st.deferred, def)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("ledger: read indexes of %s: %w", table, err)
-	}
+	t.st.deferred = append(t.st.deferred, defs...)
 	for _, name := range names {
 		if _, err := t.tx.ExecContext(ctx, `DROP INDEX `+name); err != nil {
 			return fmt.Errorf("ledger: defer index %s: %w", name, err)

@@ -85,6 +85,11 @@ func Open(ctx context.Context, cfg config.Ledger, opts ...Option) (Store, error)
 		s.Close()
 		return nil, err
 	}
+	// A first check that died after deferring the alert indexes left them to build.
+	if err := s.RestoreAlertIndexes(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
