@@ -42,14 +42,25 @@ func (s *sqlStore) alertWrite(ctx context.Context, fn func(tx *sql.Tx) error) er
 	})
 }
 
+// anyAlertSQL is 1 when the ledger holds an alert, else 0.
+const anyAlertSQL = `SELECT COUNT(*) FROM (SELECT 1 FROM alerts LIMIT 1) a`
+
 func (s *sqlStore) DeferAlertIndexes(ctx context.Context) (bool, error) {
+	// Every check asks; once there are alerts the answer stays no, and a reader says so without
+	// taking the writer's lock.
+	var any int
+	if err := s.r.QueryRowContext(ctx, anyAlertSQL).Scan(&any); err != nil {
+		return false, fmt.Errorf("ledger defer alert indexes: %w", err)
+	}
+	if any > 0 {
+		return false, nil
+	}
 	deferred := false
 	err := s.alertWrite(ctx, func(tx *sql.Tx) error {
 		deferred = false
 		var any int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM alerts LIMIT 1) a`).Scan(&any)
-		if err != nil || any > 0 {
-			return err
+		if err := tx.QueryRowContext(ctx, anyAlertSQL).Scan(&any); err != nil || any > 0 {
+			return err // another check wrote alerts meanwhile
 		}
 		names, defs, err := indexDefs(ctx, tx, deferrableIndexes[s.d.name])
 		if err != nil {
