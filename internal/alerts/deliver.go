@@ -109,9 +109,10 @@ func (c *Checker) due(a *ledger.AlertRow, d *ledger.DeliveryRow, ch *Channel, no
 // deliver sends what is due in scope: for each channel, each community with open alerts, one
 // message. It returns the alerts delivered and the first delivery error.
 //
-// The messages are claimed on a goroutine of its own, one ahead of the message being sent: while
-// one community's alerts are decoded, sent and recorded, the next community's are claimed and read
-// (at a city's first check each side takes seconds, and a server has two cores). At most two
+// Three stages run at once, one message apart, each on a goroutine of its own: the next
+// community's message is claimed and read (claimEach, on a reader of the ledger), this one is
+// decoded and sent, and the last one's outcome is recorded (recordEach, on the ledger's writer).
+// At a city's first check each stage takes seconds, and a server has two cores. At most three
 // messages are in memory; a claimed message this run does not get to send is released.
 func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, error) {
 	var comms []string
@@ -135,44 +136,45 @@ func (c *Checker) deliver(ctx context.Context, sc deliveryScope) (Delivered, err
 		defer close(messages)
 		claimErr = c.claimEach(cctx, sc, comms, sls, messages)
 	}()
-	firingSent, resolvedSent := map[uint64]struct{}{}, map[uint64]struct{}{}
-	delivered := func() Delivered { return Delivered{len(firingSent), len(resolvedSent)} }
-	var firstErr, sendErr error
+	sent := make(chan sentMessage) // unbuffered: one recorded behind the one being sent
+	rec := &outcomes{firing: map[uint64]struct{}{}, resolved: map[uint64]struct{}{}}
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		c.recordEach(ctx, sc, sent, rec, stop)
+	}()
+	var sendErr error
 	for m := range messages {
-		if sendErr != nil || ctx.Err() != nil {
-			c.release(m) // not to be sent by this run: due again at once for the next
+		if sendErr != nil || cctx.Err() != nil {
+			c.release(m.ch, m.claim) // not to be sent by this run: due again at once for the next
 			continue
 		}
-		derr, err := c.send(ctx, m.ch, m.claim, m.won, sc)
+		out, err := c.send(ctx, m)
 		if err != nil {
 			sendErr = err
 			stop()
 			continue
 		}
-		if derr != nil {
-			if firstErr == nil {
-				firstErr = derr
-			}
-			continue
-		}
-		for i := range m.won {
-			if m.won[i].notice == notify.NoticeResolved {
-				resolvedSent[keyBits(m.won[i].alert.Key)] = struct{}{}
-			} else {
-				firingSent[keyBits(m.won[i].alert.Key)] = struct{}{}
-			}
-		}
+		sent <- out
 	}
 	// messages is closed: claimEach has returned and claimErr is its.
+	close(sent)
+	<-recorded
+	delivered := Delivered{len(rec.firing), len(rec.resolved)}
 	switch {
 	case sendErr != nil:
-		return delivered(), sendErr
+		return delivered, sendErr
+	case rec.err != nil:
+		return delivered, rec.err
 	case ctx.Err() != nil:
-		return delivered(), ctx.Err()
+		return delivered, ctx.Err()
 	case claimErr != nil:
-		return delivered(), claimErr
+		return delivered, claimErr
 	}
-	return delivered(), firstErr
+	if rec.failed != nil {
+		return delivered, rec.failed
+	}
+	return delivered, nil
 }
 
 // claimedMessage is one community's message to one channel, claimed and read, waiting to be sent.
@@ -180,6 +182,21 @@ type claimedMessage struct {
 	ch    *Channel
 	claim ledger.DeliveryClaim
 	won   []dueItem
+}
+
+// sentMessage is a message sent (or not: err), waiting for its outcome to be recorded.
+type sentMessage struct {
+	claimedMessage
+	retry bool  // the failure is transient
+	err   error // the channel's failure; nil: delivered
+}
+
+// outcomes is what recordEach found: the alerts delivered, the first delivery that failed, and
+// the failure to record that stopped it.
+type outcomes struct {
+	firing, resolved map[uint64]struct{}
+	failed           *DeliveryError
+	err              error
 }
 
 // claimEach claims, in turn, each community's message to each channel of scope that has something
@@ -215,7 +232,7 @@ func (c *Checker) claimEach(ctx context.Context, sc deliveryScope, comms []strin
 			select {
 			case out <- m:
 			case <-ctx.Done():
-				c.release(m)
+				c.release(m.ch, m.claim)
 				return ctx.Err()
 			}
 		}
@@ -225,90 +242,118 @@ func (c *Checker) claimEach(ctx context.Context, sc deliveryScope, comms []strin
 
 // release gives up the claim on a message this run will not send, so that the next run need not
 // wait for its lease to run out. A failure to release is logged: the lease ends it anyway.
-func (c *Checker) release(m claimedMessage) {
+func (c *Checker) release(ch *Channel, claim ledger.DeliveryClaim) {
 	ctx := context.Background()
 	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
-		_, err := tx.ReleaseDelivery(ctx, m.claim)
+		_, err := tx.ReleaseDelivery(ctx, claim)
 		return err
 	})
 	if err != nil {
 		c.log.Warn("cannot release an unsent delivery claim: it is due again when its lease ends",
-			zap.String("channel", m.ch.Name), zap.String("community", m.claim.Community), zap.Error(err))
+			zap.String("channel", ch.Name), zap.String("community", claim.Community), zap.Error(err))
 	}
 }
 
-// claim claims one community's message to ch and, in the same transaction, decides which of the
-// community's alerts are due and reads what to send. Nothing is returned (and nothing stays
-// claimed) when another run holds the claim or nothing is due.
+// claim claims one community's message to ch, then reads the community's open alerts and decides
+// which are due and what to send. The read is outside the claim's transaction, so that it does
+// not hold the ledger's writer (recording the last message's outcome needs it): while the claim
+// stands no other run records a delivery of this message, and what other runs change in the
+// alerts meanwhile they could as well have changed a moment after a read inside. Nothing is
+// returned (and nothing stays claimed) when another run holds the claim or nothing is due.
 func (c *Checker) claim(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, q ledger.DeliveryScope, sc deliveryScope, sls []Silence) ([]dueItem, error) {
-	var won []dueItem
+	var ours bool
 	err := c.store.st.AlertTx(ctx, func(tx ledger.AlertTx) error {
-		won = won[:0]
-		if ok, err := tx.ClaimDelivery(ctx, claim, sc.now); err != nil || !ok {
-			return err // another run is delivering this message
-		}
-		cands, err := tx.DeliveryCandidates(ctx, q)
-		if err != nil {
-			return err
-		}
-		if cap(won) < len(cands) {
-			won = make([]dueItem, 0, len(cands)) // a first check sends every one
-		}
-		for i := range cands {
-			a, d := &cands[i].Alert, cands[i].Delivery
-			if n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil); n != "" {
-				d.Key, d.Channel = a.Key, ch.Name
-				body := a.Body
-				a.Body = ""
-				won = append(won, dueItem{alert: *a, notice: n, delivery: d, body: body})
-			}
-		}
-		if len(won) == 0 {
-			_, err := tx.ReleaseDelivery(ctx, claim)
-			return err
-		}
-		return nil
+		var err error
+		ours, err = tx.ClaimDelivery(ctx, claim, sc.now)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: claim deliveries to %s: %w", ch.Name, err)
 	}
+	if !ours {
+		return nil, nil // another run is delivering this message
+	}
+	cands, err := c.store.st.DeliveryCandidates(ctx, q)
+	if err != nil {
+		c.release(ch, claim)
+		return nil, fmt.Errorf("alerts: claim deliveries to %s: %w", ch.Name, err)
+	}
+	var won []dueItem
+	for i := range cands {
+		a, d := &cands[i].Alert, cands[i].Delivery
+		if n := c.due(a, &d, ch, sc.now, silencedBy(sls, a) != nil); n != "" {
+			if won == nil {
+				won = make([]dueItem, 0, len(cands)-i) // a first check sends every one
+			}
+			d.Key, d.Channel = a.Key, ch.Name
+			body := a.Body
+			a.Body = ""
+			won = append(won, dueItem{alert: *a, notice: n, delivery: d, body: body})
+		}
+	}
+	if len(won) == 0 {
+		c.release(ch, claim)
+	}
 	return won, nil
 }
 
-// send delivers the claimed message (the due alerts of one community) to ch and records the
-// outcome. derr is the delivery's failure (already logged, and queued when transient); err is a
-// failure to record it.
-func (c *Checker) send(ctx context.Context, ch *Channel, claim ledger.DeliveryClaim, won []dueItem, sc deliveryScope) (derr *DeliveryError, err error) {
-	community := claim.Community
-	alerts := make([]Alert, 0, len(won))
-	for i := range won {
-		a, err := alertOf(&won[i].alert, won[i].body, c.store.loc)
+// send delivers the claimed message (the due alerts of one community) to its channel. err is a
+// failure to decode the alerts from the ledger (the message is not sent); the channel's own
+// failure is in the result, for recordEach.
+func (c *Checker) send(ctx context.Context, m claimedMessage) (sentMessage, error) {
+	alerts := make([]Alert, 0, len(m.won))
+	for i := range m.won {
+		a, err := alertOf(&m.won[i].alert, m.won[i].body, c.store.loc)
 		if err != nil {
-			return nil, err
+			c.release(m.ch, m.claim)
+			return sentMessage{}, err
 		}
-		a.Notice = won[i].notice
+		a.Notice = m.won[i].notice
 		alerts = append(alerts, a)
-		won[i].body = "" // sent from alerts now
+		m.won[i].body = "" // sent from alerts now
 	}
-	retry, nerr := ch.Notifier.Notify(ctx, notify.NewMessage(community, alerts))
-	alerts = nil
-	if err := c.record(ctx, ch, claim, won, sc, nerr); err != nil {
-		return nil, err
-	}
-	if nerr == nil {
-		c.log.Info("alerts delivered", zap.String("channel", ch.Name), zap.String("community", community),
-			zap.Int("alerts", len(won)))
-		return nil, nil
-	}
-	derr = &DeliveryError{Channel: ch.Name, Community: community, Retry: retry, Err: nerr}
-	c.log.Warn("alert delivery failed", zap.String("channel", ch.Name), zap.String("community", community),
-		zap.Int("alerts", len(won)), zap.Bool("retry", retry), zap.Error(nerr))
-	if sc.enqueue && retry && c.enq != nil {
-		if _, err := c.enq.Enqueue(ctx, RetryKind, ch.Name+"|"+community, derr); err != nil {
-			c.log.Error("cannot queue alert delivery for retry", zap.String("channel", ch.Name), zap.Error(err))
+	retry, nerr := m.ch.Notifier.Notify(ctx, notify.NewMessage(m.claim.Community, alerts))
+	return sentMessage{claimedMessage: m, retry: retry, err: nerr}, nil
+}
+
+// recordEach records the outcome of each message sent (record), logs it and, when a transient
+// failure may be retried, queues it. A failure to record stops the delivery (stop) and is kept in
+// rec; the messages sent after it are not recorded, and their claims expire.
+func (c *Checker) recordEach(ctx context.Context, sc deliveryScope, sent <-chan sentMessage, rec *outcomes, stop func()) {
+	for m := range sent {
+		if rec.err != nil {
+			continue
+		}
+		ch, community := m.ch, m.claim.Community
+		if err := c.record(ctx, ch, m.claim, m.won, sc, m.err); err != nil {
+			rec.err = err
+			stop()
+			continue
+		}
+		if m.err == nil {
+			c.log.Info("alerts delivered", zap.String("channel", ch.Name), zap.String("community", community),
+				zap.Int("alerts", len(m.won)))
+			for i := range m.won {
+				if m.won[i].notice == notify.NoticeResolved {
+					rec.resolved[keyBits(m.won[i].alert.Key)] = struct{}{}
+				} else {
+					rec.firing[keyBits(m.won[i].alert.Key)] = struct{}{}
+				}
+			}
+			continue
+		}
+		derr := &DeliveryError{Channel: ch.Name, Community: community, Retry: m.retry, Err: m.err}
+		c.log.Warn("alert delivery failed", zap.String("channel", ch.Name), zap.String("community", community),
+			zap.Int("alerts", len(m.won)), zap.Bool("retry", m.retry), zap.Error(m.err))
+		if sc.enqueue && m.retry && c.enq != nil {
+			if _, err := c.enq.Enqueue(ctx, RetryKind, ch.Name+"|"+community, derr); err != nil {
+				c.log.Error("cannot queue alert delivery for retry", zap.String("channel", ch.Name), zap.Error(err))
+			}
+		}
+		if rec.failed == nil {
+			rec.failed = derr
 		}
 	}
-	return derr, nil
 }
 
 // record writes the outcome of the claimed message and releases the claim — if it is still this

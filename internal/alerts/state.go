@@ -29,11 +29,11 @@ import (
 //
 // Each channel has a delivery record per alert (ledger.DeliveryRow): which episode and version it
 // last received and when, whether the escalation and the resolution went out, the last attempt's
-// outcome, and a claim while a delivery is under way. Deliveries are decided and claimed in one
-// ledger transaction, sent, then recorded in another: two instances deciding the same delivery
-// deliver it once. A claim whose holder died expires after the claim lease and the delivery is
-// due again, so delivery is at least once, and exactly once unless an instance dies between
-// sending and recording.
+// outcome, and a claim while a delivery is under way. A delivery is claimed in one ledger
+// transaction, decided while the claim stands, sent, then recorded in another transaction that
+// releases the claim: two instances deciding the same delivery deliver it once. A claim whose
+// holder died expires after the claim lease and the delivery is due again, so delivery is at
+// least once, and exactly once unless an instance dies between sending and recording.
 
 // StateStore is what the alert state needs from the ledger (ledger.Store satisfies it).
 type StateStore interface {
@@ -50,6 +50,7 @@ type StateStore interface {
 	Silences(ctx context.Context, now time.Time) ([]ledger.SilenceRow, error)
 	AlertCheckedAt(ctx context.Context, family string) (time.Time, error)
 	DeliveryClaims(ctx context.Context, now time.Time) ([]ledger.DeliveryClaim, error)
+	DeliveryCandidates(ctx context.Context, scope ledger.DeliveryScope) ([]ledger.DeliveryCandidate, error)
 	DeferAlertIndexes(ctx context.Context) (bool, error)
 	RestoreAlertIndexes(ctx context.Context) error
 }

@@ -50,6 +50,12 @@ type AlertState interface {
 	OpenAlertCommunities(ctx context.Context) ([]string, error)
 	// DeliveryClaims returns the delivery claims standing at now.
 	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
+	// DeliveryCandidates returns the open alerts of a community that may owe channel a notice
+	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
+	// order of a message (firing first, then severity, rule, enterprise, since, key). It reads
+	// outside any alert-state transaction: the caller holds the message's claim (AlertTx's
+	// ClaimDelivery), so no other run records a delivery of it meanwhile.
+	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
 	// Silences returns the silences in force at now (not ended, until after now), soonest to end
 	// first.
 	Silences(ctx context.Context, now time.Time) ([]SilenceRow, error)
@@ -100,10 +106,6 @@ type AlertTx interface {
 	ReleaseDelivery(ctx context.Context, c DeliveryClaim) (bool, error)
 	// DeliveryClaims returns the delivery claims standing at now.
 	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
-	// DeliveryCandidates returns the open alerts of a community that may owe channel a notice
-	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
-	// order of a message (firing first, then severity, rule, enterprise, since, key).
-	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
 	// PutDeliveries writes delivery records, inserting or replacing them by (alert, channel).
 	PutDeliveries(ctx context.Context, rows []DeliveryRow) error
 	// OpenResolved returns up to limit resolved alerts that are still open, with key > after in
@@ -590,9 +592,9 @@ func deliveryCandidatesSQL(sc DeliveryScope) (string, []any) {
 FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_key = a.alert_key AND d.channel = ?` + whereClause(where), args
 }
 
-func (t *alertTx) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
+func (s *sqlStore) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]DeliveryCandidate, error) {
 	q, args := deliveryCandidatesSQL(sc)
-	rows, err := t.tx.QueryContext(ctx, t.s.q(q), args...)
+	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 	}

@@ -112,23 +112,25 @@ func TestAlertStateQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		claim := ledger.DeliveryClaim{Channel: "安办", Community: "林口社区", Run: "run-a", Until: now.Add(10 * time.Minute)}
-		var keys []string
 		err = s.AlertTx(ctx, func(tx ledger.AlertTx) error {
-			keys = keys[:0]
 			if ok, err := tx.ClaimDelivery(ctx, claim, now); !ok || err != nil {
 				return fmt.Errorf("claim: %v %v", ok, err)
 			}
-			cands, err := tx.DeliveryCandidates(ctx, ledger.DeliveryScope{Channel: "安办", Community: "林口社区", RepeatBefore: now.Add(-168 * time.Hour)})
-			for _, c := range cands {
-				keys = append(keys, c.Alert.Key)
-				if c.Alert.Body == "" {
-					t.Errorf("candidate %s without its body", c.Alert.Key)
-				}
-			}
-			return err
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		cands, err := s.DeliveryCandidates(ctx, ledger.DeliveryScope{Channel: "安办", Community: "林口社区", RepeatBefore: now.Add(-168 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, c := range cands {
+			keys = append(keys, c.Alert.Key)
+			if c.Alert.Body == "" {
+				t.Errorf("candidate %s without its body", c.Alert.Key)
+			}
 		}
 		// Firing first, then critical, then … since: 3 (the oldest), 1; then the resolution.
 		if want := rows[2].Key + "," + rows[0].Key + "," + rows[3].Key; strings.Join(keys, ",") != want {
