@@ -599,7 +599,7 @@ func (s *sqlStore) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]
 		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 	}
 	defer rows.Close()
-	var out []DeliveryCandidate
+	var read candidateChunks
 	var c DeliveryCandidate
 	adest, aset := alertDest(&c.Alert)
 	ddest, dset := deliveryDest(&c.Delivery)
@@ -612,39 +612,51 @@ func (s *sqlStore) DeliveryCandidates(ctx context.Context, sc DeliveryScope) ([]
 		aset()
 		dset()
 		c.Delivery.Key = c.Alert.Key
-		out = append(out, c)
+		read.add(c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger read deliveries due: %w", err)
 	}
-	sortCandidates(out)
-	return out, nil
+	return read.sorted(), nil
 }
 
-// sortCandidates puts candidates in deliveryOrder: it sorts their indexes, then moves each
-// candidate once (a candidate is most of a kilobyte, and a city's community has thousands).
-func sortCandidates(cs []DeliveryCandidate) {
-	order := make([]int, len(cs))
+// candidateChunks holds candidates as they are read, a chunk at a time, until sorted copies them
+// once into a slice of the exact size in deliveryOrder. A city's community has some eighteen
+// thousand candidates of most of a kilobyte each: a growing slice would copy them over and over,
+// and sorting it would move them about again.
+type candidateChunks struct {
+	chunks [][]DeliveryCandidate
+	n      int
+}
+
+const candidateChunk = 1024
+
+func (cc *candidateChunks) add(c DeliveryCandidate) {
+	if cc.n%candidateChunk == 0 {
+		cc.chunks = append(cc.chunks, make([]DeliveryCandidate, 0, candidateChunk))
+	}
+	last := len(cc.chunks) - 1
+	cc.chunks[last] = append(cc.chunks[last], c)
+	cc.n++
+}
+
+func (cc *candidateChunks) at(i int) *DeliveryCandidate {
+	return &cc.chunks[i/candidateChunk][i%candidateChunk]
+}
+
+// sorted returns the candidates in deliveryOrder and empties cc.
+func (cc *candidateChunks) sorted() []DeliveryCandidate {
+	order := make([]int, cc.n)
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(i, j int) int { return deliveryOrder(&cs[i], &cs[j]) })
-	// Position k takes candidate order[k]: follow each cycle of the permutation.
-	for k := range order {
-		if order[k] < 0 {
-			continue
-		}
-		tmp := cs[k]
-		j := k
-		for order[j] != k {
-			next := order[j]
-			cs[j] = cs[next]
-			order[j] = -1
-			j = next
-		}
-		cs[j] = tmp
-		order[j] = -1
+	slices.SortFunc(order, func(i, j int) int { return deliveryOrder(cc.at(i), cc.at(j)) })
+	out := make([]DeliveryCandidate, cc.n)
+	for k, i := range order {
+		out[k] = *cc.at(i)
 	}
+	*cc = candidateChunks{}
+	return out
 }
 
 func (t *alertTx) PutDeliveries(ctx context.Context, rows []DeliveryRow) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,11 +102,11 @@ func TestCandidatesAreSortedIntoAMessage(t *testing.T) {
 		{Key: "04", Status: "resolved", SeverityRank: 0, RuleOrder: 0, EnterpriseUSCC: "A", Since: t0},
 	}
 	for _, perm := range [][]int{{6, 5, 4, 3, 2, 1, 0}, {3, 0, 6, 1, 5, 2, 4}, {0, 1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6, 0}} {
-		cs := make([]DeliveryCandidate, len(perm))
-		for i, p := range perm {
-			cs[i] = DeliveryCandidate{Alert: want[p], Delivery: DeliveryRow{Key: want[p].Key}}
+		var read candidateChunks
+		for _, p := range perm {
+			read.add(DeliveryCandidate{Alert: want[p], Delivery: DeliveryRow{Key: want[p].Key}})
 		}
-		sortCandidates(cs)
+		cs := read.sorted()
 		var got, keys []string
 		for i, c := range cs {
 			got = append(got, c.Alert.Key)
@@ -117,5 +118,29 @@ func TestCandidatesAreSortedIntoAMessage(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(keys) {
 			t.Errorf("from %v: %v, want %v", perm, got, keys)
 		}
+	}
+
+	// A community's worth, over several chunks, read in the order of its keys' hashes.
+	var read candidateChunks
+	const n = 3*candidateChunk + 17
+	for i := range n {
+		k := fmt.Sprintf("%08x", uint32(i)*2654435761)
+		a := AlertRow{Key: k, Status: []string{"firing", "resolved"}[i%7/6], SeverityRank: i % 3, RuleOrder: i % 5,
+			EnterpriseUSCC: fmt.Sprint(i % 11), Since: t0.Add(time.Duration(i%13) * time.Hour)}
+		read.add(DeliveryCandidate{Alert: a, Delivery: DeliveryRow{Key: k}})
+	}
+	cs := read.sorted()
+	seen := map[string]bool{}
+	for _, c := range cs {
+		seen[c.Alert.Key] = true
+		if c.Delivery.Key != c.Alert.Key {
+			t.Fatalf("candidate %s carries the delivery of %s", c.Alert.Key, c.Delivery.Key)
+		}
+	}
+	if len(cs) != n || len(seen) != n {
+		t.Errorf("%d candidates sorted (%d different), want %d", len(cs), len(seen), n)
+	}
+	if !slices.IsSortedFunc(cs, func(a, b DeliveryCandidate) int { return deliveryOrder(&a, &b) }) {
+		t.Error("candidates over several chunks are not in deliveryOrder")
 	}
 }
