@@ -52,7 +52,9 @@ type AlertState interface {
 	DeliveryClaims(ctx context.Context, now time.Time) ([]DeliveryClaim, error)
 	// DeliveryCandidates returns the open alerts of a community that may owe channel a notice
 	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
-	// order of a message (firing first, then severity, rule, enterprise, since, key). It reads
+	// order of a message (firing first, then severity, rule, enterprise, since, key). The columns
+	// only listings and searches use (Subject, PersonName, CertNo, SearchText, Fingerprint,
+	// BodyHash) are left empty: a message shows none of them. It reads
 	// outside any alert-state transaction: the caller holds the message's claim (AlertTx's
 	// ClaimDelivery), so no other run records a delivery of it meanwhile.
 	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
@@ -381,11 +383,17 @@ func deliveryArgs(d *DeliveryRow) []any {
 		d.LastNotice, millis(d.LastAt), flag(d.LastOK), d.LastError}
 }
 
-// prefixed qualifies every column of a column list with a table alias.
-func prefixed(cols, alias string) string {
+// prefixed qualifies every column of a column list with a table alias; the columns named in blank
+// are read as empty strings instead.
+func prefixed(cols, alias string, blank ...string) string {
 	parts := strings.Split(cols, ",")
 	for i, c := range parts {
-		parts[i] = alias + strings.TrimSpace(c)
+		c = strings.TrimSpace(c)
+		if slices.Contains(blank, c) {
+			parts[i] = "''"
+			continue
+		}
+		parts[i] = alias + c
 	}
 	return strings.Join(parts, ", ")
 }
@@ -568,7 +576,9 @@ func deliveryOrder(a, b *DeliveryCandidate) int {
 // deliveryCandidatesSQL is the query of DeliveryCandidates and its arguments: one community's
 // open alerts through alerts_open, each with its delivery record for the channel.
 func deliveryCandidatesSQL(sc DeliveryScope) (string, []any) {
-	cols := prefixed(alertCols, "a.")
+	// The text columns only listings and searches use are read as '': at a city's first check
+	// every candidate is read, and a message shows none of them.
+	cols := prefixed(alertCols, "a.", "subject", "person_name", "cert_no", "search_text", "fingerprint", "body_hash")
 	where := []string{"a.is_open = 1", "a.community = ?"}
 	args := []any{sc.Channel, sc.Community}
 	if len(sc.Families) > 0 {

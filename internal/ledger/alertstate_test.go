@@ -131,6 +131,11 @@ func TestAlertStateQueries(t *testing.T) {
 			if c.Alert.Body == "" {
 				t.Errorf("candidate %s without its body", c.Alert.Key)
 			}
+			// What a message and a silence need is read; what only listings use is not.
+			if a := c.Alert; a.IDHash == "" || a.EnterpriseName == "" || a.Community != "林口社区" || a.Since.IsZero() ||
+				a.PersonName != "" || a.SearchText != "" || a.Fingerprint != "" {
+				t.Errorf("candidate %s read as %+v", a.Key, a)
+			}
 		}
 		// Firing first, then critical, then … since: 3 (the oldest), 1; then the resolution.
 		if want := rows[2].Key + "," + rows[0].Key + "," + rows[3].Key; strings.Join(keys, ",") != want {
