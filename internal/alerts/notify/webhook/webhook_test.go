@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"streetsync/internal/alerts/notify"
 	"streetsync/internal/alerts/notify/notifytest"
@@ -180,6 +181,41 @@ func TestWebhookCarriesTheHazardObject(t *testing.T) {
 	for _, k := range []string{"operator", "item", "certificate"} {
 		if string(a[k]) != "null" {
 			t.Errorf("%s: got %s, want null in a hazard alert", k, a[k])
+		}
+	}
+}
+
+// The payload is encoded an alert at a time; it must be json.Marshal's, byte for byte: HTML
+// characters escaped, null where nothing applies, every kind of alert, no alert at all.
+func TestPayloadIsMarshalByteForByte(t *testing.T) {
+	at := time.Date(2026, 12, 8, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	alerts := []notify.Alert{
+		{Key: "0123456789abcdef", Rule: "CERT_EXPIRED", RuleName: "证书过期", Severity: "critical", Status: "firing",
+			Community: "林格社区", Enterprise: notify.Enterprise{USCC: "91350582MA2Y0EXA1K", Name: "灵源<示例>&鞋业"},
+			Operator: &notify.Operator{Name: "张三", IDNumber: "350582********123X"}, Item: &notify.Item{Code: "0102", Name: "低压电工作业"},
+			Certificate: &notify.Certificate{CertNo: "T350582********123X", Status: "VALID"},
+			Since:       at, Message: "line\u2028break \"quoted\" \\ back", Notice: "new", Escalated: true,
+			Acknowledged: &notify.Ack{By: "陈", Note: "已电话通知", At: at}},
+		{Key: "1", Rule: "ALARM_UNHANDLED", Severity: "warning", Status: "resolved", Alarm: &notify.Alarm{ID: "A1", Point: "1#罐"}, Since: at},
+		{Key: "2", Rule: "DATA_STALE", Status: "firing", System: &notify.System{Subject: "certificate", LastSuccess: &at}},
+		{Key: "3", Rule: "HAZARD_MAJOR", Status: "firing", Hazard: &notify.Hazard{ID: "LY-1", Level: "重大"}},
+	}
+	for _, msg := range []*notify.Message{
+		notify.NewMessage("林格社区", alerts),
+		notify.NewMessage("安办", alerts[1:2]),
+		{Status: "firing", Community: "<&>", Alerts: []notify.Alert{}},
+		{Status: "firing", Community: "x"},
+	} {
+		want, err := json.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := payload(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("payload\n%s\nwant json.Marshal's\n%s", got, want)
 		}
 	}
 }
