@@ -551,11 +551,25 @@ func (t *alertTx) CloseAlerts(ctx context.Context, keys []string) error {
 }
 
 func (t *alertTx) AddAlertEvents(ctx context.Context, events []AlertEvent) error {
-	err := t.execRows(ctx, `INSERT INTO alert_events (alert_key, at, type, channel, notice, actor, note, error, until_at)`,
-		"", 9, len(events), func(i int) []any {
-			e := &events[i]
-			return []any{e.Key, millis(e.At), e.Type, e.Channel, e.Notice, e.Actor, e.Note, e.Error, millis(e.Until)}
-		})
+	// Most events name no actor, note, error or end (fired and delivered: a city's first check
+	// writes two per alert); a batch of only those leaves the four columns to their defaults.
+	full := slices.ContainsFunc(events, func(e AlertEvent) bool {
+		return e.Actor != "" || e.Note != "" || e.Error != "" || !e.Until.IsZero()
+	})
+	var err error
+	if full {
+		err = t.execRows(ctx, `INSERT INTO alert_events (alert_key, at, type, channel, notice, actor, note, error, until_at)`,
+			"", 9, len(events), func(i int) []any {
+				e := &events[i]
+				return []any{e.Key, millis(e.At), e.Type, e.Channel, e.Notice, e.Actor, e.Note, e.Error, millis(e.Until)}
+			})
+	} else {
+		err = t.execRows(ctx, `INSERT INTO alert_events (alert_key, at, type, channel, notice)`, "", 5, len(events),
+			func(i int) []any {
+				e := &events[i]
+				return []any{e.Key, millis(e.At), e.Type, e.Channel, e.Notice}
+			})
+	}
 	if err != nil {
 		return fmt.Errorf("ledger write alert history: %w", err)
 	}

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -277,6 +278,47 @@ func TestFiringCountCountsOneFamily(t *testing.T) {
 		for family, want := range map[string]int{"certificate": 2, "alarm": 1, "system": 0} {
 			if got, err := s.FiringCount(ctx, family); err != nil || got != want {
 				t.Errorf("%s: %d firing (%v), want %d", family, got, err, want)
+			}
+		}
+	})
+}
+
+// An alert's history keeps every field of every event, whether its batch names actors, notes,
+// errors and ends (an acknowledgement, a silence, a failed delivery) or none (fired, delivered).
+func TestAlertEventsKeepEveryField(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		at := clk.Now()
+		key := "00000000000000e1"
+		plain := []ledger.AlertEvent{
+			{Key: key, At: at, Type: "fired"},
+			{Key: key, At: at.Add(time.Second), Type: "delivered", Channel: "安办", Notice: "new"},
+		}
+		full := []ledger.AlertEvent{
+			{Key: key, At: at.Add(2 * time.Second), Type: "failed", Channel: "安办", Notice: "repeat", Error: "webhook 返回 503"},
+			{Key: key, At: at.Add(3 * time.Second), Type: "acknowledged", Actor: "陈", Note: "已电话通知"},
+			{Key: key, At: at.Add(4 * time.Second), Type: "silenced", Actor: "陈", Note: "停产检修", Until: at.Add(72 * time.Hour)},
+			{Key: key, At: at.Add(5 * time.Second), Type: "delivered", Channel: "林口网格", Notice: "escalation"},
+		}
+		for _, batch := range [][]ledger.AlertEvent{plain, full} {
+			if err := s.AlertTx(ctx, func(tx ledger.AlertTx) error { return tx.AddAlertEvents(ctx, batch) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.AlertEvents(ctx, key, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Concat(plain, full)
+		slices.Reverse(want) // newest first
+		if len(got) != len(want) {
+			t.Fatalf("%d events, want %d", len(got), len(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Key != w.Key || !g.At.Equal(w.At) || g.Type != w.Type || g.Channel != w.Channel || g.Notice != w.Notice ||
+				g.Actor != w.Actor || g.Note != w.Note || g.Error != w.Error || !g.Until.Equal(w.Until) {
+				t.Errorf("event %d: %+v, want %+v", i, g, w)
 			}
 		}
 	})
