@@ -16,10 +16,10 @@ import (
 )
 
 // Delivery: one message per community per channel per run. A run claims one community's message
-// to one channel (ledger.DeliveryClaim), reads that community's due alerts back from the ledger
-// and decides them in the same transaction (only that community's open alerts are in memory),
-// sends the message, and records the outcome and releases the claim in another transaction.
-// While the claim stands no other run decides that message, so two instances deliver each alert
+// to one channel in a transaction (ledger.DeliveryClaim), then reads that community's open alerts
+// back from the ledger and decides which are due (only that community's are in memory), sends
+// the message, and records the outcome and releases the claim in another transaction. While the
+// claim stands no other run decides or records that message, so two instances deliver each alert
 // once; a run that dies between sending and recording leaves the claim to expire, after which the
 // message is due again (at least once).
 
