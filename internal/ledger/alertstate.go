@@ -54,9 +54,9 @@ type AlertState interface {
 	// (DeliveryScope says which), with their bodies and the channel's delivery record, in the
 	// order of a message (firing first, then severity, rule, enterprise, since, key). The columns
 	// only listings and searches use (Subject, PersonName, CertNo, SearchText, Fingerprint,
-	// BodyHash) are left empty: a message shows none of them. It reads
-	// outside any alert-state transaction: the caller holds the message's claim (AlertTx's
-	// ClaimDelivery), so no other run records a delivery of it meanwhile.
+	// BodyHash) are left empty: a message shows none of them. It reads outside any alert-state
+	// transaction: the caller holds the message's claim (AlertTx's ClaimDelivery), so no other
+	// run records a delivery of it meanwhile.
 	DeliveryCandidates(ctx context.Context, scope DeliveryScope) ([]DeliveryCandidate, error)
 	// Silences returns the silences in force at now (not ended, until after now), soonest to end
 	// first.
