@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"iter"
 	"reflect"
 	"strings"
 )
@@ -35,6 +36,15 @@ type jsonStreamer struct {
 
 var marshalerType = reflect.TypeFor[json.Marshaler]()
 
+// A lister is a list kept outside memory (reconcile.People): written an element at a time as it
+// is read back, not through its MarshalJSON.
+type lister interface {
+	Len() int
+	Elements() iter.Seq2[any, error]
+}
+
+var listerType = reflect.TypeFor[lister]()
+
 func (s *jsonStreamer) indent(depth int) {
 	s.w.WriteByte('\n')
 	for range depth {
@@ -43,6 +53,9 @@ func (s *jsonStreamer) indent(depth int) {
 }
 
 func (s *jsonStreamer) value(v reflect.Value, depth int) error {
+	if v.Kind() == reflect.Struct && v.Type().Implements(listerType) {
+		return s.list(v.Interface().(lister), depth)
+	}
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() || v.Type().Implements(marshalerType) {
 			return s.leaf(v, depth)
@@ -68,6 +81,32 @@ func (s *jsonStreamer) value(v reflect.Value, depth int) error {
 		return nil
 	}
 	return s.leaf(v, depth)
+}
+
+// list writes a lister's elements as a slice's, "[]" when it has none.
+func (s *jsonStreamer) list(l lister, depth int) error {
+	if l.Len() == 0 {
+		s.w.WriteString("[]")
+		return nil
+	}
+	s.w.WriteByte('[')
+	i := 0
+	for e, err := range l.Elements() {
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			s.w.WriteByte(',')
+		}
+		i++
+		s.indent(depth + 1)
+		if err := s.value(reflect.ValueOf(e), depth+1); err != nil {
+			return err
+		}
+	}
+	s.indent(depth)
+	s.w.WriteByte(']')
+	return nil
 }
 
 // leaf marshals v with encoding/json, indented to sit at depth.

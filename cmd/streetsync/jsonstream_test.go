@@ -23,9 +23,9 @@ func TestStreamJSONWritesWhatTheEncoderWrites(t *testing.T) {
 					{Field: "legalRep", Label: "法定代表人", Ledger: "张三", Platform: "王五", Owner: "street"}}}},
 			},
 			Operators: &reconcile.OperatorReport{Uncertified: 2, UnknownItems: []reconcile.UnknownItem{},
-				UncertifiedPeople: []reconcile.Uncertified{
-					{Name: "李四", IDNumber: "350582********123X", Enterprise: "91350582MA00000011", ItemCode: "0102", Rule: "CERT_EXPIRED", Since: &since},
-					{Name: "王五", IDNumber: "350582********4567", Rule: "NO_CERTIFICATE"}}},
+				UncertifiedPeople: reconcile.PeopleOf(
+					reconcile.Uncertified{Name: "李四", IDNumber: "350582********123X", Enterprise: "91350582MA00000011", ItemCode: "0102", Rule: "CERT_EXPIRED", Since: &since},
+					reconcile.Uncertified{Name: "王五", IDNumber: "350582********4567", Rule: "NO_CERTIFICATE"})},
 			Hazards:     &reconcile.HazardReport{},
 			Quarantined: []reconcile.Rejected{{USCC: "bad", Reason: "校验位错误 \"x\""}},
 		},

@@ -55,10 +55,11 @@ func newReconcileCmd(a *app) *cobra.Command {
 			if apply {
 				// Compare keeping the platform's records Apply acts on, apply, then compare
 				// again to show what is left.
-				_, snap, err := r.Run(a.ctx, scope)
+				before, snap, err := r.Run(a.ctx, scope)
 				if err != nil {
 					return err
 				}
+				defer before.Close()
 				fixer, err := w.Jobs(a.ctx)
 				if err != nil {
 					return err
@@ -72,6 +73,7 @@ func newReconcileCmd(a *app) *cobra.Command {
 			} else if out.Report, err = r.Compare(a.ctx, scope); err != nil {
 				return err
 			}
+			defer out.Report.Close()
 			if outFile != "" {
 				if out.Files, err = out.Report.WriteFile(outFile); err != nil {
 					return err

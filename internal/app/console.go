@@ -327,9 +327,10 @@ func (c *consoleReconciler) Reconcile(ctx context.Context, scope console.Scope) 
 }
 
 func (c *consoleReconciler) Apply(ctx context.Context, scope console.Scope) (*reconcile.Applied, error) {
-	_, snap, err := c.run(ctx, scope)
+	rep, snap, err := c.run(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
+	defer rep.Close() // the report before the fixes: never shown
 	return c.r.Apply(ctx, snap, c.fixer)
 }

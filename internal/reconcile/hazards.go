@@ -307,21 +307,17 @@ const (
 )
 
 func (h *HazardReport) tables() []table {
-	t1 := table{name: sheetHazardOnlyLedger, file: "hazards-only-in-ledger", headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "所属社区", "隐患描述"}}
-	for _, x := range h.OnlyInLedger {
-		t1.rows = append(t1.rows, []string{x.ID, x.Yhid, x.USCC, x.Name, x.Community, x.Description})
+	return []table{
+		listTable(sheetHazardOnlyLedger, "hazards-only-in-ledger", []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "所属社区", "隐患描述"}, h.OnlyInLedger,
+			func(x HazardOnly) []string { return []string{x.ID, x.Yhid, x.USCC, x.Name, x.Community, x.Description} }),
+		listTable(sheetHazardOnlyPlatform, "hazards-only-on-platform", []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "隐患描述"}, h.OnlyOnPlatform,
+			func(x HazardOnly) []string { return []string{x.ID, x.Yhid, x.USCC, x.Name, x.Description} }),
+		diffTable(sheetHazardDifferent, "hazards-different", []string{"隐患编号", "平台隐患ID", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}, h.Different,
+			func(d HazardDifference) []FieldDiff { return d.Fields },
+			func(d HazardDifference, f FieldDiff) []string {
+				return []string{d.ID, d.Yhid, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]}
+			}),
 	}
-	t2 := table{name: sheetHazardOnlyPlatform, file: "hazards-only-on-platform", headers: []string{"隐患编号", "平台隐患ID", "统一社会信用代码", "企业名称", "隐患描述"}}
-	for _, x := range h.OnlyOnPlatform {
-		t2.rows = append(t2.rows, []string{x.ID, x.Yhid, x.USCC, x.Name, x.Description})
-	}
-	t3 := table{name: sheetHazardDifferent, file: "hazards-different", headers: []string{"隐患编号", "平台隐患ID", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}}
-	for _, d := range h.Different {
-		for _, f := range d.Fields {
-			t3.rows = append(t3.rows, []string{d.ID, d.Yhid, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]})
-		}
-	}
-	return []table{t1, t2, t3}
 }
 
 func (h *HazardReport) summaryRows() [][]string {

@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"iter"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,66 +32,93 @@ const sinceLayout = "2006-01-02 15:04 -07:00"
 
 var ownerLabel = map[string]string{"street": "街道", "platform": "平台"}
 
-// table is one kind of difference as rows under Chinese headers. file names its CSV (FILE-<file>.csv).
+// table is one list of the report as rows under Chinese headers; file names its CSV
+// (FILE-<file>.csv). A city's lists run to tens of thousands of rows, so a table makes its rows
+// as they are written; n says how many there are, ahead.
 type table struct {
 	name    string
 	file    string
 	headers []string
-	rows    [][]string
+	n       int
+	rows    iter.Seq2[[]string, error]
+}
+
+// listTable is a table of one row per item.
+func listTable[T any](name, file string, headers []string, items []T, row func(T) []string) table {
+	return table{name: name, file: file, headers: headers, n: len(items), rows: func(yield func([]string, error) bool) {
+		for _, x := range items {
+			if !yield(row(x), nil) {
+				return
+			}
+		}
+	}}
+}
+
+// diffTable is a table of one row per differing field of each item.
+func diffTable[T any](name, file string, headers []string, items []T, fields func(T) []FieldDiff, row func(T, FieldDiff) []string) table {
+	t := table{name: name, file: file, headers: headers, rows: func(yield func([]string, error) bool) {
+		for _, x := range items {
+			for _, f := range fields(x) {
+				if !yield(row(x, f), nil) {
+					return
+				}
+			}
+		}
+	}}
+	for _, x := range items {
+		t.n += len(fields(x))
+	}
+	return t
 }
 
 func (r *Report) tables() []table {
 	var ts []table
 	if e := r.Enterprises; e != nil {
-		t := table{name: sheetOnlyLedger, file: "enterprises-only-in-ledger", headers: []string{"统一社会信用代码", "企业名称", "所属社区"}}
-		for _, x := range e.OnlyInLedger {
-			t.rows = append(t.rows, []string{x.USCC, x.Name, x.Community})
-		}
-		ts = append(ts, t)
-		t = table{name: sheetOnlyPlatform, file: "enterprises-only-on-platform", headers: []string{"统一社会信用代码", "企业名称", "平台企业ID", "所属社区", "台账状态"}}
-		for _, x := range e.OnlyOnPlatform {
-			state := "未入台账"
-			if x.InLedger {
-				state = "待核实"
-			}
-			t.rows = append(t.rows, []string{x.USCC, x.Name, x.Qyid, x.Community, state})
-		}
-		ts = append(ts, t)
-		t = table{name: sheetDifferent, file: "enterprises-different", headers: []string{"统一社会信用代码", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}}
-		for _, d := range e.Different {
-			for _, f := range d.Fields {
-				t.rows = append(t.rows, []string{d.USCC, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]})
-			}
-		}
-		ts = append(ts, t)
+		ts = append(ts,
+			listTable(sheetOnlyLedger, "enterprises-only-in-ledger", []string{"统一社会信用代码", "企业名称", "所属社区"}, e.OnlyInLedger,
+				func(x LedgerOnly) []string { return []string{x.USCC, x.Name, x.Community} }),
+			listTable(sheetOnlyPlatform, "enterprises-only-on-platform", []string{"统一社会信用代码", "企业名称", "平台企业ID", "所属社区", "台账状态"}, e.OnlyOnPlatform,
+				func(x PlatformOnly) []string {
+					state := "未入台账"
+					if x.InLedger {
+						state = "待核实"
+					}
+					return []string{x.USCC, x.Name, x.Qyid, x.Community, state}
+				}),
+			diffTable(sheetDifferent, "enterprises-different", []string{"统一社会信用代码", "企业名称", "字段", "台账值", "平台值", "以哪方为准"}, e.Different,
+				func(d Difference) []FieldDiff { return d.Fields },
+				func(d Difference, f FieldDiff) []string {
+					return []string{d.USCC, d.Name, f.Label, f.Ledger, f.Platform, ownerLabel[f.Owner]}
+				}))
 	}
 	if o := r.Operators; o != nil {
-		t := table{name: sheetUnregistered, file: "operators-unregistered", headers: []string{"身份证号", "姓名", "证号", "所在企业统一社会信用代码", "企业名称", "操作项目代码"}}
-		for _, u := range o.Unregistered {
-			t.rows = append(t.rows, []string{u.IDNumber, u.Name, u.CertNo, u.Enterprise, u.EnterpriseName, u.ItemCode})
-		}
-		ts = append(ts, t)
-		t = table{name: sheetUncertified, file: "operators-uncertified", headers: []string{"姓名", "身份证号", "所在企业统一社会信用代码", "企业名称", "操作项目代码", "预警规则", "预警自"}}
-		for _, u := range o.UncertifiedPeople {
-			since := "尚未经预警检查"
-			if u.Since != nil {
-				since = u.Since.Format(sinceLayout)
-			}
-			t.rows = append(t.rows, []string{u.Name, u.IDNumber, u.Enterprise, u.EnterpriseName, u.ItemCode, u.RuleName + "（" + u.Rule + "）", since})
-		}
-		ts = append(ts, t)
-		t = table{name: sheetUnknownItems, file: "operators-unknown-items", headers: []string{"证号", "操作项目代码", "操作项目名称"}}
-		for _, u := range o.UnknownItems {
-			t.rows = append(t.rows, []string{u.CertNo, u.ItemCode, u.ItemName})
-		}
-		ts = append(ts, t)
+		ts = append(ts,
+			listTable(sheetUnregistered, "operators-unregistered", []string{"身份证号", "姓名", "证号", "所在企业统一社会信用代码", "企业名称", "操作项目代码"}, o.Unregistered,
+				func(u Unregistered) []string {
+					return []string{u.IDNumber, u.Name, u.CertNo, u.Enterprise, u.EnterpriseName, u.ItemCode}
+				}),
+			table{name: sheetUncertified, file: "operators-uncertified", headers: []string{"姓名", "身份证号", "所在企业统一社会信用代码", "企业名称", "操作项目代码", "预警规则", "预警自"},
+				n: o.UncertifiedPeople.Len(), rows: func(yield func([]string, error) bool) {
+					for u, err := range o.UncertifiedPeople.All() {
+						if err != nil {
+							yield(nil, err)
+							return
+						}
+						since := "尚未经预警检查"
+						if u.Since != nil {
+							since = u.Since.Format(sinceLayout)
+						}
+						if !yield([]string{u.Name, u.IDNumber, u.Enterprise, u.EnterpriseName, u.ItemCode, u.RuleName + "（" + u.Rule + "）", since}, nil) {
+							return
+						}
+					}
+				}},
+			listTable(sheetUnknownItems, "operators-unknown-items", []string{"证号", "操作项目代码", "操作项目名称"}, o.UnknownItems,
+				func(u UnknownItem) []string { return []string{u.CertNo, u.ItemCode, u.ItemName} }))
 	}
 	if len(r.Quarantined) > 0 {
-		t := table{name: sheetRejected, file: "platform-rejected", headers: []string{"统一社会信用代码", "原因"}}
-		for _, q := range r.Quarantined {
-			t.rows = append(t.rows, []string{q.USCC, q.Reason})
-		}
-		ts = append(ts, t)
+		ts = append(ts, listTable(sheetRejected, "platform-rejected", []string{"统一社会信用代码", "原因"}, r.Quarantined,
+			func(q Rejected) []string { return []string{q.USCC, q.Reason} }))
 	}
 	if h := r.Hazards; h != nil {
 		ts = append(ts, h.tables()...)
@@ -120,27 +149,30 @@ func (r *Report) summaryRows() [][]string {
 	return rows
 }
 
-// WriteText prints the report for a person, in Chinese.
+// WriteText prints the report for a person, in Chinese, a row at a time.
 func (r *Report) WriteText(w io.Writer) error {
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString("对账结果\n")
 	for _, row := range r.summaryRows() {
-		fmt.Fprintf(&b, "  %s：%s\n", row[0], row[1])
+		fmt.Fprintf(b, "  %s：%s\n", row[0], row[1])
 	}
 	for _, t := range r.tables() {
-		if len(t.rows) == 0 {
+		if t.n == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n【%s】%d 条\n  %s\n", t.name, len(t.rows), strings.Join(t.headers, " | "))
-		for _, row := range t.rows {
+		fmt.Fprintf(b, "\n【%s】%d 条\n  %s\n", t.name, t.n, strings.Join(t.headers, " | "))
+		for row, err := range t.rows {
+			if err != nil {
+				b.Flush()
+				return err
+			}
 			b.WriteString("  " + strings.Join(row, " | ") + "\n")
 		}
 	}
 	if r.Empty() {
 		b.WriteString("\n台账与平台一致，无需处理。\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 // WriteFile writes the report as .xlsx (a summary sheet, then one sheet per list) or as CSV,
@@ -179,16 +211,17 @@ func CSVFile(path, list string) string {
 
 func (r *Report) writeCSVFiles(path string) ([]string, error) {
 	tables := r.tables()
-	summary := table{headers: []string{"清单", "行数", "文件"}}
+	var index [][]string
 	files := []string{path}
 	for _, t := range tables {
 		name := CSVFile(path, t.file)
-		summary.rows = append(summary.rows, []string{t.name, strconv.Itoa(len(t.rows)), filepath.Base(name)})
+		index = append(index, []string{t.name, strconv.Itoa(t.n), filepath.Base(name)})
 		if err := writeOne(name, func(w io.Writer) error { return writeCSV(w, t) }); err != nil {
 			return files, err
 		}
 		files = append(files, name)
 	}
+	summary := listTable("", "", []string{"清单", "行数", "文件"}, index, func(row []string) []string { return row })
 	return files, writeOne(path, func(w io.Writer) error { return writeCSV(w, summary) })
 }
 
@@ -203,7 +236,10 @@ func writeCSV(w io.Writer, t table) error {
 	if err := cw.Write(t.headers); err != nil {
 		return err
 	}
-	for _, row := range t.rows {
+	for row, err := range t.rows {
+		if err != nil {
+			return err
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -221,6 +257,8 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 	return f.Write(w)
 }
 
+// workbook writes each sheet through excelize's stream writer, which keeps at most a chunk of a
+// sheet in memory and the rest in a temporary file of its own until the workbook is written.
 func (r *Report) workbook() (*excelize.File, error) {
 	f := excelize.NewFile()
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
@@ -230,35 +268,48 @@ func (r *Report) workbook() (*excelize.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	write := func(sheet string, headers []string, rows [][]string) error {
-		if err := f.SetSheetRow(sheet, "A1", &headers); err != nil {
+	write := func(t table) error {
+		sw, err := f.NewStreamWriter(t.name)
+		if err != nil {
 			return err
 		}
-		end, _ := excelize.CoordinatesToCellName(len(headers), 1)
-		if err := f.SetCellStyle(sheet, "A1", end, bold); err != nil {
+		if err := sw.SetColWidth(1, len(t.headers), 22); err != nil {
 			return err
 		}
-		for i, row := range rows {
-			cell, _ := excelize.CoordinatesToCellName(1, i+2)
-			vals := make([]any, len(row))
+		vals := make([]any, len(t.headers))
+		for j, v := range t.headers {
+			vals[j] = v
+		}
+		if err := sw.SetRow("A1", vals, excelize.RowOpts{StyleID: bold}); err != nil {
+			return err
+		}
+		i := 2
+		for row, err := range t.rows {
+			if err != nil {
+				return err
+			}
 			for j, v := range row {
 				vals[j] = v // string cells: codes and IDs stay text, and "=…" is never a formula
 			}
-			if err := f.SetSheetRow(sheet, cell, &vals); err != nil {
+			cell, _ := excelize.CoordinatesToCellName(1, i)
+			if err := sw.SetRow(cell, vals[:len(row)]); err != nil {
 				return err
 			}
+			i++
 		}
-		last, _ := excelize.ColumnNumberToName(len(headers))
-		return f.SetColWidth(sheet, "A", last, 22)
+		return sw.Flush()
 	}
-	if err := write(sheetSummary, []string{"项目", "数量"}, r.summaryRows()); err != nil {
+	if err := write(listTable(sheetSummary, "", []string{"项目", "数量"}, r.summaryRows(), func(row []string) []string { return row })); err != nil {
+		f.Close()
 		return nil, err
 	}
 	for _, t := range r.tables() {
 		if _, err := f.NewSheet(t.name); err != nil {
+			f.Close()
 			return nil, err
 		}
-		if err := write(t.name, t.headers, t.rows); err != nil {
+		if err := write(t); err != nil {
+			f.Close()
 			return nil, err
 		}
 	}

@@ -204,8 +204,8 @@ type OperatorReport struct {
 	Uncertified  int            `json:"uncertified"`
 	UnknownItems []UnknownItem  `json:"unknownItems"`
 	// UncertifiedPeople are the Uncertified entries by name: who works without a valid
-	// certificate, where, by which rule, since when.
-	UncertifiedPeople []Uncertified `json:"uncertifiedPeople"`
+	// certificate, where, by which rule, since when. A city's list is mostly on disk (People).
+	UncertifiedPeople People `json:"uncertifiedPeople"`
 
 	keys []mapping.OperatorKey // the unregistered entries' keys, for Apply
 }
@@ -318,12 +318,23 @@ func (r *Reconciler) run(ctx context.Context, scope Scope, keep bool) (*Report, 
 	if scope.hazards() {
 		hr, hs, err := r.compareHazards(ctx, keep)
 		if err != nil {
+			rep.Close()
 			return nil, nil, err
 		}
 		rep.Hazards, snap.hazards = hr, hs
 	}
 	snap.report = rep
 	return rep, snap, nil
+}
+
+// Close gives back what the report holds outside memory: the file of its list of uncertified
+// people, which its outputs cannot read after. A report that is only dropped gives it back when
+// collected.
+func (r *Report) Close() error {
+	if r == nil || r.Operators == nil {
+		return nil
+	}
+	return r.Operators.UncertifiedPeople.Close()
 }
 
 // Snapshot is what a Run saw, for Apply.
@@ -493,15 +504,29 @@ func Diff(ledgerSide, platformSide *mapping.Enterprise) []FieldDiff {
 // those with a critical certificate alert, and lists certificates with unknown item codes.
 func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, error) {
 	day := mapping.DateOf(r.now().In(r.loc))
-	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, UncertifiedPeople: []Uncertified{}}
+	rep := &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{}, UncertifiedPeople: newPeople(r.loc)}
+	done := false
+	defer func() {
+		if !done {
+			rep.UncertifiedPeople.Close()
+		}
+	}()
 
-	// The alert keys of the last people listed, whose since is read a sinceBatch at a time.
-	pending := make([]string, 0, sinceBatch)
+	// The last people found and their alerts' keys: their since is read a sinceBatch at a time,
+	// then they join the list.
+	pending := make([]Uncertified, 0, sinceBatch)
+	keys := make([]string, 0, sinceBatch)
 	since := func() error {
-		people := rep.UncertifiedPeople[len(rep.UncertifiedPeople)-len(pending):]
-		err := r.alertSince(ctx, people, pending)
-		pending = pending[:0]
-		return err
+		if err := r.alertSince(ctx, pending, keys); err != nil {
+			return err
+		}
+		for _, u := range pending {
+			if err := rep.UncertifiedPeople.add(u); err != nil {
+				return err
+			}
+		}
+		pending, keys = pending[:0], keys[:0]
+		return nil
 	}
 	r.progress.Begin(progressLabel, phaseRoster, 0)
 	defer r.progress.End()
@@ -519,12 +544,12 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		for _, f := range rules.EvaluateCertificates(&re, entry.Certificates, day, r.rules) {
 			if f.Alert.Severity == "critical" {
 				critical = true
-				rep.UncertifiedPeople = append(rep.UncertifiedPeople, Uncertified{
+				pending = append(pending, Uncertified{
 					Name: op.Name, IDNumber: mask.ID(op.IDNumber), Enterprise: op.EnterpriseUSCC,
 					EnterpriseName: entry.EnterpriseName, ItemCode: op.ItemCode,
 					Rule: f.Alert.Rule, RuleName: f.Alert.RuleName,
 				})
-				if pending = append(pending, f.Alert.Key); len(pending) == sinceBatch {
+				if keys = append(keys, f.Alert.Key); len(keys) == sinceBatch {
 					if err := since(); err != nil {
 						return nil, err
 					}
@@ -551,6 +576,9 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 	if err := since(); err != nil {
 		return nil, err
 	}
+	if err := rep.UncertifiedPeople.finish(); err != nil {
+		return nil, err
+	}
 	// The item codes are few: ask the ledger for them, and read only the certificates of the
 	// codes the catalog does not know.
 	r.progress.Begin(progressLabel, phaseCertificates, 0)
@@ -571,6 +599,7 @@ func (r *Reconciler) CompareOperators(ctx context.Context) (*OperatorReport, err
 		r.progress.Advance(0, 1)
 		rep.UnknownItems = append(rep.UnknownItems, UnknownItem{CertNo: mask.CertNo(c.CertNo), ItemCode: c.ItemCode, ItemName: c.ItemName})
 	}
+	done = true
 	return rep, nil
 }
 

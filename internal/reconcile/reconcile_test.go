@@ -255,10 +255,11 @@ func TestOperatorsReport(t *testing.T) {
 	}
 	// Each of them by name: masked ID number, enterprise, critical rule; no since before an
 	// alert check has recorded one.
-	if len(or.UncertifiedPeople) != or.Uncertified {
-		t.Fatalf("%d uncertified people listed, %d counted", len(or.UncertifiedPeople), or.Uncertified)
+	people := peopleOf(t, or.UncertifiedPeople)
+	if len(people) != or.Uncertified || or.UncertifiedPeople.Len() != or.Uncertified {
+		t.Fatalf("%d uncertified people listed (length %d), %d counted", len(people), or.UncertifiedPeople.Len(), or.Uncertified)
 	}
-	for _, u := range or.UncertifiedPeople {
+	for _, u := range people {
 		if !strings.Contains(u.IDNumber, "********") || u.Name == "" || u.EnterpriseName == "" || !critical[u.Rule] || u.RuleName == "" || u.Since != nil {
 			t.Errorf("uncertified %+v: want a masked ID, a name, an enterprise name, a critical rule, no since", u)
 		}
@@ -268,7 +269,7 @@ func TestOperatorsReport(t *testing.T) {
 	// shows.
 	var rows []ledger.AlertRow
 	want := map[string]time.Time{}
-	for i, u := range or.UncertifiedPeople {
+	for i, u := range people {
 		key := ""
 		for _, o := range f.ds.Roster {
 			if mask.ID(o.IDNumber) == u.IDNumber && o.EnterpriseUSCC == u.Enterprise && o.ItemCode == u.ItemCode {
@@ -290,7 +291,7 @@ func TestOperatorsReport(t *testing.T) {
 	if rep, err = f.rec.Compare(context.Background(), ScopeOperators); err != nil {
 		t.Fatal(err)
 	}
-	for _, got := range rep.Operators.UncertifiedPeople {
+	for _, got := range peopleOf(t, rep.Operators.UncertifiedPeople) {
 		since := want[got.IDNumber+"|"+got.Enterprise+"|"+got.ItemCode+"|"+got.Rule]
 		if got.Since == nil || !got.Since.Equal(since) || got.Since.Location() != mapping.Beijing() {
 			t.Errorf("%s %s: since %v, want %v in Beijing time", got.Name, got.IDNumber, got.Since, since)
@@ -437,12 +438,12 @@ func TestOutputs(t *testing.T) {
 				{Field: "legalRep", Label: "法定代表人", Ledger: "张三", Platform: "李四", Owner: "street"}}}},
 		},
 		Operators: &OperatorReport{Unregistered: []Unregistered{}, UnknownItems: []UnknownItem{{CertNo: "T350582********123X", ItemCode: "0199"}}, Uncertified: 2,
-			UncertifiedPeople: []Uncertified{
-				{Name: "张三", IDNumber: "350582********123X", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0102",
+			UncertifiedPeople: PeopleOf(
+				Uncertified{Name: "张三", IDNumber: "350582********123X", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0102",
 					Rule: "NO_CERTIFICATE", RuleName: "无证上岗", Since: &since},
-				{Name: "李四", IDNumber: "350582********0015", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0103",
+				Uncertified{Name: "李四", IDNumber: "350582********0015", Enterprise: "91350100M000100Y43", EnterpriseName: "甲公司", ItemCode: "0103",
 					Rule: "CERT_EXPIRED", RuleName: "证书过期"},
-			}},
+			)},
 	}
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
