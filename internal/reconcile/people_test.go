@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"streetsync/mapping"
 )
@@ -166,5 +169,88 @@ func TestPeopleOf(t *testing.T) {
 	want := somePeople(5)
 	if got := peopleOf(t, PeopleOf(want...)); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// spilled is a finished list of n people, most of them in its file.
+func spilled(t *testing.T, n int) People {
+	t.Helper()
+	p := newPeople(mapping.Beijing())
+	for _, u := range somePeople(n) {
+		if err := p.add(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.finish(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// Every output of a report writes every person of a list that went to its file, in order: the
+// text, the CSV and the workbook. A list that cannot be read back fails the output; no output
+// passes a short list for the whole.
+func TestEveryOutputWritesTheWholeList(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	n := 2*peopleInMemory + 5
+	want := somePeople(n)
+	rep := &Report{Operators: &OperatorReport{Uncertified: n, UncertifiedPeople: spilled(t, n)}}
+	last := want[n-1]
+	lastRow := []string{last.Name, last.IDNumber, last.Enterprise, last.EnterpriseName, last.ItemCode, "证书过期（CERT_EXPIRED）", last.Since.Format(sinceLayout)}
+
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(text.String(), fmt.Sprintf("【%s】%d 条\n", sheetUncertified, n))
+	lines := strings.Split(strings.TrimSpace(section), "\n")
+	if len(lines) != n+1 || strings.TrimSpace(lines[n]) != strings.Join(lastRow, " | ") {
+		t.Errorf("text: %d lines under the list's heading, the last %q; want a header and %d rows, the last %q", len(lines), lines[len(lines)-1], n, strings.Join(lastRow, " | "))
+	}
+
+	dir := t.TempDir()
+	if _, err := rep.WriteFile(filepath.Join(dir, "对账.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readCSV(t, filepath.Join(dir, "对账-operators-uncertified.csv")); len(rows) != n+1 || !reflect.DeepEqual(rows[n], lastRow) {
+		t.Errorf("CSV: %d rows, the last %q", len(rows), rows[len(rows)-1])
+	}
+	if summary := readCSV(t, filepath.Join(dir, "对账.csv")); summary[2][0] != sheetUncertified || summary[2][1] != fmt.Sprint(n) {
+		t.Errorf("CSV summary: %q, want %s with %d rows", summary, sheetUncertified, n)
+	}
+
+	xlsx := filepath.Join(dir, "对账.xlsx")
+	if _, err := rep.WriteFile(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, _ := wb.GetRows(sheetUncertified)
+	if len(rows) != n+1 || !reflect.DeepEqual(rows[n], lastRow) {
+		t.Errorf("workbook: %d rows, the last %q", len(rows), rows[len(rows)-1])
+	}
+	if style, _ := wb.GetCellStyle(sheetUncertified, "G1"); style == 0 {
+		t.Error("the workbook's header row has no style")
+	}
+	if w, _ := wb.GetColWidth(sheetUncertified, "G"); w != 22 {
+		t.Errorf("column width %v, want 22", w)
+	}
+
+	// The file gone from under the list (a full disk, a tmp cleaner): every output says so.
+	rep.Operators.UncertifiedPeople.l.file.Close()
+	if err := rep.WriteText(io.Discard); err == nil {
+		t.Error("text: a list that cannot be read back was written without an error")
+	}
+	for _, name := range []string{"坏.csv", "坏.xlsx"} {
+		if _, err := rep.WriteFile(filepath.Join(dir, name)); err == nil || !strings.Contains(err.Error(), "uncertified people") {
+			t.Errorf("%s: %v, want the error reading the list back", name, err)
+		}
+	}
+	if _, err := json.Marshal(rep); err == nil {
+		t.Error("JSON: a list that cannot be read back was marshaled without an error")
 	}
 }
