@@ -302,10 +302,6 @@ const alertLockPostgres = "SELECT pg_advisory_xact_lock(107161709012595), set_co
 // writer); the cache fills only as far as the ledger's pages need it.
 const alertCacheSQLite = "PRAGMA cache_size = -16384"
 
-// alertBatch bounds the rows of one multi-row statement: under both databases' parameter limits
-// with the widest row (alerts, 31 columns).
-const alertBatch = 500
-
 func (s *sqlStore) AlertTx(ctx context.Context, fn func(tx AlertTx) error) error {
 	return s.alertWrite(ctx, func(tx *sql.Tx) error { return fn(&alertTx{s: s, tx: tx}) })
 }
@@ -416,39 +412,8 @@ var (
 	deliveryUpsert = ` ON CONFLICT (alert_key, channel) DO UPDATE SET ` + upsertSet(deliveryCols, 2)
 )
 
-// execRows runs head + VALUES (…) + tail for n rows of width columns. SQLite gets one statement
-// per row, prepared once per call: a statement of several rows makes SQLite copy every page it
-// touches to a statement journal (the statement might fail halfway) and is parsed anew for each
-// size, and with the database in-process one row per statement costs no round trip. PostgreSQL
-// gets alertBatch rows per statement: there a round trip per row would be the cost.
 func (t *alertTx) execRows(ctx context.Context, head, tail string, width, n int, args func(i int) []any) error {
-	if n == 0 {
-		return nil
-	}
-	if t.s.d.name == "sqlite" {
-		stmt, err := t.tx.PrepareContext(ctx, head+` VALUES `+placeholders(1, width)+tail)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i := range n {
-			if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for start := 0; start < n; start += alertBatch {
-		end := min(start+alertBatch, n)
-		vals := make([]any, 0, (end-start)*width)
-		for i := start; i < end; i++ {
-			vals = append(vals, args(i)...)
-		}
-		if _, err := t.tx.ExecContext(ctx, t.s.q(head+` VALUES `+placeholders(end-start, width)+tail), vals...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.s.execRows(ctx, t.tx, head, tail, width, n, args)
 }
 
 // keyChunks calls fn with the keys a lookupChunk at a time.

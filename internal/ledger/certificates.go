@@ -130,17 +130,13 @@ func (s *sqlStore) RecordCertificateAnswers(ctx context.Context, idNumbers []str
 	}
 	slices.Sort(ids) // one lock order for concurrent writers
 	ids = slices.Compact(ids)
+	answered := millis(at)
 	return s.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO certificate_answers (id_number, answered_at) VALUES (?, ?)
-ON CONFLICT (id_number) DO UPDATE SET answered_at = excluded.answered_at`))
+		err := s.execRows(ctx, tx, `INSERT INTO certificate_answers (id_number, answered_at)`,
+			` ON CONFLICT (id_number) DO UPDATE SET answered_at = excluded.answered_at`, 2, len(ids),
+			func(i int) []any { return []any{ids[i], answered} })
 		if err != nil {
 			return fmt.Errorf("ledger record certificate answers: %w", err)
-		}
-		defer stmt.Close()
-		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, id, millis(at)); err != nil {
-				return fmt.Errorf("ledger record certificate answers: %w", err)
-			}
 		}
 		return nil
 	})

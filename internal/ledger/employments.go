@@ -15,23 +15,38 @@ func (s *sqlStore) RecordEmployments(ctx context.Context, batch []EmploymentReco
 	if len(batch) == 0 {
 		return nil
 	}
+	// A registration recorded twice in one batch: the later answer stands, as it would written
+	// one after the other.
+	keyOf := func(e *EmploymentRecord) mapping.OperatorKey {
+		return mapping.OperatorKey{IDNumber: idKey(e.Key.IDNumber), EnterpriseUSCC: e.Key.EnterpriseUSCC, ItemCode: e.Key.ItemCode}
+	}
+	last := make(map[mapping.OperatorKey]int, len(batch))
+	for i := range batch {
+		last[keyOf(&batch[i])] = i
+	}
+	if len(last) < len(batch) {
+		kept := make([]EmploymentRecord, 0, len(last))
+		for i, e := range batch {
+			if last[keyOf(&e)] == i {
+				kept = append(kept, e)
+			}
+		}
+		batch = kept
+	}
+	now := millis(s.now())
 	return s.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO employments (id_number, enterprise_uscc, item_code, cert_no,
-    start_date, end_date, status, accepted_at, modified_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		err := s.execRows(ctx, tx, `INSERT INTO employments (id_number, enterprise_uscc, item_code, cert_no,
+    start_date, end_date, status, accepted_at, modified_at)`, `
 ON CONFLICT (id_number, enterprise_uscc, item_code) DO UPDATE SET
     cert_no = excluded.cert_no, start_date = excluded.start_date, end_date = excluded.end_date,
-    status = excluded.status, accepted_at = excluded.accepted_at, modified_at = excluded.modified_at`))
+    status = excluded.status, accepted_at = excluded.accepted_at, modified_at = excluded.modified_at`, 9, len(batch),
+			func(i int) []any {
+				e := &batch[i]
+				return []any{idKey(e.Key.IDNumber), e.Key.EnterpriseUSCC, e.Key.ItemCode, e.CertNo,
+					e.StartDate.String(), e.EndDate.String(), e.Status, millis(e.AcceptedAt), now}
+			})
 		if err != nil {
 			return fmt.Errorf("ledger record employments: %w", err)
-		}
-		defer stmt.Close()
-		now := millis(s.now())
-		for _, e := range batch {
-			if _, err := stmt.ExecContext(ctx, idKey(e.Key.IDNumber), e.Key.EnterpriseUSCC, e.Key.ItemCode, e.CertNo,
-				e.StartDate.String(), e.EndDate.String(), e.Status, millis(e.AcceptedAt), now); err != nil {
-				return fmt.Errorf("ledger record employments: %w", err)
-			}
 		}
 		return nil
 	})

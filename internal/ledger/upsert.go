@@ -238,3 +238,44 @@ func joinKey(k []any) string {
 	}
 	return strings.Join(parts, "\x00")
 }
+
+// multiRowBatch bounds the rows of one execRows statement: under both databases' parameter limits
+// with the widest row (alerts, 31 columns).
+const multiRowBatch = 500
+
+// execRows runs head + VALUES (…) + tail in tx for n rows of width columns. SQLite gets one
+// statement per row, prepared once per call: a statement of several rows makes SQLite copy every
+// page it touches to a statement journal (the statement might fail halfway) and is parsed anew
+// for each size, and with the database in-process one row per statement costs no round trip.
+// PostgreSQL gets multiRowBatch rows per statement: there a round trip per row would be the
+// cost. An upsert's rows must not share a key (PostgreSQL refuses a statement that updates a row
+// twice).
+func (s *sqlStore) execRows(ctx context.Context, tx *sql.Tx, head, tail string, width, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	if s.d.name == "sqlite" {
+		stmt, err := tx.PrepareContext(ctx, head+` VALUES `+placeholders(1, width)+tail)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range n {
+			if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for start := 0; start < n; start += multiRowBatch {
+		end := min(start+multiRowBatch, n)
+		vals := make([]any, 0, (end-start)*width)
+		for i := start; i < end; i++ {
+			vals = append(vals, args(i)...)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(head+` VALUES `+placeholders(end-start, width)+tail), vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
