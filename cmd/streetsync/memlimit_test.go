@@ -24,3 +24,21 @@ func TestTheMemoryLimitDefaultsUnlessTheEnvironmentSetsOne(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT=512MiB the limit is %d, want it left as the environment set it", got)
 	}
 }
+
+// The mock platforms hold their generated city whole: the default limit comes off for them, and
+// a limit the environment sets stays.
+func TestTheMockLiftsTheDefaultLimit(t *testing.T) {
+	was := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(was) })
+
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	liftMemoryLimit(func(string) (string, bool) { return "", false })
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("without GOMEMLIMIT the mock's limit is %d, want none", got)
+	}
+	debug.SetMemoryLimit(512 << 20)
+	liftMemoryLimit(func(k string) (string, bool) { return "512MiB", k == "GOMEMLIMIT" })
+	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
+		t.Errorf("with GOMEMLIMIT=512MiB the mock's limit is %d, want it left as the environment set it", got)
+	}
+}

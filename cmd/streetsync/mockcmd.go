@@ -54,6 +54,7 @@ func newMockCmd(a *app) *cobra.Command {
 				return err
 			}
 			log := a.logger().Named("mock")
+			liftMemoryLimit(os.LookupEnv) // the generated street or city is held whole
 			srv, err := mocks.NewServer(mocks.Options{Seed: seed, Enterprises: enterprises, Faults: f, Unlimited: unlimited})
 			if err != nil {
 				return err
