@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -57,7 +58,7 @@ func Open(ctx context.Context, dsn string) (writer, reader *sql.DB, err error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
 	// The writer connection is opened first: it switches the file to WAL before any reader looks.
-	if err := writer.PingContext(ctx); err != nil {
+	if err := ping(ctx, writer); err != nil {
 		writer.Close()
 		return nil, nil, fmt.Errorf("open sqlite ledger: %w", err)
 	}
@@ -68,12 +69,30 @@ func Open(ctx context.Context, dsn string) (writer, reader *sql.DB, err error) {
 	}
 	reader.SetMaxOpenConns(4)
 	reader.SetMaxIdleConns(4)
-	if err := reader.PingContext(ctx); err != nil {
+	if err := ping(ctx, reader); err != nil {
 		writer.Close()
 		reader.Close()
 		return nil, nil, fmt.Errorf("open sqlite ledger: %w", err)
 	}
 	return writer, reader, nil
+}
+
+// ping opens db's first connection. While another process switches a new file to WAL, SQLite
+// answers "database is locked" at once, without waiting busy_timeout: ping tries again for as
+// long as busy_timeout would have waited.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !Retryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // fileURI turns the configured DSN into a file: URI without query, and its query (if any).
