@@ -239,17 +239,16 @@ func joinKey(k []any) string {
 	return strings.Join(parts, "\x00")
 }
 
-// multiRowBatch bounds the rows of one execRows statement: under both databases' parameter limits
-// with the widest row (alerts, 31 columns).
-const multiRowBatch = 500
-
 // execRows runs head + VALUES (…) + tail in tx for n rows of width columns. SQLite gets one
 // statement per row, prepared once per call: a statement of several rows makes SQLite copy every
 // page it touches to a statement journal (the statement might fail halfway) and is parsed anew
 // for each size, and with the database in-process one row per statement costs no round trip.
-// PostgreSQL gets multiRowBatch rows per statement: there a round trip per row would be the
-// cost. An upsert's rows must not share a key (PostgreSQL refuses a statement that updates a row
-// twice).
+// PostgreSQL gets arrayBatch rows a statement, as one array a column (head + SELECT * FROM
+// unnest(…) + tail): the statement has width parameters whatever its rows, is parsed and planned
+// once, and binds each array whole — against a parameter a value in a multi-row VALUES, which
+// cost the first alert check about a quarter more waiting on the server. A value is a string, an
+// integer or a bool. An upsert's rows must not share a key (PostgreSQL refuses a statement that
+// updates a row twice).
 func (s *sqlStore) execRows(ctx context.Context, tx *sql.Tx, head, tail string, width, n int, args func(i int) []any) error {
 	if n == 0 {
 		return nil
@@ -267,14 +266,93 @@ func (s *sqlStore) execRows(ctx context.Context, tx *sql.Tx, head, tail string, 
 		}
 		return nil
 	}
-	for start := 0; start < n; start += multiRowBatch {
-		end := min(start+multiRowBatch, n)
-		vals := make([]any, 0, (end-start)*width)
+	first := args(0)
+	cols, err := arrayColumns(first)
+	if err != nil {
+		return fmt.Errorf("ledger: %s: %w", head, err)
+	}
+	stmt := s.q(head + ` SELECT * FROM unnest(` + strings.Join(cols, ", ") + `)` + tail)
+	for start := 0; start < n; start += arrayBatch {
+		end := min(start+arrayBatch, n)
+		vals := newArrays(first, end-start)
 		for i := start; i < end; i++ {
-			vals = append(vals, args(i)...)
+			if err := appendArrays(vals, args(i)); err != nil {
+				return fmt.Errorf("ledger: %s: row %d: %w", head, i, err)
+			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q(head+` VALUES `+placeholders(end-start, width)+tail), vals...); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt, vals...); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// arrayBatch bounds the rows of one execRows statement of arrays (PostgreSQL).
+const arrayBatch = 2000
+
+// arrayColumns is the unnest argument list for a row of these values: ?::text[] for a string,
+// ?::int8[] for an integer, ?::boolean[] for a bool.
+func arrayColumns(row []any) ([]string, error) {
+	cols := make([]string, len(row))
+	for j, v := range row {
+		switch v.(type) {
+		case string:
+			cols[j] = "?::text[]"
+		case int, int64:
+			cols[j] = "?::int8[]"
+		case bool:
+			cols[j] = "?::boolean[]"
+		default:
+			return nil, fmt.Errorf("column %d: a %T cannot be written as an array", j+1, v)
+		}
+	}
+	return cols, nil
+}
+
+// newArrays makes one empty array a column, room for n rows shaped like row.
+func newArrays(row []any, n int) []any {
+	vals := make([]any, len(row))
+	for j, v := range row {
+		switch v.(type) {
+		case string:
+			vals[j] = make([]string, 0, n)
+		case int, int64:
+			vals[j] = make([]int64, 0, n)
+		case bool:
+			vals[j] = make([]bool, 0, n)
+		}
+	}
+	return vals
+}
+
+// appendArrays appends a row's values to their columns' arrays (newArrays).
+func appendArrays(vals []any, row []any) error {
+	if len(row) != len(vals) {
+		return fmt.Errorf("%d values, want %d", len(row), len(vals))
+	}
+	for j, v := range row {
+		ok := false
+		switch col := vals[j].(type) {
+		case []string:
+			var s string
+			if s, ok = v.(string); ok {
+				vals[j] = append(col, s)
+			}
+		case []int64:
+			switch n := v.(type) {
+			case int:
+				vals[j], ok = append(col, int64(n)), true
+			case int64:
+				vals[j], ok = append(col, n), true
+			}
+		case []bool:
+			var b bool
+			if b, ok = v.(bool); ok {
+				vals[j] = append(col, b)
+			}
+		}
+		if !ok {
+			return fmt.Errorf("column %d: a %T where the first row has a %T", j+1, v, vals[j])
 		}
 	}
 	return nil
