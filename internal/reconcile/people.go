@@ -19,6 +19,13 @@ import (
 // 20 MB in memory) costs a few hundred kilobytes.
 const peopleInMemory = 2048
 
+// What a person reads when the list's file fails (the IT person: the directory, and what to do).
+const (
+	msgPeopleCreate = "对账：无有效证书在岗人员清单较长，需要在临时目录 %s 建一个文件，但建不了（%w）。请检查该目录是否存在、可写、有空间，或用环境变量 TMPDIR 指定另一个目录后再对账"
+	msgPeopleWrite  = "对账：无有效证书在岗人员清单写入临时目录 %s 失败（%w）。请检查该目录的空间，或用环境变量 TMPDIR 指定另一个目录后再对账"
+	msgPeopleRead   = "对账：从临时目录 %s 读回无有效证书在岗人员清单失败（%w），报告不完整。请再对账一次；若仍失败，检查该目录（是否被清理程序删除了文件）或用环境变量 TMPDIR 指定另一个目录"
+)
+
 // People is a report's named list of uncertified people (OperatorReport.UncertifiedPeople), in
 // the order the roster was read. The first peopleInMemory are kept in memory; the rest are
 // written to a temporary file as they are found and read back, one at a time, by whatever
@@ -76,7 +83,7 @@ func (p People) add(u Uncertified) error {
 		}
 	}
 	if err := l.enc.Encode(&u); err != nil {
-		l.err = fmt.Errorf("reconcile: write the list of uncertified people to %s: %w", os.TempDir(), err)
+		l.err = fmt.Errorf(msgPeopleWrite, os.TempDir(), err)
 		return l.err
 	}
 	l.n++
@@ -86,7 +93,7 @@ func (p People) add(u Uncertified) error {
 func (l *peopleList) create() error {
 	f, err := os.CreateTemp("", "streetsync-uncertified-*")
 	if err != nil {
-		return fmt.Errorf("reconcile: the list of uncertified people needs a temporary file in %s: %w", os.TempDir(), err)
+		return fmt.Errorf(msgPeopleCreate, os.TempDir(), err)
 	}
 	if err := os.Remove(f.Name()); err != nil {
 		l.path = f.Name() // an open file cannot be removed here: on Close, or when collected
@@ -105,12 +112,12 @@ func (p People) finish() error {
 		return l.err
 	}
 	if err := l.w.Flush(); err != nil {
-		l.err = fmt.Errorf("reconcile: write the list of uncertified people to %s: %w", os.TempDir(), err)
+		l.err = fmt.Errorf(msgPeopleWrite, os.TempDir(), err)
 		return l.err
 	}
 	size, err := l.file.Seek(0, io.SeekCurrent)
 	if err != nil {
-		l.err = fmt.Errorf("reconcile: write the list of uncertified people: %w", err)
+		l.err = fmt.Errorf(msgPeopleWrite, os.TempDir(), err)
 		return l.err
 	}
 	l.size, l.w, l.enc = size, nil, nil
@@ -140,7 +147,7 @@ func (p People) All() iter.Seq2[Uncertified, error] {
 		for range l.n - len(l.mem) {
 			var u Uncertified // a fresh one: gob leaves a field the stream lacks (a nil since) alone
 			if err := dec.Decode(&u); err != nil {
-				yield(Uncertified{}, fmt.Errorf("reconcile: read back the list of uncertified people: %w", err))
+				yield(Uncertified{}, fmt.Errorf(msgPeopleRead, os.TempDir(), err))
 				return
 			}
 			if u.Since != nil && l.loc != nil {

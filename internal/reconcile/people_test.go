@@ -246,7 +246,7 @@ func TestEveryOutputWritesTheWholeList(t *testing.T) {
 		t.Error("text: a list that cannot be read back was written without an error")
 	}
 	for _, name := range []string{"坏.csv", "坏.xlsx"} {
-		if _, err := rep.WriteFile(filepath.Join(dir, name)); err == nil || !strings.Contains(err.Error(), "uncertified people") {
+		if _, err := rep.WriteFile(filepath.Join(dir, name)); err == nil || !strings.Contains(err.Error(), "读回无有效证书在岗人员清单失败") {
 			t.Errorf("%s: %v, want the error reading the list back", name, err)
 		}
 	}
