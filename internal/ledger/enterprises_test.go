@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -59,27 +60,36 @@ func TestUpsertEnterprisesRepeatedKeyInOneBatchLastWins(t *testing.T) {
 	})
 }
 
+// A batch larger than one lookup chunk and than one PostgreSQL statement (2 000 rows) is written
+// whole, and read back whole.
 func TestUpsertEnterprisesBatchLargerThanOneLookupChunk(t *testing.T) {
 	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
 		ctx := context.Background()
+		const n = 2345
 		var es []mapping.Enterprise
-		for i := range 1234 {
+		for i := range n {
 			es = append(es, enterprise(i))
 		}
 		outs, err := s.UpsertEnterprises(ctx, inputs(es...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := ledger.Tally(outs); c.Inserted != 1234 {
-			t.Fatalf("counts %+v, want 1234 inserted", c)
+		if c := ledger.Tally(outs); c.Inserted != n {
+			t.Fatalf("counts %+v, want %d inserted", c, n)
 		}
 		es[1100].Name = "改名有限公司"
+		es[2200].Name = "又一家改名有限公司"
 		outs, err = s.UpsertEnterprises(ctx, inputs(es...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := ledger.Tally(outs); c != (ledger.Counts{Updated: 1, Unchanged: 1233}) || outs[1100] != upd {
-			t.Fatalf("counts %+v (row 1100: %v), want 1 updated at 1100 and 1233 unchanged", c, outs[1100])
+		if c := ledger.Tally(outs); c != (ledger.Counts{Updated: 2, Unchanged: n - 2}) || outs[1100] != upd || outs[2200] != upd {
+			t.Fatalf("counts %+v (rows 1100, 2200: %v, %v), want those 2 updated and %d unchanged", c, outs[1100], outs[2200], n-2)
+		}
+		for _, i := range []int{0, 1100, 1999, 2000, 2200, n - 1} {
+			if got, err := s.EnterpriseByUSCC(ctx, uscc(i)); err != nil || got.Name != es[i].Name || got.Address != es[i].Address {
+				t.Errorf("enterprise %d: %q at %q, %v; want %q at %q", i, got.Name, got.Address, err, es[i].Name, es[i].Address)
+			}
 		}
 	})
 }
@@ -358,4 +368,59 @@ func withPlatformID(e mapping.Enterprise, id string) mapping.Enterprise {
 	e.PlatformID = id
 	e.Remark = ""
 	return e
+}
+
+// A city's pull records every enterprise's platform side — across several statements on
+// PostgreSQL — and an enterprise seen twice in one batch ends as the second sighting left it,
+// its view from the first kept where the second has none to give.
+func TestAPullRecordsEveryEnterpriseAcrossStatements(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		const n = 2345
+		var street []mapping.Enterprise
+		for i := range n {
+			street = append(street, enterprise(i))
+		}
+		if _, err := s.UpsertEnterprises(ctx, inputs(street...)); err != nil {
+			t.Fatal(err)
+		}
+		pulled := make([]mapping.Enterprise, 0, n+1)
+		for i, e := range street {
+			p := withPlatformID(e, fmt.Sprintf("QY%d", i))
+			p.Grade = mapping.Grade(fmt.Sprint(1 + i%3))
+			if i%2 == 1 {
+				p.Address = fmt.Sprintf("门户上的地址%d号", i) // a portal edit: the platform's view differs
+			}
+			pulled = append(pulled, p)
+		}
+		// 2 100 is seen again later in the batch with a new platform id and grade.
+		again := pulled[2100]
+		again.PlatformID, again.Grade = "QY-AGAIN", "3"
+		pulled = append(pulled, again)
+		seen := clk.Now()
+		cmp, err := s.RecordPlatformEnterprises(ctx, pulled, seen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cmp) != n+1 {
+			t.Fatalf("%d comparisons for %d records", len(cmp), n+1)
+		}
+		for i := range n {
+			r, err := s.EnterpriseByUSCC(ctx, uscc(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := pulled[i]
+			if i == 2100 {
+				want = again
+			}
+			if r.PlatformID != want.PlatformID || r.Grade != want.Grade || r.Platform == nil || r.Platform.Address != want.Address || !r.PlatformViewAt.Equal(seen) {
+				t.Fatalf("enterprise %d: platform id %q grade %q view %+v at %v; want %q, %q, address %q at %v",
+					i, r.PlatformID, r.Grade, r.Platform, r.PlatformViewAt, want.PlatformID, want.Grade, want.Address, seen)
+			}
+			if wantState := []ledger.SyncState{ledger.StateInSync, ledger.StateUnpushed}[i%2]; r.SyncState() != wantState {
+				t.Errorf("enterprise %d: state %v, want %v", i, r.SyncState(), wantState)
+			}
+		}
+	})
 }

@@ -21,9 +21,10 @@ type upsertSpec struct {
 	insert, row, conflict string
 }
 
-// rowsPerStatement is how many records one multi-row INSERT carries: per-statement overhead
-// (database/sql, binding, the VDBE program) dominates single-row inserts, and 50 rows of ~20
-// columns stay far below both databases' parameter limits.
+// rowsPerStatement is how many records one multi-row INSERT carries on SQLite: per-statement
+// overhead (database/sql, binding, the VDBE program) dominates single-row inserts, and 50 rows of
+// ~20 columns stay far below its parameter limit. PostgreSQL gets arrayBatch records a
+// statement, as arrays (execRows).
 const rowsPerStatement = 50
 
 // statement returns the upsert of n rows.
@@ -51,8 +52,9 @@ func (sp *upsertSpec) statement(n int) string {
 // unchanged records then cost no write at all. Records are written in key order — two instances
 // upserting overlapping batches into one PostgreSQL then take row locks in the same order and do
 // not deadlock — and outcomes are reported in input order. A key repeated in the batch sees the
-// earlier occurrence. Records to write go out rowsPerStatement at a time; a statement never holds
-// one key twice (PostgreSQL refuses to update a row twice in one statement).
+// earlier occurrence. Records to write go out rowsPerStatement (SQLite) or arrayBatch (PostgreSQL)
+// at a time; a statement never holds one key twice (PostgreSQL refuses to update a row twice in
+// one statement).
 func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, keyOf func(i int) ([]any, string), args func(i int, hash string) []any, keepsFlag func(i int) bool, dry bool) ([]Outcome, error) {
 	keys := make([][]any, n)
 	hashes := make([]string, n)
@@ -105,8 +107,22 @@ func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, key
 		}()
 		var pending []int // records to write in the next statement
 		var vals []any
+		limit := rowsPerStatement
+		if s.d.name != "sqlite" {
+			limit = arrayBatch
+		}
 		flush := func() error {
 			if len(pending) == 0 {
+				return nil
+			}
+			if s.d.name != "sqlite" {
+				// PostgreSQL: one statement of arrays (execRows).
+				err := s.execRows(ctx, tx, strings.TrimSuffix(spec.insert, "VALUES"), "\n"+spec.conflict,
+					strings.Count(spec.row, "?"), len(pending), func(k int) []any { return args(pending[k], hashes[pending[k]]) })
+				if err != nil {
+					return fmt.Errorf("ledger upsert %s: %w", spec.table, err)
+				}
+				pending = pending[:0]
 				return nil
 			}
 			st := stmts[len(pending)]
@@ -131,7 +147,7 @@ func (s *sqlStore) upsertBatch(ctx context.Context, spec *upsertSpec, n int, key
 			if outs[i] == OutcomeUnchanged {
 				continue
 			}
-			if len(pending) == rowsPerStatement || (len(pending) > 0 && joined[pending[len(pending)-1]] == joined[i]) {
+			if len(pending) == limit || (len(pending) > 0 && joined[pending[len(pending)-1]] == joined[i]) {
 				if err := flush(); err != nil {
 					return err
 				}
