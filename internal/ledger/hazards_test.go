@@ -214,3 +214,53 @@ func TestInspectionsAndDrills(t *testing.T) {
 		}
 	})
 }
+
+// One pull may carry a hazard twice, or a hazard found by its platform id and then by its key:
+// each record sees what the records before it in the batch wrote, as if read one at a time.
+func TestAPullBatchSeesItsOwnWrites(t *testing.T) {
+	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
+		ctx := context.Background()
+		if _, err := s.UpsertEnterprises(ctx, inputs(enterprise(1))); err != nil {
+			t.Fatal(err)
+		}
+		// The street's hazard, created on the platform as YH7.
+		h := streetHazard(1, "LY-2026-0007")
+		if _, err := s.RecordStreetHazards(ctx, []ledger.HazardInput{{Hazard: h}}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkHazardCreated(ctx, "LY-2026-0007", "YH7", h, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// An enterprise's report the ledger never saw, twice in the batch; the street's hazard
+		// by its platform id, then further on.
+		own := streetHazard(1, "")
+		own.ID, own.Source, own.Description = "YH8", mapping.SourceEnterprise, "企业自报：配电柜前堆放杂物"
+		moved := h
+		moved.ID, moved.Status, moved.StatusNote, moved.StatusBy = "YH7", mapping.HazardRectifying, "正在整改", "陈志强"
+		moved.StatusAt = time.Date(2026, 2, 12, 10, 0, 0, 0, mapping.Beijing())
+		moved.UpdatedAt = moved.StatusAt
+		further := moved
+		further.Status, further.StatusNote = mapping.HazardRectified, "已整改"
+		further.StatusAt = moved.StatusAt.Add(time.Hour)
+		further.UpdatedAt = further.StatusAt
+		comps, err := s.RecordPlatformHazards(ctx, []mapping.Hazard{own, moved, own, further}, clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []ledger.Outcome{ledger.OutcomeInserted, ledger.OutcomeUpdated, ledger.OutcomeUnchanged, ledger.OutcomeUpdated}
+		for i, c := range comps {
+			if c.Outcome != want[i] {
+				t.Errorf("record %d: %+v, want %v", i, c, want[i])
+			}
+		}
+		if !comps[1].StatusPulled || !comps[3].StatusPulled {
+			t.Errorf("statuses pulled: %v, %v; want both", comps[1].StatusPulled, comps[3].StatusPulled)
+		}
+		if rec, err := s.HazardByKey(ctx, "YH7"); err != nil || rec.Status != mapping.HazardRectified || rec.Key() != "LY-2026-0007" {
+			t.Errorf("the street's hazard after the pull: %+v, %v; want 已整改 under its own key", rec.Status, err)
+		}
+		if rec, err := s.HazardByKey(ctx, "YH8"); err != nil || rec.Description != own.Description {
+			t.Errorf("the enterprise's report: %+v, %v", rec, err)
+		}
+	})
+}
