@@ -66,19 +66,13 @@ func (s *jsonStreamer) value(v reflect.Value, depth int) error {
 	case v.Kind() == reflect.Struct && !v.Type().Implements(marshalerType) && !reflect.PointerTo(v.Type()).Implements(marshalerType):
 		return s.object(v, depth)
 	case v.Kind() == reflect.Slice && v.Len() > 0 && v.Type().Elem().Kind() != reflect.Uint8:
-		s.w.WriteByte('[')
-		for i := range v.Len() {
-			if i > 0 {
-				s.w.WriteByte(',')
+		return s.array(func(yield func(reflect.Value, error) bool) {
+			for i := range v.Len() {
+				if !yield(v.Index(i), nil) {
+					return
+				}
 			}
-			s.indent(depth + 1)
-			if err := s.value(v.Index(i), depth+1); err != nil {
-				return err
-			}
-		}
-		s.indent(depth)
-		s.w.WriteByte(']')
-		return nil
+		}, depth)
 	}
 	return s.leaf(v, depth)
 }
@@ -89,9 +83,20 @@ func (s *jsonStreamer) list(l lister, depth int) error {
 		s.w.WriteString("[]")
 		return nil
 	}
+	return s.array(func(yield func(reflect.Value, error) bool) {
+		for e, err := range l.Elements() {
+			if !yield(reflect.ValueOf(e), err) {
+				return
+			}
+		}
+	}, depth)
+}
+
+// array writes a list of at least one element, one to a line.
+func (s *jsonStreamer) array(elems iter.Seq2[reflect.Value, error], depth int) error {
 	s.w.WriteByte('[')
 	i := 0
-	for e, err := range l.Elements() {
+	for e, err := range elems {
 		if err != nil {
 			return err
 		}
@@ -100,7 +105,7 @@ func (s *jsonStreamer) list(l lister, depth int) error {
 		}
 		i++
 		s.indent(depth + 1)
-		if err := s.value(reflect.ValueOf(e), depth+1); err != nil {
+		if err := s.value(e, depth+1); err != nil {
 			return err
 		}
 	}

@@ -66,10 +66,7 @@ func TestUpsertEnterprisesBatchLargerThanOneLookupChunk(t *testing.T) {
 	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
 		ctx := context.Background()
 		const n = 2345
-		var es []mapping.Enterprise
-		for i := range n {
-			es = append(es, enterprise(i))
-		}
+		es := enterprisesUpTo(n)
 		outs, err := s.UpsertEnterprises(ctx, inputs(es...))
 		if err != nil {
 			t.Fatal(err)
@@ -377,10 +374,7 @@ func TestAPullRecordsEveryEnterpriseAcrossStatements(t *testing.T) {
 	eachStore(t, func(t *testing.T, s ledger.Store, clk *clock) {
 		ctx := context.Background()
 		const n = 2345
-		var street []mapping.Enterprise
-		for i := range n {
-			street = append(street, enterprise(i))
-		}
+		street := enterprisesUpTo(n)
 		if _, err := s.UpsertEnterprises(ctx, inputs(street...)); err != nil {
 			t.Fatal(err)
 		}

@@ -89,6 +89,15 @@ func idNumber(n int) string {
 // uscc builds a distinct 18-character code; the ledger does not validate (mapping does).
 func uscc(n int) string { return fmt.Sprintf("91350582MA%08d", n) }
 
+// enterprisesUpTo is enterprise(0) … enterprise(n-1).
+func enterprisesUpTo(n int) []mapping.Enterprise {
+	out := make([]mapping.Enterprise, n)
+	for i := range out {
+		out[i] = enterprise(i)
+	}
+	return out
+}
+
 func enterprise(n int) mapping.Enterprise {
 	return mapping.Enterprise{
 		USCC:           uscc(n),
