@@ -406,25 +406,42 @@ func (s *sqlStore) HazardsByKeys(ctx context.Context, ids []string) ([]HazardRec
 	var out []HazardRecord
 	got := map[string]bool{}
 	err := keyChunks(ids, func(chunk []string) error {
-		// Two index lookups rather than one OR, as in hazardByKey.
-		for _, where := range []string{` WHERE h.hazard_key IN (`, ` WHERE h.platform_id <> '' AND h.platform_id IN (`} {
-			q := `SELECT ` + hazardCols + hazardFrom + where + placeholders(len(chunk), 1) + `)`
-			for r, err := range stream(ctx, s, q, anyArgs(chunk), func(rows *sql.Rows) (HazardRecord, error) { return scanHazard(rows) }) {
-				if err != nil {
-					return err
-				}
-				if k := r.Key(); !got[k] {
-					got[k] = true
-					out = append(out, r)
-				}
+		return s.hazardsByIDs(ctx, s.r, chunk, func(r HazardRecord) {
+			if k := r.Key(); !got[k] {
+				got[k] = true
+				out = append(out, r)
 			}
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ledger read hazards: %w", err)
 	}
 	return out, nil
+}
+
+// hazardsByIDs calls fn with each hazard whose key or platform id is one of ids (a lookupChunk
+// at most), through q: two index lookups rather than one OR, as in hazardByKey. A hazard matched
+// both ways comes twice.
+func (s *sqlStore) hazardsByIDs(ctx context.Context, q querier, ids []string, fn func(HazardRecord)) error {
+	for _, where := range []string{` WHERE h.hazard_key IN (`, ` WHERE h.platform_id <> '' AND h.platform_id IN (`} {
+		rows, err := q.QueryContext(ctx, s.q(`SELECT `+hazardCols+hazardFrom+where+placeholders(len(ids), 1)+`)`), anyArgs(ids)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			r, err := scanHazard(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			fn(r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *HazardFilter) where() ([]string, []any) {
@@ -784,26 +801,14 @@ func (s *sqlStore) hazardLookup(ctx context.Context, tx *sql.Tx, ids []string) (
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	err := keyChunks(ids, func(chunk []string) error {
-		for _, where := range []string{` WHERE h.hazard_key IN (`, ` WHERE h.platform_id <> '' AND h.platform_id IN (`} {
-			rows, err := tx.QueryContext(ctx, s.q(`SELECT `+hazardCols+hazardFrom+where+placeholders(len(chunk), 1)+`)`), anyArgs(chunk)...)
-			if err != nil {
-				return err
+		err := s.hazardsByIDs(ctx, tx, chunk, func(r HazardRecord) {
+			l.byKey[r.Key()] = r
+			if r.ID != "" {
+				l.byPID[r.ID] = r
 			}
-			for rows.Next() {
-				r, err := scanHazard(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				l.byKey[r.Key()] = r
-				if r.ID != "" {
-					l.byPID[r.ID] = r
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+		})
+		if err != nil {
+			return err
 		}
 		for _, id := range chunk {
 			l.asked[id] = true
